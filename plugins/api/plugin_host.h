@@ -1,0 +1,54 @@
+// Finds plugins, checks their metadata without loading them, and loads a
+// frontend lazily on first use (LibTorch costs ~0.4 s at load time, so the
+// IDE and CLI start without it).
+#pragma once
+
+#include "frontend/importer.h"
+
+#include <QString>
+#include <QStringList>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+class QPluginLoader;
+
+namespace stc::plugins {
+
+struct PluginInfo {
+    QString file;
+    QString iid;
+    QString name;
+    QString kind;    // "frontend" or "backend"
+    QString version;
+    int compatVersion = 0;
+    QStringList fileExtensions;
+    bool usable = false;
+    QString problem; // why it is not usable (IID or version mismatch, bad metadata)
+};
+
+class PluginHost {
+public:
+    // Search path: $STC_PLUGIN_PATH (colon separated), then <exe dir>/../plugins,
+    // then <exe dir>/plugins, then the build tree's plugin directory.
+    static PluginHost& instance();
+    explicit PluginHost(QStringList searchPath);
+    ~PluginHost();
+
+    const std::vector<PluginInfo>& plugins(); // scans once, does not load
+    // The importer for a file (by extension); loads its plugin on first use.
+    // Returns nullptr and sets `error` if none fits or loading fails.
+    stc::frontend::Importer* importerFor(const QString& path, QString* error);
+    bool isLoaded(const QString& name) const;
+
+private:
+    void scan();
+    QStringList searchPath_;
+    bool scanned_ = false;
+    std::vector<PluginInfo> infos_;
+    struct Loaded;
+    std::vector<std::unique_ptr<Loaded>> loaded_;
+    mutable std::mutex mutex_;
+};
+
+} // namespace stc::plugins
