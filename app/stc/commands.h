@@ -1,0 +1,26 @@
+// Subcommands of `stc`. Each takes the arguments after its name and returns
+// the process exit code (0 ok, 1 failure reported on stderr, 2 usage error).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace stc::cli {
+
+using Args = std::vector<std::string>;
+
+struct Command {
+    const char* name;
+    const char* summary;
+    const char* usage;
+    int (*run)(const Args& args);
+};
+
+// Declared here, defined in cmd_*.cpp.
+int runIrCommand(const Args& args);       // stc ir verify|print|run ...
+int runImportCommand(const Args& args);   // stc import model.pt -o model.sir
+int runInspectCommand(const Args& args);  // stc inspect model.pt|model.sir
+
+const std::vector<Command>& allCommands();
+
+} // namespace stc::cli
