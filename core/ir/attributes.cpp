@@ -1,6 +1,40 @@
 #include "ir/attributes.h"
 
+#include <cstring>
+
 namespace stc::ir {
+
+namespace {
+bool sameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+bool sameValue(const AttrValue& a, const AttrValue& b)
+{
+    if (a.index() != b.index())
+        return false;
+    if (auto* d = std::get_if<double>(&a))
+        return sameBits(*d, std::get<double>(b));
+    if (auto* l = std::get_if<FloatList>(&a)) {
+        const auto& r = std::get<FloatList>(b);
+        if (l->size() != r.size())
+            return false;
+        for (size_t i = 0; i < l->size(); ++i)
+            if (!sameBits((*l)[i], r[i]))
+                return false;
+        return true;
+    }
+    return a == b;
+}
+} // namespace
+
+bool operator==(const Attributes& a, const Attributes& b)
+{
+    if (a.map_.size() != b.map_.size())
+        return false;
+    for (auto ia = a.map_.begin(), ib = b.map_.begin(); ia != a.map_.end(); ++ia, ++ib)
+        if (ia->first != ib->first || !sameValue(ia->second, ib->second))
+            return false;
+    return true;
+}
 
 const char* toString(AttrKind k)
 {

@@ -42,7 +42,9 @@ public:
 
     const Map& map() const { return map_; }
     bool empty() const { return map_.empty(); }
-    friend bool operator==(const Attributes&, const Attributes&) = default;
+    // Exact equality: floats compare bitwise, so NaN equals itself and -0.0 != 0.0
+    // (what a text round trip must preserve).
+    friend bool operator==(const Attributes& a, const Attributes& b);
 
 private:
     Map map_;

@@ -1,6 +1,6 @@
 #include "ir/module.h"
 
-#include <unordered_set>
+#include <algorithm>
 
 namespace stc::ir {
 
@@ -20,6 +20,7 @@ ValueId Module::append(Op op, Type type, std::string resultName)
         const auto id = static_cast<ValueId>(values_.size());
         if (resultName.empty())
             resultName = freshName("");
+        nameIndex_.emplace(resultName, id);
         values_.push_back({std::move(resultName), std::move(type), opIndex});
         op.result = id;
     } else {
@@ -77,23 +78,35 @@ ValueId Module::build(OpKind kind, std::vector<ValueId> operands, Attributes att
 
 ValueId Module::findValue(const std::string& name) const
 {
-    for (size_t i = 0; i < values_.size(); ++i)
-        if (values_[i].name == name)
-            return static_cast<ValueId>(i);
-    return kNoValue;
+    auto it = nameIndex_.find(name);
+    return it == nameIndex_.end() ? kNoValue : it->second;
+}
+
+void Module::renameValue(ValueId id, std::string name)
+{
+    auto& v = values_[static_cast<size_t>(id)];
+    auto it = nameIndex_.find(v.name);
+    if (it != nameIndex_.end() && it->second == id)
+        nameIndex_.erase(it);
+    v.name = std::move(name);
+    nameIndex_[v.name] = id;
 }
 
 std::string Module::freshName(const std::string& base) const
 {
-    std::unordered_set<std::string> used;
-    used.reserve(values_.size());
-    for (const auto& v : values_)
-        used.insert(v.name);
-    if (!base.empty() && !used.count(base))
+    if (!base.empty() && !nameIndex_.count(base))
         return base;
-    for (size_t i = base.empty() ? values_.size() : 1;; ++i) {
-        std::string candidate = base.empty() ? std::to_string(i) : base + "." + std::to_string(i);
-        if (!used.count(candidate))
+    if (base.empty()) {
+        // Numeric names: start at the value count (usually free) and remember
+        // where the search ended; names are never reused, so this stays linear.
+        nextFresh_ = std::max(nextFresh_, values_.size());
+        while (nameIndex_.count(std::to_string(nextFresh_)))
+            ++nextFresh_;
+        return std::to_string(nextFresh_);
+    }
+    for (size_t i = 1;; ++i) {
+        std::string candidate = base + "." + std::to_string(i);
+        if (!nameIndex_.count(candidate))
             return candidate;
     }
 }

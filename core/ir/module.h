@@ -8,6 +8,7 @@
 #include "util/diagnostics.h"
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace stc::ir {
@@ -62,7 +63,7 @@ public:
     ValueId findValue(const std::string& name) const; // kNoValue if absent
     std::string freshName(const std::string& base) const;
     void setValueType(ValueId id, Type t) { values_[static_cast<size_t>(id)].type = std::move(t); }
-    void renameValue(ValueId id, std::string name) { values_[static_cast<size_t>(id)].name = std::move(name); }
+    void renameValue(ValueId id, std::string name);
 
     std::vector<ValueId> inputs() const;
     std::vector<ValueId> outputs() const; // operands of the output op(s)
@@ -74,6 +75,10 @@ public:
 private:
     std::vector<Value> values_;
     std::vector<Op> ops_;
+    // Derived lookup state (not part of equality): name -> value, and the
+    // next candidate for fresh numeric names, so building large modules stays linear.
+    std::unordered_map<std::string, ValueId> nameIndex_;
+    mutable size_t nextFresh_ = 0;
 };
 
 // Counts for reports: parameters (constant elements), spiking neurons per step.

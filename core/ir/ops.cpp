@@ -44,7 +44,10 @@ std::vector<OpDef> makeDefs()
           {"v_threshold", K::Float, true, "firing threshold"},
           {"v_reset", K::Float, false, "reset potential (hard reset), default 0"},
           {"reset", K::String, true, "\"hard\", \"subtract\", \"subtract-delayed\" (snnTorch) or \"none\""},
-          {"fire", K::String, false, "\"ge\" (spike when v >= v_threshold, default) or \"gt\""}},
+          {"fire", K::String, false, "\"ge\" (spike when v >= v_threshold, default) or \"gt\""},
+          {"output", K::String, false,
+           "\"spikes\" (default) or \"membrane\": the charged membrane before the reset, f32 (a readout, "
+           "e.g. the mem snnTorch returns)"}},
          "spiking neuron with membrane state carried across time steps"},
         {OpKind::Add, "add", 2, 2, true, {}, "elementwise a + b (broadcasting)"},
         {OpKind::Mul, "mul", 2, 2, true, {}, "elementwise a * b (broadcasting)"},
@@ -346,7 +349,8 @@ InferResult inferType(OpKind kind, const std::vector<Type>& in, const Attributes
     case OpKind::Lif:
         if (!in[0].perStep())
             return InferResult::fail("a neuron needs a per-step input, got " + shapeStr(in[0]));
-        return InferResult::ok({ElemType::Spike, in[0].shape, TimeKind::PerStep});
+        return InferResult::ok({a.getString("output", "spikes") == "membrane" ? ElemType::F32 : ElemType::Spike,
+                                in[0].shape, TimeKind::PerStep});
     case OpKind::Add:
     case OpKind::Mul: {
         auto s = broadcast(in[0].shape, in[1].shape);
@@ -429,6 +433,8 @@ std::string checkAttributes(OpKind kind, const Attributes& a)
         if (auto e = oneOf("reset", {"hard", "subtract", "subtract-delayed", "none"}, "hard"); !e.empty())
             return e;
         if (auto e = oneOf("fire", {"ge", "gt"}, "ge"); !e.empty())
+            return e;
+        if (auto e = oneOf("output", {"spikes", "membrane"}, "spikes"); !e.empty())
             return e;
         const std::string neuron = a.getString("neuron", "lif");
         if (neuron == "lif") {

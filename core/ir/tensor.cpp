@@ -11,7 +11,8 @@ Tensor::Tensor(ElemType elem, Shape shape)
 Tensor Tensor::fromFloats(Shape shape, std::vector<float> values)
 {
     Tensor t(ElemType::F32, std::move(shape));
-    std::memcpy(t.bytes_.data(), values.data(), std::min(t.bytes_.size(), values.size() * sizeof(float)));
+    if (!values.empty())
+        std::memcpy(t.bytes_.data(), values.data(), std::min(t.bytes_.size(), values.size() * sizeof(float)));
     return t;
 }
 

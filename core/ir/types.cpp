@@ -8,7 +8,11 @@ namespace {
 constexpr std::array<std::string_view, 6> kElemNames = {"f32", "i8", "i16", "i32", "spike", "graded"};
 }
 
-std::string_view toString(ElemType t) { return kElemNames[static_cast<size_t>(t)]; }
+std::string_view toString(ElemType t)
+{
+    const auto i = static_cast<size_t>(t);
+    return i < kElemNames.size() ? kElemNames[i] : std::string_view("<bad elem>");
+}
 
 std::optional<ElemType> elemTypeFromString(std::string_view s)
 {
