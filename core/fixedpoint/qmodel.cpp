@@ -1,0 +1,229 @@
+#include "fixedpoint/qmodel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace stc::fixedpoint {
+
+using ir::OpKind;
+
+int64_t saturatingAdd(int64_t a, int64_t b)
+{
+    const int64_t lim = int64_t{1} << 62;
+    return std::min(lim, a + b);
+}
+
+int64_t saturatingMul(int64_t a, int64_t b)
+{
+    const int64_t lim = int64_t{1} << 62;
+    if (a == 0 || b == 0)
+        return 0;
+    return a > lim / b ? lim : a * b;
+}
+
+std::string describe(const ir::Module& m, int32_t opIndex)
+{
+    const ir::Op& op = m.ops()[size_t(opIndex)];
+    std::string s(ir::opName(op.kind));
+    if (op.result != ir::kNoValue)
+        s = "%" + m.value(op.result).name + " = " + s;
+    return s;
+}
+
+NeuronParams neuronParams(const ir::Op& lif)
+{
+    NeuronParams p;
+    p.du = static_cast<int32_t>(lif.attrs.getInt("q.du", kDecayOne));
+    p.dv = static_cast<int32_t>(lif.attrs.getInt("q.dv", 0));
+    p.actShift = static_cast<int32_t>(lif.attrs.getInt("q.act_shift", kDefaultActShift));
+    p.theta = lif.attrs.getInt("q.theta_mant") << lif.attrs.getInt("q.theta_exp");
+    p.fireOnEqual = lif.attrs.getString("fire", "ge") == "ge";
+    const std::string reset = lif.attrs.getString("reset", "hard");
+    p.reset = reset == "hard" ? Reset::Hard : (reset == "subtract" ? Reset::Subtract : Reset::None);
+    return p;
+}
+
+namespace {
+
+int64_t reducedCount(const ir::Shape& in, const ir::IntList& axes)
+{
+    int64_t n = 1;
+    for (int64_t a : axes)
+        n *= in[size_t(a < 0 ? a + int64_t(in.size()) : a)];
+    return n;
+}
+
+std::string layerInfo(const ir::Module& m, const ir::Op& op, const ValueQ& x, ValueQ& out)
+{
+    const ir::Tensor* w = m.definingOp(op.operands[1]).constant.get();
+    if (!w || (w->elem() != ir::ElemType::I8 && w->elem() != ir::ElemType::I16))
+        return "weights are not quantized (expected i8/i16 mantissas; run quantize)";
+    const double ws = op.attrs.getFloat("q.weight_scale", 0.0);
+    const ir::IntList shift = op.attrs.getInts("q.shift");
+    const int64_t outCh = w->shape()[0];
+    if (!(ws > 0.0) || int64_t(shift.size()) != outCh)
+        return "missing q.weight_scale or q.shift annotations";
+    const ir::Tensor* b = op.operands.size() > 2 ? m.definingOp(op.operands[2]).constant.get() : nullptr;
+    if (op.operands.size() > 2 && (!b || b->elem() != ir::ElemType::I32))
+        return "bias is not quantized (expected i32)";
+    const int64_t per = w->numElements() / outCh;
+    int64_t bound = 0;
+    for (int64_t o = 0; o < outCh; ++o) {
+        if (shift[size_t(o)] < 0 || shift[size_t(o)] > 30)
+            return "q.shift out of range 0..30";
+        int64_t sum = 0;
+        for (int64_t k = 0; k < per; ++k)
+            sum += static_cast<int64_t>(std::llabs(static_cast<long long>(w->at(o * per + k))));
+        int64_t ch = saturatingMul(saturatingMul(sum, int64_t{1} << shift[size_t(o)]), x.bound);
+        if (b)
+            ch = saturatingAdd(ch, static_cast<int64_t>(std::fabs(b->at(o))));
+        bound = std::max(bound, ch);
+    }
+    out = {true, x.scale * ws, bound};
+    return {};
+}
+
+} // namespace
+
+ir::ValueId floatInputOf(const ir::Module& m, ir::ValueId v)
+{
+    while (true) {
+        const ir::Op& op = m.definingOp(v);
+        if (op.kind == OpKind::Input)
+            return v;
+        if (op.kind != OpKind::Reshape && op.kind != OpKind::Flatten)
+            return ir::kNoValue;
+        v = op.operands[0];
+    }
+}
+
+std::string propagateOp(const ir::Module& m, int32_t i, std::vector<ValueQ>& infos)
+{
+    const ir::Op& op = m.ops()[size_t(i)];
+    if (op.kind == OpKind::Const || op.kind == OpKind::Input || op.kind == OpKind::Output)
+        return {};
+    // Reshapes of a float model input before its encoding stay float (the
+    // executor reads the input data directly: row-major data is unchanged).
+    if ((op.kind == OpKind::Reshape || op.kind == OpKind::Flatten) && !m.typeOf(op.result).perStep() &&
+        !infos[size_t(op.operands[0])].known && floatInputOf(m, op.operands[0]) != ir::kNoValue)
+        return {};
+    std::vector<const ValueQ*> in;
+    for (size_t k = 0; k < op.operands.size(); ++k) {
+        const ir::ValueId v = op.operands[k];
+        const bool weightSlot = (op.kind == OpKind::Conv1d || op.kind == OpKind::Conv2d || op.kind == OpKind::Linear) && k > 0;
+        const bool encodeSlot = op.kind == OpKind::Encode;
+        if (!weightSlot && !encodeSlot && !infos[size_t(v)].known)
+            return "operand %" + m.value(v).name + " has no integer representation (a float constant or input)";
+        in.push_back(&infos[size_t(v)]);
+    }
+    ValueQ out{true, 1.0, 0};
+    const ir::Type& rt = m.typeOf(op.result);
+    switch (op.kind) {
+    case OpKind::Encode: {
+        if (op.attrs.getString("mode") != "direct")
+            return "only direct encoding is supported in the fixed-point path";
+        if (floatInputOf(m, op.operands[0]) == ir::kNoValue)
+            return "the encoded value must be a model input (or a reshape of one)";
+        const double s = op.attrs.getFloat("q.input_scale", 0.0);
+        const int64_t bits = op.attrs.getInt("q.input_bits", 0);
+        if (!(s > 0.0) || bits < 1 || bits > 16)
+            return "missing q.input_scale/q.input_bits (run quantize)";
+        out = {true, s, (int64_t{1} << (op.attrs.getBool("q.input_signed") ? bits - 1 : bits)) - 1};
+        break;
+    }
+    case OpKind::Conv1d:
+    case OpKind::Conv2d:
+    case OpKind::Linear:
+        if (auto e = layerInfo(m, op, *in[0], out); !e.empty())
+            return e;
+        break;
+    case OpKind::Lif:
+        if (!op.attrs.has("q.theta_mant"))
+            return "neuron has no fixed-point parameters (run quantize)";
+        if (in[0]->scale <= 0.0)
+            return "neuron input has a non-positive scale";
+        out = {true, 1.0, 1};
+        break;
+    case OpKind::Reshape:
+    case OpKind::Flatten:
+    case OpKind::Permute:
+    case OpKind::MaxPool2d:
+    case OpKind::Scale:
+        out = *in[0];
+        if (op.kind == OpKind::Scale) {
+            out.scale *= op.attrs.getFloat("factor");
+            if (out.scale == 0.0)
+                return "scale by 0";
+        }
+        break;
+    case OpKind::AvgPool2d: {
+        if (op.attrs.getBool("ceil_mode") || (!op.attrs.getBool("count_include_pad", true) &&
+                                              !op.attrs.getInts("padding", {0, 0}).empty() &&
+                                              op.attrs.getInts("padding", {0, 0}) != ir::IntList{0, 0}))
+            return "avgpool with a position-dependent divisor is not supported";
+        ir::IntList k = op.attrs.getInts("kernel");
+        if (k.size() == 1)
+            k.push_back(k[0]);
+        int64_t div = op.attrs.getInt("divisor_override", 0);
+        if (div <= 0)
+            div = k[0] * k[1];
+        out = {true, in[0]->scale / double(div), saturatingMul(in[0]->bound, k[0] * k[1])};
+        break;
+    }
+    case OpKind::Add: {
+        const double r = in[0]->scale / in[1]->scale;
+        const double l = std::log2(std::fabs(r));
+        if (r <= 0.0 || std::fabs(l - std::round(l)) > 1e-12 || std::fabs(l) > 30)
+            return "add of values whose scales differ by a factor that is not a power of two";
+        const int64_t sh = static_cast<int64_t>(std::llround(std::fabs(l)));
+        const bool firstCoarse = l > 0;
+        out.scale = std::min(in[0]->scale, in[1]->scale);
+        const int64_t b0 = firstCoarse ? saturatingMul(in[0]->bound, int64_t{1} << sh) : in[0]->bound;
+        const int64_t b1 = firstCoarse ? in[1]->bound : saturatingMul(in[1]->bound, int64_t{1} << sh);
+        out.bound = saturatingAdd(b0, b1);
+        break;
+    }
+    case OpKind::Mul: out = {true, in[0]->scale * in[1]->scale, saturatingMul(in[0]->bound, in[1]->bound)}; break;
+    case OpKind::MatMul: {
+        const int64_t k = m.typeOf(op.operands[0]).shape.back();
+        out = {true, in[0]->scale * in[1]->scale, saturatingMul(k, saturatingMul(in[0]->bound, in[1]->bound))};
+        break;
+    }
+    case OpKind::Sum:
+    case OpKind::Mean: {
+        const ir::Shape& s = m.typeOf(op.operands[0]).shape;
+        int64_t count = reducedCount(s, op.attrs.getInts("axes"));
+        if (op.kind == OpKind::Mean && op.attrs.getBool("over_time"))
+            count *= m.timesteps;
+        out = {true, op.kind == OpKind::Mean ? in[0]->scale / double(count) : in[0]->scale,
+               saturatingMul(in[0]->bound, count)};
+        break;
+    }
+    case OpKind::BatchNorm: return "batchnorm is not supported in the fixed-point path (run fold-bn)";
+    default: return std::string("op ") + std::string(ir::opName(op.kind)) + " is not supported in the fixed-point path";
+    }
+    if (out.bound > kBoundLimit)
+        return "integer values may reach " + std::to_string(out.bound) + ", beyond 32 bits";
+    (void)rt;
+    infos[size_t(op.result)] = out;
+    return {};
+}
+
+Analysis analyzeQuantized(const ir::Module& m)
+{
+    Analysis a;
+    a.values.assign(m.values().size(), ValueQ{});
+    if (!m.attrs.getBool("quantized")) {
+        a.error = "module is not quantized (run the quantize pass)";
+        return a;
+    }
+    for (int32_t i = 0; i < static_cast<int32_t>(m.ops().size()); ++i)
+        if (auto e = propagateOp(m, i, a.values); !e.empty()) {
+            a.error = describe(m, i) + ": " + e;
+            return a;
+        }
+    return a;
+}
+
+} // namespace stc::fixedpoint

@@ -1,0 +1,228 @@
+// quantize + the fixed-point reference executor (core/fixedpoint).
+#include "fixedpoint/arith.h"
+#include "fixedpoint/executor.h"
+#include "fixedpoint/qmodel.h"
+#include "ir/verifier.h"
+#include "passes/runner.h"
+#include "test_pass_util.h"
+
+#include <QtTest>
+
+using namespace stc;
+using namespace stc::passes;
+namespace fx = stc::fixedpoint;
+
+namespace {
+
+RunResult runText(const ir::Module& m, const std::string& text, CompileContext* ctxIn = nullptr)
+{
+    const PassRegistry reg = makeBuiltinRegistry();
+    Diagnostics d;
+    auto p = parsePipeline(text, reg, d);
+    if (!p)
+        throw std::runtime_error(d.format());
+    CompileContext local;
+    return runPipeline(m, *p, reg, ctxIn ? *ctxIn : local);
+}
+
+// Pixel-like inputs: multiples of 1/255 in [0, 1].
+std::vector<interp::InputBatch> pixelInputs(const ir::Module& m, int64_t batch, uint64_t seed)
+{
+    auto in = testutil::randomInputs(m, batch, seed);
+    for (auto& b : in)
+        for (auto& x : b.data)
+            x = float(std::min(255.0, std::floor(double(x) / 1.5 * 256.0))) / 255.0f;
+    return in;
+}
+
+int argmaxAt(const std::vector<float>& v, size_t s, size_t n)
+{
+    return int(std::max_element(v.begin() + long(s * n), v.begin() + long(s * n + n)) - v.begin() - long(s * n));
+}
+
+// Snaps every conv/linear weight to the 8-bit per-layer grid the quantizer
+// will use (max |w| = 127 * 2^-6, steps of 2^-6) and biases to multiples of
+// 2^-6, so that quantization itself is lossless.
+ir::Module snapToGrid(ir::Module m)
+{
+    for (auto& op : m.mutableOps()) {
+        if (op.kind != ir::OpKind::Conv1d && op.kind != ir::OpKind::Conv2d && op.kind != ir::OpKind::Linear)
+            continue;
+        for (size_t k = 1; k < op.operands.size(); ++k) {
+            ir::Op& c = m.mutableOps()[size_t(m.value(op.operands[k]).def)];
+            std::vector<float> v = c.constant->toFloats();
+            for (auto& x : v)
+                x = std::clamp(std::round(x * 64.0f), -126.0f, 126.0f) / 64.0f;
+            if (k == 1)
+                v[0] = 127.0f / 64.0f;
+            c.constant = std::make_shared<const ir::Tensor>(ir::Tensor::fromFloats(c.constant->shape(), v));
+        }
+    }
+    return m;
+}
+
+} // namespace
+
+class TestPassQuantize : public QObject {
+    Q_OBJECT
+private slots:
+    void neuronArithmetic()
+    {
+        QCOMPARE(fx::decay(7, 2048), int64_t{3});
+        QCOMPARE(fx::decay(-7, 2048), int64_t{-3}); // toward zero
+        QCOMPARE(fx::decay(100, 4096), int64_t{0});
+        QCOMPARE(fx::decay(100, 0), int64_t{100});
+        QCOMPARE(fx::wrapState(fx::kStateMax + 1), -fx::kStateMax - 1);
+        QCOMPARE(fx::saturateState(int64_t{1} << 30), fx::kStateMax);
+        fx::NeuronParams p;
+        p.dv = 2048;
+        p.actShift = 0;
+        p.theta = 10;
+        int32_t u = 0, v = 0;
+        QVERIFY(!fx::neuronStep(p, u, v, 6)); // v = 6
+        QCOMPARE(v, 6);
+        QVERIFY(fx::neuronStep(p, u, v, 7)); // v = 3 + 7 = 10 >= 10: spike, hard reset
+        QCOMPARE(v, 0);
+        p.fireOnEqual = false;
+        v = 0;
+        QVERIFY(!fx::neuronStep(p, u, v, 10));
+        const fx::Threshold t = fx::encodeThreshold((int64_t{1} << 17) + 1);
+        QVERIFY(t.mantissa < (int64_t{1} << 17));
+        QVERIFY(t.value() >= (int64_t{1} << 17) + 1);
+    }
+
+    void annotationsAndStats()
+    {
+        const ir::Module m = testutil::convNet();
+        RunResult r = runText(m, "fold-bn,quantize{bits=8}");
+        QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
+        const ir::Module& q = r.module;
+        QVERIFY(q.attrs.getBool("quantized"));
+        QVERIFY2(!ir::verify(q).hasErrors(), ir::verify(q).format().c_str());
+        for (const auto& op : q.ops()) {
+            if (op.kind == ir::OpKind::Conv2d || op.kind == ir::OpKind::Linear) {
+                QVERIFY(q.typeOf(op.operands[1]).elem == ir::ElemType::I8);
+                QVERIFY(q.typeOf(op.operands[2]).elem == ir::ElemType::I32);
+                QVERIFY(op.attrs.getFloat("q.weight_scale") > 0);
+            }
+            if (op.kind == ir::OpKind::Lif) {
+                QCOMPARE(op.attrs.getInt("q.dv"), int64_t{2048}); // tau = 2
+                QVERIFY(op.attrs.getInt("q.theta_mant") > 0);
+            }
+        }
+        const auto& s = r.records[1].stats;
+        QCOMPARE(s.getInt("layers-quantized"), int64_t{3});
+        QVERIFY(s.getFloat("weight-error.conv", 1.0) < 0.01);
+        QVERIFY(fx::analyzeQuantized(q).ok());
+    }
+
+    void quantizeNeedsFoldBn()
+    {
+        RunResult r = runText(testutil::convNet(), "quantize");
+        QCOMPARE(r.status, RunStatus::Failed);
+        QVERIFY(r.diagnostics.format().find("quantize needs fold-bn before it") != std::string::npos);
+    }
+
+    void losslessGridMatchesFloatExactly_data()
+    {
+        QTest::addColumn<int>("which");
+        QTest::newRow("cnn") << 0;
+        QTest::newRow("attention conv1d") << 1;
+        QTest::newRow("attention linear") << 2;
+    }
+    void losslessGridMatchesFloatExactly()
+    {
+        // With weights on the quantization grid, the only differences left are
+        // float rounding in the reference; spikes must agree layer by layer.
+        QFETCH(int, which);
+        RunResult folded = runText(which == 0 ? testutil::convNet(5) : testutil::attentionNet(which == 2, 5), "fold-bn");
+        const ir::Module m = snapToGrid(folded.module);
+        RunResult r = runText(m, "quantize{per-channel=false}");
+        QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
+        const auto in = pixelInputs(m, 32, 3);
+        const auto ref = interp::run(m, in);
+        const auto fixed = fx::run(r.module, in);
+        QVERIFY2(fixed.ok(), fixed.error.c_str());
+        QCOMPARE(ref.lif.size(), fixed.lif.size());
+        for (size_t l = 0; l < ref.lif.size(); ++l)
+            QVERIFY2(ref.lif[l].total == fixed.lif[l].total,
+                     (ref.lif[l].name + ": " + std::to_string(ref.lif[l].total) + " vs " +
+                      std::to_string(fixed.lif[l].total)).c_str());
+        QVERIFY(testutil::maxAbsDiff(ref.outputs[0], fixed.outputs[0]) < 1e-4);
+    }
+
+    void eightBitAgreesWithFloat_data()
+    {
+        QTest::addColumn<int>("which");
+        QTest::addColumn<bool>("perChannel");
+        QTest::newRow("cnn per-channel") << 0 << true;
+        QTest::newRow("cnn per-layer") << 0 << false;
+        QTest::newRow("attention") << 1 << true;
+    }
+    void eightBitAgreesWithFloat()
+    {
+        QFETCH(int, which);
+        QFETCH(bool, perChannel);
+        const ir::Module m = which == 0 ? testutil::convNet(8) : testutil::attentionNet(false, 8);
+        RunResult r = runText(m, std::string("fold-bn,quantize{per-channel=") + (perChannel ? "true" : "false") + "}");
+        QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
+        const int64_t batch = 200;
+        const auto in = pixelInputs(m, batch, 9);
+        const auto ref = testutil::runOutputs(m, in);
+        const auto fixed = fx::run(r.module, in, {2});
+        QVERIFY2(fixed.ok(), fixed.error.c_str());
+        const size_t n = ref.size() / size_t(batch);
+        int agree = 0;
+        for (size_t s = 0; s < size_t(batch); ++s)
+            agree += argmaxAt(ref, s, n) == argmaxAt(fixed.outputs[0], s, n);
+        QVERIFY2(agree >= batch * 9 / 10, std::to_string(agree).c_str());
+    }
+
+    void calibrationAndRebalance()
+    {
+        const ir::Module m = testutil::convNet(8);
+        CompileContext ctx;
+        int64_t asked = 0;
+        ctx.calibration = [&](int64_t n) {
+            asked = n;
+            CalibrationSet set;
+            set.sampleShape = {1, 8, 8};
+            for (const auto& b : pixelInputs(m, n, 21))
+                for (int64_t s = 0; s < n; ++s)
+                    set.samples.emplace_back(b.data.begin() + s * 64, b.data.begin() + (s + 1) * 64);
+            return set;
+        };
+        RunResult r = runText(m, "fold-bn,quantize{calibration-samples=64 rebalance=true rebalance-rounds=2}", &ctx);
+        QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
+        QCOMPARE(asked, int64_t{64});
+        const auto& s = r.records[1].stats;
+        QCOMPARE(s.getInt("calibration-samples"), int64_t{64});
+        QVERIFY(s.find("rate-error.conv.lif"));
+        QVERIFY(s.getFloat("calibration-top1-agreement") > 0.8);
+    }
+
+    void unsupportedIsReported()
+    {
+        // rate encoding has no fixed-point form here: a located error.
+        testutil::Builder b(1);
+        ir::ValueId x = b.m.addInput({ir::ElemType::F32, {4}, ir::TimeKind::Invariant}, "x");
+        ir::Attributes a;
+        a.set("mode", std::string("rate"));
+        ir::ValueId e = b.op(ir::OpKind::Encode, {x}, a, "enc");
+        b.m.addOutput({b.meanTime(b.lif(b.op(ir::OpKind::Linear, {e, b.weight({3, 4}, 1.0f)}, {}, "fc")))});
+        RunResult r = runText(b.m, "quantize");
+        QCOMPARE(r.status, RunStatus::Failed);
+        QVERIFY2(r.records[0].diagnostics.format().find("direct encoding") != std::string::npos,
+                 r.records[0].diagnostics.format().c_str());
+    }
+
+    void executorRejectsFloatModule()
+    {
+        const auto res = fx::run(testutil::convNet(), testutil::randomInputs(testutil::convNet(), 1, 1));
+        QVERIFY(!res.ok());
+        QVERIFY(res.error.find("not quantized") != std::string::npos);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPassQuantize)
+#include "test_pass_quantize.moc"
