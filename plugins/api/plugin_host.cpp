@@ -19,6 +19,7 @@ struct PluginHost::Loaded {
     QString name;
     std::unique_ptr<QPluginLoader> loader;
     std::unique_ptr<stc::frontend::Importer> importer;
+    std::unique_ptr<stc::target::Backend> backend;
 };
 
 PluginHost& PluginHost::instance()
@@ -44,8 +45,10 @@ PluginHost::PluginHost(QStringList searchPath) : searchPath_(std::move(searchPat
 PluginHost::~PluginHost()
 {
     // Importers are destroyed before their libraries are unloaded.
-    for (auto& l : loaded_)
+    for (auto& l : loaded_) {
         l->importer.reset();
+        l->backend.reset();
+    }
 }
 
 void PluginHost::scan()
@@ -73,12 +76,16 @@ void PluginHost::scan()
             info.compatVersion = md.value("compatVersion").toInt(-1);
             for (const auto& e : md.value("fileExtensions").toArray())
                 info.fileExtensions << e.toString().toLower();
+            for (const auto& c : md.value("chips").toArray())
+                info.chips << c.toString();
             if (meta.isEmpty())
                 info.problem = "not a Qt plugin (no metadata)";
             else if (info.name.isEmpty() || info.kind.isEmpty())
                 info.problem = "metadata lacks name or kind";
             else if (info.kind == "frontend" && info.iid != QLatin1String(kFrontendIid))
                 info.problem = QString("interface %1, this host needs %2").arg(info.iid, kFrontendIid);
+            else if (info.kind == "backend" && info.iid != QLatin1String(kBackendIid))
+                info.problem = QString("interface %1, this host needs %2").arg(info.iid, kBackendIid);
             else if (info.compatVersion != kPluginApiVersion)
                 info.problem = QString("plugin API version %1, this host needs %2")
                                    .arg(info.compatVersion)
@@ -142,6 +149,43 @@ stc::frontend::Importer* PluginHost::importerFor(const QString& path, QString* e
                      ? QString("no frontend plugin handles '%1' files (searched: %2)").arg(suffix, searchPath_.join(", "))
                      : problems.join("; ");
     }
+    return nullptr;
+}
+
+stc::target::Backend* PluginHost::backendFor(const QString& chip, QString* error)
+{
+    std::lock_guard lock(mutex_);
+    if (!scanned_)
+        scan();
+    QStringList problems;
+    for (const PluginInfo& info : infos_) {
+        if (info.kind != "backend" || !info.chips.contains(chip))
+            continue;
+        if (!info.usable) {
+            problems << QString("%1 (%2): %3").arg(info.name, info.file, info.problem);
+            continue;
+        }
+        for (auto& l : loaded_)
+            if (l->name == info.name && l->backend)
+                return l->backend.get();
+        auto loaded = std::make_unique<Loaded>();
+        loaded->name = info.name;
+        loaded->loader = std::make_unique<QPluginLoader>(info.file);
+        QObject* root = loaded->loader->instance();
+        auto* backend = root ? qobject_cast<BackendPlugin*>(root) : nullptr;
+        if (!backend) {
+            problems << QString("%1: failed to load: %2").arg(info.file, loaded->loader->errorString());
+            continue;
+        }
+        loaded->backend = backend->createBackend();
+        auto* b = loaded->backend.get();
+        loaded_.push_back(std::move(loaded));
+        return b;
+    }
+    if (error)
+        *error = problems.isEmpty() ? QString("no backend plugin packages for chip '%1' (searched: %2)")
+                                          .arg(chip, searchPath_.join(", "))
+                                    : problems.join("; ");
     return nullptr;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "frontend/importer.h"
+#include "target/backend.h"
 
 #include <QString>
 #include <QStringList>
@@ -23,6 +24,7 @@ struct PluginInfo {
     QString version;
     int compatVersion = 0;
     QStringList fileExtensions;
+    QStringList chips; // backends: chip ids they package for
     bool usable = false;
     QString problem; // why it is not usable (IID or version mismatch, bad metadata)
 };
@@ -39,6 +41,8 @@ public:
     // The importer for a file (by extension); loads its plugin on first use.
     // Returns nullptr and sets `error` if none fits or loading fails.
     stc::frontend::Importer* importerFor(const QString& path, QString* error);
+    // The backend for a chip id (metadata "chips"); loads its plugin on first use.
+    stc::target::Backend* backendFor(const QString& chip, QString* error);
     bool isLoaded(const QString& name) const;
 
 private:

@@ -1,0 +1,121 @@
+#include "target/mapping.h"
+
+#include <algorithm>
+
+namespace stc::target {
+
+const char* toString(Encoding e)
+{
+    switch (e) {
+    case Encoding::Dense: return "dense";
+    case Encoding::Sparse: return "sparse";
+    case Encoding::ConvShared: return "conv_shared";
+    }
+    return "?";
+}
+
+const char* toString(Resource r)
+{
+    switch (r) {
+    case Resource::Neurons: return "neurons";
+    case Resource::FanIn: return "fan-in axons";
+    case Resource::FanOut: return "fan-out axons";
+    case Resource::SynapticMemory: return "synaptic memory";
+    case Resource::CoreMemory: return "core memory";
+    case Resource::StepTime: return "step time";
+    }
+    return "?";
+}
+
+bool operator==(const Utilization& a, const Utilization& b)
+{
+    return a.binding == b.binding && std::equal(std::begin(a.of), std::end(a.of), std::begin(b.of));
+}
+
+int64_t Slice::positionCount() const
+{
+    int64_t n = 1;
+    for (size_t a = 0; a < lo.size(); ++a)
+        n *= std::max<int64_t>(0, hi[a] - lo[a]);
+    return n;
+}
+
+int64_t Slice::neuronAt(const Population& p, int64_t local) const
+{
+    const int64_t F = features();
+    int64_t posLocal = local / F;
+    const int64_t f = f0 + local % F;
+    const ir::Shape ps = p.positionShape();
+    int64_t flat = 0, stride = 1;
+    for (size_t a = ps.size(); a-- > 0;) {
+        const int64_t ext = hi[a] - lo[a];
+        const int64_t c = lo[a] + posLocal % ext;
+        posLocal /= ext;
+        flat += c * stride;
+        stride *= ps[a];
+    }
+    return p.neuronIndex(f, flat);
+}
+
+bool Slice::contains(const Population& p, int64_t neuron) const
+{
+    int64_t f, pos;
+    p.split(neuron, f, pos);
+    if (f < f0 || f >= f1)
+        return false;
+    const ir::Shape ps = p.positionShape();
+    for (size_t a = ps.size(); a-- > 0;) {
+        const int64_t c = pos % ps[a];
+        pos /= ps[a];
+        if (c < lo[a] || c >= hi[a])
+            return false;
+    }
+    return true;
+}
+
+Usage& Usage::operator+=(const Usage& o)
+{
+    neurons += o.neurons;
+    fanInAxons += o.fanInAxons;
+    fanOutAxons += o.fanOutAxons;
+    synapticBytes += o.synapticBytes;
+    stateBytes += o.stateBytes;
+    synOpsPerStep += o.synOpsPerStep;
+    spikesOutPerStep += o.spikesOutPerStep;
+    timeNs += o.timeNs;
+    return *this;
+}
+
+std::vector<int32_t> Mapping::coresOfPopulation(int32_t pop) const
+{
+    std::vector<int32_t> out;
+    for (size_t s = 0; s < slices.size(); ++s)
+        if (slices[s].pop == pop && s < sliceCore.size())
+            out.push_back(sliceCore[s]);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+int32_t sliceIndexOf(const Population& p, const std::vector<int64_t>& b, int32_t first, int64_t n)
+{
+    int64_t f, pos;
+    p.split(n, f, pos);
+    const ir::Shape ps = p.positionShape();
+    int64_t coord[8] = {0};
+    for (size_t a = ps.size(); a-- > 0;) {
+        coord[a] = pos % ps[a];
+        pos /= ps[a];
+    }
+    int64_t idx = f / b[0];
+    for (size_t a = 0; a < ps.size(); ++a)
+        idx = idx * ((ps[a] + b[a + 1] - 1) / b[a + 1]) + coord[a] / b[a + 1];
+    return first + int32_t(idx);
+}
+
+int32_t Mapping::sliceOf(const Network& net, int32_t pop, int64_t n) const
+{
+    return sliceIndexOf(net.populations[size_t(pop)], popBlock[size_t(pop)], popFirstSlice[size_t(pop)], n);
+}
+
+} // namespace stc::target

@@ -1,0 +1,166 @@
+#include "target/network.h"
+
+namespace stc::target {
+
+const char* toString(Coupling c)
+{
+    switch (c) {
+    case Coupling::Full: return "full";
+    case Coupling::Diag: return "diag";
+    case Coupling::Explicit: return "explicit";
+    }
+    return "?";
+}
+
+const char* toString(PopulationKind k)
+{
+    switch (k) {
+    case PopulationKind::Input: return "input";
+    case PopulationKind::Lif: return "lif";
+    case PopulationKind::Relay: return "relay";
+    case PopulationKind::Product: return "product";
+    case PopulationKind::Readout: return "readout";
+    }
+    return "?";
+}
+
+ir::Shape Population::positionShape() const
+{
+    ir::Shape s;
+    for (size_t a = 0; a < shape.size(); ++a)
+        if (int(a) != featureAxis)
+            s.push_back(shape[a]);
+    return s;
+}
+
+int64_t Population::innerStride() const
+{
+    int64_t inner = 1;
+    for (size_t a = size_t(featureAxis) + 1; a < shape.size(); ++a)
+        inner *= shape[a];
+    return inner;
+}
+
+int64_t Population::neuronIndex(int64_t feature, int64_t position) const
+{
+    if (shape.empty())
+        return 0;
+    const int64_t inner = innerStride();
+    return (position / inner) * (inner * shape[size_t(featureAxis)]) + feature * inner + position % inner;
+}
+
+void Population::split(int64_t neuron, int64_t& feature, int64_t& position) const
+{
+    if (shape.empty()) {
+        feature = position = 0;
+        return;
+    }
+    const int64_t inner = innerStride(), f = shape[size_t(featureAxis)];
+    feature = (neuron / inner) % f;
+    position = (neuron / (inner * f)) * inner + neuron % inner;
+}
+
+int64_t Projection::taps() const
+{
+    int64_t t = 1;
+    for (const auto& a : axes)
+        t *= a.kernel;
+    return t;
+}
+
+int64_t Projection::inPositions() const
+{
+    int64_t n = 1;
+    for (const auto& a : axes)
+        n *= a.inSize;
+    return n;
+}
+
+int64_t Projection::outPositions() const
+{
+    int64_t n = 1;
+    for (const auto& a : axes)
+        n *= a.outSize;
+    return n;
+}
+
+namespace {
+
+// Valid taps of a stencil axis summed over its outputs.
+int64_t validPairs(const StencilAxis& ax)
+{
+    int64_t n = 0;
+    for (int64_t o = 0; o < ax.outSize; ++o)
+        for (int64_t k = 0; k < ax.kernel; ++k) {
+            const int64_t p = o * ax.stride - ax.pad + k * ax.dilation;
+            n += (p >= 0 && p < ax.inSize) ? 1 : 0;
+        }
+    return n;
+}
+
+} // namespace
+
+int64_t Projection::synapseCount() const
+{
+    if (coupling == Coupling::Explicit)
+        return int64_t(srcNeuron.size());
+    int64_t pairs = 1;
+    for (const auto& a : axes)
+        pairs *= validPairs(a);
+    return pairs * outFeatures * (coupling == Coupling::Full ? inPerGroup() : 1);
+}
+
+std::vector<int32_t> Network::incoming(int32_t pop) const
+{
+    std::vector<int32_t> out;
+    for (size_t i = 0; i < projections.size(); ++i)
+        if (projections[i].dst == pop)
+            out.push_back(int32_t(i));
+    return out;
+}
+
+std::vector<int32_t> Network::outgoing(int32_t pop) const
+{
+    std::vector<int32_t> out;
+    for (size_t i = 0; i < projections.size(); ++i)
+        if (projections[i].src == pop)
+            out.push_back(int32_t(i));
+    return out;
+}
+
+int64_t Network::neuronCount() const
+{
+    int64_t n = 0;
+    for (const auto& p : populations)
+        n += p.size();
+    return n;
+}
+
+int64_t Network::synapseCount() const
+{
+    int64_t n = 0;
+    for (const auto& p : projections)
+        n += p.synapseCount();
+    return n;
+}
+
+double Network::synapticOpsPerStep() const
+{
+    double ops = 0;
+    for (const auto& pr : projections) {
+        const Population& s = populations[size_t(pr.src)];
+        ops += double(pr.synapseCount()) * s.rate;
+    }
+    return ops;
+}
+
+void unflatten(int64_t flat, const std::vector<int64_t>& sizes, std::vector<int64_t>& out)
+{
+    out.resize(sizes.size());
+    for (size_t a = sizes.size(); a-- > 0;) {
+        out[a] = sizes[a] == 0 ? 0 : flat % sizes[a];
+        flat = sizes[a] == 0 ? 0 : flat / sizes[a];
+    }
+}
+
+} // namespace stc::target

@@ -1,0 +1,212 @@
+// Firing rates (measured with the reference interpreter or estimated), the
+// pipelined schedule (phases and alignment delays) and chip checks of an
+// extracted network.
+#include "target/extract_build.h"
+#include "target/network_extract.h"
+
+#include "fixedpoint/executor.h"
+#include "interp/interpreter.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace stc::target {
+
+namespace detail {
+
+namespace {
+
+double meanIncomingRate(const Network& net, int32_t pop, double* fanIn)
+{
+    double events = 0, synapses = 0;
+    for (int32_t pi : net.incoming(pop)) {
+        const Projection& pr = net.projections[size_t(pi)];
+        const double s = double(pr.synapseCount());
+        events += s * net.populations[size_t(pr.src)].rate;
+        synapses += s;
+    }
+    const double n = double(net.populations[size_t(pop)].size());
+    *fanIn = n > 0 ? synapses / n : 0;
+    return synapses > 0 ? events / synapses : 0;
+}
+
+void estimateRate(Network& net, int32_t index, const ExtractOptions& opt)
+{
+    Population& p = net.populations[size_t(index)];
+    switch (p.kind) {
+    case PopulationKind::Input: p.rate = opt.defaultInputRate; break;
+    case PopulationKind::Lif: p.rate = opt.defaultLifRate; break;
+    case PopulationKind::Readout: p.rate = 0.0; break;
+    case PopulationKind::Relay: {
+        // Fires when any input fires (OR, graded sum), inputs independent.
+        double fanIn = 0;
+        const double r = meanIncomingRate(net, index, &fanIn);
+        p.rate = 1.0 - std::pow(1.0 - std::clamp(r, 0.0, 1.0), std::max(1.0, fanIn));
+        break;
+    }
+    case PopulationKind::Product: {
+        // Both operands active, assumed independent.
+        double rate = 1.0;
+        for (int32_t pi : net.incoming(index))
+            rate *= net.populations[size_t(net.projections[size_t(pi)].src)].rate;
+        p.rate = rate;
+        break;
+    }
+    }
+}
+
+// A product neuron's rate from per-neuron operand rates (independence).
+void productRates(Network& net, int32_t index)
+{
+    Population& p = net.populations[size_t(index)];
+    const auto in = net.incoming(index);
+    if (in.size() != 2)
+        return;
+    const Projection& a = net.projections[size_t(in[0])];
+    const Projection& b = net.projections[size_t(in[1])];
+    const Population& pa = net.populations[size_t(a.src)];
+    const Population& pb = net.populations[size_t(b.src)];
+    if (pa.neuronRates.empty() && pb.neuronRates.empty())
+        return;
+    std::vector<float> rates(static_cast<size_t>(p.size()), 0.0f);
+    double sum = 0;
+    for (int64_t n = 0; n < p.size(); ++n) {
+        const int64_t ra = a.rowStart[size_t(n)] < a.rowStart[size_t(n) + 1] ? a.srcNeuron[size_t(a.rowStart[size_t(n)])] : -1;
+        const int64_t rb = b.rowStart[size_t(n)] < b.rowStart[size_t(n) + 1] ? b.srcNeuron[size_t(b.rowStart[size_t(n)])] : -1;
+        const double r = (ra < 0 ? 0 : pa.rateOf(ra)) * (rb < 0 ? 0 : pb.rateOf(rb));
+        rates[size_t(n)] = float(r);
+        sum += r;
+    }
+    p.rate = p.size() ? sum / double(p.size()) : 0;
+    p.neuronRates = std::move(rates);
+    p.rateMeasured = true;
+}
+
+} // namespace
+
+void finishNetwork(Network& net, const ir::Module& m, const ChipDescriptor* chip, const ExtractOptions& opt,
+                   Diagnostics& diags)
+{
+    const RateProfile* prof = opt.rates && !opt.rates->empty() ? opt.rates : nullptr;
+    net.ratesMeasured = prof != nullptr;
+    for (int32_t i = 0; i < int32_t(net.populations.size()); ++i) {
+        Population& p = net.populations[size_t(i)];
+        if (prof && p.kind != PopulationKind::Readout && p.kind != PopulationKind::Product) {
+            if (auto it = prof->mean.find(p.name); it != prof->mean.end()) {
+                p.rate = it->second;
+                p.rateMeasured = true;
+                if (auto pe = prof->perElement.find(p.name);
+                    pe != prof->perElement.end() && int64_t(pe->second.size()) == p.size())
+                    p.neuronRates = pe->second;
+                continue;
+            }
+        }
+        estimateRate(net, i, opt);
+        if (p.kind == PopulationKind::Product && prof)
+            productRates(net, i);
+    }
+    // Pipelined schedule: a spike sent in step s is integrated in step s + 1,
+    // so each population runs one step after its latest source; shorter paths
+    // get synaptic delays so that all inputs of a step line up.
+    int depth = 0;
+    for (int32_t i = 0; i < int32_t(net.populations.size()); ++i) {
+        int phase = 0;
+        for (int32_t pi : net.incoming(i))
+            phase = std::max(phase, net.populations[size_t(net.projections[size_t(pi)].src)].phase + 1);
+        net.populations[size_t(i)].phase = phase;
+        depth = std::max(depth, phase);
+    }
+    net.depth = depth;
+    for (Projection& pr : net.projections) {
+        pr.delay = net.populations[size_t(pr.dst)].phase - 1 - net.populations[size_t(pr.src)].phase;
+        if (chip && pr.delay > chip->limits.maxSynapticDelay)
+            diags.error({}, pr.name,
+                        "needs a synaptic delay of " + std::to_string(pr.delay) + " steps to align with the other "
+                            "inputs of %" + net.populations[size_t(pr.dst)].name + "; " + chip->id +
+                            " supports at most " + std::to_string(chip->limits.maxSynapticDelay),
+                        pr.origin);
+    }
+    if (!chip)
+        return;
+    for (const Population& p : net.populations) {
+        if (!chip->supportsModel(p.neuron.model))
+            diags.error({}, "%" + p.name,
+                        std::string(toString(p.kind)) + " population needs neuron model \"" + p.neuron.model +
+                            "\", which " + chip->id + " does not support",
+                        p.origin);
+        if (p.spikeBits > chip->limits.gradedSpikeBits)
+            diags.error({}, "%" + p.name,
+                        "emits " + std::to_string(p.spikeBits) + "-bit graded spikes; " + chip->id + " supports " +
+                            std::to_string(chip->limits.gradedSpikeBits) + "-bit spikes",
+                        p.origin);
+    }
+    (void)m;
+}
+
+} // namespace detail
+
+RateProfile measureRates(const ir::Module& module, const std::vector<std::vector<float>>& samples, std::string* error)
+{
+    RateProfile prof;
+    if (samples.empty())
+        return prof;
+    std::vector<std::vector<double>> counts(module.values().size());
+    auto count = [&](int t, ir::ValueId v, auto data) {
+        if (t < 0)
+            return;
+        const int64_t n = module.typeOf(v).numElements();
+        auto& c = counts[size_t(v)];
+        if (c.empty())
+            c.assign(size_t(n), 0.0);
+        for (size_t i = 0; i < data.size(); ++i)
+            if (data[i] != 0)
+                c[i % size_t(n)] += 1.0;
+    };
+    std::string err;
+    if (module.attrs.getBool("quantized")) {
+        // The integer model is what the chip runs: count its events (the
+        // executor observes one sample per call).
+        fixedpoint::RunOptions ro;
+        ro.observe = [&](int t, ir::ValueId v, std::span<const int32_t> data, double) { count(t, v, data); };
+        for (const auto& s : samples) {
+            fixedpoint::RunResult r = fixedpoint::run(module, {interp::InputBatch{1, s}}, ro);
+            if (!r.ok()) {
+                err = r.error.empty() ? "cancelled" : r.error;
+                break;
+            }
+        }
+    } else {
+        interp::InputBatch batch;
+        batch.batch = int64_t(samples.size());
+        for (const auto& s : samples)
+            batch.data.insert(batch.data.end(), s.begin(), s.end());
+        interp::RunOptions ro;
+        ro.observe = [&](int t, ir::ValueId v, std::span<const float> data) { count(t, v, data); };
+        interp::RunResult r = interp::run(module, {batch}, ro);
+        if (!r.ok())
+            err = r.error.empty() ? "cancelled" : r.error;
+    }
+    if (!err.empty()) {
+        if (error)
+            *error = err;
+        return prof;
+    }
+    const double denom = double(samples.size()) * double(std::max<int64_t>(1, module.timesteps));
+    for (size_t v = 0; v < counts.size(); ++v) {
+        if (counts[v].empty())
+            continue;
+        std::vector<float> per(counts[v].size());
+        double sum = 0;
+        for (size_t i = 0; i < per.size(); ++i) {
+            per[i] = float(counts[v][i] / denom);
+            sum += counts[v][i];
+        }
+        const std::string& name = module.values()[v].name;
+        prof.mean[name] = sum / denom / double(per.size());
+        prof.perElement[name] = std::move(per);
+    }
+    prof.samples = int64_t(samples.size());
+    return prof;
+}
+
+} // namespace stc::target

@@ -1,0 +1,369 @@
+#include "target/partition.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace stc::target {
+
+namespace {
+
+std::string fmtCount(double v)
+{
+    std::ostringstream os;
+    if (v == std::floor(v) && std::abs(v) < 1e15)
+        os << int64_t(v);
+    else
+        os.precision(4), os << v;
+    return os.str();
+}
+
+// Distinct block sizes ceil(D / k) for k = 1..D, largest first.
+std::vector<int64_t> blockSizes(int64_t d)
+{
+    std::vector<int64_t> out;
+    for (int64_t k = 1; k <= d; ++k) {
+        const int64_t b = (d + k - 1) / k;
+        if (out.empty() || out.back() != b)
+            out.push_back(b);
+    }
+    return out;
+}
+
+struct Candidate {
+    std::vector<int64_t> block; // [features, positions...]
+    int64_t count = 0;          // slices
+    int64_t neurons = 0;        // per full block
+};
+
+std::vector<Slice> slicesFor(int32_t pop, const std::vector<int64_t>& dims, const std::vector<int64_t>& block)
+{
+    std::vector<int64_t> nb(dims.size());
+    int64_t total = 1;
+    for (size_t d = 0; d < dims.size(); ++d) {
+        nb[d] = (dims[d] + block[d] - 1) / block[d];
+        total *= nb[d];
+    }
+    std::vector<Slice> out;
+    out.reserve(size_t(total));
+    std::vector<int64_t> idx(dims.size(), 0);
+    for (int64_t s = 0; s < total; ++s) {
+        Slice sl;
+        sl.pop = pop;
+        sl.f0 = idx[0] * block[0];
+        sl.f1 = std::min(dims[0], sl.f0 + block[0]);
+        for (size_t d = 1; d < dims.size(); ++d) {
+            sl.lo.push_back(idx[d] * block[d]);
+            sl.hi.push_back(std::min(dims[d], sl.lo.back() + block[d]));
+        }
+        out.push_back(std::move(sl));
+        for (size_t d = dims.size(); d-- > 0;) {
+            if (++idx[d] < nb[d])
+                break;
+            idx[d] = 0;
+        }
+    }
+    return out;
+}
+
+// Slices with every block index at 0, in the middle, and last: corners and
+// interior, where the extremes of every resource are.
+std::vector<Slice> representatives(int32_t pop, const std::vector<int64_t>& dims, const std::vector<int64_t>& block)
+{
+    std::vector<Slice> out;
+    for (int which = 0; which < 3; ++which) {
+        Slice sl;
+        sl.pop = pop;
+        for (size_t d = 0; d < dims.size(); ++d) {
+            const int64_t nb = (dims[d] + block[d] - 1) / block[d];
+            const int64_t i = which == 0 ? 0 : which == 1 ? nb / 2 : nb - 1;
+            const int64_t lo = i * block[d], hi = std::min(dims[d], lo + block[d]);
+            if (d == 0) {
+                sl.f0 = lo;
+                sl.f1 = hi;
+            } else {
+                sl.lo.push_back(lo);
+                sl.hi.push_back(hi);
+            }
+        }
+        if (std::find(out.begin(), out.end(), sl) == out.end())
+            out.push_back(std::move(sl));
+    }
+    return out;
+}
+
+} // namespace
+
+bool fitsCore(const Usage& u, const ChipDescriptor& chip, double timeCapNs, FitProblem* why)
+{
+    const CoreLimits& l = chip.limits;
+    auto check = [&](bool ok, Resource r, double need, double avail) {
+        if (!ok && why) {
+            why->resource = r;
+            why->needed = need;
+            why->available = avail;
+        }
+        return ok;
+    };
+    return check(u.neurons <= l.neurons, Resource::Neurons, double(u.neurons), double(l.neurons)) &&
+           check(u.fanInAxons <= l.fanInAxons, Resource::FanIn, double(u.fanInAxons), double(l.fanInAxons)) &&
+           check(u.fanOutAxons <= l.fanOutAxons, Resource::FanOut, double(u.fanOutAxons), double(l.fanOutAxons)) &&
+           check(u.synapticBytes <= l.synapticMemoryBytes, Resource::SynapticMemory, double(u.synapticBytes),
+                 double(l.synapticMemoryBytes)) &&
+           check(l.coreMemoryBytes <= 0 || u.synapticBytes + u.stateBytes <= l.coreMemoryBytes, Resource::CoreMemory,
+                 double(u.synapticBytes + u.stateBytes), double(l.coreMemoryBytes)) &&
+           check(u.timeNs <= timeCapNs, Resource::StepTime, u.timeNs, timeCapNs);
+}
+
+Utilization utilizationOf(const Usage& u, const ChipDescriptor& chip, double stepTimeNs)
+{
+    const CoreLimits& l = chip.limits;
+    Utilization r;
+    r.of[int(Resource::Neurons)] = double(u.neurons) / double(l.neurons);
+    r.of[int(Resource::FanIn)] = double(u.fanInAxons) / double(l.fanInAxons);
+    r.of[int(Resource::FanOut)] = double(u.fanOutAxons) / double(l.fanOutAxons);
+    r.of[int(Resource::SynapticMemory)] = double(u.synapticBytes) / double(l.synapticMemoryBytes);
+    r.of[int(Resource::CoreMemory)] =
+        l.coreMemoryBytes > 0 ? double(u.synapticBytes + u.stateBytes) / double(l.coreMemoryBytes) : 0.0;
+    r.of[int(Resource::StepTime)] = stepTimeNs > 0 ? u.timeNs / stepTimeNs : 0.0;
+    r.binding = Resource::Neurons;
+    for (int k = 0; k < int(Resource::StepTime); ++k)
+        if (r.of[k] > r.of[int(r.binding)])
+            r.binding = Resource(k);
+    return r;
+}
+
+int32_t sliceIndexOf(const Population& p, const std::vector<int64_t>& b, int32_t first, int64_t n);
+
+int32_t Partition::sliceOf(const Network& net, int32_t pop, int64_t n) const
+{
+    return sliceIndexOf(net.populations[size_t(pop)], block[size_t(pop)], firstSlice[size_t(pop)], n);
+}
+
+Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const PartitionOptions& opt)
+{
+    Partition part;
+    SliceAnalyzer an(net, chip);
+    const int32_t np = int32_t(net.populations.size());
+    part.block.resize(size_t(np));
+    part.firstSlice.assign(size_t(np), -1);
+    std::vector<std::vector<int32_t>> slicesOf(static_cast<size_t>(np));
+    std::vector<std::vector<int32_t>> consumers(static_cast<size_t>(np));
+    for (const auto& pr : net.projections)
+        consumers[size_t(pr.src)].push_back(pr.dst);
+    std::vector<char> changed(size_t(np), 1);
+    const Partition* prev = opt.previous && opt.previous->ok() ? opt.previous : nullptr;
+    // Destinations first, so that a population's fan-out is known when it is cut.
+    for (int32_t pop = np - 1; pop >= 0; --pop) {
+        const Population& p = net.populations[size_t(pop)];
+        std::vector<int32_t> dest;
+        bool destChanged = false;
+        for (int32_t c : consumers[size_t(pop)]) {
+            destChanged = destChanged || changed[size_t(c)];
+            for (int32_t s : slicesOf[size_t(c)])
+                dest.push_back(s);
+        }
+        std::sort(dest.begin(), dest.end());
+        dest.erase(std::unique(dest.begin(), dest.end()), dest.end());
+        bool destinationsSet = false;
+        if (prev && !prev->block[size_t(pop)].empty()) {
+            const int32_t first = prev->firstSlice[size_t(pop)];
+            int32_t last = first;
+            while (last < int32_t(prev->slices.size()) && prev->slices[size_t(last)].pop == pop)
+                ++last;
+            bool ok = true;
+            for (int32_t k = first; k < last && ok; ++k)
+                ok = prev->usage[size_t(k)].timeNs <= opt.timeCapNs;
+            std::vector<Usage> usage(prev->usage.begin() + first, prev->usage.begin() + last);
+            if (ok && destChanged && !dest.empty()) {
+                // Same cut, new destinations: only the fan-out changes.
+                an.setDestinations(pop, part.slices, dest);
+                destinationsSet = true;
+                for (int32_t k = first; k < last && ok; ++k) {
+                    Usage& u = usage[size_t(k - first)];
+                    u.fanOutAxons = an.fanOut(prev->slices[size_t(k)]);
+                    u.spikesOutPerStep = an.spikesOut(prev->slices[size_t(k)]);
+                    ok = fitsCore(u, chip, opt.timeCapNs);
+                }
+            }
+            if (ok) {
+                part.block[size_t(pop)] = prev->block[size_t(pop)];
+                part.firstSlice[size_t(pop)] = int32_t(part.slices.size());
+                for (int32_t k = first; k < last; ++k) {
+                    slicesOf[size_t(pop)].push_back(int32_t(part.slices.size()));
+                    part.slices.push_back(prev->slices[size_t(k)]);
+                    part.usage.push_back(usage[size_t(k - first)]);
+                    part.inputs.push_back(prev->inputs[size_t(k)]);
+                }
+                changed[size_t(pop)] = 0;
+                continue;
+            }
+        }
+        if (!dest.empty() && !destinationsSet)
+            an.setDestinations(pop, part.slices, dest);
+
+        std::vector<int64_t> dims = {p.features()};
+        for (int64_t d : p.positionShape())
+            dims.push_back(d);
+        // Lower bounds per neuron for any block, from synapse counts alone:
+        // every stored synapse costs at least its weight bits (unless kernels
+        // are shared), every event a synaptic op.
+        const double n = double(std::max<int64_t>(1, p.size()));
+        double bytesLB = 0, events = 0;
+        for (int32_t pi : net.incoming(pop)) {
+            const Projection& pr = net.projections[size_t(pi)];
+            const double syn = double(pr.synapseCount());
+            const bool shared = chip.encoding("conv_shared") && pr.coupling != Coupling::Explicit;
+            bytesLB += shared ? 0.0 : syn * double(chip.limits.weightBits) / 8.0;
+            events += syn * net.populations[size_t(pr.src)].rate;
+        }
+        const double bytesPerNeuron = bytesLB / n;
+        const double timePerNeuron = an.timeNs(events, p.size(), p.rate) / n;
+        double fanOutPerNeuron = 0;
+        if (!dest.empty()) {
+            Slice whole;
+            whole.pop = pop;
+            whole.f0 = 0;
+            whole.f1 = dims[0];
+            for (size_t d = 1; d < dims.size(); ++d) {
+                whole.lo.push_back(0);
+                whole.hi.push_back(dims[d]);
+            }
+            fanOutPerNeuron = double(an.fanOut(whole)) / n;
+        }
+        std::vector<std::vector<int64_t>> sizes;
+        for (int64_t d : dims)
+            sizes.push_back(blockSizes(d));
+        std::vector<Candidate> cands;
+        std::vector<size_t> pick(dims.size(), 0);
+        while (true) {
+            Candidate c;
+            c.count = 1;
+            c.neurons = 1;
+            for (size_t d = 0; d < dims.size(); ++d) {
+                const int64_t b = sizes[d][pick[d]];
+                c.block.push_back(b);
+                c.count *= (dims[d] + b - 1) / b;
+                c.neurons *= b;
+            }
+            const double nb = double(c.neurons);
+            if (c.neurons <= chip.limits.neurons && nb * bytesPerNeuron <= double(chip.limits.synapticMemoryBytes) &&
+                nb * timePerNeuron <= opt.timeCapNs && nb * fanOutPerNeuron <= double(chip.limits.fanOutAxons))
+                cands.push_back(std::move(c));
+            size_t d = dims.size();
+            while (d-- > 0) {
+                if (++pick[d] < sizes[d].size())
+                    break;
+                pick[d] = 0;
+            }
+            if (d == size_t(-1))
+                break;
+        }
+        // Fewest slices first; among equals, whole feature blocks first (fewer
+        // copies of each weight row and of each input axon).
+        std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
+            return a.count != b.count ? a.count < b.count : a.block[0] > b.block[0];
+        });
+        bool placed = false;
+        for (const Candidate& c : cands) {
+            bool ok = true;
+            an.setEarlyExit(chip.limits.fanInAxons, chip.limits.synapticMemoryBytes);
+            for (const Slice& r : representatives(pop, dims, c.block))
+                if (!fitsCore(an.analyze(r), chip, opt.timeCapNs)) {
+                    ok = false;
+                    break;
+                }
+            an.clearEarlyExit();
+            if (!ok)
+                continue;
+            std::vector<Slice> sl = slicesFor(pop, dims, c.block);
+            std::vector<Usage> us;
+            std::vector<std::vector<SliceInput>> ins(sl.size());
+            for (size_t k = 0; k < sl.size() && ok; ++k) {
+                us.push_back(an.analyze(sl[k], &ins[k]));
+                ok = fitsCore(us.back(), chip, opt.timeCapNs);
+            }
+            if (!ok)
+                continue;
+            part.block[size_t(pop)] = c.block;
+            part.firstSlice[size_t(pop)] = int32_t(part.slices.size());
+            for (size_t k = 0; k < sl.size(); ++k) {
+                slicesOf[size_t(pop)].push_back(int32_t(part.slices.size()));
+                part.slices.push_back(std::move(sl[k]));
+                part.usage.push_back(us[k]);
+                part.inputs.push_back(std::move(ins[k]));
+            }
+            placed = true;
+            break;
+        }
+        if (placed)
+            continue;
+        // Does not fit: say which limit a single neuron (or the smallest block) breaks.
+        Slice one;
+        one.pop = pop;
+        one.f0 = 0;
+        one.f1 = 1;
+        for (size_t d = 1; d < dims.size(); ++d) {
+            one.lo.push_back(0);
+            one.hi.push_back(1);
+        }
+        FitProblem fp;
+        fp.pop = pop;
+        const Usage u1 = an.analyze(one);
+        std::ostringstream msg;
+        msg << "%" << p.name << " (" << toString(p.kind) << ", " << p.size() << " neurons) ";
+        if (!fitsCore(u1, chip, opt.timeCapNs, &fp)) {
+            const double over = fp.needed - fp.available;
+            msg << "cannot be mapped: a single neuron needs " << fmtCount(fp.needed) << " " << toString(fp.resource)
+                << (fp.resource == Resource::SynapticMemory || fp.resource == Resource::CoreMemory ? " bytes" : "")
+                << (fp.resource == Resource::StepTime ? " ns" : "") << ", a " << chip.id << " core has "
+                << fmtCount(fp.available) << " (over by " << fmtCount(over) << ", "
+                << fmtCount(std::round(100.0 * over / std::max(1e-9, fp.available))) << " %)";
+        } else {
+            fp.resource = Resource::FanOut;
+            fp.needed = double(u1.fanOutAxons);
+            fp.available = double(chip.limits.fanOutAxons);
+            msg << "cannot be cut into slices that respect every core limit at once (fan-out to "
+                << dest.size() << " destination slices)";
+        }
+        fp.message = msg.str();
+        part.problems.push_back(fp);
+    }
+    if (!part.problems.empty())
+        return part;
+
+    // Pack slices onto logical cores, largest dominant share first, first fit.
+    const size_t ns = part.slices.size();
+    std::vector<int32_t> order(ns);
+    std::vector<double> share(ns);
+    for (size_t s = 0; s < ns; ++s) {
+        order[s] = int32_t(s);
+        const Utilization ut = utilizationOf(part.usage[s], chip, opt.timeCapNs);
+        share[s] = std::max(ut.bindingValue(), std::isfinite(opt.timeCapNs) ? ut.of[int(Resource::StepTime)] : 0.0);
+    }
+    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return share[size_t(a)] > share[size_t(b)]; });
+    for (int32_t s : order) {
+        size_t target = part.cores.size();
+        // First fit among the most recently opened cores (older ones are full).
+        if (opt.shareCores)
+            for (size_t c = part.cores.size() > 256 ? part.cores.size() - 256 : 0; c < part.cores.size(); ++c) {
+                Usage sum = part.coreUsage[c];
+                sum += part.usage[size_t(s)];
+                if (fitsCore(sum, chip, opt.timeCapNs)) {
+                    target = c;
+                    break;
+                }
+            }
+        if (target == part.cores.size()) {
+            part.cores.emplace_back();
+            part.coreUsage.emplace_back();
+        }
+        part.cores[target].push_back(s);
+        part.coreUsage[target] += part.usage[size_t(s)];
+    }
+    for (const Usage& u : part.coreUsage)
+        part.criticalTimeNs = std::max(part.criticalTimeNs, u.timeNs);
+    return part;
+}
+
+} // namespace stc::target

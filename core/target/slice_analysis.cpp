@@ -1,0 +1,430 @@
+#include "target/slice_analysis.h"
+
+#include <algorithm>
+#include <map>
+
+namespace stc::target {
+
+int64_t alignUp(int64_t bytes, int64_t align)
+{
+    return align <= 1 ? bytes : (bytes + align - 1) / align * align;
+}
+
+namespace {
+
+int64_t bitsToBytes(int64_t bits) { return (bits + 7) / 8; }
+
+// Calls f(flat position in the population's position grid) for every
+// position of the slice's box, row-major.
+template <typename F>
+void forEachPosition(const Population& p, const Slice& s, F&& f)
+{
+    const ir::Shape ps = p.positionShape();
+    const size_t rank = ps.size();
+    if (rank == 0) {
+        f(int64_t(0));
+        return;
+    }
+    std::vector<int64_t> c(s.lo.begin(), s.lo.end());
+    for (size_t a = 0; a < rank; ++a)
+        if (s.lo[a] >= s.hi[a])
+            return;
+    while (true) {
+        int64_t flat = 0;
+        for (size_t a = 0; a < rank; ++a)
+            flat = flat * ps[a] + c[a];
+        f(flat);
+        size_t a = rank;
+        while (a-- > 0) {
+            if (++c[a] < s.hi[a])
+                break;
+            c[a] = s.lo[a];
+        }
+        if (a == size_t(-1))
+            return;
+    }
+}
+
+} // namespace
+
+SliceAnalyzer::SliceAnalyzer(const Network& net, const ChipDescriptor& chip)
+    : net_(net), chip_(chip), dense_(chip.encoding("dense")), sparse_(chip.encoding("sparse")),
+      conv_(chip.encoding("conv_shared"))
+{
+    incoming_.resize(net.populations.size());
+    outCount_.resize(net.populations.size());
+    for (size_t i = 0; i < net.projections.size(); ++i)
+        incoming_[size_t(net.projections[i].dst)].push_back(int32_t(i));
+    size_t maxPop = 0, maxIn = 0;
+    for (const auto& p : net.populations)
+        maxPop = std::max(maxPop, size_t(p.size()));
+    for (const auto& pr : net.projections)
+        if (pr.coupling == Coupling::Full)
+            maxIn = std::max(maxIn, size_t(pr.inPositions()));
+    hits_.assign(maxIn, 0);
+    mark_.assign(maxPop, 0);
+}
+
+double SliceAnalyzer::timeNs(double synOps, int64_t neurons, double rate) const
+{
+    const EventCosts& l = chip_.latencyNs;
+    return synOps * l.synapticOp + double(neurons) * (l.neuronUpdateIdle + rate * (l.neuronUpdateActive - l.neuronUpdateIdle));
+}
+
+void SliceAnalyzer::finishBytes(SliceInput& in, int64_t dense, int64_t sparse, int64_t convShared)
+{
+    in.bytes = -1;
+    auto consider = [&](int64_t b, Encoding e) {
+        if (b >= 0 && (in.bytes < 0 || b < in.bytes)) {
+            in.bytes = b;
+            in.encoding = e;
+        }
+    };
+    if (dense_)
+        consider(dense, Encoding::Dense);
+    if (sparse_)
+        consider(sparse, Encoding::Sparse);
+    if (conv_)
+        consider(convShared, Encoding::ConvShared);
+    if (in.bytes < 0)
+        in.bytes = 0;
+}
+
+SliceInput SliceAnalyzer::analyzeFull(const Slice& s, int32_t pi)
+{
+    const Projection& pr = net_.projections[size_t(pi)];
+    const Population& dp = net_.populations[size_t(s.pop)];
+    const Population& sp = net_.populations[size_t(pr.src)];
+    const int64_t wb = chip_.limits.weightBits;
+    const int64_t inPer = pr.inPerGroup(), outPer = pr.outPerGroup(), taps = pr.taps();
+    SliceInput in;
+    in.projection = pi;
+    // Output features of the slice per group, and their runs in dst feature order.
+    std::vector<std::vector<int64_t>> groupF(static_cast<size_t>(pr.groups));
+    std::vector<int64_t> groupOps; // op features in the slice (for kernels)
+    for (int64_t f = s.f0; f < s.f1; ++f) {
+        const int64_t o = pr.dstFeatureToOut[size_t(f)];
+        groupF[size_t(o / outPer)].push_back(f);
+        groupOps.push_back(o);
+    }
+    std::vector<int64_t> count(static_cast<size_t>(pr.groups)), runBytes(size_t(pr.groups), 0);
+    int64_t sumCount = 0;
+    for (size_t g = 0; g < groupF.size(); ++g) {
+        auto& fs = groupF[g];
+        std::sort(fs.begin(), fs.end());
+        count[g] = int64_t(fs.size());
+        sumCount += count[g] * inPer;
+        for (size_t k = 0; k < fs.size();) {
+            size_t e = k + 1;
+            while (e < fs.size() && fs[e] == fs[e - 1] + 1)
+                ++e;
+            runBytes[g] += (dense_ ? dense_->runHeaderBytes : 0) + bitsToBytes(int64_t(e - k) * wb);
+            k = e;
+        }
+    }
+    const bool zeros = pr.zeroWeights > 0;
+    std::vector<std::pair<int32_t, int32_t>> pairs; // (input position, tap), when weights have zeros
+    touched_.clear();
+    forEachPosition(dp, s, [&](int64_t pd) {
+        const int64_t q = pr.dstPositionToOut[size_t(pd)];
+        forEachTap(pr.axes, q, [&](int64_t tap, int64_t p) {
+            if (hits_[size_t(p)]++ == 0)
+                touched_.push_back(int32_t(p));
+            if (zeros)
+                pairs.emplace_back(int32_t(p), int32_t(tap));
+        });
+    });
+    int64_t activeInputs = 0;
+    for (size_t g = 0; g < count.size(); ++g)
+        activeInputs += count[g] > 0 ? inPer : 0;
+    in.axons = activeInputs * int64_t(touched_.size());
+    std::map<int64_t, int64_t> hist;
+    int64_t hitSum = 0;
+    for (int32_t p : touched_) {
+        hist[hits_[size_t(p)]]++;
+        hitSum += hits_[size_t(p)];
+    }
+    in.synapses = hitSum * sumCount;
+
+    int64_t dense = -1, sparse = -1, convShared = -1;
+    if (dense_) {
+        dense = 0;
+        for (const auto& [h, n] : hist)
+            for (size_t g = 0; g < count.size(); ++g)
+                if (count[g] > 0)
+                    dense += n * inPer * alignUp(dense_->rowHeaderBytes + h * runBytes[g], dense_->rowAlignBytes);
+    }
+    if (conv_)
+        convShared = alignUp(bitsToBytes(int64_t(groupOps.size()) * inPer * taps * wb), conv_->rowAlignBytes) +
+                     in.axons * conv_->rowHeaderBytes;
+    const double uniformRate = sp.rate;
+    const bool perNeuron = !sp.neuronRates.empty();
+    auto rateOf = [&](int64_t i, int64_t p) {
+        return sp.rateOf(sp.neuronIndex(pr.inFeatureToSrc[size_t(i)], pr.inPositionToSrc[size_t(p)]));
+    };
+    double eventsAll = 0, eventsNonzero = 0;
+    if (!zeros) {
+        in.nonzero = in.synapses;
+        if (sparse_) {
+            sparse = 0;
+            const int64_t sb = wb + sparse_->indexBits;
+            for (const auto& [h, n] : hist)
+                for (size_t g = 0; g < count.size(); ++g)
+                    if (count[g] > 0)
+                        sparse += n * inPer *
+                                  alignUp(sparse_->rowHeaderBytes + bitsToBytes(h * count[g] * sb), sparse_->rowAlignBytes);
+        }
+        if (!perNeuron) {
+            eventsAll = uniformRate * double(in.synapses);
+        } else {
+            for (int32_t p : touched_)
+                for (size_t g = 0; g < count.size(); ++g)
+                    for (int64_t ii = 0; ii < (count[g] > 0 ? inPer : 0); ++ii)
+                        eventsAll += double(hits_[size_t(p)] * count[g]) * rateOf(int64_t(g) * inPer + ii, p);
+        }
+        eventsNonzero = eventsAll;
+    } else {
+        // Nonzero weights per (input feature, tap) over the slice's outputs.
+        std::vector<int32_t> cnt(static_cast<size_t>(pr.inFeatures * taps), 0);
+        for (int64_t o : groupOps) {
+            const int64_t g = o / outPer;
+            for (int64_t ii = 0; ii < inPer; ++ii)
+                for (int64_t k = 0; k < taps; ++k)
+                    cnt[size_t((g * inPer + ii) * taps + k)] += pr.weight(o, ii, k) != 0.0f ? 1 : 0;
+        }
+        // Input positions grouped by the taps that reach them.
+        std::sort(pairs.begin(), pairs.end());
+        std::map<std::vector<int32_t>, std::vector<int32_t>> sigPositions;
+        for (size_t k = 0; k < pairs.size();) {
+            size_t e = k;
+            std::vector<int32_t> sig;
+            while (e < pairs.size() && pairs[e].first == pairs[k].first)
+                sig.push_back(pairs[e++].second);
+            std::sort(sig.begin(), sig.end());
+            sigPositions[sig].push_back(pairs[k].first);
+            k = e;
+        }
+        const int64_t sb = wb + (sparse_ ? sparse_->indexBits : 0);
+        sparse = sparse_ ? 0 : -1;
+        for (const auto& [sig, positions] : sigPositions)
+            for (size_t g = 0; g < count.size(); ++g) {
+                if (count[g] == 0)
+                    continue;
+                for (int64_t ii = 0; ii < inPer; ++ii) {
+                    const int64_t i = int64_t(g) * inPer + ii;
+                    int64_t nnz = 0;
+                    for (int32_t k : sig)
+                        nnz += cnt[size_t(i * taps + k)];
+                    in.nonzero += nnz * int64_t(positions.size());
+                    if (sparse_)
+                        sparse += int64_t(positions.size()) *
+                                  alignUp(sparse_->rowHeaderBytes + bitsToBytes(nnz * sb), sparse_->rowAlignBytes);
+                    for (int32_t p : positions) {
+                        const double r = perNeuron ? rateOf(i, p) : uniformRate;
+                        eventsNonzero += r * double(nnz);
+                        eventsAll += r * double(hits_[size_t(p)] * count[g]);
+                    }
+                }
+            }
+    }
+    for (int32_t p : touched_)
+        hits_[size_t(p)] = 0;
+    finishBytes(in, dense, sparse, convShared);
+    in.synOpsPerStep = in.encoding == Encoding::Sparse ? eventsNonzero : eventsAll;
+    return in;
+}
+
+SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi)
+{
+    const Projection& pr = net_.projections[size_t(pi)];
+    const Population& dp = net_.populations[size_t(s.pop)];
+    const Population& sp = net_.populations[size_t(pr.src)];
+    const int64_t wb = chip_.limits.weightBits;
+    const int64_t runHdr = dense_ ? dense_->runHeaderBytes : 0;
+    SliceInput in;
+    in.projection = pi;
+    struct Axon {
+        int64_t src, entries = 0, nnz = 0, last = -2, runLen = 0, runBytes = 0;
+    };
+    std::vector<Axon> axons;
+    if (++generation_ == 0) {
+        std::fill(mark_.begin(), mark_.end(), 0);
+        generation_ = 1;
+    }
+    static thread_local std::vector<int32_t> slots;
+    if (slots.size() < mark_.size())
+        slots.resize(mark_.size());
+    const int64_t F = s.features();
+    int64_t local = 0;
+    forEachPosition(dp, s, [&](int64_t pd) {
+        for (int64_t f = s.f0; f < s.f1; ++f, ++local) {
+            const int64_t n = dp.neuronIndex(f, pd);
+            if (exitFanIn_ >= 0 && fanInSoFar_ + int64_t(axons.size()) > exitFanIn_)
+                continue; // over the screening limit: the count no longer matters
+            forEachSynapseOf(pr, sp, dp, n, [&](int64_t src, float w) {
+                if (mark_[size_t(src)] != generation_) {
+                    mark_[size_t(src)] = generation_;
+                    slots[size_t(src)] = int32_t(axons.size());
+                    axons.push_back(Axon{src});
+                }
+                Axon& a = axons[size_t(slots[size_t(src)])];
+                ++a.entries;
+                a.nnz += w != 0.0f ? 1 : 0;
+                if (a.last >= 0 && local == a.last + 1 && local / F == a.last / F) {
+                    ++a.runLen;
+                } else {
+                    if (a.runLen > 0)
+                        a.runBytes += runHdr + bitsToBytes(a.runLen * wb);
+                    a.runLen = 1;
+                }
+                a.last = local;
+            });
+        }
+    });
+    int64_t dense = dense_ ? 0 : -1, sparse = sparse_ ? 0 : -1;
+    double eventsAll = 0, eventsNonzero = 0;
+    for (Axon& a : axons) {
+        a.runBytes += runHdr + bitsToBytes(a.runLen * wb);
+        in.synapses += a.entries;
+        in.nonzero += a.nnz;
+        if (dense_)
+            dense += alignUp(dense_->rowHeaderBytes + a.runBytes, dense_->rowAlignBytes);
+        if (sparse_)
+            sparse += alignUp(sparse_->rowHeaderBytes + bitsToBytes(a.nnz * (wb + sparse_->indexBits)),
+                              sparse_->rowAlignBytes);
+        const double r = sp.rateOf(a.src);
+        eventsAll += r * double(a.entries);
+        eventsNonzero += r * double(a.nnz);
+    }
+    in.axons = int64_t(axons.size());
+    int64_t convShared = -1;
+    if (conv_ && pr.coupling == Coupling::Diag)
+        convShared = alignUp(bitsToBytes(F * pr.taps() * wb), conv_->rowAlignBytes) + in.axons * conv_->rowHeaderBytes;
+    finishBytes(in, dense, sparse, convShared);
+    in.synOpsPerStep = in.encoding == Encoding::Sparse ? eventsNonzero : eventsAll;
+    return in;
+}
+
+Usage SliceAnalyzer::analyze(const Slice& s, std::vector<SliceInput>* inputs)
+{
+    const Population& p = net_.populations[size_t(s.pop)];
+    Usage u;
+    u.neurons = s.neurons();
+    u.stateBytes = u.neurons * chip_.limits.neuronStateBytes;
+    if (inputs)
+        inputs->clear();
+    for (int32_t pi : incoming_[size_t(s.pop)]) {
+        const Projection& pr = net_.projections[size_t(pi)];
+        fanInSoFar_ = u.fanInAxons;
+        SliceInput in = pr.coupling == Coupling::Full ? analyzeFull(s, pi) : analyzeEnumerated(s, pi);
+        u.fanInAxons += in.axons;
+        u.synapticBytes += in.bytes;
+        u.synOpsPerStep += in.synOpsPerStep;
+        if (inputs)
+            inputs->push_back(in);
+        if ((exitFanIn_ >= 0 && u.fanInAxons > exitFanIn_) || (exitBytes_ >= 0 && u.synapticBytes > exitBytes_)) {
+            u.fanInAxons = std::max(u.fanInAxons, exitFanIn_ + 1);
+            return u; // screening: does not fit
+        }
+    }
+    double rate = p.rate;
+    if (!p.neuronRates.empty() && u.neurons > 0) {
+        double sum = 0;
+        forEachPosition(p, s, [&](int64_t pd) {
+            for (int64_t f = s.f0; f < s.f1; ++f)
+                sum += p.neuronRates[size_t(p.neuronIndex(f, pd))];
+        });
+        rate = sum / double(u.neurons);
+    }
+    if (hasDestinations(s.pop)) {
+        u.fanOutAxons = fanOut(s);
+        u.spikesOutPerStep = spikesOut(s);
+    }
+    u.timeNs = timeNs(u.synOpsPerStep, u.neurons, rate);
+    return u;
+}
+
+void SliceAnalyzer::forEachAxon(const Slice& s, int32_t pi, const std::function<void(int64_t)>& f)
+{
+    const Projection& pr = net_.projections[size_t(pi)];
+    const Population& dp = net_.populations[size_t(s.pop)];
+    const Population& sp = net_.populations[size_t(pr.src)];
+    if (pr.coupling == Coupling::Full) {
+        std::vector<char> activeGroup(static_cast<size_t>(pr.groups), 0);
+        for (int64_t fd = s.f0; fd < s.f1; ++fd)
+            activeGroup[size_t(pr.dstFeatureToOut[size_t(fd)] / pr.outPerGroup())] = 1;
+        touched_.clear();
+        forEachPosition(dp, s, [&](int64_t pd) {
+            forEachTap(pr.axes, pr.dstPositionToOut[size_t(pd)], [&](int64_t, int64_t p) {
+                if (hits_[size_t(p)]++ == 0)
+                    touched_.push_back(int32_t(p));
+            });
+        });
+        const std::vector<int32_t> positions = touched_;
+        for (int32_t p : positions)
+            hits_[size_t(p)] = 0;
+        for (int64_t g = 0; g < pr.groups; ++g)
+            if (activeGroup[size_t(g)])
+                for (int64_t ii = 0; ii < pr.inPerGroup(); ++ii)
+                    for (int32_t p : positions)
+                        f(sp.neuronIndex(pr.inFeatureToSrc[size_t(g * pr.inPerGroup() + ii)],
+                                         pr.inPositionToSrc[size_t(p)]));
+        return;
+    }
+    if (++generation_ == 0) {
+        std::fill(mark_.begin(), mark_.end(), 0);
+        generation_ = 1;
+    }
+    const uint32_t gen = generation_;
+    std::vector<int64_t> found;
+    forEachPosition(dp, s, [&](int64_t pd) {
+        for (int64_t fd = s.f0; fd < s.f1; ++fd)
+            forEachSynapseOf(pr, sp, dp, dp.neuronIndex(fd, pd), [&](int64_t src, float) {
+                if (mark_[size_t(src)] != gen) {
+                    mark_[size_t(src)] = gen;
+                    found.push_back(src);
+                }
+            });
+    });
+    for (int64_t n : found)
+        f(n);
+}
+
+void SliceAnalyzer::setDestinations(int32_t pop, const std::vector<Slice>& slices,
+                                    const std::vector<int32_t>& destinationSlices)
+{
+    auto& cnt = outCount_[size_t(pop)];
+    cnt.assign(size_t(net_.populations[size_t(pop)].size()), 0);
+    for (int32_t d : destinationSlices)
+        for (int32_t pi : incoming_[size_t(slices[size_t(d)].pop)])
+            if (net_.projections[size_t(pi)].src == pop)
+                forEachAxon(slices[size_t(d)], pi, [&](int64_t n) { ++cnt[size_t(n)]; });
+}
+
+int64_t SliceAnalyzer::fanOut(const Slice& s) const
+{
+    const Population& p = net_.populations[size_t(s.pop)];
+    const auto& cnt = outCount_[size_t(s.pop)];
+    int64_t n = 0;
+    forEachPosition(p, s, [&](int64_t pd) {
+        for (int64_t f = s.f0; f < s.f1; ++f)
+            n += cnt[size_t(p.neuronIndex(f, pd))];
+    });
+    return n;
+}
+
+double SliceAnalyzer::spikesOut(const Slice& s) const
+{
+    const Population& p = net_.populations[size_t(s.pop)];
+    const auto& cnt = outCount_[size_t(s.pop)];
+    double n = 0;
+    forEachPosition(p, s, [&](int64_t pd) {
+        for (int64_t f = s.f0; f < s.f1; ++f) {
+            const int64_t k = p.neuronIndex(f, pd);
+            n += p.rateOf(k) * cnt[size_t(k)];
+        }
+    });
+    return n;
+}
+
+} // namespace stc::target

@@ -1,0 +1,64 @@
+// Exact per-slice resource counts: fan-in axons, synaptic memory in each
+// available encoding (the same bytes the package encoder writes), synaptic
+// operations per step, fan-out axons and spike traffic. Full projections are
+// counted analytically from their geometry (cost ~ fan-in axons per slice);
+// Diag and Explicit projections by enumerating the slice's synapses.
+#pragma once
+
+#include "target/mapping.h"
+
+#include <functional>
+
+namespace stc::target {
+
+int64_t alignUp(int64_t bytes, int64_t align);
+
+class SliceAnalyzer {
+public:
+    SliceAnalyzer(const Network& net, const ChipDescriptor& chip);
+
+    // Resources of `s` as a destination: neurons, fan-in axons, synaptic
+    // memory (best available encoding per projection), synaptic ops, state,
+    // compute time. Fan-out is filled by fanOut() once destinations exist.
+    Usage analyze(const Slice& s, std::vector<SliceInput>* inputs = nullptr);
+
+    // Calls f(srcNeuron) once per fan-in axon of `s` through projection `pi`.
+    void forEachAxon(const Slice& s, int32_t pi, const std::function<void(int64_t)>& f);
+
+    // Per-neuron count of destination slices (axons out) of population
+    // `pop`, given the slices of every population.
+    void setDestinations(int32_t pop, const std::vector<Slice>& slices, const std::vector<int32_t>& destinationSlices);
+    int64_t fanOut(const Slice& s) const;     // needs setDestinations(s.pop, ...)
+    double spikesOut(const Slice& s) const;   // messages per step
+    bool hasDestinations(int32_t pop) const { return !outCount_[size_t(pop)].empty(); }
+
+    // While set, analyze() stops counting once a slice exceeds these (the
+    // result then only tells that it does not fit): candidate screening.
+    void setEarlyExit(int64_t fanIn, int64_t bytes) { exitFanIn_ = fanIn, exitBytes_ = bytes; }
+    void clearEarlyExit() { exitFanIn_ = exitBytes_ = -1; }
+
+    // Compute time per step of a core with these totals.
+    double timeNs(double synOps, int64_t neurons, double rate) const;
+
+    const Network& network() const { return net_; }
+    const ChipDescriptor& chip() const { return chip_; }
+
+private:
+    SliceInput analyzeFull(const Slice& s, int32_t pi);
+    SliceInput analyzeEnumerated(const Slice& s, int32_t pi);
+    void finishBytes(SliceInput& in, int64_t dense, int64_t sparse, int64_t convShared);
+
+    const Network& net_;
+    const ChipDescriptor& chip_;
+    const SynapseEncoding *dense_, *sparse_, *conv_;
+    std::vector<std::vector<int32_t>> incoming_;
+    std::vector<std::vector<int32_t>> outCount_; // per population, per neuron
+    // Scratch, reused across calls.
+    std::vector<int32_t> hits_, touched_;
+    std::vector<uint32_t> mark_;
+    uint32_t generation_ = 0;
+    int64_t exitFanIn_ = -1, exitBytes_ = -1;
+    int64_t fanInSoFar_ = 0;
+};
+
+} // namespace stc::target
