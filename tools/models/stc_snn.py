@@ -123,6 +123,8 @@ class BaseNode(nn.Module):
     float selects hard reset (``v = (1 - spike) * v + spike * v_reset``).
     """
 
+    v_reset: Optional[float]
+
     def __init__(self, v_threshold: float = 1.0, v_reset: Optional[float] = 0.0,
                  surrogate_function: nn.Module = Sigmoid(), detach_reset: bool = False):
         super().__init__()
@@ -419,6 +421,25 @@ class Leaky(nn.Module):
 
 
 SPIKING_NEURON_TYPES = (BaseNode, StatefulLIFNode, Leaky)
+MULTI_STEP_NEURON_TYPES = (BaseNode,)
+
+
+class SeqToANNContainer(nn.Module):
+    """SpikingJelly ``layer.SeqToANNContainer``: applies stateless modules to a
+    ``[T, B, ...]`` sequence by folding T into the batch dimension."""
+
+    def __init__(self, *args: nn.Module):
+        super().__init__()
+        if len(args) == 1:
+            self.module = args[0]
+        else:
+            self.module = nn.Sequential(*args)
+
+    def forward(self, x_seq: Tensor) -> Tensor:
+        y_shape = [x_seq.shape[0], x_seq.shape[1]]
+        y_seq = self.module(x_seq.flatten(0, 1).contiguous())
+        y_shape.extend(y_seq.shape[1:])
+        return y_seq.view(y_shape)
 
 
 def spiking_neurons(model: nn.Module) -> List[Tuple[str, nn.Module]]:
@@ -727,6 +748,6 @@ class SDSA(nn.Module):
         kv = self.talking_heads_lif(kv)
         x = q.mul(kv)
 
-        x = x.transpose(3, 4).reshape(T, B, C, N).contiguous()
+        x = x.transpose(3, 4).reshape(T, B, C, H, W).contiguous()
         x = self.proj_bn(self.proj_conv(x.flatten(0, 1))).reshape(T, B, C, H, W)
         return x + identity

@@ -1,0 +1,265 @@
+// Loading TorchScript archives (with clear errors for files that are not
+// TorchScript) and running LibTorch's own forward as the reference.
+#include "torch_internal.h"
+
+#include <ATen/Parallel.h>
+#include <caffe2/serialize/inline_container.h>
+
+#include <cmath>
+#include <fstream>
+
+namespace stc::torchscript {
+
+namespace {
+
+std::string firstLine(const std::string& s)
+{
+    auto nl = s.find('\n');
+    return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+const char* kExpected = "expected a TorchScript archive saved by torch.jit.save (of a torch.jit.trace'd or "
+                        "torch.jit.script'ed module)";
+
+// Explains why `path` cannot be loaded, looking at the bytes ourselves.
+std::string classifyFailure(const std::string& path, const std::string& what)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return "cannot open the file";
+    char head[4] = {0, 0, 0, 0};
+    in.read(head, 4);
+    const std::streamsize got = in.gcount();
+    in.seekg(0, std::ios::end);
+    const auto size = static_cast<long long>(in.tellg());
+    if (size == 0)
+        return "the file is empty; " + std::string(kExpected);
+    const bool zip = got == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
+    if (!zip) {
+        if (static_cast<unsigned char>(head[0]) == 0x80)
+            return "this is a plain Python pickle (torch.save with the legacy format, e.g. a state_dict), not "
+                   "TorchScript; " + std::string(kExpected);
+        return "not a zip archive; " + std::string(kExpected);
+    }
+    try {
+        caffe2::serialize::PyTorchStreamReader reader(path);
+        bool code = false, data = false;
+        for (const auto& r : reader.getAllRecords()) {
+            if (r.rfind("code/", 0) == 0 || r == "constants.pkl")
+                code = true;
+            if (r == "data.pkl")
+                data = true;
+        }
+        if (data && !code)
+            return "this archive was written by torch.save (a pickled object such as a state_dict), not "
+                   "torch.jit.save; it holds weights but no TorchScript code. " + std::string(kExpected);
+    } catch (const std::exception& e) {
+        return "the zip archive is truncated or corrupt (" + firstLine(e.what()) + "); " + kExpected;
+    }
+    return "LibTorch could not load it: " + firstLine(what);
+}
+
+int64_t ownParameters(const torch::jit::Module& m)
+{
+    int64_t n = 0;
+    for (const auto& p : m.named_parameters(false))
+        n += p.value.numel();
+    for (const auto& b : m.named_buffers(false))
+        n += b.value.numel();
+    return n;
+}
+
+bool hasControlFlow(const torch::jit::Block* b)
+{
+    for (const auto* n : b->nodes()) {
+        if (n->kind() == c10::prim::Loop || n->kind() == c10::prim::If)
+            return true;
+        for (const auto* sub : n->blocks())
+            if (hasControlFlow(sub))
+                return true;
+    }
+    return false;
+}
+
+void flattenOutputs(const c10::IValue& v, ForwardResult& out)
+{
+    if (v.isTensor()) {
+        at::Tensor t = v.toTensor().detach().to(at::kFloat).contiguous();
+        out.shapes.push_back(t.sizes().vec());
+        out.data.emplace_back(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+    } else if (v.isTuple()) {
+        for (const auto& e : v.toTupleRef().elements())
+            flattenOutputs(e, out);
+    } else if (v.isList()) {
+        for (const auto& e : v.toListRef())
+            flattenOutputs(e, out);
+    }
+}
+
+class TorchSessionImpl final : public TorchSession {
+public:
+    TorchSessionImpl(std::string path, torch::jit::Module m) : path_(std::move(path)), module_(std::move(m))
+    {
+        module_.eval();
+        auto fwd = module_.find_method("forward");
+        scripted_ = fwd && hasControlFlow(torch::jit::toGraphFunction(fwd->function()).graph()->block());
+    }
+
+    std::string path() const override { return path_; }
+    bool scripted() const override { return scripted_; }
+
+    std::vector<ModuleInfo> modules() const override
+    {
+        std::vector<ModuleInfo> out;
+        for (const auto& nm : module_.named_modules())
+            out.push_back({nm.name, detail::cleanTypeName(nm.value.type()->name()->qualifiedName()),
+                           ownParameters(nm.value)});
+        return out;
+    }
+
+    std::vector<std::vector<int64_t>> candidateInputShapes() const override
+    {
+        std::vector<std::vector<int64_t>> out;
+        for (const auto& p : module_.named_parameters(true)) {
+            const auto s = p.value.sizes();
+            if (s.size() == 4) { // conv2d weight [O, C, kh, kw]
+                for (int64_t hw : {28, 32, 34, 64, 128, 224})
+                    out.push_back({1, s[1], hw, hw});
+            } else if (s.size() == 3) { // conv1d weight [O, C, k]
+                for (int64_t l : {64, 128, 256, 784})
+                    out.push_back({1, s[1], l});
+            } else if (s.size() == 2) { // linear weight [O, I]
+                out.push_back({1, s[1]});
+                const auto side = int64_t(std::lround(std::sqrt(double(s[1]))));
+                if (side * side == s[1])
+                    out.push_back({1, 1, side, side});
+            } else {
+                continue;
+            }
+            break;
+        }
+        for (auto s : std::vector<std::vector<int64_t>>{{1, 1, 28, 28}, {1, 3, 32, 32}, {1, 784}})
+            if (std::find(out.begin(), out.end(), s) == out.end())
+                out.push_back(s);
+        return out;
+    }
+
+    std::string setTimesteps(int64_t T) override
+    {
+        for (const char* name : {"T", "timesteps", "time_steps", "num_steps", "n_steps", "time_step", "step"}) {
+            if (module_.hasattr(name) && module_.attr(name).isInt()) {
+                module_.setattr(name, T);
+                return name;
+            }
+        }
+        return {};
+    }
+
+    std::string resetState(const std::vector<std::string>& attrs) override
+    {
+        if (module_.find_method("reset")) {
+            module_.run_method("reset");
+            return "called the model's reset()";
+        }
+        std::string how;
+        for (const std::string& path : attrs) {
+            torch::jit::Module owner = module_;
+            std::string rest = path;
+            for (size_t dot; (dot = rest.find('.')) != std::string::npos;) {
+                const std::string part = rest.substr(0, dot);
+                if (!owner.hasattr(part) || !owner.attr(part).isModule())
+                    break;
+                owner = owner.attr(part).toModule();
+                rest = rest.substr(dot + 1);
+            }
+            if (!owner.hasattr(rest) || !owner.attr(rest).isTensor())
+                continue;
+            double fill = 0.0;
+            if (owner.hasattr("v_reset") && owner.attr("v_reset").isDouble())
+                fill = owner.attr("v_reset").toDouble();
+            torch::NoGradGuard noGrad;
+            owner.attr(rest).toTensor().fill_(fill);
+            how += (how.empty() ? "set " : ", ") + path + " = " + std::to_string(fill);
+        }
+        return how;
+    }
+
+    bool forward(const std::vector<int64_t>& shape, const std::vector<float>& input, ForwardResult& out,
+                 Diagnostics& diags) override
+    {
+        try {
+            torch::NoGradGuard noGrad;
+            torch::jit::Module fresh = module_.deepcopy();
+            fresh.eval();
+            at::Tensor x = makeInput(shape, input);
+            c10::IValue result = fresh.forward({x});
+            out = {};
+            flattenOutputs(result, out);
+            if (out.data.empty()) {
+                diags.add({Severity::Error, {path_, 0, 0}, "", "", "forward returned no tensor"});
+                return false;
+            }
+            return true;
+        } catch (const std::exception& e) {
+            diags.add({Severity::Error, {path_, 0, 0}, "", "",
+                       "running the model on an input of shape [" + shapeText(shape) +
+                           "] failed: " + firstLine(e.what()) +
+                           " (wrong --input-shape? the shape includes the batch dimension)"});
+            return false;
+        }
+    }
+
+    std::unique_ptr<Recording> record(const std::vector<int64_t>& shape, const std::vector<float>& input,
+                                      const std::atomic<bool>* cancel, Diagnostics& diags) override
+    {
+        torch::jit::Module fresh = module_.deepcopy();
+        fresh.eval();
+        return detail::recordForward(fresh, path_, makeInput(shape, input), cancel, diags);
+    }
+
+private:
+    static std::string shapeText(const std::vector<int64_t>& s)
+    {
+        std::string out;
+        for (size_t i = 0; i < s.size(); ++i)
+            out += (i ? "," : "") + std::to_string(s[i]);
+        return out;
+    }
+    static at::Tensor makeInput(const std::vector<int64_t>& shape, const std::vector<float>& input)
+    {
+        return torch::from_blob(const_cast<float*>(input.data()), shape, at::kFloat).clone();
+    }
+
+    std::string path_;
+    torch::jit::Module module_;
+    bool scripted_ = false;
+};
+
+} // namespace
+
+std::unique_ptr<TorchSession> TorchSession::open(const std::string& path, Diagnostics& diags)
+{
+    const SourceLoc loc{path, 0, 0};
+    {
+        std::ifstream probe(path, std::ios::binary);
+        if (!probe) {
+            diags.add({Severity::Error, loc, "", "", "cannot open the file (does it exist and is it readable?)"});
+            return nullptr;
+        }
+    }
+    torch::jit::Module module;
+    try {
+        module = torch::jit::load(path, torch::kCPU);
+    } catch (const std::exception& e) {
+        diags.add({Severity::Error, loc, "", "", classifyFailure(path, e.what())});
+        return nullptr;
+    }
+    if (!module.find_method("forward")) {
+        diags.add({Severity::Error, loc, "", "",
+                   "the TorchScript module has no forward method; " + std::string(kExpected)});
+        return nullptr;
+    }
+    return std::make_unique<TorchSessionImpl>(path, std::move(module));
+}
+
+} // namespace stc::torchscript

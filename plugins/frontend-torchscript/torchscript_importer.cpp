@@ -1,0 +1,240 @@
+// Import pipeline: load -> LibTorch forward (reference) -> recording ->
+// neuron recognition -> lowering -> IR verification -> self-validation.
+#include "torchscript_importer.h"
+
+#include "lowering.h"
+#include "neuron_recognizer.h"
+#include "torch_session.h"
+#include "validation.h"
+
+#include "ir/verifier.h"
+
+#include <chrono>
+#include <random>
+#include <set>
+
+namespace stc::torchscript {
+
+namespace {
+
+std::string shapeText(const std::vector<int64_t>& s)
+{
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i)
+        out += (i ? "," : "") + std::to_string(s[i]);
+    return out;
+}
+
+int64_t product(const std::vector<int64_t>& s)
+{
+    int64_t n = 1;
+    for (int64_t d : s)
+        n *= d;
+    return n;
+}
+
+std::vector<float> exampleInput(const std::vector<int64_t>& shape)
+{
+    std::vector<float> data(size_t(product(shape)));
+    std::mt19937 rng(20240607);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    for (float& x : data)
+        x = u(rng);
+    return data;
+}
+
+class TorchScriptImporter final : public frontend::Importer {
+public:
+    std::string name() const override { return "torchscript"; }
+    std::vector<std::string> fileExtensions() const override { return {".pt", ".pth", ".ts"}; }
+
+    frontend::ImportResult importFile(const std::string& path, const frontend::ImportOptions& options) override;
+    frontend::ReferenceRun runReference(const std::string& path, const std::vector<int64_t>& inputShape,
+                                        const std::vector<float>& input, Diagnostics& diags) override;
+};
+
+void progress(const frontend::ImportOptions& o, double f, const std::string& what)
+{
+    if (o.progress)
+        o.progress(f, what);
+}
+
+// Records forward with the given input shape, or with the first guessed shape
+// that runs. If forward keeps state across calls, that state is reset and the
+// recording repeated, so LibTorch and the import both start from a freshly
+// reset network. Fills ref.inputShape / ref.input.
+std::unique_ptr<Recording> recordModel(TorchSession& s, const frontend::ImportOptions& options,
+                                       frontend::ReferenceRun& ref, Diagnostics& diags)
+{
+    const SourceLoc loc{s.path(), 0, 0};
+    const bool given = !options.inputShape.empty();
+    const auto shapes = given ? std::vector<std::vector<int64_t>>{options.inputShape} : s.candidateInputShapes();
+    for (size_t k = 0; k < shapes.size(); ++k) {
+        const auto& shape = shapes[k];
+        if (product(shape) <= 0) {
+            diags.add({Severity::Error, loc, "", "", "input shape [" + shapeText(shape) + "] has no elements"});
+            return nullptr;
+        }
+        std::vector<float> input = given && !options.exampleInput.empty() ? options.exampleInput : exampleInput(shape);
+        if (int64_t(input.size()) != product(shape)) {
+            diags.add({Severity::Error, loc, "", "",
+                       "example input has " + std::to_string(input.size()) + " values, input shape [" +
+                           shapeText(shape) + "] needs " + std::to_string(product(shape))});
+            return nullptr;
+        }
+        Diagnostics attempt;
+        auto rec = s.record(shape, input, options.cancel, attempt);
+        if (!rec) {
+            if (given || k + 1 == shapes.size()) {
+                diags.append(attempt);
+                diags.add({Severity::Error, loc, "", "",
+                           given ? "running the model on an input of shape [" + shapeText(shape) +
+                                       "] failed (wrong --input-shape? the shape includes the batch dimension)"
+                                 : "no input shape given and none of the guesses ran; pass --input-shape B,C,H,W"});
+                return nullptr;
+            }
+            continue;
+        }
+        if (!given)
+            diags.add({Severity::Note, loc, "", "",
+                       "no input shape given; guessed [" + shapeText(shape) +
+                           "] from the first layer's weights (use --input-shape to choose)"});
+        ref.inputShape = shape;
+        ref.input = std::move(input);
+        if (!rec->graph.stateWrites.empty()) {
+            const std::string how = s.resetState(rec->graph.stateWrites);
+            if (!how.empty()) {
+                diags.add({Severity::Note, loc, "", "",
+                           "the model keeps state across calls; " + how +
+                               " so that LibTorch and the import start from a fresh state"});
+                attempt = Diagnostics{};
+                rec = s.record(ref.inputShape, ref.input, options.cancel, attempt);
+            }
+        }
+        diags.append(attempt);
+        return rec;
+    }
+    return nullptr;
+}
+
+frontend::ImportResult TorchScriptImporter::importFile(const std::string& path, const frontend::ImportOptions& options)
+{
+    const auto start = std::chrono::steady_clock::now();
+    frontend::ImportResult result;
+    Diagnostics& diags = result.diagnostics;
+    auto finish = [&]() -> frontend::ImportResult {
+        result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (diags.hasErrors())
+            result.module.reset();
+        return std::move(result);
+    };
+    progress(options, 0.0, "loading " + path);
+    auto session = TorchSession::open(path, diags);
+    if (!session)
+        return finish();
+    const SourceLoc loc{path, 0, 0};
+    if (options.timesteps > 0) {
+        const std::string attr = session->setTimesteps(options.timesteps);
+        if (!attr.empty())
+            diags.add({Severity::Note, loc, "", "",
+                       "set the model attribute '" + attr + "' to " + std::to_string(options.timesteps)});
+    }
+    // One LibTorch execution, node by node, is both the recording and the
+    // reference (tests also compare with torch::jit's own forward).
+    progress(options, 0.1, "running and recording the model in LibTorch");
+    auto rec = recordModel(*session, options, result.reference, diags);
+    if (!rec)
+        return finish();
+    const RecordedGraph& g = rec->graph;
+    std::vector<ValueRef> outs;
+    g.output.collectDyn(outs);
+    for (ValueRef v : outs) {
+        result.reference.outputs.push_back(rec->recorded(v));
+        result.reference.outputShapes.push_back(g.values[size_t(v)].shape);
+    }
+
+    progress(options, 0.5, "recognizing spiking neurons");
+    const NeuronAnalysis neurons = recognizeNeurons(g, *rec, diags);
+    for (const auto& n : neurons.neurons) {
+        result.reference.spikeCounts[n.path] = n.spikeTotal;
+        if (n.ok)
+            diags.add({Severity::Note, n.loc.known() ? n.loc : loc, "lif", n.path,
+                       "recognized " + n.params.describe() + " over " + std::to_string(n.T) + " steps" +
+                           (n.className.empty() ? "" : " (class " + n.className + ")")});
+    }
+    progress(options, 0.6, "lowering to Spike IR");
+    LoweringResult lowered = lowerRecording(g, neurons, options.timesteps, diags);
+
+    // Modules with weights that never ran (e.g. Spikformer's unused norms).
+    std::set<std::string> ran;
+    for (const auto& node : g.nodes)
+        ran.insert(node.modulePath);
+    for (const auto& mod : session->modules()) {
+        if (mod.parameters == 0 || mod.path.empty())
+            continue;
+        bool used = false;
+        for (const auto& p : ran)
+            used = used || p == mod.path || p.rfind(mod.path + ".", 0) == 0;
+        if (!used)
+            diags.add({Severity::Note, loc, "", mod.path,
+                       "module " + mod.path + " (" + mod.className + ") is never called on the input; dropped"});
+    }
+    if (!lowered.module || diags.hasErrors())
+        return finish();
+
+    ir::Module& m = *lowered.module;
+    m.attrs.set("source", path);
+    m.attrs.set("frontend", std::string("torchscript"));
+    m.attrs.set("input_shape", ir::IntList(result.reference.inputShape.begin(), result.reference.inputShape.end()));
+    Diagnostics verify = ir::verify(m);
+    if (verify.hasErrors()) {
+        for (auto d : verify.items()) {
+            d.message = "internal: the imported module does not verify: " + d.message;
+            diags.add(std::move(d));
+        }
+        return finish();
+    }
+    progress(options, 0.8, "validating against LibTorch");
+    const ValidationReport report = validateImport(m, lowered, result.reference, diags);
+    if (report.ok)
+        diags.add({Severity::Note, loc, "", "",
+                   "validated against LibTorch on the example input: max abs error " +
+                       std::to_string(report.maxAbsError) + ", spike counts identical"});
+    result.module = std::move(m);
+    progress(options, 1.0, "done");
+    return finish();
+}
+
+frontend::ReferenceRun TorchScriptImporter::runReference(const std::string& path, const std::vector<int64_t>& inputShape,
+                                                         const std::vector<float>& input, Diagnostics& diags)
+{
+    frontend::ReferenceRun ref;
+    auto session = TorchSession::open(path, diags);
+    if (!session)
+        return ref;
+    frontend::ImportOptions options;
+    options.inputShape = inputShape;
+    options.exampleInput = input;
+    // Spike counts need the neurons: record (resetting kept state) and recognize.
+    Diagnostics quiet;
+    auto rec = recordModel(*session, options, ref, quiet);
+    if (!rec) {
+        diags.append(quiet);
+        return ref;
+    }
+    for (const auto& n : recognizeNeurons(rec->graph, *rec, quiet).neurons)
+        ref.spikeCounts[n.path] = n.spikeTotal;
+    // The outputs come from LibTorch's own forward (torch::jit).
+    ForwardResult fwd;
+    if (session->forward(ref.inputShape, ref.input, fwd, diags)) {
+        ref.outputShapes = fwd.shapes;
+        ref.outputs = fwd.data;
+    }
+    return ref;
+}
+
+} // namespace
+
+std::unique_ptr<frontend::Importer> makeTorchScriptImporter() { return std::make_unique<TorchScriptImporter>(); }
+
+} // namespace stc::torchscript

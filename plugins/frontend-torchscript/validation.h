@@ -1,0 +1,35 @@
+// Self-validation: runs the imported module in the reference interpreter on
+// the example input and compares with what LibTorch computed.
+#pragma once
+
+#include "lowering.h"
+
+#include "frontend/importer.h"
+
+#include <string>
+#include <vector>
+
+namespace stc::torchscript {
+
+struct ValidationReport {
+    bool ok = true;
+    double maxAbsError = 0.0;
+    double maxRelError = 0.0;
+    int64_t spikeMismatches = 0; // neurons whose spike count differs
+    double seconds = 0.0;
+};
+
+// Element-wise closeness used throughout: |a - b| <= 1e-5 + 1e-4 * |b|.
+bool closeEnough(double got, double want);
+
+// Rearranges a LibTorch output tensor (recorded layout) into the order the
+// interpreter returns: [batch, T, ...features] or [batch, ...features].
+std::vector<float> toInterpreterOrder(const std::vector<float>& data, const LoweredOutput& out, int64_t batch,
+                                      int64_t T);
+
+// `reference` holds the LibTorch outputs (flattened, recorded layout) and the
+// recorded spike totals per neuron path.
+ValidationReport validateImport(const ir::Module& m, const LoweringResult& lowered,
+                                const frontend::ReferenceRun& reference, Diagnostics& diags);
+
+} // namespace stc::torchscript
