@@ -1,0 +1,250 @@
+// stc sweep: quantization bits x pruning sparsity -> accuracy (fixed-point
+// reference) and estimated energy/latency (mapping + cost model), recorded in
+// a project file; prints the table and the energy-vs-accuracy Pareto front.
+#include "cli_args.h"
+#include "commands.h"
+#include "plugin_host.h"
+
+#include "data/fashion_mnist.h"
+#include "ir/ir_io.h"
+#include "passes/calibration.h"
+#include "store/sweep.h"
+
+#include <QString>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+namespace stc::cli {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: stc sweep MODEL.sir|MODEL.pt [--bits 8,6,4] [--sparsity 0,0.25,0.5,0.75] [--chip loihi3|none]\n"
+    "                 [--limit N] [--calibration N] [--threads N] [--prune-mode magnitude|channel|head]\n"
+    "                 [--input-shape 1,1,28,28] [--project OUT.stcproj]\n"
+    "defaults: --bits 8 --sparsity 0 --chip loihi3 --limit 500 --calibration 256 --threads 2\n";
+
+std::optional<ir::Module> loadModel(const std::string& path, const std::vector<int64_t>& inputShape)
+{
+    if (path.ends_with(".sir")) {
+        ir::LoadResult in = ir::loadModule(path);
+        if (!in.ok()) {
+            std::fprintf(stderr, "%s", in.diagnostics.format().c_str());
+            return std::nullopt;
+        }
+        return std::move(*in.module);
+    }
+    QString err;
+    frontend::Importer* importer = plugins::PluginHost::instance().importerFor(QString::fromStdString(path), &err);
+    if (!importer) {
+        std::fprintf(stderr, "stc sweep: %s\n", qPrintable(err));
+        return std::nullopt;
+    }
+    frontend::ImportOptions opt;
+    opt.inputShape = inputShape;
+    frontend::ImportResult r = importer->importFile(path, opt);
+    if (!r.diagnostics.empty())
+        std::fprintf(stderr, "%s", r.diagnostics.format().c_str());
+    return std::move(r.module);
+}
+
+template <typename T> std::optional<std::vector<T>> parseList(const std::string& text)
+{
+    std::vector<T> out;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        std::stringstream one(item);
+        T v{};
+        if (!(one >> v) || !one.eof())
+            return std::nullopt;
+        out.push_back(v);
+    }
+    if (out.empty())
+        return std::nullopt;
+    return out;
+}
+
+std::string percent(const std::optional<store::AccuracyResult>& a)
+{
+    char buf[32];
+    if (!a)
+        return "—";
+    std::snprintf(buf, sizeof buf, "%.2f", 100.0 * a->accuracy());
+    return buf;
+}
+
+std::string fmt(const char* f, double v)
+{
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, v);
+    return buf;
+}
+
+void printTable(const store::SweepResult& r)
+{
+    std::printf("| bits | sparsity | achieved | top-1 (%%) | vs float (pp) | cores | energy/inference (µJ) | "
+                "latency (µs) | compile (s) | eval (s) | notes |\n"
+                "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    for (const auto& p : r.points) {
+        const auto& c = p.compile;
+        std::string delta = "—";
+        if (p.accuracy && r.floatBaseline)
+            delta = fmt("%+.2f", 100.0 * (p.accuracy->accuracy() - r.floatBaseline->accuracy()));
+        std::string notes = p.error;
+        if (notes.empty() && !c.mapped)
+            notes = "not mapped: " + c.notMappedReason;
+        std::printf("| %d | %.2f | %.3f | %s | %s | %s | %s | %s | %.2f | %s | %s |\n", p.bits, p.sparsity,
+                    p.sparsityAchieved, percent(p.accuracy).c_str(), delta.c_str(),
+                    c.mapped ? std::to_string(c.coresUsed).c_str() : "—",
+                    c.mapped ? fmt("%.4g", c.energyPj * 1e-6).c_str() : "—",
+                    c.mapped ? fmt("%.4g", c.latencyNs * 1e-3).c_str() : "—", c.seconds,
+                    p.accuracy ? fmt("%.2f", p.accuracy->seconds).c_str() : "—", notes.c_str());
+    }
+}
+
+void printFront(const store::SweepResult& r)
+{
+    const std::vector<size_t> front = store::energyAccuracyFront(r.points);
+    if (front.empty()) {
+        std::printf("\nPareto front: none (no configuration was both mapped and evaluated)\n");
+        return;
+    }
+    std::printf("\nPareto front, estimated energy per inference vs top-1 (%zu of %zu configurations):\n", front.size(),
+                r.points.size());
+    for (size_t i : front) {
+        const auto& p = r.points[i];
+        std::printf("  bits=%-2d sparsity=%-4.2f  %10.4g µJ  %6.2f %%  %s\n", p.bits, p.sparsity,
+                    p.compile.energyPj * 1e-6, 100.0 * p.accuracy->accuracy(),
+                    p.compileRunId ? ("(run " + std::to_string(p.compileRunId) + ")").c_str() : "");
+    }
+}
+
+} // namespace
+
+int runSweepCommand(const Args& argsIn)
+{
+    Args args = argsIn;
+    const auto bitsText = takeOption(args, "--bits");
+    const auto sparsityText = takeOption(args, "--sparsity");
+    const auto chip = takeOption(args, "--chip");
+    const auto limitText = takeOption(args, "--limit");
+    const auto calibText = takeOption(args, "--calibration");
+    const auto threadsText = takeOption(args, "--threads");
+    const auto pruneMode = takeOption(args, "--prune-mode");
+    const auto shapeText = takeOption(args, "--input-shape");
+    const auto projectPath = takeOption(args, "--project");
+    if (reportUnknownOptions(args, "sweep"))
+        return 2;
+    if (args.size() != 1) {
+        std::fprintf(stderr, "%s", kUsage);
+        return 2;
+    }
+    store::SweepSpec spec;
+    auto bits = parseList<int>(bitsText.value_or("8"));
+    auto sparsity = parseList<double>(sparsityText.value_or("0"));
+    auto limit = parseList<int64_t>(limitText.value_or("500"));
+    auto calib = parseList<int64_t>(calibText.value_or("256"));
+    auto threads = parseList<int>(threadsText.value_or("2"));
+    auto shape = parseIntList(shapeText.value_or("1,1,28,28"));
+    if (!bits || !sparsity || !limit || limit->size() != 1 || (*limit)[0] < 1 || !calib || calib->size() != 1 ||
+        (*calib)[0] < 0 || !threads || threads->size() != 1 || !shape) {
+        std::fprintf(stderr, "stc sweep: bad option value\n%s", kUsage);
+        return 2;
+    }
+    spec.bits = *bits;
+    spec.sparsity = *sparsity;
+    spec.limit = (*limit)[0];
+    spec.threads = (*threads)[0];
+    spec.chip = chip.value_or("loihi3");
+    if (spec.chip == "none")
+        spec.chip.clear();
+    spec.pruneMode = pruneMode.value_or("magnitude");
+    spec.description = "stc sweep";
+    for (const auto& a : argsIn)
+        spec.description += " " + a;
+
+    const std::string modelPath = args[0];
+    auto model = loadModel(modelPath, *shape);
+    if (!model)
+        return 1;
+    auto test = data::loadFashionMnist(data::Split::Test, data::defaultFashionMnistDir(), spec.limit);
+    if (!test.ok()) {
+        std::fprintf(stderr, "stc sweep: %s\n", test.error.c_str());
+        return 1;
+    }
+    passes::CalibrationProvider calibration;
+    if ((*calib)[0] > 0) {
+        auto train = data::loadFashionMnist(data::Split::Train, data::defaultFashionMnistDir(), (*calib)[0]);
+        if (!train.ok()) {
+            std::fprintf(stderr, "stc sweep: %s\n", train.error.c_str());
+            return 1;
+        }
+        calibration = passes::imageSetCalibration(std::make_shared<data::ImageSet>(std::move(train.value)));
+    }
+
+    std::optional<store::Project> project;
+    try {
+        if (projectPath) {
+            std::vector<int64_t> inputShape;
+            if (!model->inputs().empty())
+                inputShape = model->value(model->inputs()[0]).type.shape;
+            if (std::filesystem::exists(*projectPath)) {
+                project.emplace(store::Project::open(*projectPath));
+            } else {
+                store::ProjectInfo info;
+                info.name = std::filesystem::path(modelPath).stem().string();
+                info.chip = spec.chip;
+                project.emplace(store::Project::create(*projectPath, info));
+            }
+            project->setModel(store::describeModelFile(modelPath, inputShape, model->timesteps));
+        }
+        std::fprintf(stderr, "stc sweep: %s (T=%lld), %zu configurations, %lld Fashion-MNIST test images, chip %s\n",
+                     modelPath.c_str(), (long long)model->timesteps, spec.bits.size() * spec.sparsity.size(),
+                     (long long)test.value.count, spec.chip.empty() ? "none" : spec.chip.c_str());
+        const store::SweepResult r = store::runSweep(
+            *model, test.value, calibration, spec, project ? &*project : nullptr,
+            [](const store::SweepPoint& p, size_t done, size_t total) {
+                std::fprintf(stderr, "  [%zu/%zu] bits=%d sparsity=%.2f: %s\n", done, total, p.bits, p.sparsity,
+                             !p.error.empty()   ? p.error.c_str()
+                             : p.compile.mapped ? "ok"
+                                                : ("ok, not mapped: " + p.compile.notMappedReason).c_str());
+            });
+        if (!r.error.empty()) {
+            std::fprintf(stderr, "stc sweep: %s\n", r.error.c_str());
+            return 1;
+        }
+        std::printf("model %s, T=%lld; top-1 on the first %lld Fashion-MNIST test images in the fixed-point reference\n"
+                    "path; energy and latency are cost-model estimates of the mapping%s\n",
+                    modelPath.c_str(), (long long)model->timesteps, (long long)test.value.count,
+                    spec.chip.empty() ? " (none: --chip none)" : (" onto " + spec.chip).c_str());
+        for (const auto& p : r.points)
+            if (p.compile.projectedChip) {
+                std::printf("(%s is a projected chip: its energies and latencies are assumptions, see "
+                            "resources/chips)\n",
+                            spec.chip.c_str());
+                break;
+            }
+        if (r.floatBaseline)
+            std::printf("float baseline (f32 interpreter): %.2f %%\n", 100.0 * r.floatBaseline->accuracy());
+        std::printf("\n");
+        printTable(r);
+        printFront(r);
+        if (project)
+            std::printf("\nrecorded in %s (sweep %lld)\n", project->path().c_str(), (long long)r.sweepId);
+        if (r.cancelled)
+            return 1;
+        for (const auto& p : r.points)
+            if (!p.error.empty())
+                return 1;
+        return 0;
+    } catch (const store::Error& e) {
+        std::fprintf(stderr, "stc sweep: %s\n", e.what());
+        return 1;
+    }
+}
+
+} // namespace stc::cli
