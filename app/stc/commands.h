@@ -20,6 +20,11 @@ struct Command {
 int runIrCommand(const Args& args);       // stc ir verify|print|run ...
 int runImportCommand(const Args& args);   // stc import model.pt -o model.sir
 int runInspectCommand(const Args& args);  // stc inspect model.pt|model.sir
+int runOptCommand(const Args& args);      // stc opt in.sir -p PIPELINE -o out.sir
+int runPassesCommand(const Args& args);   // stc passes
+int runCompileCommand(const Args& args);  // stc compile model --chip loihi3 -o out.stcpkg
+int runSweepCommand(const Args& args);    // stc sweep model --bits 8,4 --sparsity 0,0.5 --project p.stcproj
+int runProjectCommand(const Args& args);  // stc project info|runs|pareto p.stcproj
 
 const std::vector<Command>& allCommands();
 

@@ -20,6 +20,22 @@ const std::vector<Command>& allCommands()
          "stc import MODEL.pt -o OUT.sir [--input-shape 1,1,28,28] [--timesteps T]", runImportCommand},
         {"inspect", "summarize a model: layers, shapes, parameters, neurons, synaptic ops",
          "stc inspect MODEL.pt|MODEL.sir [--input-shape ...]", runInspectCommand},
+        {"opt", "run a pass pipeline over Spike IR",
+         "stc opt IN.sir -p PIPELINE -o OUT.sir [--print-after-all] [--time-passes] [--verify-each] [--stats]",
+         runOptCommand},
+        {"passes", "list the registered passes with descriptions and options", "stc passes", runPassesCommand},
+        {"compile", "compile a model for a neuromorphic chip into a deployment package",
+         "stc compile MODEL.pt|MODEL.sir --chip loihi3 [--chips N] [-p PIPELINE] -o OUT.stcpkg", runCompileCommand},
+        {"sweep", "sweep quantization bits x pruning sparsity: accuracy vs estimated energy, Pareto front",
+         "stc sweep MODEL.pt|MODEL.sir [--bits 8,6,4] [--sparsity 0,0.25,0.5,0.75] [--chip loihi3|none]\n"
+         "          [--limit N] [--calibration N] [--threads N] [--prune-mode magnitude|channel|head]\n"
+         "          [--input-shape 1,1,28,28] [--project OUT.stcproj]",
+         runSweepCommand},
+        {"project", "show a project file: info, run history, Pareto front",
+         "stc project info FILE.stcproj\n"
+         "stc project runs FILE.stcproj [--kind compile|accuracy|simulation] [--sweep ID] [--limit N]\n"
+         "stc project pareto FILE.stcproj [--x energy] [--y accuracy] [--sweep ID]",
+         runProjectCommand},
     };
     return commands;
 }

@@ -1,0 +1,90 @@
+// stc-studio: the STC Studio IDE.
+//   stc-studio [FILE]                       open FILE (.pt / .sir) at start
+//   stc-studio --headless-report OUTDIR [MODEL] [--image N]
+//   stc-studio --tour OUTDIR [MODEL]
+//   --dark / --light                        force a theme (screenshots)
+//   stc-studio --startup-bench              print ms from main() to an interactive window, then quit
+// The headless modes run offscreen when there is no display.
+#include "main/headless.h"
+#include "main/main_window.h"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QTextStream>
+#include <QTimer>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+int main(int argc, char** argv)
+{
+    QElapsedTimer startup;
+    startup.start();
+    bool headless = false;
+    for (int i = 1; i < argc; ++i)
+        if (!std::strcmp(argv[i], "--headless-report") || !std::strcmp(argv[i], "--tour") ||
+            !std::strcmp(argv[i], "--startup-bench"))
+            headless = true;
+    if (headless && qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") &&
+        qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName("STC");
+    QApplication::setApplicationName("STC Studio");
+    QApplication::setApplicationVersion(STC_VERSION);
+
+    const QStringList args = app.arguments();
+    if (args.contains("--dark"))
+        stc::views::theme::apply(stc::views::theme::Mode::Dark);
+    else if (args.contains("--light"))
+        stc::views::theme::apply(stc::views::theme::Mode::Light);
+    QTextStream out(stdout);
+    auto argAfter = [&](int i) { return i + 1 < args.size() ? args[i + 1] : QString(); };
+
+    for (int i = 1; i < args.size(); ++i) {
+        if (args[i] == "--headless-report" || args[i] == "--tour") {
+            stc::views::HeadlessOptions o;
+            o.tour = args[i] == "--tour";
+            o.outDir = argAfter(i);
+            if (o.outDir.isEmpty()) {
+                std::fprintf(stderr, "usage: stc-studio %s OUTDIR [MODEL] [--image N]\n", qPrintable(args[i]));
+                return 2;
+            }
+            for (int k = i + 2; k < args.size(); ++k) {
+                if (args[k] == "--dark" || args[k] == "--light")
+                    continue;
+                if (args[k] == "--image")
+                    o.image = argAfter(k++).toInt();
+                else if (o.model.isEmpty())
+                    o.model = args[k];
+            }
+            stc::views::MainWindow window({/*askInputShape=*/false, /*restoreLayout=*/false});
+            const auto r = stc::views::runHeadless(window, o, out);
+            out << r.report;
+            for (const QString& f : r.files)
+                out << "wrote " << f << "\n";
+            return r.ok ? 0 : 1;
+        }
+        if (args[i] == "--startup-bench") {
+            stc::views::MainWindow window({true, false});
+            window.show();
+            // The first timer tick after show() runs once the window is painted and the loop is idle.
+            QTimer::singleShot(0, &app, [&] {
+                out << "startup_ms " << startup.nsecsElapsed() / 1e6 << "\n";
+                app.quit();
+            });
+            return app.exec();
+        }
+    }
+
+    stc::views::MainWindow window;
+    window.show();
+    for (int i = 1; i < args.size(); ++i)
+        if (!args[i].startsWith("--")) {
+            window.openFile(args[i]);
+            break;
+        }
+    return app.exec();
+}

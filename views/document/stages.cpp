@@ -1,0 +1,182 @@
+#include "document/stages.h"
+
+#include "plugin_host.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#if __has_include("ir/printer.h") && __has_include("ir/parser.h")
+#define STC_HAVE_TEXT_FORMAT 1
+#include "ir/parser.h"
+#include "ir/printer.h"
+#endif
+#if __has_include("ir/verifier.h")
+#define STC_HAVE_VERIFIER 1
+#include "ir/verifier.h"
+#endif
+#if __has_include("interp/interpreter.h")
+#define STC_HAVE_INTERP 1
+#endif
+#if __has_include("data/fashion_mnist.h")
+#define STC_HAVE_DATASET 1
+#endif
+#if __has_include("passes/runner.h")
+#define STC_HAVE_PASSES 1
+#endif
+#if __has_include("target/mapping.h")
+#define STC_HAVE_TARGET_MAPPING 1
+#endif
+#if __has_include("sim/simulator.h")
+#define STC_HAVE_CHIP_SIM 1
+#endif
+
+namespace stc::views {
+
+const StageAvailability& stages()
+{
+    static const StageAvailability a = [] {
+        StageAvailability s;
+#ifdef STC_HAVE_TEXT_FORMAT
+        s.textFormat = true;
+#endif
+#ifdef STC_HAVE_VERIFIER
+        s.verifier = true;
+#endif
+#ifdef STC_HAVE_INTERP
+        s.interpreter = true;
+#endif
+#ifdef STC_HAVE_DATASET
+        s.dataset = true;
+#endif
+#ifdef STC_HAVE_PASSES
+        s.passes = true;
+#endif
+#ifdef STC_HAVE_TARGET_MAPPING
+        s.target = true;
+#endif
+#ifdef STC_HAVE_CHIP_SIM
+        s.simulator = true;
+#endif
+        return s;
+    }();
+    return a;
+}
+
+std::vector<int64_t> sidecarInputShape(const std::string& modelPath)
+{
+    QString base = QString::fromStdString(modelPath);
+    QStringList candidates{base + ".ref.json"};
+    for (const QString& ext : {QStringLiteral(".traced.pt"), QStringLiteral(".pt"), QStringLiteral(".pth")})
+        if (base.endsWith(ext))
+            candidates << base.left(base.size() - ext.size()) + ".ref.json";
+    for (const QString& c : candidates) {
+        QFile f(c);
+        if (!f.open(QIODevice::ReadOnly))
+            continue;
+        const QJsonArray arr = QJsonDocument::fromJson(f.readAll()).object().value("input_shape").toArray();
+        std::vector<int64_t> shape;
+        for (const auto& v : arr)
+            shape.push_back(v.toInteger());
+        if (!shape.empty())
+            return shape;
+    }
+    return {};
+}
+
+LoadOutcome loadModelFile(const std::string& path, const std::vector<int64_t>& inputShape,
+                          const std::atomic<bool>* cancel, std::function<void(double, const std::string&)> progress)
+{
+    LoadOutcome out;
+    QElapsedTimer timer;
+    timer.start();
+    const QString qpath = QString::fromStdString(path);
+    const QString suffix = QFileInfo(qpath).suffix().toLower();
+    if (!QFileInfo::exists(qpath)) {
+        out.diagnostics.error({path, 0, 0}, {}, "file not found");
+        return out;
+    }
+    if (suffix == "sir") {
+        out.engine = "Spike IR parser";
+        QFile f(qpath);
+        if (!f.open(QIODevice::ReadOnly)) {
+            out.diagnostics.error({path, 0, 0}, {}, "cannot read file: " + f.errorString().toStdString());
+            return out;
+        }
+        out.sourceText = f.readAll().toStdString();
+        if (progress)
+            progress(0.3, "parsing");
+        ParseOutcome p = parseIrText(out.sourceText, path);
+        out.module = p.module;
+        out.diagnostics.append(p.diagnostics);
+    } else if (suffix == "pt" || suffix == "pth") {
+        out.engine = "TorchScript frontend plugin";
+        if (progress)
+            progress(0.02, "loading the TorchScript frontend (LibTorch)");
+        QString error;
+        auto* importer = plugins::PluginHost::instance().importerFor(qpath, &error);
+        if (!importer) {
+            out.diagnostics.error({path, 0, 0}, {}, "cannot import: " + error.toStdString());
+            return out;
+        }
+        frontend::ImportOptions options;
+        options.inputShape = inputShape;
+        options.cancel = cancel;
+        options.progress = progress;
+        out.inputShape = inputShape;
+        frontend::ImportResult r = importer->importFile(path, options);
+        out.diagnostics.append(r.diagnostics);
+        if (r.module)
+            out.module = std::make_shared<const ir::Module>(std::move(*r.module));
+        if (!r.reference.inputShape.empty())
+            out.inputShape = r.reference.inputShape;
+    } else {
+        out.diagnostics.error({path, 0, 0}, {},
+                              "'." + suffix.toStdString() +
+                                  "' files are not supported yet (deployment packages and projects come with "
+                                  "the backend and the project store); open a .pt or .sir file");
+    }
+    out.seconds = double(timer.nsecsElapsed()) / 1e9;
+    if (out.module && stages().verifier)
+        out.diagnostics.append(verifyIr(*out.module));
+    return out;
+}
+
+ParseOutcome parseIrText(const std::string& text, const std::string& filename)
+{
+    ParseOutcome out;
+#ifdef STC_HAVE_TEXT_FORMAT
+    auto r = ir::parseModule(text, filename);
+    out.diagnostics.append(r.diagnostics);
+    if (r.module)
+        out.module = std::make_shared<const ir::Module>(std::move(*r.module));
+#else
+    out.diagnostics.error({filename, 0, 0}, {}, "the Spike IR text parser is not available in this build yet");
+#endif
+    return out;
+}
+
+std::string printIr(const ir::Module& m, bool elideConstants)
+{
+#ifdef STC_HAVE_TEXT_FORMAT
+    ir::PrintOptions options;
+    options.elideConstants = elideConstants;
+    return ir::printModule(m, options);
+#else
+    return {};
+#endif
+}
+
+Diagnostics verifyIr(const ir::Module& m)
+{
+#ifdef STC_HAVE_VERIFIER
+    return ir::verify(m);
+#else
+    return {};
+#endif
+}
+
+} // namespace stc::views

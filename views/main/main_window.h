@@ -1,0 +1,112 @@
+// The STC Studio main window: docks, menus, toolbar, status bar with job
+// progress, recent files, command palette, drag-and-drop. It wires panels to
+// the Document and JobRunner it owns and passes them explicitly; it computes
+// nothing itself.
+#pragma once
+
+#include "common/theme.h"
+#include "document/stages.h"
+
+#include <QMainWindow>
+#include <QPointer>
+
+class QAction;
+class QDockWidget;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QToolButton;
+
+namespace stc::views {
+
+class CommandPalette;
+class DiagnosticsWidget;
+class Document;
+class InspectorWidget;
+class IrEditorPanel;
+class JobRunner;
+class LatencyProbe;
+class PassPanel;
+class SimulatorPanel;
+namespace graph {
+class GraphView;
+}
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    struct Options {
+        bool askInputShape = true;   // false in tests and headless runs
+        bool restoreLayout = true;   // QSettings window state
+    };
+    explicit MainWindow(Options options, QWidget* parent = nullptr);
+    MainWindow() : MainWindow(Options{}) {}
+    ~MainWindow() override;
+
+    Document* document() const { return doc_; }
+    JobRunner* jobs() const { return jobs_; }
+    graph::GraphView* graphView() const { return graph_; }
+    IrEditorPanel* irEditor() const { return editor_; }
+    SimulatorPanel* simulator() const { return sim_; }
+    PassPanel* passPanel() const { return passes_; }
+    DiagnosticsWidget* diagnostics() const { return diagnostics_; }
+    InspectorWidget* inspector() const { return inspector_; }
+    CommandPalette* commandPalette() const { return palette_; }
+    QList<QDockWidget*> docks() const;
+    QAction* action(const QString& objectName) const;
+    QStringList recentFiles() const;
+    // Largest GUI-thread stall measured while the last job ran.
+    double lastJobMaxLatencyMs() const { return lastJobLatencyMs_; }
+
+public slots:
+    // Opens a .pt (import job) or .sir (parse job); anything else is reported.
+    void openFile(const QString& path);
+    void openFileDialog();
+    void showCommandPalette();
+    void resetLayout();
+    void setThemeMode(theme::Mode mode);
+
+signals:
+    void fileOpened(const QString& path, bool ok);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void createPanels();
+    void createActions();
+    void createMenus();
+    void createStatusBar();
+    QDockWidget* addDock(QWidget* content, const QString& title, const QString& objectName, Qt::DockWidgetArea area);
+    void addRecentFile(const QString& path);
+    void rebuildRecentMenu();
+    void updateTitle();
+    void updateActions();
+    std::vector<int64_t> inputShapeFor(const QString& path, bool* cancelled);
+
+    Options options_;
+    Document* doc_;
+    JobRunner* jobs_;
+    LatencyProbe* probe_;
+    graph::GraphView* graph_ = nullptr;
+    InspectorWidget* inspector_ = nullptr;
+    DiagnosticsWidget* diagnostics_ = nullptr;
+    IrEditorPanel* editor_ = nullptr;
+    SimulatorPanel* sim_ = nullptr;
+    PassPanel* passes_ = nullptr;
+    CommandPalette* palette_ = nullptr;
+    QMenu* recentMenu_ = nullptr;
+    QMenu* viewMenu_ = nullptr;
+    QLabel* jobLabel_ = nullptr;
+    QProgressBar* jobProgress_ = nullptr;
+    QToolButton* cancelButton_ = nullptr;
+    QLabel* diagCounts_ = nullptr;
+    QLabel* modelInfo_ = nullptr;
+    QByteArray defaultState_;
+    double lastJobLatencyMs_ = 0;
+    std::map<QString, QAction*> actions_;
+};
+
+} // namespace stc::views

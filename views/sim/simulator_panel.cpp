@@ -1,0 +1,481 @@
+#include "sim/simulator_panel.h"
+
+#include "common/not_yet_panel.h"
+#include "common/theme.h"
+#include "data/fashion_mnist.h"
+#include "jobs/job_runner.h"
+#include "sim/probability_bars.h"
+#include "sim/spike_raster.h"
+
+#include <QApplication>
+#include <QChart>
+#include <QChartView>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineSeries>
+#include <QScatterSeries>
+#include <QSlider>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStackedLayout>
+#include <QTimer>
+#include <QToolButton>
+#include <QValueAxis>
+#include <QVBoxLayout>
+
+namespace stc::views {
+
+namespace {
+
+QToolButton* toolButton(QWidget* parent, const QString& icon, const QString& text, const QString& tip)
+{
+    auto* b = new QToolButton(parent);
+    b->setIcon(QIcon(":/icons/" + icon + ".svg"));
+    b->setText(text);
+    b->setToolTip(tip);
+    b->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    b->setAutoRaise(true);
+    return b;
+}
+
+void styleChart(QChart* chart, const QString& title)
+{
+    const bool dark = theme::isDark();
+    chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
+    chart->setBackgroundBrush(QApplication::palette().color(QPalette::Base));
+    chart->setBackgroundRoundness(0);
+    chart->setMargins(QMargins(4, 4, 4, 4));
+    chart->setTitle(title);
+    QFont f = QApplication::font();
+    f.setPointSizeF(f.pointSizeF() * 0.9);
+    f.setBold(true);
+    chart->setTitleFont(f);
+    chart->setTitleBrush(QApplication::palette().color(QPalette::Text));
+    chart->legend()->hide();
+    chart->setAnimationOptions(QChart::NoAnimation);
+}
+
+void styleAxis(QAbstractAxis* axis)
+{
+    QFont f = QApplication::font();
+    f.setPointSizeF(f.pointSizeF() * 0.8);
+    axis->setLabelsFont(f);
+    axis->setTitleFont(f);
+    axis->setLabelsBrush(QApplication::palette().color(QPalette::Text));
+    axis->setTitleBrush(QApplication::palette().color(QPalette::PlaceholderText));
+    axis->setGridLineColor(QApplication::palette().color(QPalette::Midlight));
+}
+
+} // namespace
+
+SimulatorPanel::SimulatorPanel(Document* document, JobRunner* jobs, QWidget* parent)
+    : QWidget(parent), doc_(document), jobs_(jobs)
+{
+    setObjectName("simulator");
+    content_ = new QWidget(this);
+
+    // Left: input picker.
+    image_ = new QLabel(content_);
+    image_->setFixedSize(140, 140);
+    image_->setAlignment(Qt::AlignCenter);
+    image_->setFrameShape(QFrame::StyledPanel);
+    imageCaption_ = new QLabel("Fashion-MNIST test set", content_);
+    imageCaption_->setWordWrap(true);
+    imageCaption_->setAlignment(Qt::AlignCenter);
+    index_ = new QSpinBox(content_);
+    index_->setRange(0, 9999);
+    index_->setPrefix("image #");
+    index_->setToolTip("Index into the Fashion-MNIST test set (10 000 images)");
+    auto* left = new QVBoxLayout;
+    left->addWidget(image_, 0, Qt::AlignHCenter);
+    left->addWidget(index_);
+    left->addWidget(imageCaption_);
+    left->addStretch(1);
+
+    // Controls.
+    runButton_ = toolButton(content_, "run", "Run", "Simulate this image and play it back (F5)");
+    pauseButton_ = toolButton(content_, "pause", "Pause", "Pause playback (Shift+F5)");
+    stepButton_ = toolButton(content_, "step", "Step", "Advance one time step (F10)");
+    resetButton_ = toolButton(content_, "reset", "Reset", "Clear the run (Ctrl+Shift+F5)");
+    scrubber_ = new QSlider(Qt::Horizontal, content_);
+    scrubber_->setToolTip("Time step shown (later steps are dimmed)");
+    stepLabel_ = new QLabel(content_);
+    stepLabel_->setMinimumWidth(140);
+    engineLabel_ = new QLabel(content_);
+    engineLabel_->setEnabled(false);
+    auto* controls = new QHBoxLayout;
+    controls->setSpacing(2);
+    for (auto* b : {runButton_, pauseButton_, stepButton_, resetButton_})
+        controls->addWidget(b);
+    controls->addSpacing(8);
+    controls->addWidget(scrubber_, 1);
+    controls->addWidget(stepLabel_);
+    controls->addSpacing(8);
+    controls->addWidget(engineLabel_);
+
+    raster_ = new sim::SpikeRaster(content_);
+    status_ = new QLabel(content_);
+    status_->setWordWrap(true);
+    auto* centre = new QVBoxLayout;
+    centre->addLayout(controls);
+    centre->addWidget(raster_, 1);
+    centre->addWidget(status_);
+
+    prediction_ = new sim::ProbabilityBars(content_);
+    prediction_->setMinimumWidth(260);
+    neuronTrace_ = new QChartView(content_);
+    neuronTrace_->setRenderHint(QPainter::Antialiasing);
+    auto* right = new QSplitter(Qt::Vertical, content_);
+    right->addWidget(prediction_);
+    right->addWidget(neuronTrace_);
+    neuronTrace_->setMinimumHeight(130);
+    right->setStretchFactor(0, 1);
+    right->setStretchFactor(1, 1);
+
+    auto* row = new QHBoxLayout(content_);
+    row->setContentsMargins(6, 6, 6, 6);
+    row->addLayout(left);
+    row->addLayout(centre, 3);
+    row->addWidget(right, 2);
+
+    const auto& st = stages();
+    notYet_ = new NotYetPanel("Simulator",
+                              !st.interpreter ? "Needs the reference interpreter (core/interp)."
+                                              : "Open a model first (File › Open, or drop a .pt/.sir file here).",
+                              this);
+    auto* stack = new QStackedLayout(this);
+    stack->addWidget(notYet_);
+    stack->addWidget(content_);
+
+    playback_ = new QTimer(this);
+    playback_->setInterval(300);
+    connect(playback_, &QTimer::timeout, this, &SimulatorPanel::advance);
+    connect(runButton_, &QToolButton::clicked, this, &SimulatorPanel::run);
+    connect(pauseButton_, &QToolButton::clicked, this, &SimulatorPanel::pause);
+    connect(stepButton_, &QToolButton::clicked, this, &SimulatorPanel::step);
+    connect(resetButton_, &QToolButton::clicked, this, &SimulatorPanel::reset);
+    connect(scrubber_, &QSlider::valueChanged, this, &SimulatorPanel::setCurrentStep);
+    connect(index_, qOverload<int>(&QSpinBox::valueChanged), this, [this] {
+        showImage();
+        updateControls();
+    });
+    connect(raster_, &sim::SpikeRaster::neuronSelected, this, &SimulatorPanel::showNeuronTrace);
+    connect(doc_, &Document::moduleChanged, this, [this, stack] {
+        stack->setCurrentIndex(available() ? 1 : 0);
+        if (available() && !images_ && !datasetLoading_)
+            loadDataset();
+        updateControls();
+    });
+    stack->setCurrentIndex(0);
+    showPrediction();
+    showNeuronTrace(-1, -1);
+    updateControls();
+}
+
+SimulatorPanel::~SimulatorPanel() = default;
+
+bool SimulatorPanel::available() const { return stages().interpreter && doc_->hasModule(); }
+
+int SimulatorPanel::imageIndex() const { return index_->value(); }
+
+int SimulatorPanel::imageLabel() const
+{
+    const int i = imageIndex();
+    return images_ && i < int(images_->labels.size()) ? int(images_->labels[size_t(i)]) : -1;
+}
+
+void SimulatorPanel::setPlaybackIntervalMs(int ms) { playback_->setInterval(ms); }
+
+void SimulatorPanel::setImageIndex(int index) { index_->setValue(index); }
+
+void SimulatorPanel::loadDataset()
+{
+    if (datasetLoading_ || images_)
+        return;
+    datasetLoading_ = true;
+    imageCaption_->setText("loading Fashion-MNIST…");
+    struct Loaded {
+        std::shared_ptr<const data::ImageSet> images;
+        QString error;
+    };
+    jobs_->start<Loaded>(
+        "dataset", "Loading Fashion-MNIST",
+        [](JobContext&) {
+            auto r = data::loadFashionMnist(data::Split::Test);
+            Loaded out;
+            if (r.ok())
+                out.images = std::make_shared<const data::ImageSet>(std::move(r.value));
+            else
+                out.error = QString::fromStdString(r.error);
+            return out;
+        },
+        [this](Loaded r) {
+            datasetLoading_ = false;
+            images_ = r.images;
+            datasetError_ = r.error;
+            if (images_)
+                index_->setRange(0, int(images_->count) - 1);
+            showImage();
+            updateControls();
+            emit datasetReady(images_ != nullptr);
+            if (runAfterLoad_) {
+                runAfterLoad_ = false;
+                if (images_)
+                    simulate(true);
+                else
+                    emit runFinished(false);
+            }
+        });
+}
+
+void SimulatorPanel::showImage()
+{
+    if (!images_) {
+        image_->setText(datasetError_.isEmpty() ? "…" : "no data");
+        imageCaption_->setText(datasetError_.isEmpty() ? "Fashion-MNIST test set" : datasetError_);
+        return;
+    }
+    const int i = imageIndex();
+    const auto px = images_->image(i);
+    QImage img(int(images_->width), int(images_->height), QImage::Format_Grayscale8);
+    for (int y = 0; y < img.height(); ++y)
+        for (int x = 0; x < img.width(); ++x)
+            img.scanLine(y)[x] = uchar(std::clamp(px[size_t(y * img.width() + x)], 0.0f, 1.0f) * 255.0f);
+    image_->setPixmap(QPixmap::fromImage(img.scaled(image_->size() - QSize(4, 4), Qt::KeepAspectRatio, Qt::FastTransformation)));
+    const auto& names = data::fashionMnistClassNames();
+    const int label = imageLabel();
+    imageCaption_->setText(QString("label: <b>%1</b>").arg(label >= 0 ? QString::fromStdString(names[size_t(label)]) : "?"));
+}
+
+void SimulatorPanel::run()
+{
+    if (!available())
+        return;
+    const bool current = trace_ && traceModule_ == doc_->module() && traceImage_ == imageIndex();
+    if (current) {
+        if (step_ >= int(trace_->timesteps) - 1)
+            setCurrentStep(0);
+        playing_ = true;
+        playback_->start();
+        updateControls();
+        return;
+    }
+    simulate(true);
+}
+
+void SimulatorPanel::simulate(bool thenPlay)
+{
+    if (!images_) {
+        runAfterLoad_ = true;
+        loadDataset();
+        return;
+    }
+    ModulePtr module = doc_->module();
+    const int index = imageIndex();
+    const auto px = images_->image(index);
+    std::vector<float> image(px.begin(), px.end());
+    status_->setText("simulating…");
+    jobs_->start<sim::SimTrace>(
+        "simulate", QString("Simulating image #%1").arg(index),
+        [module, image](JobContext& ctx) { return sim::runReference(*module, image, ctx.cancelFlag()); },
+        [this, module, index, thenPlay](sim::SimTrace t) {
+            const bool ok = t.ok();
+            if (!ok) {
+                Diagnostics d;
+                d.error({}, {}, "simulation failed: " + t.error);
+                doc_->setDiagnostics(DiagSource::Simulation, d);
+                status_->setText("Simulation failed: " + QString::fromStdString(t.error));
+                emit runFinished(false);
+                return;
+            }
+            doc_->setDiagnostics(DiagSource::Simulation, {});
+            trace_ = std::make_shared<const sim::SimTrace>(std::move(t));
+            traceModule_ = module;
+            traceImage_ = index;
+            showTrace();
+            setCurrentStep(0);
+            if (thenPlay && trace_->timesteps > 1) {
+                playing_ = true;
+                playback_->start();
+            }
+            updateControls();
+            emit runFinished(true);
+        });
+}
+
+void SimulatorPanel::pause()
+{
+    playing_ = false;
+    playback_->stop();
+    updateControls();
+}
+
+void SimulatorPanel::step()
+{
+    if (!available())
+        return;
+    pause();
+    if (!trace_ || traceModule_ != doc_->module() || traceImage_ != imageIndex()) {
+        simulate(false);
+        return;
+    }
+    setCurrentStep(std::min(step_ + 1, int(trace_->timesteps) - 1));
+}
+
+void SimulatorPanel::reset()
+{
+    pause();
+    jobs_->cancel("simulate");
+    trace_.reset();
+    traceModule_.reset();
+    traceImage_ = -1;
+    step_ = -1;
+    raster_->setTrace(nullptr);
+    showPrediction();
+    showNeuronTrace(-1, -1);
+    status_->clear();
+    emit firingRatesChanged({});
+    updateControls();
+}
+
+void SimulatorPanel::advance()
+{
+    if (!trace_ || step_ >= int(trace_->timesteps) - 1) {
+        pause();
+        return;
+    }
+    setCurrentStep(step_ + 1);
+}
+
+void SimulatorPanel::setCurrentStep(int s)
+{
+    if (!trace_)
+        return;
+    step_ = std::clamp(s, 0, int(std::max<int64_t>(1, trace_->timesteps)) - 1);
+    raster_->setCurrentStep(step_);
+    if (scrubber_->value() != step_) {
+        const QSignalBlocker block(scrubber_);
+        scrubber_->setValue(step_);
+    }
+    int64_t spikes = 0;
+    for (const auto& l : trace_->layers)
+        if (step_ < int(l.spikesPerStep.size()))
+            spikes += l.spikesPerStep[size_t(step_)];
+    stepLabel_->setText(QString("t = %1 / %2 · %3 spikes").arg(step_).arg(trace_->timesteps - 1).arg(spikes));
+}
+
+void SimulatorPanel::showTrace()
+{
+    raster_->setTrace(trace_);
+    std::map<int, double> rates;
+    for (const auto& l : trace_->layers)
+        rates[l.opIndex] = l.firingRate();
+    emit firingRatesChanged(rates);
+    engineLabel_->setText("engine: " + QString::fromStdString(trace_->engine));
+    const auto& names = data::fashionMnistClassNames();
+    QString predicted = trace_->predicted >= 0 && trace_->predicted < int(names.size())
+                            ? QString::fromStdString(names[size_t(trace_->predicted)])
+                            : QString::number(trace_->predicted);
+    const int label = imageLabel();
+    status_->setText(QString("%1 spikes in %2 LIF layers over T=%3 · predicted <b>%4</b>%5 · %6 ms")
+                         .arg(trace_->totalSpikes())
+                         .arg(trace_->layers.size())
+                         .arg(trace_->timesteps)
+                         .arg(predicted)
+                         .arg(label < 0 ? QString() : label == trace_->predicted ? QString(" ✓") : QString(" ✗ (label %1)").arg(QString::fromStdString(names[size_t(label)])))
+                         .arg(trace_->seconds * 1000, 0, 'f', 1));
+    showPrediction();
+    if (!trace_->layers.empty()) {
+        // Start with the most active neuron of the first layer: a flat trace says little.
+        const auto& l = trace_->layers.front();
+        std::vector<int32_t> count(size_t(l.neurons), 0);
+        for (int32_t n : l.neuron)
+            ++count[size_t(n)];
+        showNeuronTrace(0, int64_t(std::max_element(count.begin(), count.end()) - count.begin()));
+    }
+}
+
+void SimulatorPanel::showPrediction()
+{
+    if (!trace_) {
+        prediction_->setData({}, {}, -1, -1);
+        return;
+    }
+    QStringList classes;
+    for (const auto& n : data::fashionMnistClassNames())
+        classes << QString::fromStdString(n);
+    prediction_->setData(classes, trace_->probabilities, trace_->predicted, imageLabel());
+}
+
+void SimulatorPanel::showNeuronTrace(int layer, int64_t neuron)
+{
+    auto* chart = new QChart;
+    if (!trace_ || layer < 0 || layer >= int(trace_->layers.size())) {
+        styleChart(chart, "Neuron input (click a neuron in the raster)");
+    } else {
+        const auto& l = trace_->layers[size_t(layer)];
+        styleChart(chart, QString("%1 · neuron %2: input per step, spikes ●")
+                              .arg(QString::fromStdString(l.origin.empty() ? l.name : l.origin))
+                              .arg(neuron));
+        auto* input = new QLineSeries;
+        auto* spikes = new QScatterSeries;
+        spikes->setMarkerSize(8);
+        double lo = 0, hi = 1;
+        for (int64_t t = 0; t < l.steps(); ++t) {
+            const double v = l.input.empty() ? 0.0 : double(l.input[size_t(t * l.neurons + neuron)]);
+            input->append(double(t), v);
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+            auto b = l.neuron.begin() + long(l.stepOffset[size_t(t)]);
+            auto e = l.neuron.begin() + long(l.stepOffset[size_t(t) + 1]);
+            if (std::binary_search(b, e, int32_t(neuron)))
+                spikes->append(double(t), v);
+        }
+        input->setColor(theme::layerColor(layer, theme::isDark()));
+        spikes->setColor(theme::categoryColor("neuron", theme::isDark()));
+        chart->addSeries(input);
+        chart->addSeries(spikes);
+        auto* x = new QValueAxis;
+        x->setRange(0, double(std::max<int64_t>(1, l.steps() - 1)));
+        x->setLabelFormat("%d");
+        x->setTitleText("time step");
+        x->setTitleVisible(false);
+        auto* y = new QValueAxis;
+        y->setRange(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo));
+        styleAxis(x);
+        styleAxis(y);
+        y->setTickCount(3);
+        x->setTickCount(int(std::min<int64_t>(l.steps(), 9)));
+        chart->addAxis(x, Qt::AlignBottom);
+        chart->addAxis(y, Qt::AlignLeft);
+        for (auto* s : {static_cast<QAbstractSeries*>(input), static_cast<QAbstractSeries*>(spikes)}) {
+            s->attachAxis(x);
+            s->attachAxis(y);
+        }
+        raster_->setSelectedNeuron(layer, neuron);
+    }
+    QChart* old = neuronTrace_->chart();
+    neuronTrace_->setChart(chart);
+    delete old;
+}
+
+void SimulatorPanel::updateControls()
+{
+    const bool ok = available();
+    runButton_->setEnabled(ok && !playing_);
+    pauseButton_->setEnabled(playing_);
+    stepButton_->setEnabled(ok);
+    resetButton_->setEnabled(trace_ != nullptr);
+    scrubber_->setEnabled(trace_ != nullptr);
+    if (trace_) {
+        scrubber_->setRange(0, int(std::max<int64_t>(1, trace_->timesteps)) - 1);
+        if (traceModule_ != doc_->module())
+            status_->setText("The model changed since this run — Run again to simulate the edited model.");
+    } else {
+        scrubber_->setRange(0, 0);
+        stepLabel_->setText("t = –");
+        engineLabel_->setText(ok ? "engine: f32 reference interpreter (chip simulator: not yet)" : QString());
+    }
+}
+
+} // namespace stc::views
