@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 
 cmake --preset dev >/dev/null
-cmake --build --preset dev -j "$(nproc)" --target stc-studio stc frontend_torchscript_plugin
+cmake --build --preset dev -j "$(nproc)" --target stc-studio stc stc_torchscript stc_backend_loihi
 
 model="${1:-resources/models/spikformer_fmnist.traced.pt}"
 studio=build/dev/bin/stc-studio

@@ -1,5 +1,7 @@
 #include "target/chip_descriptor.h"
 
+#include "util/resource_paths.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -9,10 +11,6 @@
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#ifndef STC_SOURCE_RESOURCE_DIR
-#define STC_SOURCE_RESOURCE_DIR ""
-#endif
 
 namespace stc::target {
 
@@ -632,8 +630,7 @@ std::vector<std::string> chipSearchPath()
             start = end + 1;
         }
     }
-    const std::string res = STC_SOURCE_RESOURCE_DIR;
-    if (!res.empty())
+    for (const auto& res : util::resourceDirs())
         dirs.push_back(res + "/chips");
     return dirs;
 }
@@ -654,7 +651,8 @@ DescriptorLoad findChip(const std::string& nameOrPath)
     for (const auto& id : availableChipIds())
         known += (known.empty() ? "" : ", ") + id;
     out.diagnostics.error({}, {}, "unknown chip '" + nameOrPath + "' (available: " + (known.empty() ? "none" : known) +
-                                      "; searched $STC_CHIP_PATH and resources/chips)");
+                                      "; searched $STC_CHIP_PATH and <resources>/chips, resources from $STC_RESOURCE_DIR, "
+                                      "<exe>/../share/stc or the source tree)");
     return out;
 }
 

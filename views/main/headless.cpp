@@ -25,6 +25,7 @@
 #include <QTimer>
 
 #include "ir/module.h"
+#include "util/resource_paths.h"
 
 namespace stc::views {
 
@@ -49,7 +50,10 @@ QString ms(double seconds) { return QString::number(seconds * 1000.0, 'f', 1) + 
 
 } // namespace
 
-QString defaultModelPath() { return QString(STC_SOURCE_RESOURCE_DIR) + "/models/spikformer_fmnist.traced.pt"; }
+QString defaultModelPath()
+{
+    return QString::fromStdString(util::findResource("models/spikformer_fmnist.traced.pt"));
+}
 
 HeadlessResult runHeadless(MainWindow& w, const HeadlessOptions& o, QTextStream& log)
 {

@@ -32,6 +32,8 @@
 #include <QToolBar>
 #include <QToolButton>
 
+#include "util/resource_paths.h"
+
 // Resources of a static library are not registered automatically; this must
 // be called outside any namespace.
 static void initStudioResources() { Q_INIT_RESOURCE(icons); }
@@ -437,7 +439,7 @@ std::vector<int64_t> MainWindow::inputShapeFor(const QString& path, bool* cancel
 
 void MainWindow::openFileDialog()
 {
-    const QString dir = QSettings().value("file/lastDir", QString(STC_SOURCE_RESOURCE_DIR) + "/models").toString();
+    const QString dir = QSettings().value("file/lastDir", QString::fromStdString(util::findResource("models"))).toString();
     const QString path = QFileDialog::getOpenFileName(
         this, "Open model", dir,
         "Models (*.pt *.pth *.sir);;TorchScript (*.pt *.pth);;Spike IR (*.sir);;"
