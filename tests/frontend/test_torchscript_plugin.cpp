@@ -1,7 +1,10 @@
 // The TorchScript frontend as the CLI and IDE see it: a Qt plugin found and
 // checked through its JSON metadata, loaded lazily on the first import.
+#include "ir/printer.h"
 #include "plugin_host.h"
 
+#include <QDir>
+#include <QFile>
 #include <QTest>
 
 using namespace stc;
@@ -51,6 +54,34 @@ private slots:
         QString error;
         QVERIFY(!host.importerFor("model.onnx", &error));
         QVERIFY(error.contains(".onnx"));
+    }
+
+    // resources/models/NAME.sir is what core tests and benchmarks use (they
+    // cannot import .pt); it must be exactly today's import of NAME.traced.pt.
+    // Regenerate: stc import resources/models/NAME.traced.pt -o resources/models/NAME.sir
+    void bundledIrIsCurrent()
+    {
+        const QDir models(QStringLiteral(STC_RESOURCE_DIR "/models"));
+        const QStringList traced = models.entryList({"*.traced.pt"}, QDir::Files, QDir::Name);
+        if (traced.isEmpty())
+            QSKIP("no bundled models in resources/models");
+        plugins::PluginHost host({QStringLiteral(STC_PLUGIN_DIR)});
+        QString error;
+        frontend::Importer* importer = host.importerFor("model.pt", &error);
+        QVERIFY2(importer, qPrintable(error));
+        for (const QString& file : traced) {
+            const QString name = file.left(file.size() - int(strlen(".traced.pt")));
+            QFile sir(models.filePath(name + ".sir"));
+            QVERIFY2(sir.open(QIODevice::ReadOnly), qPrintable(sir.fileName() + " is missing"));
+            const QString committed = QString::fromUtf8(sir.readAll());
+            frontend::ImportOptions options;
+            const frontend::ImportResult r = importer->importFile(models.filePath(file).toStdString(), options);
+            QVERIFY2(r.module.has_value(), r.diagnostics.format().c_str());
+            const QString fresh = QString::fromStdString(ir::printModule(*r.module));
+            // The header names the path the import was run with; compare the rest.
+            auto body = [](const QString& text) { return text.mid(text.indexOf('\n')); };
+            QVERIFY2(body(fresh) == body(committed), qPrintable(name + ".sir is stale: re-import " + file));
+        }
     }
 };
 
