@@ -35,7 +35,7 @@ std::optional<std::vector<int64_t>> shapeOption(Args& args, const char* command,
 
 // Imports a .pt through the frontend plugin; diagnostics go to stderr.
 std::optional<frontend::ImportResult> importModel(const std::string& path, const frontend::ImportOptions& options,
-                                                  const char* command)
+                                                  const char* command, bool verbose = false)
 {
     QString error;
     frontend::Importer* importer = plugins::PluginHost::instance().importerFor(QString::fromStdString(path), &error);
@@ -45,7 +45,7 @@ std::optional<frontend::ImportResult> importModel(const std::string& path, const
     }
     frontend::ImportResult r = importer->importFile(path, options);
     for (const auto& d : r.diagnostics.items())
-        if (d.severity != Severity::Note || !r.module)
+        if (d.severity != Severity::Note || !r.module || verbose)
             std::fprintf(stderr, "%s\n", d.format().c_str());
     return r;
 }
@@ -169,10 +169,12 @@ int runImportCommand(const Args& argsIn)
     const auto shape = shapeOption(args, "import", bad);
     const auto out = takeOption(args, "--output", "-o");
     const auto steps = takeOption(args, "--timesteps");
+    const bool verbose = takeFlag(args, "--verbose") || takeFlag(args, "-v");
     if (bad || reportUnknownOptions(args, "import"))
         return 2;
     if (args.size() != 1 || !out) {
-        std::fprintf(stderr, "usage: stc import MODEL.pt -o OUT.sir [--input-shape 1,1,28,28] [--timesteps T]\n");
+        std::fprintf(stderr, "usage: stc import MODEL.pt -o OUT.sir [--input-shape 1,1,28,28] [--timesteps T] "
+                             "[--verbose]\n");
         return 2;
     }
     frontend::ImportOptions options;
@@ -185,7 +187,7 @@ int runImportCommand(const Args& argsIn)
             return 2;
         }
     }
-    auto r = importModel(args[0], options, "import");
+    auto r = importModel(args[0], options, "import", verbose);
     if (!r || !r->module)
         return 1;
     const Diagnostics saved = ir::saveModule(*r->module, *out);
@@ -198,6 +200,10 @@ int runImportCommand(const Args& argsIn)
                 args[0].c_str(), out->c_str(), r->module->ops().size(), static_cast<long long>(r->module->timesteps),
                 human(double(ir::neuronCount(*r->module))).c_str(),
                 human(double(ir::parameterCount(*r->module))).c_str(), r->seconds);
+    // The self-validation summary (max abs logits error, spike counts).
+    for (const auto& d : r->diagnostics.items())
+        if (d.severity == Severity::Note && d.message.rfind("validated against LibTorch", 0) == 0)
+            std::printf("%s\n", d.message.c_str());
     return 0;
 }
 

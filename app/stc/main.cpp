@@ -17,7 +17,7 @@ const std::vector<Command>& allCommands()
          "                                  run the f32 reference interpreter",
          runIrCommand},
         {"import", "import a TorchScript model (.pt) into Spike IR",
-         "stc import MODEL.pt -o OUT.sir [--input-shape 1,1,28,28] [--timesteps T]", runImportCommand},
+         "stc import MODEL.pt -o OUT.sir [--input-shape 1,1,28,28] [--timesteps T] [--verbose]", runImportCommand},
         {"inspect", "summarize a model: layers, shapes, parameters, neurons, synaptic ops",
          "stc inspect MODEL.pt|MODEL.sir [--input-shape ...]", runInspectCommand},
         {"opt", "run a pass pipeline over Spike IR",
