@@ -3,199 +3,14 @@
 // the model input. Dynamic tensors are identified by their TensorImpl, so they
 // are tracked through lists, tuples, module attributes and in-place writes
 // without modelling any of those.
-#include "torch_internal.h"
+#include "recorder_internal.h"
 
 #include <torch/csrc/jit/api/function_impl.h>
-#include <torch/csrc/jit/ir/ir.h>
 
-#include <chrono>
-#include <fstream>
-#include <map>
-#include <mutex>
-#include <set>
-#include <unordered_map>
-#include <unordered_set>
 
 namespace stc::torchscript::detail {
 
-namespace {
-
-using c10::IValue;
-using torch::jit::Block;
-using torch::jit::Node;
-using torch::jit::Value;
 namespace prim = c10::prim;
-
-struct Abort {}; // stops execution after a fatal diagnostic
-
-struct RtValue {
-    IValue iv;
-    std::string path;        // module objects: path from the root module
-    bool dynScalar = false;  // a number computed from input data
-    ValueRef scalarRef = kNoRef;
-};
-
-struct Frame {
-    std::string path;
-    std::string typeName;
-    int depth = 0;
-};
-
-DType dtypeOf(c10::ScalarType t)
-{
-    switch (t) {
-    case c10::kFloat: return DType::Float32;
-    case c10::kDouble: return DType::Float64;
-    case c10::kHalf: return DType::Float16;
-    case c10::kBFloat16: return DType::BFloat16;
-    case c10::kLong: return DType::Int64;
-    case c10::kInt: return DType::Int32;
-    case c10::kShort: return DType::Int16;
-    case c10::kChar: return DType::Int8;
-    case c10::kByte: return DType::UInt8;
-    case c10::kBool: return DType::Bool;
-    default: return DType::Other;
-    }
-}
-
-std::vector<float> toFloats(const at::Tensor& t)
-{
-    at::Tensor c = t.detach().to(at::kFloat).contiguous();
-    const float* p = c.data_ptr<float>();
-    return std::vector<float>(p, p + c.numel());
-}
-
-std::string firstLine(std::string s)
-{
-    if (auto nl = s.find('\n'); nl != std::string::npos)
-        s = s.substr(0, nl);
-    const auto b = s.find_first_not_of(" \t");
-    s = b == std::string::npos ? "" : s.substr(b);
-    if (s.size() > 100)
-        s = s.substr(0, 97) + "...";
-    return s;
-}
-
-// Traced graphs carry "file.py(12): forward" instead of code; show the code
-// line from the original file when it is still there.
-std::string lineFromDisk(const std::string& file, size_t line)
-{
-    static std::mutex mutex;
-    static std::map<std::string, std::vector<std::string>> cache;
-    std::lock_guard lock(mutex);
-    auto it = cache.find(file);
-    if (it == cache.end()) {
-        std::vector<std::string> lines;
-        std::ifstream in(file);
-        for (std::string l; std::getline(in, l);)
-            lines.push_back(l);
-        it = cache.emplace(file, std::move(lines)).first;
-    }
-    return line >= 1 && line <= it->second.size() ? firstLine(it->second[line - 1]) : std::string();
-}
-
-void sourceOf(const Node* n, RecNode& rn)
-{
-    const auto& r = n->sourceRange();
-    if (!r.source())
-        return;
-    auto orig = r.findSourceRangeThatGenerated();
-    const torch::jit::SourceRange& use = orig ? *orig : r;
-    if (auto flc = use.file_line_col()) {
-        const auto& [file, line, col] = *flc;
-        rn.loc = SourceLoc{file, int(line), int(col) + 1};
-        // Traced ranges carry "file(line): function" rather than code.
-        const auto& src = *use.source();
-        const size_t lineIndex = src.lineno_for_offset(use.start());
-        std::string text = firstLine(src.get_line(lineIndex).str());
-        if (text.rfind(file + "(", 0) == 0)
-            text = lineFromDisk(file, line);
-        rn.source = file + ":" + std::to_string(line) + (text.empty() ? "" : ": " + text);
-    }
-}
-
-const std::unordered_set<std::string>& containerOps()
-{
-    static const std::unordered_set<std::string> s = {
-        "prim::ListConstruct", "prim::ListUnpack", "prim::TupleConstruct", "prim::TupleUnpack",
-        "prim::TupleIndex", "prim::TupleSlice", "prim::unchecked_cast", "prim::DictConstruct",
-        "prim::isinstance", "aten::append", "aten::extend", "aten::insert", "aten::_set_item",
-        "aten::list", "aten::len", "aten::__is__", "aten::__isnot__", "aten::pop", "aten::copy",
-        "aten::reverse", "aten::values", "aten::keys", "aten::items", "aten::get", "aten::__contains__",
-        "prim::unchecked_unwrap_optional", "aten::format", "aten::str", "aten::warn", "prim::Print",
-        "aten::dict", "aten::clear", "aten::__getitem__", "aten::slice", "aten::__not__"};
-    return s;
-}
-
-// Ops whose result depends on the shape/type of a tensor but not its values.
-const std::unordered_set<std::string>& shapeOnlyOps()
-{
-    static const std::unordered_set<std::string> s = {
-        "aten::size", "aten::dim", "aten::numel", "aten::len", "prim::shape", "prim::dtype",
-        "prim::device", "prim::layout", "prim::is_cuda", "prim::requires_grad", "aten::is_floating_point",
-        "aten::is_contiguous", "aten::stride", "aten::zeros_like", "aten::ones_like", "aten::full_like",
-        "aten::empty_like", "aten::new_zeros", "aten::new_ones", "aten::new_full", "aten::new_empty",
-        "aten::_shape_as_tensor", "aten::sizes", "aten::element_size", "aten::is_complex"};
-    return s;
-}
-
-class RecordingImpl final : public Recording {
-public:
-    torch::jit::Module module;               // keeps the graphs (Node*) alive
-    std::vector<at::Tensor> tensors;         // per ValueRef; undefined for scalars
-    std::vector<torch::jit::Operation> ops;  // per recorded node
-    std::vector<std::vector<IValue>> stacks; // per recorded node: its inputs as executed
-
-    bool replay(const std::vector<int32_t>& nodes, const std::vector<Feed>& feeds, const std::vector<ValueRef>& want,
-                std::vector<std::vector<float>>& out, std::string* error) override;
-    std::vector<float> recorded(ValueRef v) const override
-    {
-        const at::Tensor& t = tensors.at(size_t(v));
-        return t.defined() ? toFloats(t) : std::vector<float>{};
-    }
-};
-
-class Recorder {
-public:
-    Recorder(RecordingImpl& rec, const std::atomic<bool>* cancel, Diagnostics& diags)
-        : rec_(rec), g_(rec.graph), cancel_(cancel), diags_(diags)
-    {
-    }
-
-    void run(const torch::jit::Module& module, const at::Tensor& input);
-
-private:
-    using Env = std::unordered_map<const Value*, RtValue>;
-
-    std::vector<RtValue> callGraph(torch::jit::Graph& graph, std::vector<RtValue> args, const Frame& frame);
-    void runBlock(const Block* block, Env& env, const Frame& frame);
-    void execNode(const Node* node, Env& env, const Frame& frame);
-    void execGeneric(const Node* node, Env& env, const Frame& frame);
-    void execCall(const Node* node, Env& env, const Frame& frame);
-    void execLoop(const Node* node, Env& env, const Frame& frame);
-    bool execStructural(const Node* node, Env& env);
-    void preserveBeforeWrite(const Node* node, const std::vector<IValue>& stack);
-
-    bool isDynamic(const IValue& v) const;
-    RecArg toArg(const IValue& v, const RtValue* rt);
-    RecArg outputArg(const IValue& v, int32_t node);
-    StaticTensorPtr staticTensor(const at::Tensor& t);
-    [[noreturn]] void fail(const Node* node, const Frame& frame, const std::string& message);
-    void located(const Node* node, const Frame& frame, Diagnostic d);
-
-    RecordingImpl& rec_;
-    RecordedGraph& g_;
-    const std::atomic<bool>* cancel_;
-    Diagnostics& diags_;
-    std::unordered_map<const c10::TensorImpl*, ValueRef> dyn_;
-    std::unordered_map<const c10::TensorImpl*, std::pair<at::Tensor, StaticTensorPtr>> statics_;
-    std::unordered_map<const c10::TensorImpl*, std::string> stateTensors_; // module buffers -> "path.name"
-    std::unordered_map<const Node*, torch::jit::Operation> opCache_;
-    // Tensors held by recorded input stacks: (node, slot), for copy-on-write.
-    std::unordered_map<const c10::TensorImpl*, std::vector<std::pair<int32_t, size_t>>> storedRefs_;
-    std::set<std::string> warned_;
-    size_t executed_ = 0;
-};
 
 void Recorder::located(const Node* node, const Frame& frame, Diagnostic d)
 {
@@ -637,10 +452,20 @@ void Recorder::execGeneric(const Node* node, Env& env, const Frame& frame)
 {
     const std::string kind = node->kind().toQualString();
     std::vector<const RtValue*> ins;
+    for (const Value* v : node->inputs())
+        ins.push_back(&env.at(v));
+    // Arguments whose values are not used: `(v >= th).to(x_seq)` uses x_seq's
+    // dtype only; `dst.copy_(src)` overwrites dst (when src is dynamic, dst's
+    // old contents are no data dependence; a static src keeps dst recorded).
+    auto ignored = [&](size_t i) {
+        return metadataOnlyArg(kind, i) ||
+               (kind == "aten::copy_" && i == 0 && ins.size() > 1 && isDynamic(ins[1]->iv));
+    };
     bool dynamic = false, taint = false;
-    for (const Value* v : node->inputs()) {
-        const RtValue& rt = env.at(v);
-        ins.push_back(&rt);
+    for (size_t i = 0; i < ins.size(); ++i) {
+        const RtValue& rt = *ins[i];
+        if (ignored(i))
+            continue;
         if (rt.dynScalar)
             (rt.scalarRef == kNoRef ? taint : dynamic) = true;
         else if (isDynamic(rt.iv))
@@ -691,8 +516,16 @@ void Recorder::execGeneric(const Node* node, Env& env, const Frame& frame)
         rn.modulePath = frame.path;
         rn.moduleType = frame.typeName;
         sourceOf(node, rn);
-        for (size_t i = 0; i < ins.size(); ++i)
-            rn.inputs.push_back(toArg(ins[i]->iv, ins[i]));
+        for (size_t i = 0; i < ins.size(); ++i) {
+            if (ignored(i) && ins[i]->iv.isTensor()) {
+                RecArg meta;
+                meta.kind = RecArg::Kind::Other;
+                meta.s = i == 0 ? "Tensor (overwritten)" : "Tensor (dtype/shape only)";
+                rn.inputs.push_back(std::move(meta));
+            } else {
+                rn.inputs.push_back(toArg(ins[i]->iv, ins[i]));
+            }
+        }
     }
     std::vector<IValue> saved;
     if (record) {
@@ -702,8 +535,13 @@ void Recorder::execGeneric(const Node* node, Env& env, const Frame& frame)
                 if (s.isTensor() && s.toTensor().defined())
                     s = s.toTensor().clone();
     }
+    // Writes into a view (`spike_seq[t] = spike`) change the viewed tensor too.
+    std::vector<PendingScatter> scatters;
+    if (record && rn.mutates)
+        scatters = viewWritesOf(node, stack);
     if (rn.mutates || (!record && kind.back() == '_'))
         preserveBeforeWrite(node, stack);
+    const IValue viewSource = tensorOverload || kind == "aten::select" ? stack[0] : IValue();
     try {
         opIt->second(stack);
     } catch (const std::exception& e) {
@@ -711,6 +549,8 @@ void Recorder::execGeneric(const Node* node, Env& env, const Frame& frame)
     }
     if (stack.size() != node->outputs().size())
         fail(node, frame, "internal: " + kind + " produced " + std::to_string(stack.size()) + " outputs");
+    if (viewSource.isTensor() && !taint)
+        noteView(kind, viewSource.toTensor(), ins, stack);
 
     if (!record) {
         for (size_t i = 0; i < stack.size(); ++i) {
@@ -739,149 +579,11 @@ void Recorder::execGeneric(const Node* node, Env& env, const Frame& frame)
     g_.nodes.push_back(std::move(rn));
     rec_.ops.push_back(opIt->second);
     rec_.stacks.push_back(std::move(saved));
+    for (PendingScatter& p : scatters)
+        recordScatter(p, g_.nodes.back().modulePath, g_.nodes.back().moduleType, index);
 }
 
-// An op is about to write into tensors in place (copy_, add_, ...): replays
-// and recorded data that refer to those tensors must keep the old contents.
-void Recorder::preserveBeforeWrite(const Node* node, const std::vector<IValue>& stack)
-{
-    const auto* schema = node->maybeSchema();
-    if (!schema)
-        return;
-    for (size_t i = 0; i < schema->arguments().size() && i < stack.size(); ++i) {
-        const auto* alias = schema->arguments()[i].alias_info();
-        if (!alias || !alias->isWrite() || !stack[i].isTensor() || !stack[i].toTensor().defined())
-            continue;
-        const at::Tensor& t = stack[i].toTensor();
-        const c10::TensorImpl* impl = t.unsafeGetTensorImpl();
-        at::Tensor before;
-        if (auto it = storedRefs_.find(impl); it != storedRefs_.end()) {
-            before = t.clone();
-            for (const auto& [n, slot] : it->second)
-                rec_.stacks[size_t(n)][slot] = before;
-            storedRefs_.erase(it);
-        }
-        if (auto it = dyn_.find(impl); it != dyn_.end() && rec_.tensors[size_t(it->second)].defined() &&
-                                       rec_.tensors[size_t(it->second)].unsafeGetTensorImpl() == impl)
-            rec_.tensors[size_t(it->second)] = before.defined() ? before : t.clone();
-    }
-}
 
-// Rebuilds `iv` with dynamic entries substituted, following the recorded arg.
-IValue substitute(const IValue& iv, const RecArg& arg, int32_t node, int32_t& ordinal,
-                  const std::unordered_map<ValueRef, at::Tensor>& values,
-                  const std::map<std::pair<int32_t, int32_t>, const Feed*>& feeds,
-                  const std::vector<RecValue>& meta)
-{
-    if (arg.kind == RecArg::Kind::Dyn) {
-        const int32_t ord = ordinal++;
-        if (!iv.isTensor())
-            return iv;
-        auto f = feeds.find({node, ord});
-        if (f != feeds.end()) {
-            const auto& shape = meta[size_t(arg.dyn)].shape;
-            auto t = torch::from_blob(const_cast<float*>(f->second->data.data()), shape, at::kFloat).clone();
-            return t.to(iv.toTensor().scalar_type());
-        }
-        auto it = values.find(arg.dyn);
-        return it != values.end() ? IValue(it->second) : iv;
-    }
-    if (arg.kind != RecArg::Kind::List || !arg.hasDyn())
-        return iv;
-    if (iv.isTensorList()) {
-        c10::List<at::Tensor> out;
-        auto in = iv.toTensorList();
-        for (size_t i = 0; i < in.size(); ++i)
-            out.push_back(substitute(in.get(i), arg.items[i], node, ordinal, values, feeds, meta).toTensor());
-        return out;
-    }
-    if (iv.isTuple()) {
-        std::vector<IValue> out;
-        const auto& el = iv.toTupleRef().elements();
-        for (size_t i = 0; i < el.size(); ++i)
-            out.push_back(substitute(el[i], arg.items[i], node, ordinal, values, feeds, meta));
-        return c10::ivalue::Tuple::create(std::move(out));
-    }
-    if (iv.isList()) {
-        auto in = iv.toList();
-        c10::impl::GenericList out(in.elementType());
-        for (size_t i = 0; i < in.size(); ++i)
-            out.push_back(substitute(in.get(i), arg.items[i], node, ordinal, values, feeds, meta));
-        return out;
-    }
-    return iv;
-}
-
-void collectOutputs(const IValue& iv, const RecArg& arg, std::unordered_map<ValueRef, at::Tensor>& values)
-{
-    if (arg.kind == RecArg::Kind::Dyn && iv.isTensor()) {
-        values[arg.dyn] = iv.toTensor();
-    } else if (arg.kind == RecArg::Kind::List) {
-        std::vector<IValue> el;
-        if (iv.isList())
-            for (const IValue& e : iv.toListRef())
-                el.push_back(e);
-        else if (iv.isTuple())
-            el = iv.toTupleRef().elements().vec();
-        for (size_t i = 0; i < el.size() && i < arg.items.size(); ++i)
-            collectOutputs(el[i], arg.items[i], values);
-    }
-}
-
-} // namespace
-
-bool RecordingImpl::replay(const std::vector<int32_t>& nodes, const std::vector<Feed>& feeds,
-                           const std::vector<ValueRef>& want, std::vector<std::vector<float>>& out,
-                           std::string* error)
-{
-    ThreadScope oneThread(1);
-    std::unordered_map<ValueRef, at::Tensor> values;
-    std::map<std::pair<int32_t, int32_t>, const Feed*> feedMap;
-    for (const Feed& f : feeds)
-        feedMap[{f.node, f.ordinal}] = &f;
-    try {
-        for (int32_t n : nodes) {
-            const RecNode& rn = graph.nodes[size_t(n)];
-            std::vector<IValue> stack = stacks[size_t(n)];
-            int32_t ordinal = 0;
-            for (size_t i = 0; i < stack.size() && i < rn.inputs.size(); ++i)
-                stack[i] = substitute(stack[i], rn.inputs[i], n, ordinal, values, feedMap, graph.values);
-            if (rn.mutates)
-                for (auto& s : stack)
-                    if (s.isTensor() && s.toTensor().defined())
-                        s = s.toTensor().clone();
-            ops[size_t(n)](stack);
-            for (size_t i = 0; i < stack.size() && i < rn.outputs.size(); ++i)
-                collectOutputs(stack[i], rn.outputs[i], values);
-        }
-        out.clear();
-        for (ValueRef w : want) {
-            auto it = values.find(w);
-            out.push_back(it != values.end() ? toFloats(it->second) : recorded(w));
-        }
-    } catch (const std::exception& e) {
-        if (error)
-            *error = firstLine(e.what());
-        return false;
-    }
-    return true;
-}
-
-std::string cleanTypeName(const std::string& qualified)
-{
-    std::string out;
-    size_t start = 0;
-    while (start <= qualified.size()) {
-        size_t dot = qualified.find('.', start);
-        if (dot == std::string::npos)
-            dot = qualified.size();
-        std::string part = qualified.substr(start, dot - start);
-        if (part != "__torch__" && part.rfind("___torch_mangle_", 0) != 0 && !part.empty())
-            out += (out.empty() ? "" : ".") + part;
-        start = dot + 1;
-    }
-    return out;
-}
 
 std::unique_ptr<Recording> recordForward(const torch::jit::Module& module, const std::string& file,
                                          const at::Tensor& input, const std::atomic<bool>* cancel,

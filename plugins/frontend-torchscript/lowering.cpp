@@ -109,6 +109,13 @@ std::string Lowerer::origin() const
     return o;
 }
 
+const std::vector<int32_t>& Lowerer::users(ValueRef v)
+{
+    if (users_.empty())
+        users_ = g.users();
+    return users_[size_t(v)];
+}
+
 void Lowerer::unsupported(const std::string& message)
 {
     const std::string key = node->kind + "|" + node->modulePath + "|" + message;
@@ -495,10 +502,10 @@ LoweringResult Lowerer::run()
     const ir::ValueId input = m.addInput({ir::ElemType::F32, inShape, ir::TimeKind::Invariant}, uniqueName("input"));
     abs_[size_t(g.input)] = {AbsValue::Kind::Inv, input, -1, {}, batchMajor(g.inputShape.size())};
 
-    std::vector<char> needed(g.nodes.size(), 0);
-    markNeeded(needed);
+    needed_.assign(g.nodes.size(), 0);
+    markNeeded(needed_);
     for (size_t n = 0; n < g.nodes.size(); ++n)
-        if (needed[n])
+        if (needed_[n])
             lowerNode(int32_t(n));
     node = nullptr;
 

@@ -73,6 +73,8 @@ public:
     ir::ValueId reshapeTo(ir::ValueId v, const std::vector<int64_t>& shape);
     bool requireTimesteps(int64_t t, const std::string& why);
 
+    const std::vector<int32_t>& users(ValueRef v); // nodes consuming v
+    bool needed(int32_t n) const { return n >= 0 && size_t(n) < needed_.size() && needed_[size_t(n)]; }
     void unsupported(const std::string& message); // error at the current node, op kind = node kind
     void note(Severity s, const std::string& message);
 
@@ -87,6 +89,8 @@ private:
     Diagnostics& diags_;
     int64_t expectedT_;
     std::vector<AbsValue> abs_;
+    std::vector<std::vector<int32_t>> users_; // computed on first use
+    std::vector<char> needed_;                // nodes whose results the outputs depend on
     std::map<std::tuple<int, std::vector<ir::ValueId>, std::string>, ir::ValueId> cse_;
     std::map<const StaticTensor*, ir::ValueId> staticConsts_;
     std::map<std::string, ir::ValueId> smallConsts_;

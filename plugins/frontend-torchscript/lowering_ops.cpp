@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace stc::torchscript {
 
@@ -225,6 +226,69 @@ void stack(Lowerer& L)
     out.kind = K::Seq;
     out.ir = *seq;
     out.layout = (*items)[0].layout;
+    out.layout.insert(out.layout.begin() + dim, Axis{Role::Time, -1});
+    L.setOut(0, out);
+}
+
+// In-place writes through views, recorded as select_scatter / slice_scatter
+// (SpikingJelly's `spike_seq = zeros_like(x_seq); spike_seq[t] = spike`):
+// once every index of the axis has been written, the result is the stack of
+// the written values, whatever the tensor held before.
+void scatter(Lowerer& L)
+{
+    const RecNode& n = *L.node;
+    const auto& shape = L.outShape();
+    const int64_t dim = normDim(int64_t(L.argScalar(2).value_or(0)), shape.size());
+    if (n.kind == "aten::slice_scatter") {
+        const int64_t start = int64_t(L.argScalar(3).value_or(0)), end = int64_t(L.argScalar(4).value_or(0));
+        if (start == 0 && end >= shape[size_t(dim)] && int64_t(L.argScalar(5).value_or(1)) == 1 && L.argIsDyn(1) &&
+            L.argShape(1) == shape) {
+            L.setOut(0, L.operand(1)); // x[:] = y
+            return;
+        }
+        L.unsupported("writes into a slice of a tensor in place (x[a:b] = y); Spike IR has no slicing op");
+        return;
+    }
+    // The chain of writes into this tensor along `dim`, latest first.
+    std::map<int64_t, ValueRef> written;
+    for (const RecNode* cur = &n;;) {
+        if (!cur->inputs[1].isDyn() || normDim(int64_t(cur->inputs[2].scalar()), shape.size()) != dim)
+            break;
+        written.emplace(int64_t(cur->inputs[3].scalar()), cur->inputs[1].dyn);
+        const int32_t p = cur->inputs[0].isDyn() ? L.g.values[size_t(cur->inputs[0].dyn)].node : -1;
+        if (p < 0 || L.g.nodes[size_t(p)].kind != n.kind)
+            break;
+        cur = &L.g.nodes[size_t(p)];
+    }
+    if (int64_t(written.size()) < shape[size_t(dim)]) {
+        const ValueRef out = n.outputs[0].dyn;
+        bool continued = false, readHalfWritten = false;
+        for (int32_t u : L.users(out)) {
+            if (!L.needed(u))
+                continue; // e.g. the view the next write goes through
+            const RecNode& un = L.g.nodes[size_t(u)];
+            const bool next = un.kind == n.kind && un.inputs[0].isDyn() && un.inputs[0].dyn == out;
+            continued = continued || next;
+            readHalfWritten = readHalfWritten || !next;
+        }
+        if (!continued || readHalfWritten) // a later write completes it, or it is read half-written
+            L.unsupported("writes into part of a tensor in place (x[i] = y) and reads it before every index of "
+                          "the axis is written; only filling all time steps of a sequence is supported");
+        return;
+    }
+    std::vector<AbsValue> items;
+    for (const auto& [i, v] : written) {
+        items.push_back(L.materialize(L.value(v)));
+        if (!items.back().ok())
+            return;
+    }
+    auto seq = asTimeSequence(L, items, "writes into the steps of a sequence");
+    if (!seq)
+        return;
+    AbsValue out;
+    out.kind = K::Seq;
+    out.ir = *seq;
+    out.layout = items[0].layout;
     out.layout.insert(out.layout.begin() + dim, Axis{Role::Time, -1});
     L.setOut(0, out);
 }
@@ -563,6 +627,8 @@ const std::unordered_map<std::string, OpHandler>& opHandlers()
         t["aten::slice"] = slice;
         t["aten::stack"] = stack;
         t["aten::cat"] = cat;
+        t["aten::select_scatter"] = scatter;
+        t["aten::slice_scatter"] = scatter;
         t["aten::concat"] = cat;
         for (const char* k : {"aten::repeat", "aten::expand", "aten::expand_as"})
             t[k] = replicate;

@@ -90,6 +90,8 @@ private Q_SLOTS:
     void wrongInputShape();
     void unsupportedOpsAreAllListed_data();
     void unsupportedOpsAreAllListed();
+    void bufferedNeurons_data();
+    void bufferedNeurons();
     void statefulModelWarns();
     void guessesInputShape();
 };
@@ -254,7 +256,8 @@ void TestTorchScriptImport::unsupportedOpsAreAllListed()
     QVERIFY(!r.module);
     // op kind -> module path: every one is reported in the same import.
     const std::map<std::string, std::string> expected = {
-        {"aten::chunk", "<root>"}, {"aten::softmax", "<root>"}, {"aten::layer_norm", "norm"}, {"aten::gelu", "act"}};
+        {"aten::select_scatter", "<root>"}, {"aten::chunk", "<root>"}, {"aten::softmax", "<root>"},
+        {"aten::layer_norm", "norm"},        {"aten::gelu", "act"}};
     for (const auto& [op, path] : expected) {
         bool found = false;
         for (const auto& d : r.diagnostics.items())
@@ -265,6 +268,38 @@ void TestTorchScriptImport::unsupportedOpsAreAllListed()
             }
         QVERIFY2(found, qPrintable(QString("%1 not reported:\n%2").arg(op.c_str(), describe(r))));
     }
+}
+
+void TestTorchScriptImport::bufferedNeurons_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::newRow("traced") << "buffered_neurons.traced.pt";
+    QTest::newRow("scripted") << "buffered_neurons.scripted.pt";
+}
+
+// SpikingJelly activation_based's eval path: `spike_seq = zeros_like(x_seq)`,
+// `spike_seq[t] = spike` (a write through a view) and `(v >= v_th).to(x_seq)`
+// (the sequence as dtype reference only). Both neurons are recognized, with
+// one input each, and the buffer becomes the per-step spikes.
+void TestTorchScriptImport::bufferedNeurons()
+{
+    QFETCH(QString, file);
+    auto importer = torchscript::makeTorchScriptImporter();
+    frontend::ImportOptions options;
+    options.inputShape = {1, 1, 28, 28};
+    const frontend::ImportResult r =
+        importer->importFile(std::string(STC_TEST_FIXTURE_DIR) + "/torchscript/" + file.toStdString(), options);
+    QVERIFY2(r.module.has_value(), qPrintable(describe(r)));
+    std::vector<std::string> neurons;
+    for (const auto& [path, total] : r.reference.spikeCounts) {
+        neurons.push_back(path);
+        QVERIFY2(total > 0, path.c_str());
+    }
+    QCOMPARE(neurons, (std::vector<std::string>{"if_node", "lif"}));
+    int lifs = 0;
+    for (const auto& op : r.module->ops())
+        lifs += op.kind == ir::OpKind::Lif;
+    QCOMPARE(lifs, 2);
 }
 
 void TestTorchScriptImport::statefulModelWarns()

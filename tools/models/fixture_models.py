@@ -1,13 +1,13 @@
 """Small model definitions used only for the TorchScript importer test
 fixtures (see make_fixtures.py).  All take ``[B, 1, 28, 28]`` images."""
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from stc_snn import (SDSA, SPS, Block, Leaky, MultiStepIFNode, MultiStepLIFNode,
+from stc_snn import (SDSA, SPS, BaseNode, Block, Leaky, MultiStepIFNode, MultiStepLIFNode,
                      SeqToANNContainer, Sigmoid, StatefulLIFNode)
 
 
@@ -351,8 +351,86 @@ class UnsupportedOpsNet(nn.Module):
         x = x.unsqueeze(0).repeat(T, 1, 1, 1, 1)
         x = self.bn(self.conv(x.flatten(0, 1))).reshape(T, B, C, 49)
         x = self.lif(x).transpose(-1, -2)  # T, B, N, C
+        first = torch.zeros_like(x)
+        first[0] = x[0]  # writes one time step of a buffer, then reads it
+        x = x + first
         q, k, v = self.qkv(x).chunk(3, dim=-1)
         attn = (q @ k.transpose(-2, -1) * C ** -0.5).softmax(dim=-1)
         x = x + attn @ v
         x = x + self.fc2(self.act(self.fc1(self.norm(x))))
         return self.head(x.mean(2)).mean(0)
+
+
+@torch.jit.script
+def _buffered_lif_steps(x_seq: Tensor, v: Tensor, v_threshold: float, v_reset: float,
+                        tau: float) -> Tuple[Tensor, Tensor]:
+    out = torch.zeros_like(x_seq)
+    for t in range(x_seq.shape[0]):
+        v = v + (x_seq[t] - (v - v_reset)) / tau
+        spike = (v >= v_threshold).to(x_seq)  # x_seq only gives the dtype
+        v = v_reset * spike + (1. - spike) * v
+        out[t] = spike  # select + copy_ into the buffer
+    return out, v
+
+
+@torch.jit.script
+def _buffered_if_soft_steps(x_seq: Tensor, v: Tensor, v_threshold: float) -> Tuple[Tensor, Tensor]:
+    out = torch.zeros_like(x_seq)
+    for t in range(x_seq.shape[0]):
+        v = v + x_seq[t]
+        spike = (v >= v_threshold).type_as(x_seq)
+        v = v - spike * v_threshold
+        out[t] = spike
+    return out, v
+
+
+class BufferedNode(BaseNode):
+    """A multi-step neuron written like a fast inference path: a scripted
+    function fills a ``zeros_like`` buffer one time step at a time
+    (``out[t] = spike``), spikes are ``(v >= v_th).to(x_seq)`` (the whole
+    sequence only as dtype reference), and the final membrane is kept in
+    ``self.v`` (a plain attribute, so tracing does not record it).  LIF with
+    hard reset, or IF with soft reset when ``v_reset`` is None."""
+
+    def __init__(self, tau: float = 2.0, v_threshold: float = 1.0, v_reset: Optional[float] = 0.0):
+        super().__init__(v_threshold, v_reset)
+        self.tau = float(tau)
+
+    def neuronal_charge(self, x: Tensor, v: Tensor) -> Tensor:  # eager tie counting only
+        if self.v_reset is None:
+            return v + x
+        return v + (x - (v - self.v_reset)) / self.tau
+
+    def forward(self, x_seq: Tensor) -> Tensor:
+        v = torch.full_like(x_seq[0], self.v_init())
+        v_reset = self.v_reset
+        if v_reset is None:
+            out, v = _buffered_if_soft_steps(x_seq, v, self.v_threshold)
+        else:
+            out, v = _buffered_lif_steps(x_seq, v, self.v_threshold, v_reset, self.tau)
+        return out
+
+
+class BufferedNeuronNet(nn.Module):
+    """Conv-BN-BufferedNode(LIF) -> MaxPool -> Linear -> BufferedNode(IF, soft)
+    -> Linear -> mean T."""
+
+    def __init__(self, T: int = 3):
+        super().__init__()
+        self.T = T
+        self.conv = nn.Conv2d(1, 8, 3, stride=2, padding=1, bias=False)  # 14x14
+        self.bn = nn.BatchNorm2d(8)
+        self.lif = BufferedNode(tau=2.0)
+        self.pool = nn.MaxPool2d(2, 2)  # 7x7
+        self.fc1 = nn.Linear(8 * 7 * 7, 32)
+        self.if_node = BufferedNode(v_threshold=0.5, v_reset=None)
+        self.fc2 = nn.Linear(32, 10)
+
+    def forward(self, x: Tensor) -> Tensor:
+        T = self.T
+        B = x.shape[0]
+        x = x.unsqueeze(0).repeat(T, 1, 1, 1, 1)
+        x = self.bn(self.conv(x.flatten(0, 1))).reshape(T, B, 8, 14, 14)
+        x = self.pool(self.lif(x).flatten(0, 1)).reshape(T, B, 8 * 7 * 7)
+        x = self.if_node(self.fc1(x))
+        return self.fc2(x).mean(0)

@@ -222,7 +222,7 @@ def _leaky():
     torch.manual_seed(seed_for("leaky_mlp"))
     model = fm.LeakyMLP(hidden=32, beta=0.9, num_steps=6)
     with torch.no_grad():
-        model.fc1.weight.mul_(4.0)
+        model.fc1.weight.mul_(2.5)
         model.fc2.weight.mul_(4.0)
     return spec(model.eval(), 6)
 
@@ -319,9 +319,23 @@ def _shared():
     return spec(model, 3)
 
 
-@fixture("negative_unsupported_ops", "NEGATIVE: valid TorchScript, but softmax attention, LayerNorm "
+@fixture("buffered_neurons", "Neurons whose scripted step function fills a zeros_like buffer "
+         "(out[t] = spike: select + copy_ into a view) and compares with `(v >= v_th).to(x_seq)` "
+         "(the sequence as dtype reference only), as SpikingJelly activation_based's eval path does; "
+         "LIF hard reset and IF soft reset, T=3")
+def _buffered():
+    torch.manual_seed(seed_for("buffered_neurons"))
+    model = fm.BufferedNeuronNet(T=3)
+    calibrate_bn(model, train_images())
+    with torch.no_grad():  # no BN before the IF neuron: scale up for activity
+        model.fc1.weight.mul_(2.5)
+    return spec(model, 3)
+
+
+@fixture("negative_unsupported_ops", "NEGATIVE: valid TorchScript, but a half-written buffer "
+         "(`first[0] = x[0]`, read before the other steps are written), softmax attention, LayerNorm "
          "and GELU after a spiking stem; the compiler should reject it with a diagnostic "
-         "naming aten::softmax / aten::layer_norm / aten::gelu")
+         "naming aten::select_scatter / aten::softmax / aten::layer_norm / aten::gelu")
 def _unsupported():
     torch.manual_seed(seed_for("unsupported"))
     model = fm.UnsupportedOpsNet(T=2)
@@ -431,7 +445,7 @@ README_NEG = """
 |---|---|
 | `negative_truncated.pt` | first half of `lif_t7_b3.traced.pt` (corrupt zip archive): clean load error, no crash |
 | `negative_state_dict.pt` | plain `torch.save(state_dict)` pickle of TinyConvSNN, not TorchScript (no `code/` / `constants.pkl`): "not a TorchScript module" diagnostic |
-| `negative_unsupported_ops.*.pt` | valid TorchScript with softmax/LayerNorm/GELU (see table): unsupported-op diagnostic |
+| `negative_unsupported_ops.*.pt` | valid TorchScript with a half-written buffer, softmax/LayerNorm/GELU (see table): unsupported-op diagnostics |
 """
 
 
