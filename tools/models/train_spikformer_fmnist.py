@@ -25,7 +25,7 @@ T = 4
 ARCH = dict(in_channels=1, num_classes=10, embed_dims=64, num_heads=4, mlp_ratios=2.0,
             depths=2, T=T, attn_forms=["cifar", "imagenet"], pool_stages=(0, 1))
 # time-step curriculum: cheap epochs at T=1 and T=2, the last one at the deployed T=4
-DEFAULTS = dict(epochs=3, batch_size=64, lr=4e-3, weight_decay=0.01, t_schedule="1,2,4")
+DEFAULTS = dict(epochs=7, batch_size=64, lr=4e-3, weight_decay=0.01, t_schedule="1,1,1,1,2,2,4")
 
 
 def build_model() -> Spikformer:

@@ -9,10 +9,26 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 MODELS = ["spikformer_fmnist", "convsnn_fmnist", "leaky_mlp_fmnist"]
+# The project's goals for the bundled models (issue "Foundation"): checked
+# here so a shortfall is printed in the manifest, never hidden.
+GOAL_ACCURACY = 0.88
+GOAL_TRAIN_MINUTES = 20
 
 
 def fmt_time(sec: float) -> str:
     return f"{sec / 60:.1f} min ({sec:.0f} s)"
+
+
+def goal_notes(m) -> list:
+    notes = []
+    if m["test_accuracy"] < GOAL_ACCURACY:
+        notes.append(f"**Below the {100 * GOAL_ACCURACY:.0f} % accuracy goal** "
+                     f"({100 * m['test_accuracy']:.2f} % measured).")
+    if m["train_seconds"] > 60 * GOAL_TRAIN_MINUTES:
+        notes.append(f"**Training took longer than the {GOAL_TRAIN_MINUTES} min goal** on a shared, loaded "
+                     f"machine (load average above); process CPU time {m['train_cpu_seconds'] / 60:.0f} min "
+                     f"over {m['threads']} threads.")
+    return [n + "\n" for n in notes]
 
 
 def main():
@@ -65,6 +81,7 @@ def main():
             f"| torch | {m['torch_version']} (CPU) |",
             f"| built | {m['date']} |",
             "",
+            *goal_notes(m),
             "Per-epoch history: " + "; ".join(
                 f"epoch {h['epoch']}" + (f" (T={h['T']})" if "T" in h else "") +
                 f": train acc {100 * h['train_acc']:.1f} %" +
