@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 
 namespace stc::torchscript {
 
@@ -48,6 +49,24 @@ void reshape(Lowerer& L)
         return;
     const auto& inS = L.argShape(0);
     const auto& outS = L.outShape();
+    if ((L.node->kind == "aten::unsqueeze" || L.node->kind == "aten::unsqueeze_") && outS.size() == inS.size() + 1 &&
+        x.kind != K::Inv) {
+        // A new size-1 axis in front of the features of a per-step value
+        // (`spike.unsqueeze(0)` before concatenating the steps) has no role;
+        // with batch 1 the generic plan takes it for the batch and the batch
+        // axis for a feature. (Invariant values keep the generic plan, which
+        // the bundled models' IR was produced with.)
+        const int64_t d = normDim(int64_t(L.argScalar(1).value_or(0)), outS.size());
+        bool beforeFeatures = d >= 0 && d <= int64_t(x.layout.size());
+        for (int64_t i = 0; beforeFeatures && i < d; ++i)
+            beforeFeatures = x.layout[size_t(i)].role != Role::Feature;
+        if (beforeFeatures) {
+            Layout lay = x.layout;
+            lay.insert(lay.begin() + d, Axis{Role::Unit, -1});
+            L.setOut(0, L.make(x, x.ir, lay));
+            return;
+        }
+    }
     const ReshapePlan plan = planReshape(x.layout, inS, outS, {std::max<int64_t>(L.T, 1), L.B});
     if (!plan.error.empty()) {
         L.unsupported(plan.error + " ([" + ir::shapeToString(inS) + "] " + toString(x.layout) + " -> [" +
@@ -304,8 +323,13 @@ void cat(Lowerer& L)
         L.setOut(0, (*items)[0]);
         return;
     }
-    if ((*items)[0].layout[size_t(dim)].role != Role::Batch) {
-        L.unsupported("concatenation (aten::cat) has no Spike IR op");
+    // The T steps concatenated along the batch axis (merged T*B), or along a
+    // size-1 axis without a role (SpikingJelly 0.0.0.0.12's multi-step
+    // neurons: torch.cat([spike.unsqueeze(0) for each t], 0)).
+    const Role role = (*items)[0].layout[size_t(dim)].role;
+    if (role != Role::Batch && role != Role::Unit) {
+        L.unsupported("concatenation (aten::cat) has no Spike IR op (axis " + std::to_string(dim) + " of " +
+                      toString((*items)[0].layout) + ")");
         return;
     }
     auto seq = asTimeSequence(L, *items, "concatenates");
@@ -315,7 +339,7 @@ void cat(Lowerer& L)
     out.kind = K::Seq;
     out.ir = *seq;
     out.layout = (*items)[0].layout;
-    out.layout[size_t(dim)] = {Role::TimeBatch, -1};
+    out.layout[size_t(dim)] = {role == Role::Batch ? Role::TimeBatch : Role::Time, -1};
     L.setOut(0, out);
 }
 

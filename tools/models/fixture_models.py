@@ -361,6 +361,31 @@ class UnsupportedOpsNet(nn.Module):
         return self.head(x.mean(2)).mean(0)
 
 
+class CatStepsLIFNode(BaseNode):
+    """Multi-step LIF written like older SpikingJelly releases
+    (clock_driven.MultiStepLIFNode, torch backend): one single step per time
+    step, each spike unsqueezed and the list concatenated,
+    ``torch.cat([spike.unsqueeze(0) for each t], 0)``."""
+
+    def __init__(self, tau: float = 2.0, v_threshold: float = 1.0, v_reset: Optional[float] = 0.0,
+                 detach_reset: bool = True):
+        super().__init__(v_threshold, v_reset, detach_reset=detach_reset)
+        self.tau = float(tau)
+
+    def neuronal_charge(self, x: Tensor, v: Tensor) -> Tensor:
+        return v + (x - (v - self.v_init())) / self.tau
+
+    def forward(self, x_seq: Tensor) -> Tensor:
+        v = torch.full_like(x_seq[0], self.v_init())
+        spikes: List[Tensor] = []
+        for t in range(x_seq.shape[0]):
+            v = self.neuronal_charge(x_seq[t], v)
+            spike = self.neuronal_fire(v)
+            v = self.neuronal_reset(spike, v)
+            spikes.append(spike.unsqueeze(0))
+        return torch.cat(spikes, 0)
+
+
 @torch.jit.script
 def _buffered_lif_steps(x_seq: Tensor, v: Tensor, v_threshold: float, v_reset: float,
                         tau: float) -> Tuple[Tensor, Tensor]:

@@ -332,6 +332,13 @@ def _buffered():
     return spec(model, 3)
 
 
+@fixture("cat_steps_b1", "TinyConvSNN with neurons in the older SpikingJelly multi-step style: "
+         "torch.cat([spike.unsqueeze(0) for each t], 0) instead of stack; batch size 1 (the new "
+         "size-1 axis must not be taken for the batch), T=4; hard reset and soft reset")
+def _cat_steps():
+    return lif_pair_fixture(4, fm.CatStepsLIFNode(tau=2.0), fm.CatStepsLIFNode(tau=2.0, v_reset=None), batch=1)
+
+
 @fixture("negative_unsupported_ops", "NEGATIVE: valid TorchScript, but a half-written buffer "
          "(`first[0] = x[0]`, read before the other steps are written), softmax attention, LayerNorm "
          "and GELU after a spiking stem; the compiler should reject it with a diagnostic "
