@@ -51,13 +51,16 @@ void reshape(Lowerer& L)
     const auto& outS = L.outShape();
     if ((L.node->kind == "aten::unsqueeze" || L.node->kind == "aten::unsqueeze_") && outS.size() == inS.size() + 1 &&
         x.kind != K::Inv) {
-        // A new size-1 axis in front of the features of a per-step value
-        // (`spike.unsqueeze(0)` before concatenating the steps) has no role;
-        // with batch 1 the generic plan takes it for the batch and the batch
-        // axis for a feature. (Invariant values keep the generic plan, which
-        // the bundled models' IR was produced with.)
+        // A new leading size-1 axis of a per-step value, or one in front of
+        // its batch/time axes (`spike.unsqueeze(0)` before concatenating the
+        // steps), has no role; with batch 1 the generic plan takes it for the
+        // batch and the batch axis for a feature. (A new axis between batch
+        // and features, e.g. a channel for a 1-D pool, and invariant values
+        // keep the generic plan, which the bundled models' IR was produced with.)
         const int64_t d = normDim(int64_t(L.argScalar(1).value_or(0)), outS.size());
-        bool beforeFeatures = d >= 0 && d <= int64_t(x.layout.size());
+        const auto stacking = [&](Role r) { return r == Role::Time || r == Role::Batch || r == Role::TimeBatch; };
+        bool beforeFeatures =
+            d == 0 || (d > 0 && d < int64_t(x.layout.size()) && stacking(x.layout[size_t(d)].role));
         for (int64_t i = 0; beforeFeatures && i < d; ++i)
             beforeFeatures = x.layout[size_t(i)].role != Role::Feature;
         if (beforeFeatures) {

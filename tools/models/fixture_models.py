@@ -386,6 +386,32 @@ class CatStepsLIFNode(BaseNode):
         return torch.cat(spikes, 0)
 
 
+class VotingNet(nn.Module):
+    """Conv-BN-LIF -> Linear(100)-LIF -> voting readout on the merged T*B
+    axis: ``F.avg_pool1d(x.unsqueeze(1), 10, 10).squeeze(1)`` (a channel axis
+    inserted between batch and features) -> mean T."""
+
+    def __init__(self, T: int = 3):
+        super().__init__()
+        self.T = T
+        self.conv = nn.Conv2d(1, 8, 4, stride=4, bias=False)  # 7x7
+        self.bn = nn.BatchNorm2d(8)
+        self.lif1 = MultiStepLIFNode(tau=2.0, detach_reset=True)
+        self.fc = nn.Linear(8 * 7 * 7, 100)
+        self.bn_fc = nn.BatchNorm1d(100)
+        self.lif2 = CatStepsLIFNode(tau=2.0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        T = self.T
+        B = x.shape[0]
+        x = x.unsqueeze(0).repeat(T, 1, 1, 1, 1)
+        x = self.bn(self.conv(x.flatten(0, 1))).reshape(T, B, 8, 7, 7)
+        x = self.lif1(x).flatten(0, 1).flatten(1)
+        x = self.lif2(self.bn_fc(self.fc(x)).reshape(T, B, 100))
+        x = F.avg_pool1d(x.flatten(0, 1).unsqueeze(1), 10, 10).squeeze(1)
+        return x.reshape(T, B, 10).mean(0)
+
+
 @torch.jit.script
 def _buffered_lif_steps(x_seq: Tensor, v: Tensor, v_threshold: float, v_reset: float,
                         tau: float) -> Tuple[Tensor, Tensor]:

@@ -339,6 +339,16 @@ def _cat_steps():
     return lif_pair_fixture(4, fm.CatStepsLIFNode(tau=2.0), fm.CatStepsLIFNode(tau=2.0, v_reset=None), batch=1)
 
 
+@fixture("voting_b1", "Voting readout as in SpikingJelly's VotingLayer: avg_pool1d over "
+         "x.flatten(0, 1).unsqueeze(1) (a channel axis between batch and features), after a "
+         "torch.cat-of-steps neuron; batch size 1, T=3")
+def _voting():
+    torch.manual_seed(seed_for("voting_b1"))
+    model = fm.VotingNet(T=3)
+    calibrate_bn(model, train_images())
+    return spec(model, 3, batch=1)
+
+
 @fixture("negative_unsupported_ops", "NEGATIVE: valid TorchScript, but a half-written buffer "
          "(`first[0] = x[0]`, read before the other steps are written), softmax attention, LayerNorm "
          "and GELU after a spiking stem; the compiler should reject it with a diagnostic "
