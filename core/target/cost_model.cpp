@@ -94,3 +94,120 @@ std::string formatSummary(const Network& net, const Mapping& m, const Estimate& 
 }
 
 } // namespace stc::target
+
+namespace stc::target {
+
+const char* toString(EventKind k)
+{
+    switch (k) {
+    case EventKind::SynapticOp: return "synaptic_op";
+    case EventKind::NeuronUpdateActive: return "neuron_update_active";
+    case EventKind::NeuronUpdateIdle: return "neuron_update_idle";
+    case EventKind::SpikeWithinTile: return "spike_within_tile";
+    case EventKind::HopEw: return "hop_ew";
+    case EventKind::HopNs: return "hop_ns";
+    case EventKind::ChipLink: return "chip_link";
+    }
+    return "?";
+}
+
+double unitCost(const EventCosts& c, EventKind k)
+{
+    switch (k) {
+    case EventKind::SynapticOp: return c.synapticOp;
+    case EventKind::NeuronUpdateActive: return c.neuronUpdateActive;
+    case EventKind::NeuronUpdateIdle: return c.neuronUpdateIdle;
+    case EventKind::SpikeWithinTile: return c.spikeWithinTile;
+    case EventKind::HopEw: return c.hopEw;
+    case EventKind::HopNs: return c.hopNs;
+    case EventKind::ChipLink: return c.chipLink;
+    }
+    return 0;
+}
+
+double EventTally::energyPj(const EventCosts& e) const
+{
+    double pj = 0;
+    for (int k = 0; k < kEventKindCount; ++k)
+        pj += count[size_t(k)] * unitCost(e, EventKind(k));
+    return pj;
+}
+
+EventTally& EventTally::operator+=(const EventTally& o)
+{
+    for (size_t k = 0; k < count.size(); ++k)
+        count[k] += o.count[k];
+    return *this;
+}
+
+CostBreakdown estimateBreakdown(const Network& net, const Mapping& m, const ChipDescriptor& chip)
+{
+    (void)chip;
+    CostBreakdown b;
+    const double T = double(net.timesteps);
+    const size_t pops = net.populations.size();
+    b.perPopulation.assign(pops, {});
+    b.perCore.assign(m.cores.size(), {});
+    b.perStep.assign(size_t(std::max<int64_t>(1, net.timesteps + net.depth)), {});
+    auto add = [](EventTally& t, EventKind k, double v) { t.count[size_t(k)] += v; };
+
+    // Synaptic ops and neuron updates per slice (slices of a population
+    // partition its neurons, so per-population sums equal estimateCost's).
+    // Spikes out per core and population, to share route traffic.
+    std::vector<std::vector<std::pair<int32_t, double>>> coreSpikes(m.cores.size());
+    for (size_t s = 0; s < m.slices.size() && s < m.sliceUsage.size(); ++s) {
+        const Slice& sl = m.slices[s];
+        const Usage& u = m.sliceUsage[s];
+        const Population& p = net.populations[size_t(sl.pop)];
+        const double active = std::clamp(p.rate, 0.0, 1.0);
+        const double n = double(sl.neurons());
+        EventTally t;
+        add(t, EventKind::SynapticOp, u.synOpsPerStep * T);
+        add(t, EventKind::NeuronUpdateActive, n * active * T);
+        add(t, EventKind::NeuronUpdateIdle, n * (1.0 - active) * T);
+        b.perPopulation[size_t(sl.pop)] += t;
+        const int32_t core = s < m.sliceCore.size() ? m.sliceCore[s] : -1;
+        if (core >= 0 && size_t(core) < m.cores.size()) {
+            b.perCore[size_t(core)] += t;
+            coreSpikes[size_t(core)].push_back({sl.pop, u.spikesOutPerStep});
+        }
+    }
+    for (const Route& r : m.routes) {
+        if (r.from < 0 || size_t(r.from) >= m.cores.size())
+            continue;
+        EventTally t;
+        add(t, EventKind::SpikeWithinTile, r.spikesPerStep * T);
+        add(t, EventKind::HopEw, r.spikesPerStep * r.hopsEw * T);
+        add(t, EventKind::HopNs, r.spikesPerStep * r.hopsNs * T);
+        add(t, EventKind::ChipLink, r.spikesPerStep * r.chipLinks * T);
+        b.perCore[size_t(r.from)] += t;
+        const auto& shares = coreSpikes[size_t(r.from)];
+        if (shares.empty()) {
+            b.total += t; // a core without slices sends nothing; kept for completeness
+            continue;
+        }
+        double sum = 0;
+        for (const auto& [pop, spikes] : shares)
+            sum += spikes;
+        for (const auto& [pop, spikes] : shares) {
+            const double f = sum > 0 ? spikes / sum : 1.0 / double(shares.size());
+            EventTally part;
+            for (size_t k = 0; k < part.count.size(); ++k)
+                part.count[k] = t.count[k] * f;
+            b.perPopulation[size_t(pop)] += part;
+        }
+    }
+    // Population p works in hardware steps [phase, phase + T).
+    for (size_t p = 0; p < pops; ++p) {
+        const int phase = net.populations[p].phase;
+        for (int64_t t = 0; t < net.timesteps; ++t) {
+            const size_t step = size_t(std::min<int64_t>(int64_t(b.perStep.size()) - 1, phase + t));
+            for (size_t k = 0; k < b.perStep[step].count.size(); ++k)
+                b.perStep[step].count[k] += b.perPopulation[p].count[k] / T;
+        }
+        b.total += b.perPopulation[p];
+    }
+    return b;
+}
+
+} // namespace stc::target

@@ -5,6 +5,7 @@
 
 #include "target/mapping.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,42 @@ struct Estimate {
 };
 
 Estimate estimateCost(const Network& net, const Mapping& mapping, const ChipDescriptor& chip);
+
+// Estimated events per inference by kind (the same kinds and descriptor keys
+// as the simulator's energy ledger), split by population (layer), by core and
+// by hardware step of an inference (T + depth steps of the pipelined
+// schedule: population p is busy in steps [phase, phase + T)). The totals
+// equal estimateCost's dynamic terms: energy = count x energy_pj.<kind>.
+// Network events of a route are charged to its source core, and to the
+// populations on that core in proportion to their spikes out per step.
+enum class EventKind : uint8_t {
+    SynapticOp,
+    NeuronUpdateActive,
+    NeuronUpdateIdle,
+    SpikeWithinTile,
+    HopEw,
+    HopNs,
+    ChipLink,
+};
+constexpr int kEventKindCount = 7;
+// "synaptic_op", "neuron_update_active", ... (the descriptor's energy_pj / timing_ns keys).
+const char* toString(EventKind k);
+double unitCost(const EventCosts& costs, EventKind k);
+
+struct EventTally {
+    std::array<double, kEventKindCount> count{}; // events per inference
+    double energyPj(const EventCosts& e) const;
+    EventTally& operator+=(const EventTally& o);
+};
+
+struct CostBreakdown {
+    EventTally total;
+    std::vector<EventTally> perPopulation; // Network::populations order
+    std::vector<EventTally> perCore;       // Mapping::cores order
+    std::vector<EventTally> perStep;       // T + depth hardware steps
+};
+
+CostBreakdown estimateBreakdown(const Network& net, const Mapping& mapping, const ChipDescriptor& chip);
 
 // Multi-line human summary (used by `stc compile` and the package listing).
 std::string formatSummary(const Network& net, const Mapping& mapping, const Estimate& e, const ChipDescriptor& chip);
