@@ -17,6 +17,7 @@ QString sourceName(DiagSource s)
     case DiagSource::Editor: return "IR editor";
     case DiagSource::Pipeline: return "pipeline";
     case DiagSource::Simulation: return "simulation";
+    case DiagSource::Mapping: return "mapping";
     }
     return {};
 }

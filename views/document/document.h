@@ -16,7 +16,7 @@ namespace stc::views {
 
 // Where a diagnostic came from, so the diagnostics list can group and route
 // clicks (IR line, graph node, pipeline entry).
-enum class DiagSource { Load, Verify, Editor, Pipeline, Simulation };
+enum class DiagSource { Load, Verify, Editor, Pipeline, Simulation, Mapping };
 
 struct LocatedDiagnostic {
     Diagnostic diag;

@@ -4,6 +4,8 @@
 // here is thread-safe and meant to run inside a JobRunner job.
 #pragma once
 
+#include "charts/energy_data.h"
+#include "floorplan/floorplan_data.h"
 #include "frontend/importer.h"
 #include "ir/module.h"
 #include "util/diagnostics.h"
@@ -58,5 +60,33 @@ std::string printIr(const ir::Module& m, bool elideConstants);
 
 // Verifier diagnostics (empty when clean or when the verifier is unavailable).
 Diagnostics verifyIr(const ir::Module& m);
+
+// ---- Mapping onto a chip (core/target; document/stages_target.cpp) ----
+
+struct MapRequest {
+    std::string chip = "loihi3"; // descriptor id or path
+    int chips = 1;
+    std::string objective = "balanced"; // min-cores | balanced | latency
+    uint64_t seed = 1;
+};
+
+struct MapOutcome {
+    std::shared_ptr<const FloorplanData> floorplan; // null on failure
+    std::shared_ptr<const EnergyChartData> energy;  // the cost model's estimate
+    Diagnostics diagnostics;
+    std::string error; // empty on success
+    double seconds = 0;
+    bool ok() const { return error.empty() && floorplan; }
+};
+
+// Chip descriptor ids found on the search path (loihi1, loihi2, loihi3, ...).
+std::vector<std::string> availableChips();
+
+// Extracts the network of `compiled` (the pass pipeline's result), partitions,
+// places and routes it on `request.chip` and estimates energy/latency with the
+// cost model. Layers are linked to ops of `document` (the graph's module) by
+// value name. Checks `cancel` between steps.
+MapOutcome mapModule(const ir::Module& compiled, const ir::Module* document, const MapRequest& request,
+                     const std::atomic<bool>* cancel, std::function<void(double, const std::string&)> progress);
 
 } // namespace stc::views

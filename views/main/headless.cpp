@@ -1,10 +1,13 @@
 #include "main/headless.h"
 
 #include "data/fashion_mnist.h"
+#include "charts/charts_panel.h"
 #include "diagnostics/diagnostics_model.h"
 #include "diagnostics/diagnostics_widget.h"
 #include "document/document.h"
 #include "editor/ir_editor_panel.h"
+#include "floorplan/floorplan_layer_model.h"
+#include "floorplan/floorplan_panel.h"
 #include "graph/graph_view.h"
 #include "jobs/job_runner.h"
 #include "jobs/latency_probe.h"
@@ -15,12 +18,15 @@
 #include "sim/spike_raster.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
+#include <QTabWidget>
+#include <QTableView>
 #include <QTextStream>
 #include <QTimer>
 
@@ -181,7 +187,21 @@ HeadlessResult runHeadless(MainWindow& w, const HeadlessOptions& o, QTextStream&
             report << "  " + sourceName(d.source) + ": " + QString::fromStdString(d.diag.format());
     if (shown == 0)
         report << "  (none)";
-    report << "not yet: chip floorplan (core/target mapping), energy charts (core/sim), chip simulator";
+    FloorplanPanel* floor = w.floorplanPanel();
+    waitUntil([&] { return !w.jobs()->isBusy(); }, o.timeoutMs);
+    if (const auto f = floor->mapping()) {
+        report << QString("mapping: %1 cores on %2 x %3 in %4 (%5)")
+                      .arg(f->cores.size())
+                      .arg(f->chips)
+                      .arg(f->chipId, ms(floor->lastMapSeconds()),
+                           f->projectedChip ? "PROJECTED chip: every number is a projection" : "estimate");
+        for (const QString& line : f->summary.split('\n', Qt::SkipEmptyParts))
+            report << "  " + line;
+    } else {
+        report << "mapping: none (" + floor->statusText() + ")";
+    }
+    report << "not yet: energy measured by the chip simulator (core/sim ledger); the charts show the cost model's "
+              "estimate";
 
     // 4. Screenshots: with a neuron layer selected so the inspector has content,
     // and the pipeline's first changing pass open so its diff shows.
@@ -205,6 +225,8 @@ HeadlessResult runHeadless(MainWindow& w, const HeadlessOptions& o, QTextStream&
         result.files << shot;
     if (o.tour) {
         for (QDockWidget* dock : w.docks()) {
+            if (dock->objectName() == "dock.floorplan" || dock->objectName() == "dock.energy")
+                continue; // shot below, floated at a readable size
             dock->show();
             dock->raise();
             QApplication::processEvents();
@@ -213,6 +235,50 @@ HeadlessResult runHeadless(MainWindow& w, const HeadlessOptions& o, QTextStream&
             if (dock->grab().save(path))
                 result.files << path;
         }
+        // The floorplan and the charts need room: float them at a readable size.
+        auto floated = [&](const char* dockName, auto shoot) {
+            QDockWidget* dock = w.findChild<QDockWidget*>(dockName);
+            if (!dock)
+                return;
+            dock->setFloating(true);
+            dock->resize(1400, 780);
+            dock->show();
+            QApplication::processEvents();
+            shoot(dock);
+            dock->setFloating(false);
+        };
+        floated("dock.floorplan", [&](QDockWidget* dock) {
+            if (auto f = floor->mapping()) {
+                int best = -1;
+                for (size_t i = 0; i < f->layers.size(); ++i)
+                    if (f->layers[i].kind == "lif" && (best < 0 || f->layers[i].cores.size() > f->layers[size_t(best)].cores.size()))
+                        best = int(i);
+                floor->selectLayer(best);
+            }
+            floor->floorplan()->fit();
+            QApplication::processEvents();
+            const QString path = QDir(o.outDir).filePath("panel-floorplan.png");
+            if (dock->grab().save(path))
+                result.files << path;
+            floor->findChild<QComboBox*>("floorplan.color")->setCurrentIndex(1);
+            QApplication::processEvents();
+            const QString util = QDir(o.outDir).filePath("panel-floorplan-utilization.png");
+            if (dock->grab().save(util))
+                result.files << util;
+            floor->findChild<QComboBox*>("floorplan.color")->setCurrentIndex(0);
+        });
+        floated("dock.energy", [&](QDockWidget* dock) {
+            ChartsPanel* charts = w.chartsPanel();
+            const char* names[] = {"panel-energy-layers.png", "panel-energy-steps.png", "panel-energy-utilization.png"};
+            for (int t = 0; t < charts->tabs()->count() && t < 3; ++t) {
+                charts->tabs()->setCurrentIndex(t);
+                QApplication::processEvents();
+                const QString path = QDir(o.outDir).filePath(names[t]);
+                if (dock->grab().save(path))
+                    result.files << path;
+            }
+            charts->tabs()->setCurrentIndex(0);
+        });
         const QString graphPath = QDir(o.outDir).filePath("panel-graph.png");
         if (w.graphView()->grab().save(graphPath))
             result.files << graphPath;

@@ -1,6 +1,7 @@
 #include "main/main_window.h"
 
-#include "common/not_yet_panel.h"
+#include "charts/charts_panel.h"
+#include "floorplan/floorplan_panel.h"
 #include "diagnostics/diagnostics_model.h"
 #include "diagnostics/diagnostics_widget.h"
 #include "document/document.h"
@@ -42,7 +43,7 @@ namespace stc::views {
 
 namespace {
 constexpr int kMaxRecent = 10;
-constexpr int kLayoutVersion = 3; // bump when docks change so stale saved states are ignored
+constexpr int kLayoutVersion = 4; // bump when docks change so stale saved states are ignored
 } // namespace
 
 MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), options_(options)
@@ -107,28 +108,16 @@ void MainWindow::createPanels()
     diagnostics_ = new DiagnosticsWidget(doc_, this);
     sim_ = new SimulatorPanel(doc_, jobs_, this);
     passes_ = new PassPanel(doc_, jobs_, this);
-    auto* floorplan = new NotYetPanel(
-        "Chip floorplan",
-        "The core grid (multi-chip, coloured by layer, utilization, energy or spike activity; dead cores; "
-        "routes of a selected layer) needs a mapping from core/target (partition, place, route onto the "
-        "loihi3 descriptor). That stage has not landed yet; this panel fills in when it does.",
-        this);
-    floorplan->setObjectName("floorplan");
-    auto* energy = new NotYetPanel(
-        "Energy & latency charts",
-        "Energy per layer stacked by event kind, energy and latency per time step, cumulative energy and "
-        "per-core utilization need the bit-accurate chip simulator and its energy ledger (core/sim). The "
-        "reference interpreter counts spikes only, so no energy is shown rather than a made-up one.",
-        this);
-    energy->setObjectName("energy");
+    floorplan_ = new FloorplanPanel(doc_, jobs_, this);
+    charts_ = new ChartsPanel(this);
 
     QDockWidget* pipelineDock = addDock(passes_, "Pass Pipeline", "dock.pipeline", Qt::LeftDockWidgetArea);
     QDockWidget* inspectorDock = addDock(inspector_, "Inspector", "dock.inspector", Qt::RightDockWidgetArea);
     QDockWidget* editorDock = addDock(editor_, "IR Editor", "dock.ir", Qt::RightDockWidgetArea);
     QDockWidget* simDock = addDock(sim_, "Simulator", "dock.simulator", Qt::BottomDockWidgetArea);
     QDockWidget* diagDock = addDock(diagnostics_, "Diagnostics", "dock.diagnostics", Qt::BottomDockWidgetArea);
-    QDockWidget* floorDock = addDock(floorplan, "Floorplan", "dock.floorplan", Qt::BottomDockWidgetArea);
-    QDockWidget* energyDock = addDock(energy, "Energy", "dock.energy", Qt::BottomDockWidgetArea);
+    QDockWidget* floorDock = addDock(floorplan_, "Floorplan", "dock.floorplan", Qt::BottomDockWidgetArea);
+    QDockWidget* energyDock = addDock(charts_, "Energy", "dock.energy", Qt::BottomDockWidgetArea);
     tabifyDockWidget(simDock, diagDock);
     tabifyDockWidget(diagDock, floorDock);
     tabifyDockWidget(floorDock, energyDock);
@@ -148,6 +137,12 @@ void MainWindow::createPanels()
         passes_->selectPass(index);
     });
     connect(passes_, &PassPanel::highlightOps, this, [this](const std::set<int>& ops) { graph_->scene()->highlightOps(ops); });
+    // A successful compile is mapped onto the chip (lane "map"); the estimate feeds the charts.
+    connect(passes_, &PassPanel::compiled, this, [this](bool ok) {
+        if (ok && passes_->compiledModule())
+            floorplan_->mapModule(passes_->compiledModule());
+    });
+    connect(floorplan_, &FloorplanPanel::energyChanged, charts_, &ChartsPanel::setData);
     connect(sim_, &SimulatorPanel::firingRatesChanged, this, [this](const std::map<int, double>& rates) {
         graph_->setActivity(rates);
         inspector_->model()->setFiringRates(rates);
@@ -533,6 +528,8 @@ void MainWindow::setThemeMode(theme::Mode mode)
     // Custom-painted and cached items pick the palette up on the next paint.
     graph_->relayout();
     sim_->update();
+    floorplan_->floorplan()->update();
+    charts_->setData(floorplan_->energy());
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

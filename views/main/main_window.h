@@ -19,7 +19,9 @@ class QToolButton;
 
 namespace stc::views {
 
+class ChartsPanel;
 class CommandPalette;
+class FloorplanPanel;
 class DiagnosticsWidget;
 class Document;
 class InspectorWidget;
@@ -49,6 +51,8 @@ public:
     IrEditorPanel* irEditor() const { return editor_; }
     SimulatorPanel* simulator() const { return sim_; }
     PassPanel* passPanel() const { return passes_; }
+    FloorplanPanel* floorplanPanel() const { return floorplan_; }
+    ChartsPanel* chartsPanel() const { return charts_; }
     DiagnosticsWidget* diagnostics() const { return diagnostics_; }
     InspectorWidget* inspector() const { return inspector_; }
     CommandPalette* commandPalette() const { return palette_; }
@@ -96,6 +100,8 @@ private:
     IrEditorPanel* editor_ = nullptr;
     SimulatorPanel* sim_ = nullptr;
     PassPanel* passes_ = nullptr;
+    FloorplanPanel* floorplan_ = nullptr;
+    ChartsPanel* charts_ = nullptr;
     CommandPalette* palette_ = nullptr;
     QMenu* recentMenu_ = nullptr;
     QMenu* viewMenu_ = nullptr;

@@ -192,9 +192,9 @@ PassPanel::PassPanel(Document* document, JobRunner* jobs, QWidget* parent)
     remove_->setText("Remove");
     remove_->setIcon(QIcon(":/icons/delete.svg"));
     remove_->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    auto* target = new QLabel("target: <b>loihi3</b> <span style='color:gray'>(mapping passes: not yet)</span>", this);
-    target->setToolTip("Mapping onto cores (partition, place, route) arrives with core/target; until then the "
-                       "pipeline stops at the IR-level passes.");
+    auto* target = new QLabel("target: <b>loihi3</b> <span style='color:gray'>(mapping: Floorplan panel)</span>", this);
+    target->setToolTip("After every successful compile the Floorplan panel partitions, places and routes the "
+                       "result onto the chip chosen there (core/target) in the background.");
 
     options_ = new QTableWidget(0, 2, this);
     options_->setHorizontalHeaderLabels({"Option", "Value"});

@@ -1,0 +1,77 @@
+// The Floorplan panel: chip / chip count / objective / colouring controls,
+// a "projected chip" banner, the layer list and the floorplan widget. It maps
+// the pass pipeline's compiled module in the background (lane "map",
+// stages.h mapModule) whenever a compile succeeds or a control changes; a
+// newer request supersedes an older one (job generation). The estimate goes
+// out to the charts through energyChanged().
+#pragma once
+
+#include "document/stages.h"
+#include "floorplan/floorplan_widget.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QSpinBox;
+class QTableView;
+
+namespace stc::views {
+
+class Document;
+class JobRunner;
+class FloorplanLayerModel;
+
+class FloorplanPanel : public QWidget {
+    Q_OBJECT
+public:
+    FloorplanPanel(Document* document, JobRunner* jobs, QWidget* parent = nullptr);
+
+    FloorplanWidget* floorplan() const { return widget_; }
+    FloorplanLayerModel* layerModel() const { return layers_; }
+    QTableView* layerView() const { return list_; }
+    QLabel* banner() const { return banner_; }
+    QString statusText() const;
+    std::shared_ptr<const FloorplanData> mapping() const { return data_; }
+    std::shared_ptr<const EnergyChartData> energy() const { return energy_; }
+    MapRequest request() const;
+    void setRequest(const MapRequest& r); // updates the controls and remaps
+    bool mappingRunning() const;
+    int mapCount() const { return mapCount_; }
+    double lastMapSeconds() const { return lastSeconds_; }
+
+public slots:
+    // Maps `compiled` (the pass pipeline's output) with the current controls.
+    void mapModule(ModulePtr compiled);
+    void remap();
+    void selectLayer(int layer); // -1 clears; also selects the graph node
+
+signals:
+    void mapped(bool ok);
+    void energyChanged(std::shared_ptr<const EnergyChartData> energy);
+
+private:
+    void setStatus(const QString& html);
+    void showData();
+
+    Document* doc_;
+    JobRunner* jobs_;
+    QComboBox* chip_;
+    QSpinBox* chips_;
+    QComboBox* objective_;
+    QComboBox* color_;
+    QLabel* banner_;
+    QLabel* status_;
+    QLabel* summary_;
+    QTableView* list_;
+    FloorplanLayerModel* layers_;
+    FloorplanWidget* widget_;
+    ModulePtr compiled_;
+    std::shared_ptr<const FloorplanData> data_;
+    std::shared_ptr<const EnergyChartData> energy_;
+    bool syncing_ = false;
+    int mapCount_ = 0;
+    double lastSeconds_ = 0;
+};
+
+} // namespace stc::views
