@@ -125,13 +125,26 @@ void Minimap::paintEvent(QPaintEvent*)
     if (!view_->scene() || view_->scene()->items().isEmpty())
         return;
     QTransform t;
-    const QRectF target = mapping(&t);
+    mapping(&t);
     if (cache_.size() != size()) {
         cache_ = QPixmap(size());
         cache_.fill(Qt::transparent);
         QPainter cp(&cache_);
-        cp.setRenderHint(QPainter::Antialiasing);
-        view_->scene()->render(&cp, target, view_->scene()->sceneRect());
+        // Node boxes only: QGraphicsScene::render() would paint every item
+        // (text, edges, clusters) on the GUI thread, which took 100+ ms on the
+        // first open of a large model.
+        cp.setTransform(t);
+        cp.setPen(Qt::NoPen);
+        if (auto* scene = qobject_cast<GraphScene*>(view_->scene()))
+            for (int id = 0;; ++id) {
+                NodeItem* item = scene->itemForNode(id);
+                if (!item)
+                    break;
+                QColor c = theme::categoryColor(QString::fromStdString(item->node().category), dark);
+                c.setAlpha(200);
+                cp.setBrush(c);
+                cp.drawRect(item->sceneBoundingRect());
+            }
     }
     p.drawPixmap(0, 0, cache_);
     const QRectF visible = t.mapRect(view_->mapToScene(view_->viewport()->rect()).boundingRect());

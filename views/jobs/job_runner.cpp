@@ -8,7 +8,27 @@
 #include <QTimer>
 #include <QThreadPool>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 namespace stc::views {
+
+void lowerWorkerPriority()
+{
+#ifdef __linux__
+    thread_local bool lowered = false;
+    if (lowered)
+        return;
+    lowered = true;
+    const auto tid = id_t(syscall(SYS_gettid));
+    const int current = getpriority(PRIO_PROCESS, tid);
+    if (current < 5)
+        setpriority(PRIO_PROCESS, tid, 5);
+#endif
+}
 
 void JobContext::progress(double fraction, const std::string& message)
 {
@@ -30,6 +50,10 @@ Q_LOGGING_CATEGORY(lcJobs, "stc.jobs")
 
 void JobRunner::reportSlowCallback(const QString& lane, qint64 ns)
 {
+    if (ns / 1e6 > maxCallbackMs_) {
+        maxCallbackMs_ = ns / 1e6;
+        slowestLane_ = lane;
+    }
     if (ns > 16'000'000)
         qCWarning(lcJobs, "result callback of lane '%s' blocked the GUI thread for %.1f ms", qPrintable(lane), ns / 1e6);
 }

@@ -38,6 +38,12 @@ private:
     qint64 lastReportMs_ = -1000;
 };
 
+// Called on pool threads: jobs run at a lower scheduling priority (Linux:
+// nice +5 for the thread) so that on a loaded machine the GUI thread wins the
+// CPU it needs to stay responsive; on two cores, two busy workers otherwise
+// starved it for 100-200 ms on the first open.
+void lowerWorkerPriority();
+
 class JobRunner : public QObject {
     Q_OBJECT
 public:
@@ -73,7 +79,10 @@ public:
             finish(lane, id, !current);
             watcher->deleteLater();
         });
-        watcher->setFuture(QtConcurrent::run([work, ctx]() { return work(*ctx); }));
+        watcher->setFuture(QtConcurrent::run([work, ctx]() {
+            lowerWorkerPriority();
+            return work(*ctx);
+        }));
         return id;
     }
 
@@ -86,6 +95,15 @@ public:
     // Waits (spinning the event loop) until no job is running or the timeout
     // passes. For tests and the headless mode; never call from a slot.
     bool waitForIdle(int timeoutMs);
+
+    // Slowest result callback (GUI-thread work per job result) since the last reset.
+    double maxCallbackMs() const { return maxCallbackMs_; }
+    QString slowestCallbackLane() const { return slowestLane_; }
+    void resetCallbackStats()
+    {
+        maxCallbackMs_ = 0;
+        slowestLane_.clear();
+    }
 
 public slots:
     void cancel(const QString& lane);
@@ -107,6 +125,8 @@ private:
     std::map<QString, quint64> laneGeneration_;
     std::map<quint64, std::shared_ptr<JobContext>> contexts_;
     std::map<quint64, JobInfo> running_;
+    double maxCallbackMs_ = 0;
+    QString slowestLane_;
 };
 
 } // namespace stc::views
