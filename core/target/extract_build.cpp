@@ -104,8 +104,10 @@ int32_t NetworkBuilder::materialize(const Expr& e, Population p, int preferredAx
 
 int32_t NetworkBuilder::finishMaterialize(const Expr& e, int32_t dst)
 {
-    if (!e.bias.empty() && std::any_of(e.bias.begin(), e.bias.end(), [](double b) { return b != 0.0; }))
+    if (!e.bias.empty() && std::any_of(e.bias.begin(), e.bias.end(), [](double b) { return b != 0.0; })) {
         net_.populations[size_t(dst)].bias = e.bias;
+        net_.populations[size_t(dst)].biasPerInference = e.biasPerInference;
+    }
     for (const Term& t : e.terms)
         addTerm(t, dst);
     return dst;

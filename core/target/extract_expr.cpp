@@ -68,6 +68,7 @@ Expr remap(const Expr& e, const ir::Shape& resultShape, const std::vector<int32_
     Expr out;
     out.shape = resultShape;
     out.timeAverage = e.timeAverage;
+    out.biasPerInference = e.biasPerInference;
     for (const Term& t : e.terms) {
         Term n = t;
         n.index.resize(map.size());

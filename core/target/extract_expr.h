@@ -46,6 +46,9 @@ struct Expr {
     std::vector<Term> terms;
     std::vector<double> bias; // per element; empty = 0
     bool timeAverage = false;
+    // Integer (quantized) mode, time-averaged value: `bias` is added once per
+    // inference (the executor's integer total), not every step.
+    bool biasPerInference = false;
     int64_t size() const { return ir::numElements(shape); }
     bool constantOnly() const { return terms.empty(); }
 };

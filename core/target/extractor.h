@@ -58,6 +58,7 @@ private:
     Expr batchNorm(const ir::Op& op);
 
     bool relaySumsWanted(const Expr& x) const;
+    void perInference(Expr& e) const; // integer time average: bias once per inference
 
     // Applies a weight op to x, materializing x first when a term already has
     // a weight op, carries a per-element factor the op cannot absorb, or is a

@@ -60,6 +60,7 @@ struct Population {
     int spikeBits = 1;  // 1 = binary spikes, more = graded payload
     NeuronParams neuron;
     std::vector<double> bias; // per neuron (flat); empty = 0 (integers when Network::quantized)
+    bool biasPerInference = false; // readouts of a quantized time average: bias added once, not every step
     double rate = 0.0;       // spikes (events) per neuron per step
     bool rateMeasured = false;
     std::vector<float> neuronRates; // optional per-neuron rates (flat order)

@@ -163,6 +163,10 @@ Expr Extractor::compute(const ir::Op& op)
             for (auto& x : coarse.bias)
                 x *= f;
         }
+        if (integer_ && (a.timeAverage || b.timeAverage)) { // one integer total per inference
+            perInference(a);
+            perInference(b);
+        }
         Expr ra = remap(a, rt.shape, broadcastIndex(a.shape, rt.shape));
         Expr rb = remap(b, rt.shape, broadcastIndex(b.shape, rt.shape));
         for (auto& t : rb.terms)
@@ -173,6 +177,7 @@ Expr Extractor::compute(const ir::Op& op)
             for (size_t i = 0; i < ra.bias.size(); ++i)
                 ra.bias[i] += rb.bias[i];
         ra.timeAverage = a.timeAverage || b.timeAverage;
+        ra.biasPerInference = a.biasPerInference || b.biasPerInference;
         return ra;
     }
     case ir::OpKind::Mul: {
@@ -300,9 +305,11 @@ bool Extractor::relaySumsWanted(const Expr& x) const
 
 Expr Extractor::applyWeights(const ir::Op& op, ir::ValueId xv, Expr x, OpGeom g, const std::vector<double>& opBias)
 {
-    if (integer_ && x.timeAverage && (!opBias.empty() || !x.bias.empty()))
-        return fail(op, "adds a bias after a mean over time; the integer package adds biases every step (put the mean "
-                        "over time after this layer, as Spikformer's head(x).mean(0))");
+    // Integer mode after a mean over time (Spikformer's head(x.mean(0))): the
+    // executor adds the bias once to the integer sum over time, so the readout
+    // adds it once per inference (Population::biasPerInference).
+    if (integer_ && x.timeAverage)
+        perInference(x);
     const ir::Type& rt = m_.typeOf(op.result);
     bool needRelay = g.coupling == Coupling::Full && !x.timeAverage && relaySumsWanted(x) &&
                      std::none_of(x.terms.begin(), x.terms.end(), [](const Term& t) { return bool(t.geom); });
@@ -382,7 +389,18 @@ Expr Extractor::applyWeights(const ir::Op& op, ir::ValueId xv, Expr x, OpGeom g,
     }
     if (anyBias)
         out.bias = std::move(bias);
+    out.biasPerInference = integer_ && x.timeAverage;
     return out;
+}
+
+void Extractor::perInference(Expr& e) const
+{
+    if (e.biasPerInference)
+        return;
+    e.biasPerInference = true;
+    if (!e.constantOnly()) // a per-step bias of a time-averaged sum is added T times
+        for (auto& b : e.bias)
+            b *= double(std::max<int64_t>(1, m_.timesteps));
 }
 
 bool Extractor::compose(const Term& t, const OpGeom& g, Term& out) const

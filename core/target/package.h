@@ -37,6 +37,7 @@ struct PackagePopulation {
     double valueScale = 1.0;  // real value of one integer step of the output (graded, readout)
     double outputScale = 1.0; // readouts: extra host factor (1/T for a mean over time)
     bool perStepOutput = false; // readouts: the host reads the value every step instead of the sum
+    bool biasOnce = false;      // readouts of a time average (quantized): bias added at model step 0 only
     // Input populations: host encoding x = clamp(round(p / inputScale), inputLo, inputHi)
     // (fixedpoint::encodeInput); 8-bit graded spikes of pixels by default.
     double inputScale = 1.0;

@@ -50,6 +50,40 @@ private:
     int used_ = 0;
 };
 
+// Diag conv_shared kernels are stored per destination slice feature; a view
+// between the op and the population can make that differ from the op's
+// output feature. Returns, per slice feature, the op output feature whose
+// kernel row it uses, and refuses features fed by op features with
+// different rows.
+std::vector<int64_t> diagOpFeatures(const Projection& pr, const Population& dp, const Slice& sl)
+{
+    int64_t innerOut = 1;
+    for (size_t a = size_t(pr.featureAxis) + 1; a < pr.outShape.size(); ++a)
+        innerOut *= pr.outShape[a];
+    const int64_t taps = pr.taps();
+    std::vector<int64_t> op(size_t(sl.features()), -1);
+    for (int64_t l = 0; l < sl.neurons(); ++l) {
+        const int64_t n = sl.neuronAt(dp, l);
+        const int32_t e = size_t(n) < pr.dstToOutElement.size() ? pr.dstToOutElement[size_t(n)] : -1;
+        if (e < 0)
+            continue;
+        const int64_t o = (e / innerOut) % pr.outFeatures;
+        int64_t& slot = op[size_t(l % sl.features())];
+        if (slot < 0) {
+            slot = o;
+            continue;
+        }
+        for (int64_t t = 0; t < taps && slot != o; ++t)
+            if (pr.weight(slot, 0, t) != pr.weight(o, 0, t))
+                throw std::runtime_error(pr.name + ": feature " + std::to_string(sl.f0 + l % sl.features()) + " of %" +
+                                         dp.name + " mixes op features with different weights; shared kernels "
+                                         "cannot encode it");
+    }
+    for (auto& o : op)
+        o = std::max<int64_t>(0, o);
+    return op;
+}
+
 uint16_t checked16(int64_t v, const char* what)
 {
     if (v < 0 || v > 0xffff)
@@ -239,6 +273,7 @@ Package buildPackage(const Network& net, const Mapping& m, const ChipDescriptor&
                                 : 1.0;
         }
         q.perStepOutput = p.perStepOutput;
+        q.biasOnce = p.biasPerInference;
         if (!integer) {
             unit[i] = q.unit;
             q.valueScale = valueScale[i];
@@ -332,8 +367,11 @@ Package buildPackage(const Network& net, const Mapping& m, const ChipDescriptor&
                     const int64_t per = pr.coupling == Coupling::Full ? pr.inPerGroup() : 1;
                     std::vector<uint8_t> exps;
                     std::vector<std::pair<int64_t, float>> kw;
+                    const std::vector<int64_t> diagOp =
+                        pr.coupling == Coupling::Full ? std::vector<int64_t>{} : diagOpFeatures(pr, dp, sl);
                     for (int64_t f = sl.f0; f < sl.f1; ++f) {
-                        const int64_t o = pr.coupling == Coupling::Full ? pr.dstFeatureToOut[size_t(f)] : f;
+                        const int64_t o =
+                            pr.coupling == Coupling::Full ? pr.dstFeatureToOut[size_t(f)] : diagOp[size_t(f - sl.f0)];
                         kw.clear();
                         for (int64_t ii = 0; ii < per; ++ii)
                             for (int64_t t = 0; t < pr.taps(); ++t)

@@ -378,7 +378,7 @@ bool writePackage(const Package& p, const std::string& dir, const std::string& l
                         {"phase", q.phase}, {"du", q.du}, {"dv", q.dv}, {"act_shift", q.actShift},
                         {"theta", q.theta}, {"fire_on_equal", q.fireOnEqual}, {"reset", q.reset},
                         {"unit", q.unit}, {"value_scale", q.valueScale}, {"output_scale", q.outputScale},
-                        {"per_step_output", q.perStepOutput}, {"input_scale", q.inputScale},
+                        {"per_step_output", q.perStepOutput}, {"bias_once", q.biasOnce}, {"input_scale", q.inputScale},
                         {"input_lo", q.inputLo}, {"input_hi", q.inputHi}});
     m["populations"] = pops;
     json projs = json::array();
@@ -486,6 +486,7 @@ std::optional<Package> readPackage(const std::string& dir, std::string* error)
             pp.valueScale = q.at("value_scale").get<double>();
             pp.outputScale = q.at("output_scale").get<double>();
             pp.perStepOutput = q.value("per_step_output", false);
+            pp.biasOnce = q.value("bias_once", false);
             pp.inputScale = q.value("input_scale", pp.valueScale);
             pp.inputLo = q.value("input_lo", int64_t{0});
             pp.inputHi = q.value("input_hi", int64_t{255});

@@ -1,0 +1,517 @@
+// Package -> SimProgram: decodes every core's synapse tables (dense and sparse
+// rows through target::decodeRows, conv_shared kernels through the stored
+// projection geometry) into effective integer weights, and resolves each
+// route's mesh path once.
+#include "sim/program.h"
+
+#include "target/network.h"
+#include "target/placement.h"
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+
+namespace stc::sim {
+
+using target::Encoding;
+
+const char* toString(NeuronKind k)
+{
+    switch (k) {
+    case NeuronKind::Input: return "input";
+    case NeuronKind::Lif: return "lif";
+    case NeuronKind::RelayOr: return "relay (or)";
+    case NeuronKind::RelayGraded: return "relay (graded)";
+    case NeuronKind::Product: return "product";
+    case NeuronKind::Readout: return "readout";
+    }
+    return "?";
+}
+
+int64_t SimProgram::inputSize() const
+{
+    int64_t n = 0;
+    for (int32_t p : inputPops)
+        n += populations[size_t(p)].size;
+    return n;
+}
+
+namespace {
+
+// The population shape/feature-axis arithmetic of target::Population.
+target::Population shapeOf(const PopulationInfo& p)
+{
+    target::Population t;
+    t.shape = p.shape;
+    t.featureAxis = p.featureAxis;
+    return t;
+}
+
+// Slice-local index of population neuron (feature f, flat position pos), or -1.
+int64_t localIndex(const target::Slice& s, const std::vector<int64_t>& posShape, int64_t f, int64_t pos)
+{
+    if (f < s.f0 || f >= s.f1)
+        return -1;
+    int64_t local = 0, rem = pos;
+    int64_t coord[8] = {0};
+    for (size_t a = posShape.size(); a-- > 0;) {
+        coord[a] = rem % posShape[a];
+        rem /= posShape[a];
+    }
+    for (size_t a = 0; a < posShape.size(); ++a) {
+        if (coord[a] < s.lo[a] || coord[a] >= s.hi[a])
+            return -1;
+        local = local * (s.hi[a] - s.lo[a]) + (coord[a] - s.lo[a]);
+    }
+    return local * s.features() + (f - s.f0);
+}
+
+std::vector<int32_t> inverse(const std::vector<int32_t>& map, int64_t size)
+{
+    std::vector<int32_t> inv(size_t(std::max<int64_t>(size, 0)), -1);
+    for (size_t i = 0; i < map.size(); ++i)
+        if (map[i] >= 0 && map[i] < size)
+            inv[size_t(map[i])] = int32_t(i);
+    return inv;
+}
+
+// Output positions q reached from input position p, per tap (row-major).
+template <typename F>
+void forEachOutputOf(const std::vector<target::StencilAxis>& axes, int64_t p, F&& f)
+{
+    const size_t rank = axes.size();
+    int64_t pc[8], kc[8] = {0};
+    int64_t rem = p, taps = 1;
+    for (size_t a = rank; a-- > 0;) {
+        pc[a] = rem % axes[a].inSize;
+        rem /= axes[a].inSize;
+    }
+    for (const auto& ax : axes)
+        taps *= ax.kernel;
+    for (int64_t tap = 0; tap < taps; ++tap) {
+        int64_t q = 0;
+        bool ok = true;
+        for (size_t a = 0; a < rank && ok; ++a) {
+            const auto& ax = axes[a];
+            int64_t n = pc[a] + ax.pad - kc[a] * ax.dilation;
+            if (ax.stride == 0) { // broadcast axis: every output reads input 0
+                ok = false;
+                break;
+            }
+            ok = n >= 0 && n % ax.stride == 0 && n / ax.stride < ax.outSize;
+            q = q * ax.outSize + n / std::max<int64_t>(1, ax.stride);
+        }
+        if (ok)
+            f(tap, q);
+        for (size_t a = rank; a-- > 0;) {
+            if (++kc[a] < axes[a].kernel)
+                break;
+            kc[a] = 0;
+        }
+    }
+}
+
+int64_t bitsField(const std::vector<uint8_t>& t, int64_t bitPos, int bits)
+{
+    uint64_t v = 0;
+    for (int k = 0; k < bits; ++k, ++bitPos) {
+        const size_t byte = size_t(bitPos >> 3);
+        if (byte >= t.size())
+            throw std::runtime_error("kernel table truncated");
+        v |= uint64_t((t[byte] >> (bitPos & 7)) & 1u) << k;
+    }
+    return int64_t(v << (64 - bits)) >> (64 - bits);
+}
+
+int32_t effective(int64_t mantissa, int exponent)
+{
+    const int64_t w = mantissa * (int64_t{1} << exponent);
+    if (w > INT32_MAX || w < INT32_MIN)
+        throw std::runtime_error("effective weight out of int32 range");
+    return int32_t(w);
+}
+
+// Appends the runs of one axon from (target, weight) pairs sorted by target.
+void appendRuns(SynapseBlock& b, std::vector<std::pair<uint32_t, int32_t>>& syn)
+{
+    std::sort(syn.begin(), syn.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (size_t k = 0; k < syn.size();) {
+        size_t e = k + 1;
+        while (e < syn.size() && syn[e].first == syn[e - 1].first + 1)
+            ++e;
+        b.runs.push_back({syn[k].first, uint32_t(e - k), uint32_t(b.weights.size())});
+        for (size_t j = k; j < e; ++j)
+            b.weights.push_back(syn[j].second);
+        k = e;
+    }
+    b.axonRuns.push_back(uint32_t(b.runs.size()));
+}
+
+struct Context {
+    const target::Package& pkg;
+    const SimProgram& prog;
+    int indexBits = 0;
+    int convHeaderBytes = 4;
+};
+
+void decodeRowsInto(const Context& cx, const target::PackageInput& in, const SliceInfo& si, const target::Slice& sl,
+                    SynapseBlock& b)
+{
+    std::vector<std::vector<std::pair<uint32_t, int32_t>>> rows(in.axonSource.size());
+    std::string err;
+    const bool ok = target::decodeRows(in, cx.pkg.weightBits, cx.indexBits, sl.neurons(),
+                                       [&](int64_t axon, int64_t local, int32_t m) {
+                                           const int e = in.exponentOf(local, sl.features());
+                                           rows[size_t(axon)].push_back(
+                                               {uint32_t(si.first + local), effective(m, e)});
+                                       },
+                                       &err);
+    if (!ok)
+        throw std::runtime_error(err);
+    b.axonRuns.push_back(0);
+    for (size_t a = 0; a < rows.size(); ++a) {
+        const uint32_t next = a + 1 < in.rowOffset.size() ? in.rowOffset[a + 1] : uint32_t(in.table.size());
+        b.rowBytes.push_back(next - in.rowOffset[a]);
+        b.rowSynapses.push_back(uint32_t(rows[a].size()));
+        b.structuralSynapses += int64_t(rows[a].size());
+        appendRuns(b, rows[a]);
+    }
+}
+
+int64_t kernelStart(const Context& cx, const target::PackageInput& in)
+{
+    return int64_t(in.axonSource.size()) * cx.convHeaderBytes;
+}
+
+void buildConvPlan(const Context& cx, const target::PackageInput& in, const SliceInfo& si, const target::Slice& sl,
+                   const target::ProjectionGeometry& g, SynapseBlock& b)
+{
+    const PopulationInfo& src = cx.prog.populations[size_t(b.srcPop)];
+    const PopulationInfo& dst = cx.prog.populations[size_t(si.pop)];
+    const target::Population sp = shapeOf(src), dp = shapeOf(dst);
+    const std::vector<int64_t> dstPos = dp.positionShape();
+    ConvPlan& plan = b.plan;
+    plan.taps = g.taps();
+    plan.inPerGroup = g.inFeatures / g.groups;
+    const int64_t outPer = g.outFeatures / g.groups, F = sl.features();
+    const auto srcToIn = inverse(g.inFeatureToSrc, src.shape.empty() ? 1 : sp.features());
+    const auto posToIn = inverse(g.inPositionToSrc, sp.positions());
+    const auto dstToOut = inverse(g.outFeatureToDst, dp.features());
+    for (int32_t n : in.axonSource) {
+        int64_t f, pos;
+        sp.split(n, f, pos);
+        plan.axonFeature.push_back(srcToIn[size_t(f)]);
+        plan.axonPosition.push_back(posToIn[size_t(pos)]);
+        if (plan.axonFeature.back() < 0 || plan.axonPosition.back() < 0)
+            throw std::runtime_error("conv_shared axon source outside the projection geometry");
+    }
+    const int64_t inPositions = g.inPositions();
+    plan.tapStart.push_back(0);
+    for (int64_t p = 0; p < inPositions; ++p) {
+        forEachOutputOf(g.axes, p, [&](int64_t tap, int64_t q) {
+            const int64_t l = localIndex(sl, dstPos, sl.f0, g.outPositionToDst[size_t(q)]);
+            if (l < 0)
+                return;
+            plan.tapTap.push_back(int32_t(tap));
+            plan.tapBase.push_back(uint32_t(si.first + l));
+        });
+        plan.tapStart.push_back(int32_t(plan.tapTap.size()));
+    }
+    plan.groups.resize(size_t(g.groups));
+    for (int64_t fl = 0; fl < F; ++fl) {
+        const int64_t o = dstToOut[size_t(sl.f0 + fl)];
+        plan.groups[size_t(o / outPer)].features.push_back(uint32_t(fl));
+    }
+    const int64_t kbits0 = kernelStart(cx, in) * 8;
+    const int wb = cx.pkg.weightBits;
+    for (auto& grp : plan.groups) {
+        const size_t n = grp.features.size();
+        grp.contiguous = n == 0 || grp.features.back() - grp.features.front() + 1 == n;
+        grp.kernel.assign(size_t(plan.inPerGroup * plan.taps) * n, 0);
+        for (size_t j = 0; j < n; ++j) {
+            const int64_t fl = grp.features[j];
+            const int e = in.exponentOf(fl, F);
+            for (int64_t ii = 0; ii < plan.inPerGroup; ++ii)
+                for (int64_t t = 0; t < plan.taps; ++t) {
+                    const int64_t m = bitsField(in.table, kbits0 + ((fl * plan.inPerGroup + ii) * plan.taps + t) * wb, wb);
+                    grp.kernel[size_t((ii * plan.taps + t) * int64_t(n)) + j] = effective(m, e);
+                }
+        }
+    }
+    plan.bytesPerTap = (F / std::max<int64_t>(1, g.groups) * wb + 7) / 8;
+    b.conv = true;
+    // Structural synapses: each axon reaches its taps' targets x the group's features.
+    for (size_t a = 0; a < plan.axonFeature.size(); ++a) {
+        const int64_t p = plan.axonPosition[a];
+        const int64_t gsize = int64_t(plan.groups[size_t(plan.axonFeature[a] / plan.inPerGroup)].features.size());
+        b.structuralSynapses += (plan.tapStart[size_t(p) + 1] - plan.tapStart[size_t(p)]) * gsize;
+    }
+}
+
+// Diagonal conv_shared (pooling, reductions): few synapses per axon, expanded.
+void expandDiag(const Context& cx, const target::PackageInput& in, const SliceInfo& si, const target::Slice& sl,
+                const target::ProjectionGeometry& g, SynapseBlock& b)
+{
+    const PopulationInfo& src = cx.prog.populations[size_t(b.srcPop)];
+    const PopulationInfo& dst = cx.prog.populations[size_t(si.pop)];
+    const target::Population dp = shapeOf(dst);
+    const std::vector<int64_t> dstPos = dp.positionShape();
+    // Source neuron -> op input elements (CSR).
+    std::vector<int32_t> start(size_t(src.size + 1), 0), elems(g.inElementToSrc.size());
+    for (int32_t s : g.inElementToSrc)
+        if (s >= 0)
+            ++start[size_t(s) + 1];
+    for (size_t i = 1; i < start.size(); ++i)
+        start[i] += start[i - 1];
+    std::vector<int32_t> fill(start.begin(), start.end() - 1);
+    for (size_t e = 0; e < g.inElementToSrc.size(); ++e)
+        if (g.inElementToSrc[e] >= 0)
+            elems[size_t(fill[size_t(g.inElementToSrc[e])]++)] = int32_t(e);
+    int64_t innerIn = 1, innerOut = 1;
+    for (size_t a = size_t(g.featureAxis) + 1; a < g.inShape.size(); ++a)
+        innerIn *= g.inShape[a], innerOut *= g.outShape[a];
+    const int64_t taps = g.taps(), wb = cx.pkg.weightBits, kbits0 = kernelStart(cx, in) * 8;
+    std::vector<std::pair<uint32_t, int32_t>> syn;
+    b.axonRuns.push_back(0);
+    for (int32_t n : in.axonSource) {
+        syn.clear();
+        for (int32_t k = start[size_t(n)]; k < start[size_t(n) + 1]; ++k) {
+            const int64_t e = elems[size_t(k)];
+            const int64_t o = (e / innerIn) % g.inFeatures, p = (e / (innerIn * g.inFeatures)) * innerIn + e % innerIn;
+            forEachOutputOf(g.axes, p, [&](int64_t tap, int64_t q) {
+                const int64_t outElem = (q / innerOut) * (innerOut * g.outFeatures) + o * innerOut + q % innerOut;
+                const int32_t d = g.outElementToDst[size_t(outElem)];
+                if (d < 0)
+                    return;
+                int64_t f, pos;
+                dp.split(d, f, pos);
+                const int64_t l = localIndex(sl, dstPos, f, pos);
+                if (l < 0)
+                    return;
+                const int64_t fl = f - sl.f0;
+                const int64_t m = bitsField(in.table, kbits0 + (fl * taps + tap) * wb, int(wb));
+                syn.push_back({uint32_t(si.first + l), effective(m, in.exponentOf(fl, sl.features()))});
+            });
+        }
+        b.rowBytes.push_back(uint32_t(cx.convHeaderBytes + (int64_t(syn.size()) * wb + 7) / 8));
+        b.rowSynapses.push_back(uint32_t(syn.size()));
+        b.structuralSynapses += int64_t(syn.size());
+        appendRuns(b, syn);
+    }
+}
+
+void buildCore(const Context& cx, const target::PackageCore& pc, const std::vector<std::vector<int32_t>>& incoming,
+               CoreProgram& c)
+{
+    const SimProgram& prog = cx.prog;
+    c.index = pc.index;
+    c.coord = pc.coord;
+    for (const target::Slice& sl : pc.slices) {
+        if (sl.pop < 0 || sl.pop >= int32_t(prog.populations.size()))
+            throw std::runtime_error("slice of an unknown population");
+        SliceInfo si;
+        si.pop = sl.pop;
+        si.first = c.neurons;
+        si.count = sl.neurons();
+        si.features = sl.features();
+        const target::Population p = shapeOf(prog.populations[size_t(sl.pop)]);
+        si.popNeuron.resize(size_t(si.count));
+        for (int64_t l = 0; l < si.count; ++l)
+            si.popNeuron[size_t(l)] = int32_t(sl.neuronAt(p, l));
+        c.neurons += si.count;
+        c.neuronSlice.insert(c.neuronSlice.end(), size_t(si.count), int32_t(c.slices.size()));
+        c.slices.push_back(std::move(si));
+    }
+    if (int64_t(pc.bias.size()) != c.neurons)
+        throw std::runtime_error("bias table has " + std::to_string(pc.bias.size()) + " entries for " +
+                                 std::to_string(c.neurons) + " neurons");
+    c.bias = pc.bias;
+    for (const target::PackageInput& in : pc.inputs) {
+        if (in.slice < 0 || size_t(in.slice) >= pc.slices.size() || in.projection < 0 ||
+            size_t(in.projection) >= prog.projections.size())
+            throw std::runtime_error("input refers to an unknown slice or projection");
+        const target::PackageProjection& pr = prog.projections[size_t(in.projection)];
+        const target::Slice& sl = pc.slices[size_t(in.slice)];
+        const SliceInfo& si = c.slices[size_t(in.slice)];
+        SynapseBlock b;
+        b.slice = in.slice;
+        b.projection = in.projection;
+        b.srcPop = pr.src;
+        b.delay = in.delay;
+        b.encoding = in.encoding;
+        b.axons = int64_t(in.axonSource.size());
+        const auto& inc = incoming[size_t(si.pop)];
+        // Products have two compartments (left, right operand); every other
+        // neuron sums all its projections into one.
+        if (prog.populations[size_t(si.pop)].kind == NeuronKind::Product) {
+            const auto it = std::find(inc.begin(), inc.end(), in.projection);
+            if (inc.size() != 2 || it == inc.end())
+                throw std::runtime_error("product population " + prog.populations[size_t(si.pop)].name +
+                                         " needs exactly two incoming projections, has " + std::to_string(inc.size()));
+            b.compartment = it == inc.begin() ? 0 : 1;
+        }
+        if (in.encoding != Encoding::ConvShared)
+            decodeRowsInto(cx, in, si, sl, b);
+        else if (!pr.geometry)
+            throw std::runtime_error("conv_shared table of " + pr.name + " without projection geometry");
+        else if (pr.coupling == "full")
+            buildConvPlan(cx, in, si, sl, *pr.geometry, b);
+        else
+            expandDiag(cx, in, si, sl, *pr.geometry, b);
+        c.maxDelay = std::max(c.maxDelay, b.delay);
+        c.inputs.push_back(std::move(b));
+    }
+}
+
+} // namespace
+
+ProgramLoad buildProgram(const target::Package& pkg)
+{
+    ProgramLoad out;
+    target::DescriptorLoad d = target::parseChipDescriptor(pkg.chipDescriptorJson, pkg.chipId + " (in package)");
+    if (!d.chip) {
+        out.error = "chip descriptor in the package: " + d.diagnostics.format();
+        return out;
+    }
+    SimProgram prog;
+    prog.model = pkg.model;
+    prog.chipId = pkg.chipId;
+    prog.chipName = pkg.chipName;
+    prog.projectedChip = pkg.projectedChip;
+    prog.projectionNote = pkg.projectionNote;
+    prog.fromQuantizedModule = pkg.fromQuantizedModule;
+    prog.timesteps = pkg.timesteps;
+    prog.depth = pkg.depth;
+    prog.scheduleMode = pkg.scheduleMode;
+    prog.weightBits = pkg.weightBits;
+    prog.chipsUsed = pkg.chipsUsed;
+    prog.chip = std::move(*d.chip);
+    prog.projections = pkg.projections;
+    for (size_t i = 0; i < pkg.populations.size(); ++i) {
+        const target::PackagePopulation& q = pkg.populations[i];
+        PopulationInfo p;
+        p.name = q.name;
+        p.origin = q.origin;
+        p.model = q.model;
+        p.phase = q.phase;
+        p.shape = q.shape;
+        p.featureAxis = q.featureAxis;
+        p.size = ir::numElements(q.shape);
+        p.firstId = prog.totalNeurons;
+        prog.totalNeurons += p.size;
+        p.valueScale = q.valueScale;
+        p.outputScale = q.outputScale;
+        p.perStepOutput = q.perStepOutput;
+        p.biasOnce = q.biasOnce;
+        p.inputScale = q.inputScale;
+        p.inputLo = q.inputLo;
+        p.inputHi = q.inputHi;
+        p.neuron.du = q.du;
+        p.neuron.dv = q.dv;
+        p.neuron.actShift = q.actShift;
+        p.neuron.theta = q.theta;
+        p.neuron.fireOnEqual = q.fireOnEqual;
+        p.neuron.reset = q.reset == "hard"       ? fixedpoint::Reset::Hard
+                         : q.reset == "subtract" ? fixedpoint::Reset::Subtract
+                                                 : fixedpoint::Reset::None;
+        if (q.kind == "input")
+            p.kind = NeuronKind::Input;
+        else if (q.kind == "lif")
+            p.kind = NeuronKind::Lif;
+        else if (q.kind == "relay")
+            p.kind = q.spikeBits == 1 ? NeuronKind::RelayOr : NeuronKind::RelayGraded;
+        else if (q.kind == "product")
+            p.kind = NeuronKind::Product;
+        else if (q.kind == "readout")
+            p.kind = NeuronKind::Readout;
+        else {
+            out.error = "population " + q.name + " has unknown kind '" + q.kind + "'";
+            return out;
+        }
+        if (p.kind == NeuronKind::Lif && q.reset == "subtract-delayed") {
+            out.error = "population " + q.name + ": delayed subtract reset is not simulated";
+            return out;
+        }
+        if (p.kind == NeuronKind::Input)
+            prog.inputPops.push_back(int32_t(i));
+        if (p.kind == NeuronKind::Readout)
+            prog.readoutPops.push_back(int32_t(i));
+        prog.populations.push_back(std::move(p));
+    }
+    std::vector<std::vector<int32_t>> incoming(prog.populations.size());
+    for (size_t j = 0; j < pkg.projections.size(); ++j) {
+        const auto& pr = pkg.projections[j];
+        if (pr.src < 0 || pr.dst < 0 || size_t(pr.src) >= prog.populations.size() ||
+            size_t(pr.dst) >= prog.populations.size()) {
+            out.error = "projection " + pr.name + " refers to an unknown population";
+            return out;
+        }
+        incoming[size_t(pr.dst)].push_back(int32_t(j));
+    }
+    const target::SynapseEncoding* sparse = prog.chip.encoding("sparse");
+    const target::SynapseEncoding* conv = prog.chip.encoding("conv_shared");
+    Context cx{pkg, prog, sparse ? int(sparse->indexBits) : 0, conv ? int(conv->rowHeaderBytes) : 4};
+    prog.cores.resize(pkg.cores.size());
+    for (size_t k = 0; k < pkg.cores.size(); ++k) {
+        try {
+            buildCore(cx, pkg.cores[k], incoming, prog.cores[k]);
+        } catch (const std::exception& e) {
+            out.error = "core " + std::to_string(k) + ": " + e.what();
+            return out;
+        }
+    }
+    // Routes with their mesh paths, resolved once per (source, destination) core pair.
+    const target::BoardLayout board = target::makeBoardLayout(prog.chip, std::max(1, pkg.chipsRequested));
+    const target::EventCosts& lat = prog.chip.latencyNs;
+    std::map<std::pair<int32_t, int32_t>, RouteHop> paths;
+    for (size_t k = 0; k < pkg.cores.size(); ++k) {
+        CoreProgram& c = prog.cores[k];
+        c.routeStart.assign(size_t(c.neurons + 1), 0);
+        for (const target::RouteEntry& r : pkg.cores[k].routes) {
+            if (r.localNeuron < 0 || r.localNeuron >= c.neurons || r.destCore < 0 ||
+                size_t(r.destCore) >= prog.cores.size() ||
+                size_t(r.destInput) >= prog.cores[size_t(r.destCore)].inputs.size() ||
+                r.destAxon >= prog.cores[size_t(r.destCore)].inputs[size_t(r.destInput)].axons) {
+                out.error = "core " + std::to_string(k) + ": route to a missing core, input or axon";
+                return out;
+            }
+            auto [it, fresh] = paths.try_emplace({int32_t(k), r.destCore});
+            if (fresh) {
+                target::Route route;
+                if (!target::routeBetween(prog.chip, board, c.coord, prog.cores[size_t(r.destCore)].coord, route)) {
+                    out.error = "no mesh path from core " + std::to_string(k) + " to core " + std::to_string(r.destCore);
+                    return out;
+                }
+                it->second.hopsEw = uint16_t(route.hopsEw);
+                it->second.hopsNs = uint16_t(route.hopsNs);
+                it->second.chipLinks = uint16_t(route.chipLinks);
+                it->second.latencyNs = float(route.hopsEw * lat.hopEw + route.hopsNs * lat.hopNs +
+                                             route.chipLinks * lat.chipLink + lat.spikeWithinTile);
+            }
+            RouteHop h = it->second;
+            h.destCore = r.destCore;
+            h.destInput = r.destInput;
+            h.destAxon = r.destAxon;
+            c.routes.push_back(h);
+            ++c.routeStart[size_t(r.localNeuron) + 1];
+        }
+        for (size_t n = 1; n < c.routeStart.size(); ++n)
+            c.routeStart[n] += c.routeStart[n - 1];
+    }
+    out.program = std::move(prog);
+    return out;
+}
+
+ProgramLoad loadProgram(const std::string& packageDir)
+{
+    std::string err;
+    auto pkg = target::readPackage(packageDir, &err);
+    if (!pkg) {
+        ProgramLoad out;
+        out.error = err;
+        return out;
+    }
+    return buildProgram(*pkg);
+}
+
+} // namespace stc::sim

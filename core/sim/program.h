@@ -1,0 +1,147 @@
+// A deployment package decoded for simulation: per core its slices, neuron
+// parameters, synapse tables expanded into a form the event loop can walk
+// quickly (runs of effective integer weights, or a convolution plan for
+// conv_shared tables), and its routing table with each route's mesh path.
+// Built from the package only (target::Package), never from the IR.
+#pragma once
+
+#include "fixedpoint/arith.h"
+#include "target/chip_descriptor.h"
+#include "target/package.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace stc::sim {
+
+enum class NeuronKind : uint8_t {
+    Input,       // host-encoded graded spikes (pixels)
+    Lif,         // lif / if / leaky: fixedpoint::neuronStep
+    RelayOr,     // binary relay: fires when a >= theta (OR of spikes for max pooling)
+    RelayGraded, // graded relay: emits a
+    Product,     // and / gate / mul: emits a0 * a1 (two compartments)
+    Readout,     // accumulator read by the host
+};
+const char* toString(NeuronKind k);
+
+struct PopulationInfo {
+    std::string name, origin, model;
+    NeuronKind kind = NeuronKind::Lif;
+    int phase = 0;             // pipelined schedule: step offset of model step 0
+    int64_t size = 0;          // neurons
+    int64_t firstId = 0;       // global neuron id of neuron 0 (populations in order)
+    std::vector<int64_t> shape;
+    int featureAxis = 0;
+    fixedpoint::NeuronParams neuron; // Lif: du, dv, act shift, theta, fire, reset; RelayOr: theta
+    double valueScale = 1.0;   // real value of one output step (readouts: of the accumulator)
+    double outputScale = 1.0;  // extra host factor of a readout
+    bool perStepOutput = false;
+    bool biasOnce = false;     // Readout: bias added at model step 0 only (time average)
+    double inputScale = 1.0;   // Input: host encoding (fixedpoint::encodeInput)
+    int64_t inputLo = 0, inputHi = 255;
+};
+
+// A run of consecutive core-local targets with their effective weights
+// (mantissa << exponent) at weights[weight .. weight + length).
+struct Run {
+    uint32_t target = 0, length = 0, weight = 0;
+};
+
+// conv_shared input of a full projection: weights shared over positions.
+// A spike of axon a (op input feature i, op input position p) adds, for
+// every (tap, target position) reached from p, the kernel row of (i, tap)
+// to the slice features of i's group.
+struct ConvPlan {
+    int64_t taps = 1, inPerGroup = 1;
+    std::vector<int32_t> axonFeature, axonPosition; // per axon: op input feature and position
+    std::vector<int32_t> tapStart;                  // per op input position: CSR into tapTap/tapBase
+    std::vector<int32_t> tapTap;                    // tap index
+    std::vector<uint32_t> tapBase;                  // core-local index of the target position's first feature
+    struct Group {
+        std::vector<uint32_t> features; // slice-local features (ascending) of the group's outputs
+        bool contiguous = true;         // features == [features[0], features[0] + n)
+        std::vector<int32_t> kernel;    // [inPerGroup][taps][features.size()] effective weights
+    };
+    std::vector<Group> groups;
+    int64_t bytesPerTap = 0; // kernel bytes read per tap (memory-read counter)
+};
+
+struct SynapseBlock {
+    int32_t slice = 0;       // index into CoreProgram::slices
+    int32_t projection = 0;  // index into the package projections
+    int32_t srcPop = -1;
+    int compartment = 0;     // products: 0 = left operand, 1 = right operand
+    int delay = 0;           // extra synaptic delay (steps)
+    target::Encoding encoding = target::Encoding::Dense;
+    int64_t axons = 0;
+    // Row form (dense, sparse, and diagonal conv_shared expanded at load).
+    std::vector<uint32_t> axonRuns; // per axon: runs [axonRuns[a], axonRuns[a + 1])
+    std::vector<Run> runs;
+    std::vector<int32_t> weights;
+    std::vector<uint32_t> rowBytes; // per axon: synapse-table bytes a spike reads
+    std::vector<uint32_t> rowSynapses; // per axon: synapses (synaptic ops per spike)
+    bool conv = false;
+    ConvPlan plan;
+    int64_t structuralSynapses = 0; // all synapses of the block (dense-equivalent MACs per step)
+};
+
+struct SliceInfo {
+    int32_t pop = -1;
+    int64_t first = 0, count = 0, features = 0; // core-local neurons [first, first + count)
+    std::vector<int32_t> popNeuron;              // slice-local -> population flat index
+};
+
+// One routing-table entry with its mesh path (dimension-order routing over
+// the board the placement used).
+struct RouteHop {
+    int32_t destCore = 0, destInput = 0, destAxon = 0;
+    uint16_t hopsEw = 0, hopsNs = 0, chipLinks = 0;
+    float latencyNs = 0; // hops x hop latency + links x link latency + within-tile delivery
+};
+
+struct CoreProgram {
+    int32_t index = 0;
+    target::CoreCoord coord;
+    int64_t neurons = 0;
+    std::vector<SliceInfo> slices;
+    std::vector<int32_t> bias;
+    std::vector<SynapseBlock> inputs;
+    int maxDelay = 0; // deepest synaptic delay of its inputs (dendritic delay slots - 1)
+    std::vector<uint32_t> routeStart; // per local neuron: routes [routeStart[n], routeStart[n + 1])
+    std::vector<RouteHop> routes;
+    std::vector<int32_t> neuronSlice; // core-local neuron -> slice index
+};
+
+struct SimProgram {
+    std::string model, chipId, chipName;
+    bool projectedChip = false;
+    std::string projectionNote;
+    bool fromQuantizedModule = false;
+    int64_t timesteps = 1;
+    int depth = 0;             // pipeline depth: an inference takes timesteps + depth hardware steps
+    std::string scheduleMode = "latency";
+    int weightBits = 8;
+    int chipsUsed = 1;
+    target::ChipDescriptor chip;
+    std::vector<PopulationInfo> populations;
+    std::vector<target::PackageProjection> projections;
+    std::vector<CoreProgram> cores;
+    std::vector<int32_t> inputPops, readoutPops;
+    int64_t totalNeurons = 0;
+    int64_t inputSize() const; // elements of one sample (sum over input populations)
+};
+
+struct ProgramLoad {
+    std::optional<SimProgram> program;
+    std::string error;
+    bool ok() const { return program.has_value(); }
+};
+
+// Decodes a package (tables, geometry, routes). Fails with a message naming
+// the core/input when a table does not decode or a route points nowhere.
+ProgramLoad buildProgram(const target::Package& pkg);
+ProgramLoad loadProgram(const std::string& packageDir);
+
+} // namespace stc::sim

@@ -1,0 +1,598 @@
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3") // the synaptic accumulation loops must vectorize
+#endif
+// The event loop of the simulator (see simulator.h). Layout of the state of
+// one core: dendritic accumulators [delay slot][compartment][neuron] (int32,
+// exact: the quantize pass bounds every partial sum inside int32), neuron
+// state u/v, readout accumulators, and double-buffered spike lists (events
+// of step h are delivered in step h + 1).
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <memory>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+namespace stc::sim {
+
+const char* toString(Schedule s)
+{
+    switch (s) {
+    case Schedule::Package: return "package";
+    case Schedule::Latency: return "latency";
+    case Schedule::Throughput: return "throughput";
+    }
+    return "?";
+}
+
+const char* toString(Parallel p)
+{
+    switch (p) {
+    case Parallel::Auto: return "auto";
+    case Parallel::Samples: return "samples";
+    case Parallel::Cores: return "cores";
+    }
+    return "?";
+}
+
+namespace {
+
+struct Event {
+    uint32_t local; // core-local neuron
+    int32_t value;
+};
+
+// Events of one slice in one step: they share a sample and a step index.
+struct Segment {
+    uint32_t begin, end;
+    int32_t slice;
+    int32_t stepIndex;
+};
+
+struct CoreState {
+    int slots = 1, comps = 1;
+    std::vector<int32_t> acc;
+    std::vector<int32_t> u, v;
+    std::vector<int64_t> readout;
+    std::vector<Event> events[2];
+    std::vector<Segment> segments[2];
+    int32_t* slot(int64_t h, int comp, int64_t neurons)
+    {
+        return acc.data() + (size_t(h % slots) * size_t(comps) + size_t(comp)) * size_t(neurons);
+    }
+};
+
+// Everything one schedule run needs besides the program.
+struct RunContext {
+    const SimProgram& prog;
+    const SimOptions& opt;
+    int64_t samples = 0;
+    int64_t interval = 1;  // hardware steps between sample starts
+    int64_t timesteps = 1;
+    int steps = 1;         // T + depth: step slots of an inference
+    SimResult& result;
+    std::vector<int32_t> readoutIndex; // population -> index in readoutPops (-1)
+    std::vector<int64_t> inputOffset;  // population -> offset in a sample vector
+    std::mutex traceMu;
+};
+
+class Worker {
+public:
+    Worker(RunContext& run, std::vector<CoreState>& state, std::vector<int8_t>* owner, int id)
+        : run_(run), prog_(run.prog), st_(state), owner_(owner), id_(id)
+    {
+        counters.reset(int(prog_.cores.size()), run.steps, prog_.populations.size());
+    }
+
+    Counters counters;
+    std::vector<SpikeRecord> traceBuf;
+    int64_t samplesDone = 0;
+
+    // One hardware step: deliver the spikes of step h - 1, then update the
+    // neurons of the owned cores. `input` is the raw sample of the input
+    // populations' current model step (sample inputSample).
+    void step(int64_t h, const std::vector<float>& input, int64_t inputSample)
+    {
+        if (h > 0)
+            deliverAll(h);
+        for (size_t c = 0; c < prog_.cores.size(); ++c)
+            if (owns(int32_t(c)))
+                updateCore(int32_t(c), h, input, inputSample);
+    }
+
+    void flushTrace()
+    {
+        if (!run_.opt.trace || traceBuf.empty())
+            return;
+        std::lock_guard lock(run_.traceMu);
+        run_.opt.trace->onChunk(traceBuf);
+        traceBuf.clear();
+    }
+
+private:
+    bool owns(int32_t core) const { return !owner_ || (*owner_)[size_t(core)] == id_; }
+
+    void deliverAll(int64_t h)
+    {
+        const int prev = int((h - 1) & 1);
+        for (size_t c = 0; c < prog_.cores.size(); ++c) {
+            const CoreProgram& src = prog_.cores[c];
+            const CoreState& ss = st_[c];
+            for (const Segment& seg : ss.segments[prev]) {
+                const int32_t srcPop = src.slices[size_t(seg.slice)].pop;
+                EventCounts& sent = counters.at(int(c), seg.stepIndex);
+                EventCounts& popSent = counters.perPopulation[size_t(srcPop)];
+                for (uint32_t e = seg.begin; e < seg.end; ++e) {
+                    const Event& ev = ss.events[prev][e];
+                    for (uint32_t r = src.routeStart[ev.local]; r < src.routeStart[ev.local + 1]; ++r) {
+                        const RouteHop& rt = src.routes[r];
+                        if (!owns(rt.destCore))
+                            continue;
+                        sent.messages++;
+                        sent.hopsEw += rt.hopsEw;
+                        sent.hopsNs += rt.hopsNs;
+                        sent.chipLinks += rt.chipLinks;
+                        sent.chipMessages += rt.chipLinks > 0;
+                        sent.maxMessageNs = std::max(sent.maxMessageNs, double(rt.latencyNs));
+                        popSent.messages++;
+                        popSent.hopsEw += rt.hopsEw;
+                        popSent.hopsNs += rt.hopsNs;
+                        popSent.chipLinks += rt.chipLinks;
+                        popSent.chipMessages += rt.chipLinks > 0;
+                        popSent.maxMessageNs = std::max(popSent.maxMessageNs, double(rt.latencyNs));
+                        deliver(rt, ev.value, h, seg.stepIndex + 1);
+                    }
+                }
+            }
+        }
+    }
+
+    void deliver(const RouteHop& rt, int32_t x, int64_t h, int stepIndex)
+    {
+        const CoreProgram& dc = prog_.cores[size_t(rt.destCore)];
+        const SynapseBlock& b = dc.inputs[size_t(rt.destInput)];
+        CoreState& ds = st_[size_t(rt.destCore)];
+        int32_t* acc = ds.slot(h + b.delay, b.compartment, dc.neurons);
+        EventCounts& ec = counters.at(rt.destCore, stepIndex);
+        EventCounts& pc = counters.perPopulation[size_t(dc.slices[size_t(b.slice)].pop)];
+        const uint32_t a = uint32_t(rt.destAxon);
+        int64_t ops = 0, bytes = 0;
+        if (b.conv) {
+            const ConvPlan& p = b.plan;
+            const int32_t i = p.axonFeature[a], pos = p.axonPosition[a];
+            const ConvPlan::Group& g = p.groups[size_t(i / p.inPerGroup)];
+            const int64_t ii = i % p.inPerGroup, n = int64_t(g.features.size());
+            const int32_t first = g.features.empty() ? 0 : int32_t(g.features[0]);
+            for (int32_t k = p.tapStart[size_t(pos)]; k < p.tapStart[size_t(pos) + 1]; ++k) {
+                const int32_t* w = g.kernel.data() + (ii * p.taps + p.tapTap[size_t(k)]) * n;
+                int32_t* dst = acc + p.tapBase[size_t(k)];
+                if (g.contiguous) {
+                    int32_t* d = dst + first;
+                    if (x == 1)
+                        for (int64_t j = 0; j < n; ++j)
+                            d[j] += w[j];
+                    else
+                        for (int64_t j = 0; j < n; ++j)
+                            d[j] += x * w[j];
+                } else {
+                    for (int64_t j = 0; j < n; ++j)
+                        dst[g.features[size_t(j)]] += x * w[j];
+                }
+                ops += n;
+            }
+            bytes = 4 + (p.tapStart[size_t(pos) + 1] - p.tapStart[size_t(pos)]) * p.bytesPerTap;
+        } else {
+            for (uint32_t r = b.axonRuns[a]; r < b.axonRuns[a + 1]; ++r) {
+                const sim::Run& run = b.runs[r];
+                const int32_t* w = b.weights.data() + run.weight;
+                int32_t* d = acc + run.target;
+                if (x == 1)
+                    for (uint32_t j = 0; j < run.length; ++j)
+                        d[j] += w[j];
+                else
+                    for (uint32_t j = 0; j < run.length; ++j)
+                        d[j] += x * w[j];
+            }
+            ops = b.rowSynapses[a];
+            bytes = b.rowBytes[a];
+        }
+        ec.synapticOps += ops;
+        ec.memReadBytes += bytes;
+        pc.synapticOps += ops;
+        pc.memReadBytes += bytes;
+        if (prog_.populations[size_t(b.srcPop)].kind == NeuronKind::Input)
+            counters.inputSynapticOps += ops;
+    }
+
+    void emit(CoreState& cs, const SliceInfo& si, const PopulationInfo& pop, int64_t sample, int stepIndex,
+              int64_t local, int32_t value, bool traced)
+    {
+        cs.events[cur_].push_back({uint32_t(si.first + local), value});
+        if (traced)
+            traceBuf.push_back({uint32_t(sample), uint16_t(stepIndex), 0,
+                                uint32_t(pop.firstId + si.popNeuron[size_t(local)]), value});
+    }
+
+    void updateCore(int32_t c, int64_t h, const std::vector<float>& input, int64_t inputSample)
+    {
+        const CoreProgram& cp = prog_.cores[size_t(c)];
+        CoreState& cs = st_[size_t(c)];
+        cur_ = int(h & 1);
+        cs.events[cur_].clear();
+        cs.segments[cur_].clear();
+        const int64_t T = run_.timesteps;
+        for (size_t k = 0; k < cp.slices.size(); ++k) {
+            const SliceInfo& si = cp.slices[k];
+            const PopulationInfo& pop = prog_.populations[size_t(si.pop)];
+            const int64_t local = h - pop.phase;
+            if (local < 0)
+                continue;
+            const int64_t s = local / run_.interval, t = local - s * run_.interval;
+            if (t >= T || s >= run_.samples)
+                continue;
+            const int stepIndex = int(t + pop.phase);
+            const bool traced = run_.opt.trace &&
+                                (run_.opt.tracePopulations.empty() || run_.opt.tracePopulations[size_t(si.pop)]);
+            const uint32_t begin = uint32_t(cs.events[cur_].size());
+            EventCounts& ec = counters.at(c, stepIndex);
+            EventCounts& pc = counters.perPopulation[size_t(si.pop)];
+            int64_t active = 0;
+            const int32_t* bias = cp.bias.data() + si.first;
+            int32_t* a0 = cs.slot(h, 0, cp.neurons) + si.first;
+            switch (pop.kind) {
+            case NeuronKind::Input: {
+                if (s != inputSample)
+                    break; // cannot happen: inputs have phase 0
+                const float* x = input.data() + run_.inputOffset[size_t(si.pop)];
+                for (int64_t i = 0; i < si.count; ++i) {
+                    const int32_t q = fixedpoint::encodeInput(x[si.popNeuron[size_t(i)]], pop.inputScale,
+                                                              pop.inputLo, pop.inputHi);
+                    if (q != 0)
+                        emit(cs, si, pop, s, stepIndex, i, q, traced);
+                }
+                break;
+            }
+            case NeuronKind::Lif: {
+                int32_t* u = cs.u.data() + si.first;
+                int32_t* v = cs.v.data() + si.first;
+                if (t == 0)
+                    std::fill(u, u + si.count, 0), std::fill(v, v + si.count, 0);
+                for (int64_t i = 0; i < si.count; ++i) {
+                    const int64_t in = int64_t(a0[i]) + bias[i];
+                    active += (in != 0) | (u[i] != 0) | (v[i] != 0);
+                    a0[i] = 0;
+                    if (fixedpoint::neuronStep(pop.neuron, u[i], v[i], in))
+                        emit(cs, si, pop, s, stepIndex, i, 1, traced);
+                }
+                break;
+            }
+            case NeuronKind::RelayOr:
+            case NeuronKind::RelayGraded:
+                for (int64_t i = 0; i < si.count; ++i) {
+                    const int32_t in = a0[i] + bias[i];
+                    a0[i] = 0;
+                    if (in == 0)
+                        continue;
+                    ++active;
+                    if (pop.kind == NeuronKind::RelayGraded)
+                        emit(cs, si, pop, s, stepIndex, i, in, traced);
+                    else if (in >= pop.neuron.theta)
+                        emit(cs, si, pop, s, stepIndex, i, 1, traced);
+                }
+                break;
+            case NeuronKind::Product: {
+                int32_t* a1 = cs.slot(h, 1, cp.neurons) + si.first;
+                for (int64_t i = 0; i < si.count; ++i) {
+                    const int64_t p = int64_t(a0[i]) * a1[i];
+                    active += (a0[i] | a1[i]) != 0;
+                    a0[i] = a1[i] = 0;
+                    if (p != 0)
+                        emit(cs, si, pop, s, stepIndex, i, int32_t(p), traced);
+                }
+                break;
+            }
+            case NeuronKind::Readout: {
+                int64_t* acc = cs.readout.data() + si.first;
+                if (t == 0)
+                    std::fill(acc, acc + si.count, 0);
+                const int32_t ri = run_.readoutIndex[size_t(si.pop)];
+                std::vector<float>& out = run_.result.outputs[size_t(ri)];
+                const double scale = pop.valueScale * pop.outputScale;
+                const bool withBias = !pop.biasOnce || t == 0;
+                for (int64_t i = 0; i < si.count; ++i) {
+                    const int64_t in = int64_t(a0[i]) + (withBias ? bias[i] : 0);
+                    a0[i] = 0;
+                    active += in != 0;
+                    acc[i] += in;
+                    const int64_t n = si.popNeuron[size_t(i)];
+                    if (pop.perStepOutput)
+                        out[size_t((s * T + t) * pop.size + n)] = float(double(in) * scale);
+                    else if (t == T - 1)
+                        out[size_t(s * pop.size + n)] = float(double(acc[i]) * scale);
+                }
+                if (t == T - 1 && &si == &readoutHome())
+                    ++samplesDone;
+                break;
+            }
+            }
+            if (pop.kind != NeuronKind::Input) {
+                ec.neuronActive += active;
+                ec.neuronIdle += si.count - active;
+                pc.neuronActive += active;
+                pc.neuronIdle += si.count - active;
+            }
+            const uint32_t end = uint32_t(cs.events[cur_].size());
+            ec.spikes += end - begin;
+            pc.spikes += end - begin;
+            if (end > begin)
+                cs.segments[cur_].push_back({begin, end, int32_t(k), stepIndex});
+        }
+    }
+
+    // The slice whose completion marks a finished sample: the first slice of
+    // the first readout population.
+    const SliceInfo& readoutHome()
+    {
+        if (!home_) {
+            const int32_t r = prog_.readoutPops.empty() ? -1 : prog_.readoutPops[0];
+            for (const auto& c : prog_.cores)
+                for (const auto& s : c.slices)
+                    if (s.pop == r && !home_)
+                        home_ = &s;
+        }
+        return *home_;
+    }
+
+    RunContext& run_;
+    const SimProgram& prog_;
+    std::vector<CoreState>& st_;
+    std::vector<int8_t>* owner_;
+    int id_;
+    int cur_ = 0;
+    const SliceInfo* home_ = nullptr;
+};
+
+std::vector<CoreState> makeState(const SimProgram& prog)
+{
+    std::vector<CoreState> st(prog.cores.size());
+    for (size_t c = 0; c < prog.cores.size(); ++c) {
+        const CoreProgram& cp = prog.cores[c];
+        CoreState& cs = st[c];
+        cs.slots = cp.maxDelay + 1;
+        bool lif = false, readout = false;
+        for (const auto& s : cp.slices) {
+            const NeuronKind k = prog.populations[size_t(s.pop)].kind;
+            cs.comps = k == NeuronKind::Product ? 2 : cs.comps;
+            lif = lif || k == NeuronKind::Lif;
+            readout = readout || k == NeuronKind::Readout;
+        }
+        cs.acc.assign(size_t(cs.slots * cs.comps) * size_t(cp.neurons), 0);
+        if (lif)
+            cs.u.assign(size_t(cp.neurons), 0), cs.v.assign(size_t(cp.neurons), 0);
+        if (readout)
+            cs.readout.assign(size_t(cp.neurons), 0);
+    }
+    return st;
+}
+
+void resetTransient(std::vector<CoreState>& state)
+{
+    for (CoreState& cs : state) {
+        std::fill(cs.acc.begin(), cs.acc.end(), 0);
+        for (int b = 0; b < 2; ++b)
+            cs.events[b].clear(), cs.segments[b].clear();
+    }
+}
+
+// Splits cores over threads by a static work estimate (neurons + synapses).
+std::vector<int8_t> partitionCores(const SimProgram& prog, int threads)
+{
+    std::vector<std::pair<double, int32_t>> load;
+    for (size_t c = 0; c < prog.cores.size(); ++c) {
+        double w = double(prog.cores[c].neurons);
+        for (const auto& b : prog.cores[c].inputs)
+            w += 0.1 * double(b.structuralSynapses);
+        load.push_back({w, int32_t(c)});
+    }
+    std::sort(load.rbegin(), load.rend());
+    std::vector<double> sum(size_t(threads), 0.0);
+    std::vector<int8_t> owner(prog.cores.size(), 0);
+    for (const auto& [w, c] : load) {
+        const size_t t = size_t(std::min_element(sum.begin(), sum.end()) - sum.begin());
+        owner[size_t(c)] = int8_t(t);
+        sum[t] += w;
+    }
+    return owner;
+}
+
+void runCores(RunContext& run, const SampleSource& source, int threads)
+{
+    const SimProgram& prog = run.prog;
+    std::vector<CoreState> state = makeState(prog);
+    std::vector<int8_t> owner = partitionCores(prog, threads);
+    std::vector<std::unique_ptr<Worker>> workers;
+    for (int k = 0; k < threads; ++k)
+        workers.push_back(std::make_unique<Worker>(run, state, threads > 1 ? &owner : nullptr, k));
+    const int64_t H = run.samples == 0 ? 0 : (run.samples - 1) * run.interval + run.steps;
+    std::vector<float> input(size_t(prog.inputSize()), 0.0f);
+    int64_t inputSample = -1, h = 0;
+    bool stop = false;
+    auto prepare = [&]() { // single-threaded between steps
+        if (h < H && run.opt.control && !run.opt.control->checkpoint())
+            stop = true, run.result.cancelled = true;
+        const int64_t s = h / run.interval;
+        if (!stop && h < H && s < run.samples && h - s * run.interval < run.timesteps && s != inputSample) {
+            if (!source(s, input))
+                stop = true, run.result.error = "sample " + std::to_string(s) + " is not available";
+            inputSample = s;
+        }
+    };
+    auto completion = [&]() noexcept {
+        size_t buffered = 0;
+        for (auto& w : workers)
+            buffered += w->traceBuf.size();
+        if (buffered >= run.opt.traceChunk)
+            for (auto& w : workers)
+                w->flushTrace();
+        int64_t done = 0;
+        for (auto& w : workers)
+            done += w->samplesDone;
+        if (run.opt.progress && done > run.result.samples)
+            run.opt.progress(done, run.samples);
+        run.result.samples = done;
+        ++h;
+        prepare();
+    };
+    prepare();
+    std::barrier sync(threads, completion);
+    auto body = [&](int k) {
+        while (!stop && h < H) {
+            workers[size_t(k)]->step(h, input, inputSample);
+            sync.arrive_and_wait();
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int k = 1; k < threads; ++k)
+        pool.emplace_back(body, k);
+    body(0);
+    for (auto& t : pool)
+        t.join();
+    for (auto& w : workers) {
+        w->flushTrace();
+        run.result.counters += w->counters;
+    }
+}
+
+void runSamples(RunContext& run, const SampleSource& source, int threads)
+{
+    std::mutex sourceMu;
+    std::atomic<int64_t> next{0}, done{0};
+    std::atomic<bool> stop{false};
+    std::vector<Counters> counters(static_cast<size_t>(threads));
+    auto body = [&](int k) {
+        std::vector<CoreState> state = makeState(run.prog);
+        Worker w(run, state, nullptr, 0);
+        std::vector<float> input(size_t(run.prog.inputSize()), 0.0f);
+        for (int64_t s; !stop && (s = next.fetch_add(1)) < run.samples;) {
+            {
+                std::lock_guard lock(sourceMu);
+                if (!source(s, input)) {
+                    run.result.error = "sample " + std::to_string(s) + " is not available";
+                    stop = true;
+                    break;
+                }
+            }
+            // One sample alone: the latency-mode pipeline, with sample index s
+            // mapped to slot 0 of the schedule (outputs are written at s). A
+            // thread skips the samples other threads run, so it starts each
+            // sample from a clean chip: no spikes in flight, empty dendrites
+            // (neuron state is reset by the schedule at model step 0).
+            resetTransient(state);
+            for (int64_t h = 0; h < run.steps && !stop; ++h) {
+                if (run.opt.control && !run.opt.control->checkpoint()) {
+                    stop = true;
+                    run.result.cancelled = true;
+                    break;
+                }
+                w.step(h + s * run.interval, input, s);
+            }
+            if (w.traceBuf.size() >= run.opt.traceChunk)
+                w.flushTrace();
+            const int64_t d = ++done;
+            if (run.opt.progress && k == 0)
+                run.opt.progress(d, run.samples);
+        }
+        w.flushTrace();
+        counters[size_t(k)] = std::move(w.counters);
+    };
+    std::vector<std::thread> pool;
+    for (int k = 1; k < threads; ++k)
+        pool.emplace_back(body, k);
+    body(0);
+    for (auto& t : pool)
+        t.join();
+    for (auto& c : counters)
+        run.result.counters += c;
+    run.result.samples = done;
+}
+
+} // namespace
+
+SimResult simulate(const SimProgram& prog, int64_t samples, const SampleSource& source, const SimOptions& opt)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    SimResult result;
+    const bool throughput = opt.schedule == Schedule::Throughput ||
+                            (opt.schedule == Schedule::Package && prog.scheduleMode == "throughput");
+    result.schedule = throughput ? Schedule::Throughput : Schedule::Latency;
+    int threads = opt.threads < 1 ? int(std::max(1u, std::thread::hardware_concurrency())) : opt.threads;
+    Parallel par = opt.parallel;
+    if (par == Parallel::Auto)
+        par = samples > 1 && threads > 1 ? Parallel::Samples : Parallel::Cores;
+    threads = std::max(1, std::min<int>(threads, par == Parallel::Cores ? int(prog.cores.size())
+                                                                         : int(std::max<int64_t>(1, samples))));
+    threads = std::min(threads, 127);
+    result.parallel = par;
+    result.threads = threads;
+    if (prog.readoutPops.empty()) {
+        result.error = "the package has no readout population";
+        return result;
+    }
+    RunContext run{prog, opt, samples, 1, prog.timesteps, int(prog.timesteps + prog.depth), result, {}, {}, {}};
+    run.interval = throughput && par == Parallel::Cores ? prog.timesteps : prog.timesteps + prog.depth;
+    run.readoutIndex.assign(prog.populations.size(), -1);
+    run.inputOffset.assign(prog.populations.size(), 0);
+    for (size_t r = 0; r < prog.readoutPops.size(); ++r) {
+        const PopulationInfo& p = prog.populations[size_t(prog.readoutPops[r])];
+        run.readoutIndex[size_t(prog.readoutPops[r])] = int32_t(r);
+        result.outputs.emplace_back(size_t(samples * p.size * (p.perStepOutput ? prog.timesteps : 1)), 0.0f);
+    }
+    int64_t off = 0;
+    for (int32_t p : prog.inputPops) {
+        run.inputOffset[size_t(p)] = off;
+        off += prog.populations[size_t(p)].size;
+    }
+    if (samples > 0) {
+        if (par == Parallel::Cores)
+            runCores(run, source, threads);
+        else
+            runSamples(run, source, threads);
+    }
+    result.counters.samples = result.samples;
+    if (opt.trace)
+        opt.trace->onFinish();
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return result;
+}
+
+SimResult simulate(const SimProgram& prog, const std::vector<float>& inputs, int64_t samples, const SimOptions& opt)
+{
+    const int64_t n = prog.inputSize();
+    if (int64_t(inputs.size()) < samples * n) {
+        SimResult r;
+        r.error = "expected " + std::to_string(samples * n) + " input values, got " + std::to_string(inputs.size());
+        return r;
+    }
+    return simulate(prog, samples,
+                    [&](int64_t s, std::vector<float>& data) {
+                        data.assign(inputs.begin() + s * n, inputs.begin() + (s + 1) * n);
+                        return true;
+                    },
+                    opt);
+}
+
+std::vector<float> sampleOutputs(const SimProgram& prog, const SimResult& r, int64_t sample)
+{
+    std::vector<float> out;
+    for (size_t k = 0; k < prog.readoutPops.size(); ++k) {
+        const PopulationInfo& p = prog.populations[size_t(prog.readoutPops[k])];
+        const int64_t n = p.size * (p.perStepOutput ? prog.timesteps : 1);
+        out.insert(out.end(), r.outputs[k].begin() + sample * n, r.outputs[k].begin() + (sample + 1) * n);
+    }
+    return out;
+}
+
+} // namespace stc::sim

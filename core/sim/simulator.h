@@ -1,0 +1,80 @@
+// The built-in chip simulator: runs a decoded deployment package
+// (sim/program.h) hardware step by hardware step, as the chip would.
+//
+// * Pipelined schedule of the package: population p handles model step t of
+//   sample s in hardware step start(s) + t + phase(p); a spike sent in step h
+//   is integrated in step h + 1 + delay (the projection's alignment delay, held
+//   in per-neuron dendritic delay slots). Spike trains are therefore the
+//   fixed-point reference's (zero-delay) trains shifted by each population's
+//   phase; SpikeRecord::step is t + phase.
+// * Event-driven synapses: work is spikes x fan-out (rows of the spiking
+//   axon), graded spikes carry their integer payload.
+// * Neuron updates with fixedpoint::neuronStep (24-bit state: u wraps, v
+//   saturates, as Lava's bit-accurate LIF); relays, products and readouts as
+//   documented in docs/simulator.md.
+// * Every hardware step ends with a barrier over all cores. With
+//   Parallel::Cores the simulated cores are split over host threads and the
+//   barrier is a real one; Parallel::Samples runs whole samples on separate
+//   threads (same results and counters, no per-step synchronisation).
+#pragma once
+
+#include "sim/counters.h"
+#include "sim/program.h"
+#include "sim/trace.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace stc::sim {
+
+enum class Schedule : uint8_t {
+    Package,    // the package's schedule-time mode
+    Latency,    // one sample at a time: a new sample every T + depth steps
+    Throughput, // samples back to back: a new sample every T steps, layers reset at their own phase
+};
+enum class Parallel : uint8_t { Auto, Samples, Cores };
+
+struct SimOptions {
+    Schedule schedule = Schedule::Package;
+    int threads = 1;                     // host threads (< 1: hardware concurrency)
+    Parallel parallel = Parallel::Auto;  // Auto: Samples for batches, Cores for a single sample
+    TraceSink* trace = nullptr;          // receives every spike (of tracePopulations)
+    std::vector<char> tracePopulations;  // per population: 1 = traced; empty = all
+    size_t traceChunk = size_t(1) << 16; // records buffered before a sink call
+    RunControl* control = nullptr;       // cancel / pause / step
+    std::function<void(int64_t done, int64_t total)> progress; // samples completed
+};
+
+// Fills `data` with sample `index`: program.inputSize() floats, the input
+// populations in order. Called from simulator threads, one call at a time.
+using SampleSource = std::function<bool(int64_t index, std::vector<float>& data)>;
+
+struct SimResult {
+    // Per readout population (SimProgram::readoutPops order):
+    // [samples][size] for a mean over time, [samples][T][size] per step.
+    std::vector<std::vector<float>> outputs;
+    Counters counters;
+    int64_t samples = 0;
+    Schedule schedule = Schedule::Latency;
+    Parallel parallel = Parallel::Samples;
+    int threads = 1;
+    bool cancelled = false;
+    std::string error;
+    double seconds = 0;
+    bool ok() const { return error.empty() && !cancelled; }
+};
+
+SimResult simulate(const SimProgram& program, int64_t samples, const SampleSource& source,
+                   const SimOptions& options = {});
+// `inputs` holds `samples` consecutive samples.
+SimResult simulate(const SimProgram& program, const std::vector<float>& inputs, int64_t samples,
+                   const SimOptions& options = {});
+
+// Real output values of one sample (per readout, flattened), from a result.
+std::vector<float> sampleOutputs(const SimProgram& program, const SimResult& r, int64_t sample);
+
+const char* toString(Schedule s);
+const char* toString(Parallel p);
+
+} // namespace stc::sim
