@@ -11,6 +11,7 @@
 
 #include <QString>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -108,6 +109,18 @@ int runCompileCommand(const Args& argsIn)
     if (!pipeline) {
         std::fprintf(stderr, "%s\n  in pipeline: %s\n", pd.format().c_str(), text.c_str());
         return 2;
+    }
+    // One quantization path: the package always carries the quantize pass's
+    // integer model (what the fixed-point reference and core/sim run).
+    if (!module->attrs.getBool("quantized")) {
+        auto& e = pipeline->entries;
+        const auto part = std::find_if(e.begin(), e.end(), [](const auto& x) { return x.pass == "partition"; });
+        if (std::none_of(e.begin(), part, [](const auto& x) { return x.pass == "quantize" && x.enabled; })) {
+            e.insert(part, passes::PipelineEntry{"quantize", {}, true, 0});
+            text = pipeline->print(registry);
+            std::fprintf(stderr, "stc compile: note: the pipeline does not quantize; added quantize before partition "
+                                 "(packages carry the quantize pass's integer model)\n");
+        }
     }
     passes::CompileContext ctx;
     ctx.target = *chip;

@@ -25,6 +25,8 @@ int runPassesCommand(const Args& args);   // stc passes
 int runCompileCommand(const Args& args);  // stc compile model --chip loihi3 -o out.stcpkg
 int runSweepCommand(const Args& args);    // stc sweep model --bits 8,4 --sparsity 0,0.5 --project p.stcproj
 int runProjectCommand(const Args& args);  // stc project info|runs|pareto p.stcproj
+int runSimulateCommand(const Args& args); // stc simulate pkg --input FILE | --dataset fashion-mnist
+int runProfileCommand(const Args& args);  // stc profile pkg [--json]
 
 const std::vector<Command>& allCommands();
 

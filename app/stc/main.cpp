@@ -36,6 +36,14 @@ const std::vector<Command>& allCommands()
          "stc project runs FILE.stcproj [--kind compile|accuracy|simulation] [--sweep ID] [--limit N]\n"
          "stc project pareto FILE.stcproj [--x energy] [--y accuracy] [--sweep ID]",
          runProjectCommand},
+        {"simulate", "run a deployment package in the bit-accurate simulator: outputs, accuracy, events, trace",
+         "stc simulate PKG.stcpkg (--input FILE | --dataset fashion-mnist) [--limit N] [--trace OUT.bin]\n"
+         "             [--threads N] [--schedule package|latency|throughput] [--json]",
+         runSimulateCommand},
+        {"profile", "simulate a package and print its energy/latency ledger and bottlenecks",
+         "stc profile PKG.stcpkg [--input FILE | --dataset fashion-mnist] [--limit N] [--mode latency|throughput]\n"
+         "            [--rows N] [--json]",
+         runProfileCommand},
     };
     return commands;
 }
