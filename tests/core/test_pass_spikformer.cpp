@@ -152,7 +152,9 @@ private slots:
         qInfo("float %.2f %%, int8 fixed-point %.2f %% on %lld images (loss %.2f pp)", 100 * f.accuracy(),
               100 * x.accuracy(), static_cast<long long>(kAccuracyImages), lossPp);
         QVERIFY(f.accuracy() > 0.8);
-        QVERIFY2(lossPp <= 0.5, std::to_string(lossPp).c_str());
+        // <= 0.5 pp in whole images (a float comparison would fail 5 / 1000 on rounding)
+        QCOMPARE(f.images, x.images);
+        QVERIFY2(200 * (f.correct - x.correct) <= x.images, std::to_string(lossPp).c_str());
     }
 };
 

@@ -43,9 +43,12 @@ void ProbabilityBars::paintEvent(QPaintEvent*)
     f.setPointSizeF(f.pointSizeF() * 0.9);
     p.setFont(f);
     const QFontMetrics fm(f);
+    QFont bold = f;
+    bold.setBold(true); // the predicted class is drawn bold: size the column for that
+    const QFontMetrics fmBold(bold);
     int nameW = 0;
     for (const QString& c : classes_)
-        nameW = std::max(nameW, fm.horizontalAdvance(c));
+        nameW = std::max(nameW, fmBold.horizontalAdvance(c) + 2);
     const int n = int(p_.size());
     const double rowH = std::max(10.0, double(height() - titleH - 6) / n);
     const int barX = 8 + nameW + 8;

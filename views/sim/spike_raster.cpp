@@ -208,7 +208,10 @@ void SpikeRaster::paintEvent(QPaintEvent*)
         p.fillRect(QRectF(kGutter - 5, band.top(), 3, band.height()), theme::layerColor(int(li), dark));
         if (band.height() >= 11) {
             const auto& l = trace_->layers[li];
-            const QString label = QString::fromStdString(l.origin.empty() ? l.name : l.origin);
+            // The module path ("blocks.0.attn.q_lif") names a layer best; origin may
+            // append " @ file:line".
+            const std::string where = l.origin.substr(0, l.origin.find(" @ "));
+            const QString label = QString::fromStdString(where.empty() ? l.name : where);
             p.setPen(palette().color(QPalette::Text));
             p.drawText(band, Qt::AlignRight | Qt::AlignVCenter,
                        p.fontMetrics().elidedText(label, Qt::ElideLeft, int(band.width()) - 4));
