@@ -9,6 +9,7 @@
 
 #include "ir/verifier.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <set>
@@ -41,6 +42,47 @@ std::vector<float> exampleInput(const std::vector<int64_t>& shape)
     for (float& x : data)
         x = u(rng);
     return data;
+}
+
+// An input that already carries a time axis (event data [B, T, ...]): forward
+// moves input axis a >= 1, whose size is the neurons' number of steps, to the
+// front (permute/transpose/movedim) or iterates over it (select/unbind).
+// Spike IR inputs are time-invariant; say so where it happens.
+void reportTimeAxisInput(const RecordedGraph& g, const NeuronAnalysis& na, Diagnostics& diags)
+{
+    int64_t T = 0;
+    for (const auto& n : na.neurons)
+        T = std::max(T, n.T);
+    const auto& s = g.inputShape;
+    if (T <= 1 || s.size() < 3)
+        return;
+    for (const RecNode& n : g.nodes) {
+        if (n.inputs.empty() || !n.inputs[0].isDyn() || n.inputs[0].dyn != g.input)
+            continue;
+        int64_t axis = -1;
+        auto arg = [&](size_t i) -> int64_t {
+            if (i >= n.inputs.size() || n.inputs[i].kind != RecArg::Kind::Int)
+                return -1;
+            const int64_t d = n.inputs[i].i;
+            return d < 0 ? d + int64_t(s.size()) : d;
+        };
+        if (n.kind == "aten::permute" && n.inputs.size() > 1 && !n.inputs[1].ints.empty())
+            axis = n.inputs[1].ints[0];
+        else if (n.kind == "aten::transpose" || n.kind == "aten::swapaxes" || n.kind == "aten::movedim")
+            axis = arg(2) == 0 ? arg(1) : arg(1) == 0 ? arg(2) : -1;
+        else if (n.kind == "aten::select" || n.kind == "aten::unbind")
+            axis = arg(1);
+        if (axis < 1 || axis >= int64_t(s.size()) || s[size_t(axis)] != T)
+            continue;
+        diags.add({Severity::Error, n.loc.known() ? n.loc : SourceLoc{g.modelFile, 0, 0}, n.kind,
+                   n.modulePath.empty() ? "<root>" : n.modulePath,
+                   "the model input carries a time axis: forward takes the " + std::to_string(T) +
+                       " time steps of its neurons from input axis " + std::to_string(axis) + " (input [" +
+                       shapeText(s) + "]); Spike IR inputs are time-invariant, so sequence/event inputs "
+                       "([B, T, ...]) are not supported" +
+                       (n.source.empty() ? "" : " [" + n.source + "]")});
+        return;
+    }
 }
 
 class TorchScriptImporter final : public frontend::Importer {
@@ -164,6 +206,8 @@ frontend::ImportResult TorchScriptImporter::importFile(const std::string& path, 
     }
     progress(options, 0.6, "lowering to Spike IR");
     LoweringResult lowered = lowerRecording(g, neurons, options.timesteps, diags);
+    if (diags.hasErrors())
+        reportTimeAxisInput(g, neurons, diags);
 
     // Modules with weights that never ran (e.g. Spikformer's unused norms).
     std::set<std::string> ran;

@@ -92,6 +92,8 @@ private Q_SLOTS:
     void unsupportedOpsAreAllListed();
     void bufferedNeurons_data();
     void bufferedNeurons();
+    void timeAxisInputIsReported_data();
+    void timeAxisInputIsReported();
     void statefulModelWarns();
     void guessesInputShape();
 };
@@ -300,6 +302,35 @@ void TestTorchScriptImport::bufferedNeurons()
     for (const auto& op : r.module->ops())
         lifs += op.kind == ir::OpKind::Lif;
     QCOMPARE(lifs, 2);
+}
+
+void TestTorchScriptImport::timeAxisInputIsReported_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::newRow("traced") << "negative_time_axis_input.traced.pt";
+    QTest::newRow("scripted") << "negative_time_axis_input.scripted.pt";
+}
+
+// Event-style input [B, T, ...] (Spikformer's CIFAR10-DVS model): a located
+// error at the op that moves the input's time axis to the front.
+void TestTorchScriptImport::timeAxisInputIsReported()
+{
+    QFETCH(QString, file);
+    auto importer = torchscript::makeTorchScriptImporter();
+    frontend::ImportOptions options;
+    options.inputShape = {1, 3, 1, 28, 28};
+    const frontend::ImportResult r =
+        importer->importFile(std::string(STC_TEST_FIXTURE_DIR) + "/torchscript/" + file.toStdString(), options);
+    QVERIFY(!r.module);
+    bool found = false;
+    for (const auto& d : r.diagnostics.items())
+        if (d.severity == Severity::Error && d.op == "aten::transpose" &&
+            d.message.find("carries a time axis") != std::string::npos) {
+            found = true;
+            QCOMPARE(d.origin, std::string("<root>"));
+            QVERIFY2(d.loc.known(), "no source line");
+        }
+    QVERIFY2(found, qPrintable(describe(r)));
 }
 
 void TestTorchScriptImport::statefulModelWarns()

@@ -386,6 +386,25 @@ class CatStepsLIFNode(BaseNode):
         return torch.cat(spikes, 0)
 
 
+class TimeAxisInputNet(nn.Module):
+    """NEGATIVE fixture: event-style input [B, T, 1, 28, 28] that already
+    carries the time axis (forward transposes it to [T, B, ...])."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 4, stride=4, bias=False)  # 7x7
+        self.bn = nn.BatchNorm2d(4)
+        self.lif = MultiStepLIFNode(tau=2.0)
+        self.fc = nn.Linear(4 * 7 * 7, 10)
+
+    def forward(self, x: Tensor) -> Tensor:
+        B = x.shape[0]
+        T = x.shape[1]
+        x = x.transpose(0, 1)  # [T, B, 1, 28, 28]
+        x = self.bn(self.conv(x.flatten(0, 1))).reshape(T, B, 4 * 7 * 7)
+        return self.fc(self.lif(x)).mean(0)
+
+
 class VotingNet(nn.Module):
     """Conv-BN-LIF -> Linear(100)-LIF -> voting readout on the merged T*B
     axis: ``F.avg_pool1d(x.unsqueeze(1), 10, 10).squeeze(1)`` (a channel axis

@@ -349,6 +349,17 @@ def _voting():
     return spec(model, 3, batch=1)
 
 
+@fixture("negative_time_axis_input", "NEGATIVE: input [B, T=3, 1, 28, 28] that already carries "
+         "the time axis (forward transposes it to the front); the compiler should reject it with a "
+         "diagnostic at the transpose saying the input carries a time axis")
+def _time_axis_input():
+    torch.manual_seed(seed_for("negative_time_axis_input"))
+    model = fm.TimeAxisInputNet()
+    calibrate_bn(model, train_images().unsqueeze(1).repeat(1, 3, 1, 1, 1))
+    cases = common.fmnist_cases(n_test=0, n_random=3, shape=(3, 1, 28, 28))
+    return spec(model, 3, cases=cases, negative=True)
+
+
 @fixture("negative_unsupported_ops", "NEGATIVE: valid TorchScript, but a half-written buffer "
          "(`first[0] = x[0]`, read before the other steps are written), softmax attention, LayerNorm "
          "and GELU after a spiking stem; the compiler should reject it with a diagnostic "
@@ -462,6 +473,7 @@ README_NEG = """
 |---|---|
 | `negative_truncated.pt` | first half of `lif_t7_b3.traced.pt` (corrupt zip archive): clean load error, no crash |
 | `negative_state_dict.pt` | plain `torch.save(state_dict)` pickle of TinyConvSNN, not TorchScript (no `code/` / `constants.pkl`): "not a TorchScript module" diagnostic |
+| `negative_time_axis_input.*.pt` | valid TorchScript whose input [B, T, 1, 28, 28] carries the time axis: diagnostic at the transpose |
 | `negative_unsupported_ops.*.pt` | valid TorchScript with a half-written buffer, softmax/LayerNorm/GELU (see table): unsupported-op diagnostics |
 """
 
