@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <random>
 #include <set>
 
@@ -240,10 +241,14 @@ frontend::ImportResult TorchScriptImporter::importFile(const std::string& path, 
     }
     progress(options, 0.8, "validating against LibTorch");
     const ValidationReport report = validateImport(m, lowered, result.reference, diags);
-    if (report.ok)
+    if (report.ok) {
+        char err[32];
+        std::snprintf(err, sizeof err, "%.3g", report.maxAbsError);
         diags.add({Severity::Note, loc, "", "",
-                   "validated against LibTorch on the example input: max abs error " +
-                       std::to_string(report.maxAbsError) + ", spike counts identical"});
+                   std::string("validated against LibTorch on the example input: max abs error ") + err +
+                       ", spike counts identical (" + std::to_string(result.reference.spikeCounts.size()) +
+                       " neurons)"});
+    }
     result.module = std::move(m);
     progress(options, 1.0, "done");
     return finish();
