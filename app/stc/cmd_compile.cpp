@@ -1,6 +1,7 @@
 // stc compile: model -> pass pipeline -> partition/place/route -> package.
 #include "cli_args.h"
 #include "commands.h"
+#include "model_input.h"
 #include "plugin_host.h"
 
 #include "ir/ir_io.h"
@@ -24,30 +25,6 @@ constexpr const char* kUsage =
     "min-cores|balanced|latency]\n"
     "                   [--seed S] [--calibration fashion-mnist[:N]] [--input-shape 1,1,28,28] -o OUT.stcpkg\n"
     "default PIPELINE: fold-bn,canonicalize,dce,quantize{bits=8},schedule-time (none for a quantized .sir)\n";
-
-std::optional<ir::Module> loadAnyModel(const std::string& path, const std::vector<int64_t>& inputShape)
-{
-    if (path.size() > 4 && path.ends_with(".sir")) {
-        ir::LoadResult in = ir::loadModule(path);
-        if (!in.ok()) {
-            std::fprintf(stderr, "%s", in.diagnostics.format().c_str());
-            return std::nullopt;
-        }
-        return std::move(*in.module);
-    }
-    QString err;
-    frontend::Importer* importer = plugins::PluginHost::instance().importerFor(QString::fromStdString(path), &err);
-    if (!importer) {
-        std::fprintf(stderr, "stc compile: %s\n", qPrintable(err));
-        return std::nullopt;
-    }
-    frontend::ImportOptions opt;
-    opt.inputShape = inputShape;
-    frontend::ImportResult r = importer->importFile(path, opt);
-    if (!r.diagnostics.empty())
-        std::fprintf(stderr, "%s", r.diagnostics.format().c_str());
-    return std::move(r.module);
-}
 
 } // namespace
 
@@ -84,7 +61,7 @@ int runCompileCommand(const Args& argsIn)
         std::fprintf(stderr, "stc compile: --chips needs a positive number\n");
         return 2;
     }
-    auto module = loadAnyModel(args[0], inputShape);
+    auto module = loadModelFile("stc compile", args[0], inputShape);
     if (!module)
         return 1;
 

@@ -3,6 +3,7 @@
 // a project file; prints the table and the energy-vs-accuracy Pareto front.
 #include "cli_args.h"
 #include "commands.h"
+#include "model_input.h"
 #include "plugin_host.h"
 
 #include "data/fashion_mnist.h"
@@ -27,29 +28,6 @@ constexpr const char* kUsage =
     "                 [--input-shape 1,1,28,28] [--project OUT.stcproj]\n"
     "defaults: --bits 8 --sparsity 0 --chip loihi3 --limit 500 --calibration 256 --threads 2\n";
 
-std::optional<ir::Module> loadModel(const std::string& path, const std::vector<int64_t>& inputShape)
-{
-    if (path.ends_with(".sir")) {
-        ir::LoadResult in = ir::loadModule(path);
-        if (!in.ok()) {
-            std::fprintf(stderr, "%s", in.diagnostics.format().c_str());
-            return std::nullopt;
-        }
-        return std::move(*in.module);
-    }
-    QString err;
-    frontend::Importer* importer = plugins::PluginHost::instance().importerFor(QString::fromStdString(path), &err);
-    if (!importer) {
-        std::fprintf(stderr, "stc sweep: %s\n", qPrintable(err));
-        return std::nullopt;
-    }
-    frontend::ImportOptions opt;
-    opt.inputShape = inputShape;
-    frontend::ImportResult r = importer->importFile(path, opt);
-    if (!r.diagnostics.empty())
-        std::fprintf(stderr, "%s", r.diagnostics.format().c_str());
-    return std::move(r.module);
-}
 
 template <typename T> std::optional<std::vector<T>> parseList(const std::string& text)
 {
@@ -168,7 +146,7 @@ int runSweepCommand(const Args& argsIn)
         spec.description += " " + a;
 
     const std::string modelPath = args[0];
-    auto model = loadModel(modelPath, *shape);
+    auto model = loadModelFile("stc sweep", modelPath, *shape);
     if (!model)
         return 1;
     auto test = data::loadFashionMnist(data::Split::Test, data::defaultFashionMnistDir(), spec.limit);

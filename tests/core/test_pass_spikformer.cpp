@@ -86,7 +86,7 @@ private slots:
             model = std::move(*r.module);
         }
         if (!model)
-            QSKIP("resources/models/spikformer_fmnist.sir not present");
+            QFAIL("resources/models/spikformer_fmnist.sir is missing (bundled model, see resources/models/MANIFEST.md)");
         const ir::Module& m = *model;
         const auto in = images(16);
         const auto ref = interp::run(m, in);
@@ -137,7 +137,7 @@ private slots:
         // The full 10,000-image measurement is bench/bench_accuracy (docs/passes.md).
         auto model = bundledModel();
         if (!model)
-            QSKIP("resources/models/spikformer_fmnist.sir not present");
+            QFAIL("resources/models/spikformer_fmnist.sir is missing (bundled model, see resources/models/MANIFEST.md)");
         auto test = data::loadFashionMnist(data::Split::Test, data::defaultFashionMnistDir(), kAccuracyImages);
         auto train = data::loadFashionMnist(data::Split::Train, data::defaultFashionMnistDir(), 256);
         QVERIFY(test.ok() && train.ok());

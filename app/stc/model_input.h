@@ -1,0 +1,18 @@
+// Loads the model a command was given: a Spike IR text file (.sir) directly,
+// anything else through the frontend plugin that claims its extension (loaded
+// lazily). Diagnostics go to stderr prefixed with the command name.
+#pragma once
+
+#include "ir/module.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace stc::cli {
+
+std::optional<ir::Module> loadModelFile(const std::string& command, const std::string& path,
+                                        const std::vector<int64_t>& inputShape);
+
+} // namespace stc::cli
