@@ -15,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "model_input.h"
+
 namespace stc::cli {
 
 namespace {
@@ -31,34 +33,6 @@ std::optional<ir::Module> loadOrReport(const std::string& path, bool verify = tr
     return std::move(r.module);
 }
 
-// A JSON array of numbers, or whitespace/comma-separated numbers.
-bool readInputFile(const std::string& path, std::vector<float>& values, std::string& error)
-{
-    std::string text;
-    if (!ir::readTextFile(path, text, error))
-        return false;
-    auto json = nlohmann::json::parse(text, nullptr, false);
-    if (!json.is_discarded() && json.is_array()) {
-        for (const auto& v : json.flatten())
-            if (v.is_number())
-                values.push_back(v.get<float>());
-            else {
-                error = path + ": expected only numbers in the JSON array";
-                return false;
-            }
-        return true;
-    }
-    std::replace(text.begin(), text.end(), ',', ' ');
-    std::istringstream in(text);
-    float v;
-    while (in >> v)
-        values.push_back(v);
-    if (!in.eof()) {
-        error = path + ": expected numbers (a JSON array or whitespace-separated values)";
-        return false;
-    }
-    return true;
-}
 
 int argmax(std::span<const float> v)
 {
@@ -145,7 +119,7 @@ int runCommand(Args args)
         labels.assign(set.value.labels.begin() + index, set.value.labels.begin() + index + limit);
     } else if (inputPath) {
         std::string error;
-        if (!readInputFile(*inputPath, batch.data, error)) {
+        if (!readInputNumbers(*inputPath, batch.data, error)) {
             std::fprintf(stderr, "stc ir run: %s\n", error.c_str());
             return 1;
         }

@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "model_input.h"
+
 namespace stc::cli {
 
 namespace {
@@ -28,33 +30,6 @@ constexpr const char* kProfileUsage =
     "                   [--rows N] [--json]\n"
     "  default input: the first 16 Fashion-MNIST test images (28x28 packages); otherwise give --input\n";
 
-bool readNumbers(const std::string& path, std::vector<float>& values, std::string& error)
-{
-    std::string text;
-    if (!ir::readTextFile(path, text, error))
-        return false;
-    auto json = nlohmann::json::parse(text, nullptr, false);
-    if (!json.is_discarded() && json.is_array()) {
-        for (const auto& v : json.flatten()) {
-            if (!v.is_number()) {
-                error = path + ": expected only numbers in the JSON array";
-                return false;
-            }
-            values.push_back(v.get<float>());
-        }
-        return true;
-    }
-    std::replace(text.begin(), text.end(), ',', ' ');
-    std::istringstream in(text);
-    float v;
-    while (in >> v)
-        values.push_back(v);
-    if (!in.eof()) {
-        error = path + ": expected numbers (a JSON array or whitespace-separated values)";
-        return false;
-    }
-    return true;
-}
 
 // Inputs of a run: either explicit values or a data set with labels.
 struct Inputs {
@@ -70,7 +45,7 @@ int loadInputs(const char* cmd, const sim::SimProgram& prog, const std::optional
     const int64_t size = prog.inputSize();
     if (inputPath) {
         std::string error;
-        if (!readNumbers(*inputPath, out.values, error)) {
+        if (!readInputNumbers(*inputPath, out.values, error)) {
             std::fprintf(stderr, "stc %s: %s\n", cmd, error.c_str());
             return 1;
         }
