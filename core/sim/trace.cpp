@@ -1,6 +1,7 @@
 #include "sim/trace.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace stc::sim {
@@ -186,10 +187,15 @@ bool RunControl::checkpoint()
     std::unique_lock lock(mu_);
     if (!paused_)
         return true;
-    cv_.wait(lock, [&] { return cancel_.load() || !paused_ || budget_ > 0; });
+    const auto released = [&] { return cancelled() || !paused_ || budget_ > 0; };
+    if (external_) // nobody notifies for the external flag: poll it
+        while (!cv_.wait_for(lock, std::chrono::milliseconds(20), released)) {
+        }
+    else
+        cv_.wait(lock, released);
     if (paused_ && budget_ > 0)
         --budget_;
-    return !cancel_.load();
+    return !cancelled();
 }
 
 } // namespace stc::sim

@@ -109,7 +109,13 @@ public:
     void resume();
     // Lets a paused run advance `steps` hardware steps, then pause again.
     void step(int steps = 1);
-    bool cancelled() const { return cancel_.load(std::memory_order_relaxed); }
+    // Also cancelled once `flag` is true (a job's cancel flag handed down by a
+    // UI); `flag` must outlive the run. A paused run notices it within 20 ms.
+    void cancelWith(const std::atomic<bool>* flag) { external_ = flag; }
+    bool cancelled() const
+    {
+        return cancel_.load(std::memory_order_relaxed) || (external_ && external_->load(std::memory_order_relaxed));
+    }
     bool paused() const;
     // Called by the simulator once per hardware step; blocks while paused.
     // Returns false when the run is cancelled.
@@ -117,6 +123,7 @@ public:
 
 private:
     std::atomic<bool> cancel_{false};
+    const std::atomic<bool>* external_ = nullptr;
     mutable std::mutex mu_;
     std::condition_variable cv_;
     bool paused_ = false;

@@ -200,6 +200,42 @@ private slots:
         QVERIFY(r2.cancelled);
         QCOMPARE(r2.samples, int64_t(0));
     }
+
+    // A UI job's cancel flag stops a running and a paused run.
+    void externalCancelFlagStopsARun()
+    {
+        const sim::SimProgram& prog = model().program;
+        const int64_t n = 50;
+        std::atomic<bool> jobCancel{false};
+        sim::RunControl control;
+        control.cancelWith(&jobCancel);
+        QVERIFY(!control.cancelled());
+        sim::SimOptions opt;
+        opt.control = &control;
+        opt.parallel = sim::Parallel::Cores;
+        opt.progress = [&](int64_t done, int64_t) {
+            if (done >= 2)
+                jobCancel = true;
+        };
+        const sim::SimResult r = sim::simulate(prog, simtest::randomSamples(n, prog.inputSize(), 8), n, opt);
+        QVERIFY(r.cancelled);
+        QVERIFY(r.samples >= 2 && r.samples < n);
+
+        std::atomic<bool> flag2{false};
+        sim::RunControl paused;
+        paused.cancelWith(&flag2);
+        paused.pause();
+        sim::SimOptions o2;
+        o2.control = &paused;
+        o2.parallel = sim::Parallel::Cores;
+        sim::SimResult r2;
+        std::thread t([&] { r2 = sim::simulate(prog, simtest::randomSamples(n, prog.inputSize(), 8), n, o2); });
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        flag2 = true; // nobody calls cancel(): the paused checkpoint must poll the flag
+        t.join();
+        QVERIFY(r2.cancelled);
+        QCOMPARE(r2.samples, int64_t(0));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestSimTrace)
