@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -477,6 +478,32 @@ Diagnostics validateChip(const ChipDescriptor& chip, const std::string& fileName
     return d;
 }
 
+// Offset of the first number literal (outside strings) that overflows a
+// double, or 0: nlohmann::json reports such numbers without a position.
+static size_t firstOverflowingNumber(const std::string& text)
+{
+    bool inString = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (inString) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                inString = false;
+        } else if (c == '"') {
+            inString = true;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t e = i + 1;
+            while (e < text.size() && std::strchr("0123456789+-.eE", text[e]) && text[e] != '\0')
+                ++e;
+            if (std::isinf(std::strtod(text.substr(i, e - i).c_str(), nullptr)))
+                return i;
+            i = e - 1;
+        }
+    }
+    return 0;
+}
+
 DescriptorLoad parseChipDescriptor(const std::string& text, const std::string& fileName)
 {
     DescriptorLoad out;
@@ -490,6 +517,11 @@ DescriptorLoad parseChipDescriptor(const std::string& text, const std::string& f
         if (auto p = msg.find("parse error"); p != std::string::npos)
             msg = msg.substr(p);
         out.diagnostics.error({fileName, line, col}, {}, "invalid JSON: " + msg);
+        return out;
+    } catch (const json::exception& e) { // e.g. a number too large for a double (no byte offset given)
+        int col = 0;
+        const int line = lineOf(text, firstOverflowingNumber(text), &col);
+        out.diagnostics.error({fileName, line, col}, {}, std::string("invalid JSON: ") + e.what());
         return out;
     }
     if (!root.is_object()) {

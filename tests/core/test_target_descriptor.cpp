@@ -136,6 +136,17 @@ private slots:
         QVERIFY(r.diagnostics.format().find("bad.json:3:") != std::string::npos);
     }
 
+    // Found by test_config_fuzz: nlohmann::json throws out_of_range (no offset)
+    // for a number beyond double range; it must be an error at its line.
+    void numberOverflowHasLine()
+    {
+        auto r = parseChipDescriptor("{\n  \"schema\": \"stc.chip/1\",\n  \"note\": \"1e999\",\n  \"id\": 1e999\n}", "big.json");
+        QVERIFY(!r.chip);
+        QCOMPARE(r.diagnostics.items().size(), size_t(1));
+        QCOMPARE(r.diagnostics.items()[0].loc.line, 4);
+        QCOMPARE(r.diagnostics.items()[0].loc.col, 9);
+    }
+
     // Each row patches loihi1.json (RFC 6902 JSON patch) and names the error.
     void badDescriptors_data()
     {
