@@ -3,6 +3,7 @@ training loop, evaluation, TorchScript export + verification, reference JSON
 writing (spike counts via forward hooks) and MANIFEST entries."""
 import gzip
 import json
+import math
 import os
 import random
 import sys
@@ -78,19 +79,24 @@ def train_classifier(model: nn.Module, epochs: int, batch_size: int, lr: float,
                      weight_decay: float = 0.0, seed: int = 0, log: Callable = print,
                      loss_fn: Optional[Callable] = None, augment_flip: bool = False,
                      eval_every_epoch: bool = True, t_schedule: Optional[List[int]] = None,
-                     t_attr: str = "T", warmup: float = 0.05) -> Dict:
+                     t_attr: str = "T", warmup: float = 0.05,
+                     epoch_fractions: Optional[List[float]] = None) -> Dict:
     """AdamW + OneCycle (cosine) on the full Fashion-MNIST training set.
     ``t_schedule``: optional number of time steps per epoch (curriculum; the
     model attribute ``t_attr`` is set before each epoch and restored after).
+    ``epoch_fractions``: optional share of the (shuffled) training set each
+    epoch sees, e.g. 0.5 for a half epoch; the learning-rate schedule spans
+    the steps actually taken.
     Returns dict(train_seconds, test_accuracy, history)."""
     final_T = getattr(model, t_attr, None)
     x_train, y_train = load_fmnist("train")
     x_test, y_test = load_fmnist("test")
     gen = torch.Generator().manual_seed(seed)
-    steps_per_epoch = (x_train.shape[0] + batch_size - 1) // batch_size
+    full_epoch_steps = (x_train.shape[0] + batch_size - 1) // batch_size
+    epoch_steps = [full_epoch_steps if not epoch_fractions else
+                   max(1, math.ceil(full_epoch_steps * epoch_fractions[e])) for e in range(epochs)]
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, epochs=epochs,
-                                                steps_per_epoch=steps_per_epoch,
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=sum(epoch_steps),
                                                 pct_start=warmup, anneal_strategy="cos",
                                                 div_factor=10.0, final_div_factor=100.0)
     loss_fn = loss_fn or (lambda logits, target: F.cross_entropy(logits, target))
@@ -104,6 +110,7 @@ def train_classifier(model: nn.Module, epochs: int, batch_size: int, lr: float,
         t0 = time.time()
         perm = torch.randperm(x_train.shape[0], generator=gen)
         run_loss, run_correct, seen = 0.0, 0, 0
+        steps_per_epoch = epoch_steps[epoch]
         for step in range(steps_per_epoch):
             idx = perm[step * batch_size:(step + 1) * batch_size]
             xb, yb = x_train[idx], y_train[idx]
@@ -129,6 +136,8 @@ def train_classifier(model: nn.Module, epochs: int, batch_size: int, lr: float,
         if t_schedule:
             entry[t_attr] = t_schedule[epoch]
             setattr(model, t_attr, final_T)
+        if epoch_fractions:
+            entry["fraction"] = epoch_fractions[epoch]
         if eval_every_epoch or epoch + 1 == epochs:
             entry["test_acc"] = evaluate(model, x_test, y_test)
             log(f"epoch {epoch + 1}: test_acc {entry['test_acc']:.4f} "
@@ -344,11 +353,18 @@ def bundled_main(name: str, build_model: Callable[[], nn.Module], description: s
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--t-schedule", default=defaults.get("t_schedule"),
-                    help="comma-separated time steps per training epoch (curriculum)")
+                    help="comma-separated time steps per training epoch (curriculum); "
+                         "T x FRACTION (e.g. 4x0.5) trains that epoch on part of the training set")
     ap.add_argument("--out-dir", default=RESOURCES)
     ap.add_argument("--reexport", action="store_true", help="no training: reload weights and re-export")
     args = ap.parse_args()
-    t_schedule = [int(v) for v in args.t_schedule.split(",")] if args.t_schedule else None
+    t_schedule, fractions = None, None
+    if args.t_schedule:
+        entries = [v.split("x") for v in args.t_schedule.split(",")]
+        t_schedule = [int(e[0]) for e in entries]
+        if any(len(e) > 1 for e in entries):
+            fractions = [float(e[1]) if len(e) > 1 else 1.0 for e in entries]
+            assert all(0 < f <= 1 for f in fractions), "epoch fractions must be in (0, 1]"
     assert t_schedule is None or len(t_schedule) == args.epochs, "--t-schedule needs one entry per epoch"
 
     setup(args.seed, args.threads)
@@ -371,7 +387,8 @@ def bundled_main(name: str, build_model: Callable[[], nn.Module], description: s
         cpu0 = time.process_time()
         result = train_classifier(model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                   weight_decay=args.weight_decay, seed=args.seed,
-                                  t_schedule=t_schedule, t_attr=defaults.get("t_attr", "T"))
+                                  t_schedule=t_schedule, t_attr=defaults.get("t_attr", "T"),
+                                  epoch_fractions=fractions)
         cpu_seconds = time.process_time() - cpu0
         load1 = os.getloadavg()[0]
         acc = evaluate(model, x_test, y_test)

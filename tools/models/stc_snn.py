@@ -464,11 +464,14 @@ class SPS(nn.Module):
     linear: Final[bool]
 
     def __init__(self, in_channels: int = 3, embed_dims: int = 384,
-                 pool_stages: Tuple[int, ...] = (2, 3), linear: bool = False):
+                 pool_stages: Tuple[int, ...] = (2, 3), linear: bool = False,
+                 stem_channels: Optional[Tuple[int, int, int]] = None):
         super().__init__()
         self.linear = linear
         d = embed_dims
-        chans = [in_channels, d // 8, d // 4, d // 2, d]
+        # Spikformer's SPS widths are d/8, d/4, d/2, d; ``stem_channels`` overrides the first three
+        stem = list(stem_channels) if stem_channels else [d // 8, d // 4, d // 2]
+        chans = [in_channels] + stem + [d]
         suffix = ["", "1", "2", "3"]
         for i in range(4):
             s = suffix[i]
@@ -666,14 +669,16 @@ class Spikformer(nn.Module):
     def __init__(self, in_channels: int = 3, num_classes: int = 10, embed_dims: int = 384,
                  num_heads: int = 12, mlp_ratios: float = 4.0, depths: int = 4, T: int = 4,
                  attn_forms: Optional[List[str]] = None, linear: bool = False,
-                 pool_stages: Tuple[int, ...] = (2, 3), qkv_bias: bool = False):
+                 pool_stages: Tuple[int, ...] = (2, 3), qkv_bias: bool = False,
+                 stem_channels: Optional[Tuple[int, int, int]] = None):
         super().__init__()
         self.T = T
         self.linear = linear
         self.num_classes = num_classes
         attn_forms = attn_forms or ["cifar"] * depths
         assert len(attn_forms) == depths
-        self.patch_embed = SPS(in_channels, embed_dims, pool_stages=pool_stages, linear=linear)
+        self.patch_embed = SPS(in_channels, embed_dims, pool_stages=pool_stages, linear=linear,
+                               stem_channels=stem_channels)
         self.blocks = nn.ModuleList([
             Block(embed_dims, num_heads, mlp_ratios, qkv_bias=qkv_bias, linear=linear,
                   kv_first=(form == "imagenet"))

@@ -84,6 +84,7 @@ def main():
             *goal_notes(m),
             "Per-epoch history: " + "; ".join(
                 f"epoch {h['epoch']}" + (f" (T={h['T']})" if "T" in h else "") +
+                (f" ({100 * h['fraction']:.0f} % of the training set)" if h.get("fraction", 1) < 1 else "") +
                 f": train acc {100 * h['train_acc']:.1f} %" +
                 (f", test acc {100 * h['test_acc']:.2f} %" if "test_acc" in h else "") +
                 f", {h['train_seconds']:.0f} s" for h in m["history"]),
