@@ -65,10 +65,12 @@ ModelSource readModel(const sql::Statement& st, int c)
     m.inputShape = splitShape(st.text(c + 4));
     m.timesteps = st.int64(c + 5);
     m.addedAt = st.text(c + 6);
+    m.diagnostics = st.text(c + 7);
     return m;
 }
 
-constexpr const char* kModelColumns = "m.id, m.path, m.sha256, m.format, m.input_shape, m.timesteps, m.added_at";
+constexpr const char* kModelColumns =
+    "m.id, m.path, m.sha256, m.format, m.input_shape, m.timesteps, m.added_at, m.diagnostics";
 
 // Checks that an open database is a project this build can use.
 void validate(sql::Db& db, OpenMode mode)
@@ -237,7 +239,7 @@ void Project::setInfo(const ProjectInfo& info)
         .run();
 }
 
-int64_t Project::setModel(const ModelSource& model)
+int64_t Project::setModel(const ModelSource& model, bool* added)
 {
     requireWritable();
     sql::Transaction tx(*db_);
@@ -250,10 +252,12 @@ int64_t Project::setModel(const ModelSource& model)
         if (find.step())
             id = find.int64(0);
     }
+    if (added)
+        *added = id == 0;
     if (id == 0) {
-        db_->prepare("INSERT INTO models (path, sha256, format, input_shape, timesteps, added_at) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-            .bindAll(model.path, model.sha256, model.format, shape, model.timesteps, utcNow())
+        db_->prepare("INSERT INTO models (path, sha256, format, input_shape, timesteps, added_at, diagnostics) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .bindAll(model.path, model.sha256, model.format, shape, model.timesteps, utcNow(), model.diagnostics)
             .run();
         id = db_->lastInsertId();
     }
@@ -269,6 +273,15 @@ std::vector<ModelSource> Project::models() const
     while (st.step())
         out.push_back(readModel(st, 0));
     return out;
+}
+
+std::optional<ModelSource> Project::model(int64_t id) const
+{
+    sql::Statement st = db_->prepare(std::string("SELECT ") + kModelColumns + " FROM models m WHERE m.id = ?1");
+    st.bind(1, id);
+    if (!st.step())
+        return std::nullopt;
+    return readModel(st, 0);
 }
 
 void Project::savePipeline(const std::string& name, const std::string& text)

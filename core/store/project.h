@@ -43,6 +43,7 @@ struct ModelSource {
     std::vector<int64_t> inputShape;
     int64_t timesteps = 0;  // T of the imported module
     std::string addedAt;    // set by the store
+    std::string diagnostics; // import warnings/notes, formatted one per line (schema 2; empty before)
 };
 
 // Reads and hashes a model file. Throws Error(NotFound / Io).
@@ -132,6 +133,17 @@ struct CompileResult {
     double baselinePj = 0;          // literature GPU/ANN-equivalent baseline
     bool ratesMeasured = false;
     bool projectedChip = false;
+    // Provenance (schema 2; empty for older runs and runs without a package).
+    std::string chipSha256;  // SHA-256 of the chip descriptor JSON the mapping used
+    std::string packagePath; // where the package was written
+};
+
+// A label on a compile run; "deployed" marks what runs on hardware.
+struct RunTag {
+    int64_t runId = 0;
+    std::string tag;
+    std::string note;
+    std::string createdAt, toolVersion; // set by the store
 };
 
 enum class EvalPath : uint8_t { Float, FixedPoint, ChipSim };
@@ -189,6 +201,7 @@ struct RunFilter {
     int64_t modelId = 0;
     int64_t compileRunId = 0;
     std::string chip;
+    std::vector<int64_t> runIds; // only these runs (empty: all)
     int limit = 0;          // 0 = all
     bool newestFirst = false;
 };
@@ -227,9 +240,11 @@ public:
     ProjectInfo info() const;
     // Updates name, chip and notes (other fields are ignored).
     void setInfo(const ProjectInfo& info);
-    // Records a model version (or finds the identical one) and makes it current.
-    int64_t setModel(const ModelSource& model);
+    // Records a model version (or finds the identical one: same path, hash,
+    // input shape and T) and makes it current. `added` tells which happened.
+    int64_t setModel(const ModelSource& model, bool* added = nullptr);
     std::vector<ModelSource> models() const;
+    std::optional<ModelSource> model(int64_t id) const;
 
     void savePipeline(const std::string& name, const std::string& text); // insert or replace
     bool removePipeline(const std::string& name);
@@ -252,6 +267,13 @@ public:
     // Deletes a run with its rows; measurements linked to a deleted compile
     // run are kept (their compileRunId becomes 0). Returns false if no such run.
     bool deleteRun(int64_t id);
+
+    // Tags a successful compile run (e.g. "deployed"); false if it already
+    // carries the tag. Throws Invalid for anything but a successful compile run.
+    bool tagRun(int64_t compileRunId, const std::string& tag, const std::string& note = {});
+    bool untagRun(int64_t compileRunId, const std::string& tag);
+    // Tags of one run, or of all runs (runId 0), oldest first.
+    std::vector<RunTag> tags(int64_t runId = 0) const;
 
     // Compile runs (filter.kind is ignored) with their linked measurements.
     std::vector<ConfigPoint> configurations(const RunFilter& filter = {}) const;

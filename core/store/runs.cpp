@@ -130,6 +130,14 @@ Where whereOf(const RunFilter& f, std::optional<RunKind> kind)
         w.add("r.compile_run_id =", f.compileRunId);
     if (!f.chip.empty())
         w.add("r.chip =", f.chip);
+    if (!f.runIds.empty()) {
+        w.sql += " AND r.id IN (";
+        for (size_t i = 0; i < f.runIds.size(); ++i) {
+            w.args.push_back(f.runIds[i]);
+            w.sql += (i ? ", ?" : "?") + std::to_string(w.args.size());
+        }
+        w.sql += ")";
+    }
     return w;
 }
 
@@ -144,7 +152,7 @@ std::string orderLimit(const RunFilter& f)
 constexpr const char* kCompileColumns =
     "c.status, c.seconds, c.mapped, c.not_mapped_reason, c.cores_used, c.chips_used, c.utilization, "
     "c.utilization_with_time, c.step_time_ns, c.latency_ns, c.energy_pj, c.synaptic_pj, c.neuron_pj, c.network_pj, "
-    "c.static_pj, c.baseline_pj, c.rates_measured, c.projected_chip";
+    "c.static_pj, c.baseline_pj, c.rates_measured, c.projected_chip, c.chip_sha256, c.package_path";
 
 CompileResult compileFromRow(const sql::Statement& st, int c, const std::string& path)
 {
@@ -167,6 +175,8 @@ CompileResult compileFromRow(const sql::Statement& st, int c, const std::string&
     r.baselinePj = st.real(c + 15);
     r.ratesMeasured = st.int64(c + 16) != 0;
     r.projectedChip = st.int64(c + 17) != 0;
+    r.chipSha256 = st.text(c + 18);
+    r.packagePath = st.text(c + 19);
     return r;
 }
 
@@ -220,9 +230,10 @@ int64_t Project::addCompileRun(RunMeta meta, const CompileResult& r)
     sql::Statement ins = db_->prepare(
         "INSERT INTO compile_results (run_id, status, seconds, mapped, not_mapped_reason, cores_used, chips_used, "
         "utilization, utilization_with_time, step_time_ns, latency_ns, energy_pj, synaptic_pj, neuron_pj, network_pj, "
-        "static_pj, baseline_pj, rates_measured, projected_chip) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
+        "static_pj, baseline_pj, rates_measured, projected_chip, chip_sha256, package_path) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
     ins.bindAll(id, std::string(toString(r.status)), r.seconds, r.mapped, r.notMappedReason);
+    ins.bind(20, r.chipSha256).bind(21, r.packagePath);
     if (r.mapped) {
         ins.bind(6, r.coresUsed).bind(7, r.chipsUsed);
         int i = 8;
@@ -385,6 +396,46 @@ bool Project::deleteRun(int64_t id)
     return removed;
 }
 
+bool Project::tagRun(int64_t compileRunId, const std::string& tag, const std::string& note)
+{
+    requireWritable();
+    if (tag.empty())
+        throw Error(ErrorKind::Invalid, path_ + ": a tag needs a name");
+    sql::Transaction tx(*db_);
+    sql::Statement st = db_->prepare("SELECT status FROM compile_results WHERE run_id = ?1");
+    st.bind(1, compileRunId);
+    if (!st.step())
+        throw Error(ErrorKind::Invalid, path_ + ": run " + std::to_string(compileRunId) + " is not a compile run");
+    if (st.text(0) != toString(CompileStatus::Ok))
+        throw Error(ErrorKind::Invalid, path_ + ": compile run " + std::to_string(compileRunId) + " " + st.text(0) +
+                                            "; only a successful compile can be tagged");
+    db_->prepare("INSERT INTO run_tags (run_id, tag, note, created_at, tool_version) VALUES (?1, ?2, ?3, ?4, ?5) "
+                 "ON CONFLICT (run_id, tag) DO NOTHING")
+        .bindAll(compileRunId, tag, note, utcNow(), std::string(STC_VERSION))
+        .run();
+    const bool added = db_->changes() > 0;
+    tx.commit();
+    return added;
+}
+
+bool Project::untagRun(int64_t compileRunId, const std::string& tag)
+{
+    requireWritable();
+    db_->prepare("DELETE FROM run_tags WHERE run_id = ?1 AND tag = ?2").bindAll(compileRunId, tag).run();
+    return db_->changes() > 0;
+}
+
+std::vector<RunTag> Project::tags(int64_t runId) const
+{
+    sql::Statement st = db_->prepare("SELECT run_id, tag, note, created_at, tool_version FROM run_tags "
+                                     "WHERE ?1 = 0 OR run_id = ?1 ORDER BY created_at, run_id, tag");
+    st.bind(1, runId);
+    std::vector<RunTag> out;
+    while (st.step())
+        out.push_back({st.int64(0), st.text(1), st.text(2), st.text(3), st.text(4)});
+    return out;
+}
+
 std::vector<ConfigPoint> Project::configurations(const RunFilter& filter) const
 {
     const Where w = whereOf(filter, RunKind::Compile);
@@ -403,8 +454,8 @@ std::vector<ConfigPoint> Project::configurations(const RunFilter& filter) const
         ConfigPoint p;
         p.meta = metaFromRow(st, path_);
         p.compile = compileFromRow(st, 10, path_);
-        p.accuracyRunId = st.isNull(28) ? 0 : st.int64(28);
-        p.simulationRunId = st.isNull(29) ? 0 : st.int64(29);
+        p.accuracyRunId = st.isNull(30) ? 0 : st.int64(30);
+        p.simulationRunId = st.isNull(31) ? 0 : st.int64(31);
         out.push_back(std::move(p));
     }
     sql::Statement acc =

@@ -138,11 +138,30 @@ CREATE TABLE simulation_energy (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 2: model versions keep their import diagnostics, compile results
+// their provenance (chip descriptor hash, package written), and compile runs
+// can be tagged ("deployed"). Added columns default to '' for older rows.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE models ADD COLUMN diagnostics TEXT NOT NULL DEFAULT '';
+ALTER TABLE compile_results ADD COLUMN chip_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE compile_results ADD COLUMN package_path TEXT NOT NULL DEFAULT '';
+-- Only compile runs have a compile_results row, so only they can be tagged.
+CREATE TABLE run_tags (
+  run_id INTEGER NOT NULL REFERENCES compile_results(run_id) ON DELETE CASCADE,
+  tag TEXT NOT NULL CHECK (length(tag) > 0),
+  note TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  tool_version TEXT NOT NULL,
+  PRIMARY KEY (run_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX run_tags_by_tag ON run_tags(tag);
+)sql";
+
 } // namespace
 
 const std::vector<Migration>& builtinMigrations()
 {
-    static const std::vector<Migration> steps = {{1, kSchemaV1}};
+    static const std::vector<Migration> steps = {{1, kSchemaV1}, {2, kSchemaV2}};
     return steps;
 }
 

@@ -14,7 +14,7 @@
 namespace stc::store {
 
 inline constexpr int32_t kApplicationId = 0x53544350; // "STCP"
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 struct Migration {
     int toVersion;
