@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "model_input.h"
 #include "plugin_host.h"
+#include "project_cli.h"
 
 #include "data/fashion_mnist.h"
 #include "ir/ir_io.h"
@@ -146,7 +147,8 @@ int runSweepCommand(const Args& argsIn)
         spec.description += " " + a;
 
     const std::string modelPath = args[0];
-    auto model = loadModelFile("stc sweep", modelPath, *shape);
+    std::string importDiagnostics;
+    auto model = loadModelFile("stc sweep", modelPath, *shape, &importDiagnostics);
     if (!model)
         return 1;
     auto test = data::loadFashionMnist(data::Split::Test, data::defaultFashionMnistDir(), spec.limit);
@@ -167,18 +169,8 @@ int runSweepCommand(const Args& argsIn)
     std::optional<store::Project> project;
     try {
         if (projectPath) {
-            std::vector<int64_t> inputShape;
-            if (!model->inputs().empty())
-                inputShape = model->value(model->inputs()[0]).type.shape;
-            if (std::filesystem::exists(*projectPath)) {
-                project.emplace(store::Project::open(*projectPath));
-            } else {
-                store::ProjectInfo info;
-                info.name = std::filesystem::path(modelPath).stem().string();
-                info.chip = spec.chip;
-                project.emplace(store::Project::create(*projectPath, info));
-            }
-            project->setModel(store::describeModelFile(modelPath, inputShape, model->timesteps));
+            project.emplace(openOrCreateProject(*projectPath, modelPath, spec.chip));
+            project->setModel(describeLoadedModel(modelPath, *model, *shape, importDiagnostics));
         }
         std::fprintf(stderr, "stc sweep: %s (T=%lld), %zu configurations, %lld Fashion-MNIST test images, chip %s\n",
                      modelPath.c_str(), (long long)model->timesteps, spec.bits.size() * spec.sparsity.size(),

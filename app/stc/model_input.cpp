@@ -14,10 +14,12 @@
 namespace stc::cli {
 
 std::optional<ir::Module> loadModelFile(const std::string& command, const std::string& path,
-                                        const std::vector<int64_t>& inputShape)
+                                        const std::vector<int64_t>& inputShape, std::string* diagnostics)
 {
     if (path.ends_with(".sir")) {
         ir::LoadResult in = ir::loadModule(path);
+        if (diagnostics)
+            *diagnostics = in.diagnostics.format();
         if (!in.ok()) {
             std::fprintf(stderr, "%s", in.diagnostics.format().c_str());
             return std::nullopt;
@@ -33,6 +35,8 @@ std::optional<ir::Module> loadModelFile(const std::string& command, const std::s
     frontend::ImportOptions opt;
     opt.inputShape = inputShape;
     frontend::ImportResult r = importer->importFile(path, opt);
+    if (diagnostics)
+        *diagnostics = r.diagnostics.format();
     if (!r.diagnostics.empty())
         std::fprintf(stderr, "%s", r.diagnostics.format().c_str());
     return std::move(r.module);

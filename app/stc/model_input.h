@@ -1,6 +1,7 @@
 // Loads the model a command was given: a Spike IR text file (.sir) directly,
 // anything else through the frontend plugin that claims its extension (loaded
-// lazily). Diagnostics go to stderr prefixed with the command name.
+// lazily). Diagnostics go to stderr prefixed with the command name, and, with
+// `diagnostics`, are also returned formatted (what a project records).
 #pragma once
 
 #include "ir/module.h"
@@ -13,7 +14,7 @@
 namespace stc::cli {
 
 std::optional<ir::Module> loadModelFile(const std::string& command, const std::string& path,
-                                        const std::vector<int64_t>& inputShape);
+                                        const std::vector<int64_t>& inputShape, std::string* diagnostics = nullptr);
 
 // Input values from a file: a JSON array of numbers (nested arrays are
 // flattened) or whitespace/comma-separated numbers. Appends to `values`.
