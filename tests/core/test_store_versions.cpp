@@ -5,6 +5,7 @@
 #include "store/schema.h"
 #include "store/sha256.h"
 #include "store/sqlite_db.h"
+#include "store_test_util.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -18,17 +19,6 @@ using namespace stc;
 using namespace stc::store;
 
 namespace {
-
-std::string readBytes(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void writeBytes(const std::string& path, const std::string& bytes)
-{
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-}
 
 CompileResult mappedCompile(int64_t cores, double energyPj)
 {
