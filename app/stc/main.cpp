@@ -25,16 +25,23 @@ const std::vector<Command>& allCommands()
          runOptCommand},
         {"passes", "list the registered passes with descriptions and options", "stc passes", runPassesCommand},
         {"compile", "compile a model for a neuromorphic chip into a deployment package",
-         "stc compile MODEL.pt|MODEL.sir --chip loihi3 [--chips N] [-p PIPELINE] -o OUT.stcpkg", runCompileCommand},
+         "stc compile MODEL.pt|MODEL.sir --chip loihi3 [--chips N] [-p PIPELINE] -o OUT.stcpkg [--project FILE.stcproj]",
+         runCompileCommand},
         {"sweep", "sweep quantization bits x pruning sparsity: accuracy vs estimated energy, Pareto front",
          "stc sweep MODEL.pt|MODEL.sir [--bits 8,6,4] [--sparsity 0,0.25,0.5,0.75] [--chip loihi3|none]\n"
          "          [--limit N] [--calibration N] [--threads N] [--prune-mode magnitude|channel|head]\n"
          "          [--input-shape 1,1,28,28] [--project OUT.stcproj]",
          runSweepCommand},
-        {"project", "show a project file: info, run history, Pareto front",
+        {"project", "project files: model versions, run history, compare, Pareto front, deploy tags, export with provenance",
+         "stc project new FILE.stcproj [--name N] [--chip loihi3] [--notes TEXT] [--model MODEL.pt|MODEL.sir] [--input-shape 1,1,28,28]\n"
+         "stc project add FILE.stcproj MODEL.pt|MODEL.sir [--input-shape 1,1,28,28]\n"
          "stc project info FILE.stcproj\n"
          "stc project runs FILE.stcproj [--kind compile|accuracy|simulation] [--sweep ID] [--limit N]\n"
-         "stc project pareto FILE.stcproj [--x energy] [--y accuracy] [--sweep ID]",
+         "stc project compare FILE.stcproj [--models ID,ID | --runs ID,ID,...] [--json]\n"
+         "stc project pareto FILE.stcproj [--x energy] [--y accuracy] [--sweep ID]\n"
+         "stc project export FILE.stcproj --run COMPILE_RUN_ID -o OUT.stcpkg\n"
+         "stc project deploy FILE.stcproj --run COMPILE_RUN_ID [--tag deployed] [--note TEXT] [--remove]\n"
+         "stc project tags FILE.stcproj [--run ID]",
          runProjectCommand},
         {"simulate", "run a deployment package in the bit-accurate simulator: outputs, accuracy, events, trace",
          "stc simulate PKG.stcpkg (--input FILE | --dataset fashion-mnist) [--limit N] [--trace OUT.bin]\n"
