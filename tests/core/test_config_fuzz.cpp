@@ -23,11 +23,7 @@ using namespace stc;
 
 namespace {
 
-int64_t envInt(const char* name, int64_t def)
-{
-    const QByteArray v = qgetenv(name);
-    return v.isEmpty() ? def : v.toLongLong();
-}
+using fuzztest::envInt;
 
 #if defined(__SANITIZE_ADDRESS__)
 constexpr int64_t kScale = 10; // ~15x slower under ASan

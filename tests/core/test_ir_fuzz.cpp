@@ -86,11 +86,7 @@ std::string runOne(const std::string& input, Stats& stats)
     return {};
 }
 
-int64_t envInt(const char* name, int64_t def)
-{
-    const QByteArray v = qgetenv(name);
-    return v.isEmpty() ? def : v.toLongLong();
-}
+using fuzztest::envInt;
 
 } // namespace
 

@@ -6,6 +6,9 @@
 
 #include "ir_text_test_util.h"
 
+#include <QByteArray>
+#include <QtGlobal>
+
 #include <algorithm>
 #include <functional>
 #include <string>
@@ -15,6 +18,13 @@
 namespace stc::fuzztest {
 
 using irtest::Rng;
+
+// STC_FUZZ_ITERATIONS / STC_FUZZ_SEED style overrides.
+inline int64_t envInt(const char* name, int64_t def)
+{
+    const QByteArray v = qgetenv(name);
+    return v.isEmpty() ? def : v.toLongLong();
+}
 
 class TextMutator {
 public:
