@@ -8,54 +8,25 @@
 //   bench_sim [--limit N] [--model FILE.sir]... [--large] [--out bench/results/sim.json]
 // --large adds a Spikformer-4-384-shaped model (random weights, few samples).
 #include "../tests/core/interp_models.h"
-#include "data/fashion_mnist.h"
 #include "fixedpoint/executor.h"
 #include "ir/ir_io.h"
 #include "sim/ledger.h"
 #include "sim/simulator.h"
-#include "target/compile.h"
+#include "sim_bench_support.h"
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
-#include <unistd.h>
 
 using namespace stc;
+using namespace stc::bench;
 using nlohmann::json;
 
 namespace {
-
-double cpuNow() // process CPU seconds (all threads): the machine is shared, wall time is not ours alone
-{
-    return double(std::clock()) / CLOCKS_PER_SEC;
-}
-
-double now()
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::vector<float> randomPixels(int64_t n, uint64_t seed)
-{
-    std::vector<float> v(static_cast<size_t>(n));
-    uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
-    for (auto& x : v) {
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        x = float(double(s >> 40) / double(1 << 24));
-    }
-    return v;
-}
-
-int argmax(const float* v, int64_t n)
-{
-    return int(std::max_element(v, v + n) - v);
-}
 
 json benchModel(const std::string& label, const ir::Module& m, int64_t limit)
 {
@@ -65,60 +36,27 @@ json benchModel(const std::string& label, const ir::Module& m, int64_t limit)
     std::vector<uint8_t> labels;
     int64_t n = 0, size = 0;
     for (const char* chip : {"loihi3", "loihi2"}) {
-        std::fprintf(stderr, "[%s] compiling for %s...\n", label.c_str(), chip);
-        target::CompileRequest req;
-        req.chip = chip;
-        double t0 = now();
-        target::CompileOutput c = target::compileModule(m, req);
-        if (!c.ok() && c.error.find("--chips") != std::string::npos) { // does not fit one chip
-            req.chips = 4;
-            std::fprintf(stderr, "[%s] %s: does not fit one chip, compiling for 4\n", label.c_str(), chip);
-            c = target::compileModule(m, req);
-        }
-        const double compileS = now() - t0;
+        CompiledProgram cp = compileAndLoad(label, m, chip);
         json jc;
-        jc["chips_requested"] = req.chips;
-        jc["compile_seconds"] = compileS;
-        if (!c.ok()) {
-            jc["error"] = c.error;
+        jc["chips_requested"] = cp.chipsRequested;
+        jc["compile_seconds"] = cp.compileSeconds;
+        if (cp.program)
+            jc["load_seconds"] = cp.loadSeconds;
+        if (!cp.error.empty()) {
+            jc["error"] = cp.error;
             out[chip] = jc;
             continue;
         }
-        const std::string dir = (std::filesystem::temp_directory_path() /
-                                 ("stc-bench-sim-" + std::to_string(::getpid()) + "-" + chip + ".stcpkg"))
-                                    .string();
-        std::string err;
-        if (!target::writePackage(c.package, dir, "bench\n", &err)) {
-            jc["error"] = err;
-            out[chip] = jc;
-            continue;
-        }
-        t0 = now();
-        sim::ProgramLoad load = sim::loadProgram(dir);
-        jc["load_seconds"] = now() - t0;
-        std::filesystem::remove_all(dir);
-        if (!load.ok()) {
-            jc["error"] = load.error;
-            out[chip] = jc;
-            continue;
-        }
-        const sim::SimProgram& prog = *load.program;
+        const target::CompileOutput& c = cp.compiled;
+        const sim::SimProgram& prog = *cp.program;
         if (pixels.empty()) {
             size = prog.inputSize();
-            if (size == 784) {
-                auto set = data::loadFashionMnist(data::Split::Test, data::defaultFashionMnistDir(), limit);
-                if (set.ok()) {
-                    pixels = std::move(set.value.pixels);
-                    labels = std::move(set.value.labels);
-                    n = set.value.count;
-                }
-            }
-            if (pixels.empty()) {
-                n = limit;
-                pixels = randomPixels(n * size, 7);
-            }
+            Inputs in = makeInputs(size, limit);
+            pixels = std::move(in.pixels);
+            labels = std::move(in.labels);
+            n = in.count;
             out["samples"] = n;
-            out["inputs"] = labels.empty() ? "random pixels in [0, 1)" : "Fashion-MNIST test images";
+            out["inputs"] = in.what;
         }
         int64_t structural = 0;
         for (const auto& core : prog.cores)
@@ -135,7 +73,7 @@ json benchModel(const std::string& label, const ir::Module& m, int64_t limit)
             for (int threads : {1, 2}) {
                 fixedpoint::RunOptions ro;
                 ro.threads = threads;
-                t0 = now();
+                const double t0 = now();
                 const double c0 = cpuNow();
                 fixedpoint::RunResult ref = fixedpoint::run(c.module, {interp::InputBatch{n, pixels}}, ro);
                 const double s = now() - t0;

@@ -49,6 +49,18 @@ struct ImportResult {
     double seconds = 0.0;
 };
 
+// A dense CPU forward of the original model, timed inside the framework
+// (benchmarks compare the simulator against it on the same inputs).
+struct TimedForward {
+    std::vector<float> outputs;  // first returned tensor of the first run, flattened
+    int64_t batch = 0;           // samples per forward call (inputShape[0])
+    int runs = 0;                // timed calls (after one untimed warm-up call)
+    int threads = 0;             // intra-op threads the framework used
+    double wallSeconds = 0;      // all timed calls
+    double cpuSeconds = 0;       // process CPU time of the timed calls (all threads)
+    std::string error;           // empty on success
+};
+
 class Importer {
 public:
     virtual ~Importer() = default;
@@ -59,6 +71,11 @@ public:
     // validate compiled results against the source framework.
     virtual ReferenceRun runReference(const std::string& path, const std::vector<int64_t>& inputShape,
                                       const std::vector<float>& input, Diagnostics& diags) = 0;
+    // Times `runs` forward calls of the original model on `input` (shape
+    // `inputShape`, batch first) with `threads` intra-op threads (< 1: the
+    // framework default), without gradients, on one fresh copy of the module.
+    virtual TimedForward timeForward(const std::string& path, const std::vector<int64_t>& inputShape,
+                                     const std::vector<float>& input, int runs, int threads) = 0;
 };
 
 } // namespace stc::frontend

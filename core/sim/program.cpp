@@ -111,15 +111,18 @@ void forEachOutputOf(const std::vector<target::StencilAxis>& axes, int64_t p, F&
     }
 }
 
+// Signed field of `bits` (<= 56) bits at bit position bitPos (LSB first).
 int64_t bitsField(const std::vector<uint8_t>& t, int64_t bitPos, int bits)
 {
+    const size_t byte = size_t(bitPos >> 3);
+    const int shift = int(bitPos & 7);
+    const size_t bytes = size_t(shift + bits + 7) / 8;
+    if (byte + bytes > t.size())
+        throw std::runtime_error("kernel table truncated");
     uint64_t v = 0;
-    for (int k = 0; k < bits; ++k, ++bitPos) {
-        const size_t byte = size_t(bitPos >> 3);
-        if (byte >= t.size())
-            throw std::runtime_error("kernel table truncated");
-        v |= uint64_t((t[byte] >> (bitPos & 7)) & 1u) << k;
-    }
+    for (size_t k = 0; k < bytes; ++k)
+        v |= uint64_t(t[byte + k]) << (8 * k);
+    v >>= shift;
     return int64_t(v << (64 - bits)) >> (64 - bits);
 }
 
@@ -131,20 +134,31 @@ int32_t effective(int64_t mantissa, int exponent)
     return int32_t(w);
 }
 
-// Appends the runs of one axon from (target, weight) pairs sorted by target.
-void appendRuns(SynapseBlock& b, std::vector<std::pair<uint32_t, int32_t>>& syn)
+// Appends the row record of the next axon from (target, weight) pairs.
+void appendRow(SynapseBlock& b, std::vector<std::pair<uint32_t, int32_t>>& syn, uint32_t tableBytes)
 {
     std::sort(syn.begin(), syn.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    if (syn.size() > uint32_t(INT32_MAX) || tableBytes > uint32_t(INT32_MAX))
+        throw std::runtime_error("synapse row too long");
+    b.rowStart.push_back(uint32_t(b.rows.size()));
+    b.rowSynapses.push_back(uint32_t(syn.size()));
+    b.rowBytes.push_back(tableBytes);
+    const size_t header = b.rows.size();
+    b.rows.insert(b.rows.end(), {0, int32_t(syn.size()), int32_t(tableBytes)});
     for (size_t k = 0; k < syn.size();) {
         size_t e = k + 1;
         while (e < syn.size() && syn[e].first == syn[e - 1].first + 1)
             ++e;
-        b.runs.push_back({syn[k].first, uint32_t(e - k), uint32_t(b.weights.size())});
+        b.rows.push_back(int32_t(syn[k].first));
+        b.rows.push_back(int32_t(e - k));
         for (size_t j = k; j < e; ++j)
-            b.weights.push_back(syn[j].second);
+            b.rows.push_back(syn[j].second);
+        ++b.rows[header];
         k = e;
     }
-    b.axonRuns.push_back(uint32_t(b.runs.size()));
+    b.structuralSynapses += int64_t(syn.size());
+    if (b.rows.size() > size_t(UINT32_MAX))
+        throw std::runtime_error("synapse rows of one input exceed 4 G entries");
 }
 
 struct Context {
@@ -168,13 +182,9 @@ void decodeRowsInto(const Context& cx, const target::PackageInput& in, const Sli
                                        &err);
     if (!ok)
         throw std::runtime_error(err);
-    b.axonRuns.push_back(0);
     for (size_t a = 0; a < rows.size(); ++a) {
         const uint32_t next = a + 1 < in.rowOffset.size() ? in.rowOffset[a + 1] : uint32_t(in.table.size());
-        b.rowBytes.push_back(next - in.rowOffset[a]);
-        b.rowSynapses.push_back(uint32_t(rows[a].size()));
-        b.structuralSynapses += int64_t(rows[a].size());
-        appendRuns(b, rows[a]);
+        appendRow(b, rows[a], next - in.rowOffset[a]);
     }
 }
 
@@ -272,7 +282,6 @@ void expandDiag(const Context& cx, const target::PackageInput& in, const SliceIn
         innerIn *= g.inShape[a], innerOut *= g.outShape[a];
     const int64_t taps = g.taps(), wb = cx.pkg.weightBits, kbits0 = kernelStart(cx, in) * 8;
     std::vector<std::pair<uint32_t, int32_t>> syn;
-    b.axonRuns.push_back(0);
     for (int32_t n : in.axonSource) {
         syn.clear();
         for (int32_t k = start[size_t(n)]; k < start[size_t(n) + 1]; ++k) {
@@ -293,10 +302,7 @@ void expandDiag(const Context& cx, const target::PackageInput& in, const SliceIn
                 syn.push_back({uint32_t(si.first + l), effective(m, in.exponentOf(fl, sl.features()))});
             });
         }
-        b.rowBytes.push_back(uint32_t(cx.convHeaderBytes + (int64_t(syn.size()) * wb + 7) / 8));
-        b.rowSynapses.push_back(uint32_t(syn.size()));
-        b.structuralSynapses += int64_t(syn.size());
-        appendRuns(b, syn);
+        appendRow(b, syn, uint32_t(cx.convHeaderBytes + (int64_t(syn.size()) * wb + 7) / 8));
     }
 }
 
@@ -337,6 +343,8 @@ void buildCore(const Context& cx, const target::PackageCore& pc, const std::vect
         b.slice = in.slice;
         b.projection = in.projection;
         b.srcPop = pr.src;
+        b.dstPop = si.pop;
+        b.fromInput = prog.populations[size_t(pr.src)].kind == NeuronKind::Input;
         b.delay = in.delay;
         b.encoding = in.encoding;
         b.axons = int64_t(in.axonSource.size());
@@ -492,6 +500,8 @@ ProgramLoad buildProgram(const target::Package& pkg)
             h.destCore = r.destCore;
             h.destInput = r.destInput;
             h.destAxon = r.destAxon;
+            const SynapseBlock& b = prog.cores[size_t(r.destCore)].inputs[size_t(r.destInput)];
+            h.entry = b.conv ? uint32_t(r.destAxon) : b.rowStart[size_t(r.destAxon)];
             c.routes.push_back(h);
             ++c.routeStart[size_t(r.localNeuron) + 1];
         }

@@ -43,12 +43,6 @@ struct PopulationInfo {
     int64_t inputLo = 0, inputHi = 255;
 };
 
-// A run of consecutive core-local targets with their effective weights
-// (mantissa << exponent) at weights[weight .. weight + length).
-struct Run {
-    uint32_t target = 0, length = 0, weight = 0;
-};
-
 // conv_shared input of a full projection: weights shared over positions.
 // A spike of axon a (op input feature i, op input position p) adds, for
 // every (tap, target position) reached from p, the kernel row of (i, tap)
@@ -76,12 +70,32 @@ struct SynapseBlock {
     int delay = 0;           // extra synaptic delay (steps)
     target::Encoding encoding = target::Encoding::Dense;
     int64_t axons = 0;
-    // Row form (dense, sparse, and diagonal conv_shared expanded at load).
-    std::vector<uint32_t> axonRuns; // per axon: runs [axonRuns[a], axonRuns[a + 1])
-    std::vector<Run> runs;
-    std::vector<int32_t> weights;
-    std::vector<uint32_t> rowBytes; // per axon: synapse-table bytes a spike reads
+    int32_t dstPop = -1;     // population of the slice (counters)
+    bool fromInput = false;  // the source is an input population (first-layer synaptic ops)
+    // Row form (dense, sparse, and diagonal conv_shared expanded at load): one
+    // contiguous record per axon at rows[rowStart[a]], so a spike touches one
+    // stretch of memory: {run count, synapses, table bytes}, then per run of
+    // consecutive core-local targets {first target, length, effective weights
+    // (mantissa << exponent) x length}.
+    std::vector<uint32_t> rowStart;
+    std::vector<int32_t> rows;
+    std::vector<uint32_t> rowBytes;    // per axon: synapse-table bytes a spike reads
     std::vector<uint32_t> rowSynapses; // per axon: synapses (synaptic ops per spike)
+    static constexpr int kRowHeader = 3;
+    static constexpr int kRunHeader = 2;
+    // Calls f(target, weights, length) for every run of axon a (weights
+    // writable through a non-const block).
+    template <typename Self, typename F>
+    static void forEachRun(Self& block, uint32_t a, F&& f)
+    {
+        auto* r = block.rows.data() + block.rowStart[a];
+        const int32_t runs = r[0];
+        r += kRowHeader;
+        for (int32_t k = 0; k < runs; ++k) {
+            f(uint32_t(r[0]), r + kRunHeader, uint32_t(r[1]));
+            r += kRunHeader + r[1];
+        }
+    }
     bool conv = false;
     ConvPlan plan;
     int64_t structuralSynapses = 0; // all synapses of the block (dense-equivalent MACs per step)
@@ -97,6 +111,7 @@ struct SliceInfo {
 // the board the placement used).
 struct RouteHop {
     int32_t destCore = 0, destInput = 0, destAxon = 0;
+    uint32_t entry = 0;  // row form: the axon's record offset in rows; conv_shared: the axon
     uint16_t hopsEw = 0, hopsNs = 0, chipLinks = 0;
     float latencyNs = 0; // hops x hop latency + links x link latency + within-tile delivery
 };

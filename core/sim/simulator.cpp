@@ -59,9 +59,10 @@ struct CoreState {
     std::vector<int64_t> readout;
     std::vector<Event> events[2];
     std::vector<Segment> segments[2];
-    int32_t* slot(int64_t h, int comp, int64_t neurons)
+    // Accumulators of delay slot `slot` (= hardware step mod slots).
+    int32_t* slot(int64_t slot, int comp, int64_t neurons)
     {
-        return acc.data() + (size_t(h % slots) * size_t(comps) + size_t(comp)) * size_t(neurons);
+        return acc.data() + (size_t(slot) * size_t(comps) + size_t(comp)) * size_t(neurons);
     }
 };
 
@@ -96,6 +97,9 @@ public:
     // populations' current model step (sample inputSample).
     void step(int64_t h, const std::vector<float>& input, int64_t inputSample)
     {
+        slotNow_.resize(st_.size());
+        for (size_t c = 0; c < st_.size(); ++c) // one division per core and step, none per message
+            slotNow_[c] = int32_t(h % st_[c].slots);
         if (h > 0)
             deliverAll(h);
         for (size_t c = 0; c < prog_.cores.size(); ++c)
@@ -115,95 +119,109 @@ public:
 private:
     bool owns(int32_t core) const { return !owner_ || (*owner_)[size_t(core)] == id_; }
 
+    // Messages and hops are charged to the sender by the thread that owns the
+    // sending core (summed in registers per segment); the synaptic work to
+    // the receiver by the thread that owns the receiving core.
     void deliverAll(int64_t h)
     {
         const int prev = int((h - 1) & 1);
         for (size_t c = 0; c < prog_.cores.size(); ++c) {
             const CoreProgram& src = prog_.cores[c];
             const CoreState& ss = st_[c];
+            const bool sender = owns(int32_t(c));
+            const uint32_t* routeStart = src.routeStart.data();
+            const RouteHop* routes = src.routes.data();
             for (const Segment& seg : ss.segments[prev]) {
-                const int32_t srcPop = src.slices[size_t(seg.slice)].pop;
-                EventCounts& sent = counters.at(int(c), seg.stepIndex);
-                EventCounts& popSent = counters.perPopulation[size_t(srcPop)];
+                int64_t messages = 0, hopsEw = 0, hopsNs = 0, links = 0, chipMessages = 0;
+                float maxNs = 0;
                 for (uint32_t e = seg.begin; e < seg.end; ++e) {
                     const Event& ev = ss.events[prev][e];
-                    for (uint32_t r = src.routeStart[ev.local]; r < src.routeStart[ev.local + 1]; ++r) {
-                        const RouteHop& rt = src.routes[r];
-                        if (!owns(rt.destCore))
-                            continue;
-                        sent.messages++;
-                        sent.hopsEw += rt.hopsEw;
-                        sent.hopsNs += rt.hopsNs;
-                        sent.chipLinks += rt.chipLinks;
-                        sent.chipMessages += rt.chipLinks > 0;
-                        sent.maxMessageNs = std::max(sent.maxMessageNs, double(rt.latencyNs));
-                        popSent.messages++;
-                        popSent.hopsEw += rt.hopsEw;
-                        popSent.hopsNs += rt.hopsNs;
-                        popSent.chipLinks += rt.chipLinks;
-                        popSent.chipMessages += rt.chipLinks > 0;
-                        popSent.maxMessageNs = std::max(popSent.maxMessageNs, double(rt.latencyNs));
-                        deliver(rt, ev.value, h, seg.stepIndex + 1);
+                    const uint32_t r0 = routeStart[ev.local], r1 = routeStart[ev.local + 1];
+                    messages += r1 - r0;
+                    for (uint32_t r = r0; r < r1; ++r) {
+                        const RouteHop& rt = routes[r];
+                        hopsEw += rt.hopsEw;
+                        hopsNs += rt.hopsNs;
+                        links += rt.chipLinks;
+                        chipMessages += rt.chipLinks > 0;
+                        maxNs = std::max(maxNs, rt.latencyNs);
+                        if (owns(rt.destCore))
+                            deliver(rt, ev.value, seg.stepIndex + 1);
                     }
+                }
+                if (!sender || messages == 0)
+                    continue;
+                for (EventCounts* sent : {&counters.at(int(c), seg.stepIndex),
+                                          &counters.perPopulation[size_t(src.slices[size_t(seg.slice)].pop)]}) {
+                    sent->messages += messages;
+                    sent->hopsEw += hopsEw;
+                    sent->hopsNs += hopsNs;
+                    sent->chipLinks += links;
+                    sent->chipMessages += chipMessages;
+                    sent->maxMessageNs = std::max(sent->maxMessageNs, double(maxNs));
                 }
             }
         }
     }
 
-    void deliver(const RouteHop& rt, int32_t x, int64_t h, int stepIndex)
+    // Adds x * w[0 .. n) to d[0 .. n) (d and w never overlap).
+    static void accumulate(int32_t* __restrict d, const int32_t* __restrict w, uint32_t n, int32_t x)
+    {
+        if (x == 1)
+            for (uint32_t j = 0; j < n; ++j)
+                d[j] += w[j];
+        else
+            for (uint32_t j = 0; j < n; ++j)
+                d[j] += x * w[j];
+    }
+
+    void deliver(const RouteHop& rt, int32_t x, int stepIndex)
     {
         const CoreProgram& dc = prog_.cores[size_t(rt.destCore)];
         const SynapseBlock& b = dc.inputs[size_t(rt.destInput)];
         CoreState& ds = st_[size_t(rt.destCore)];
-        int32_t* acc = ds.slot(h + b.delay, b.compartment, dc.neurons);
-        EventCounts& ec = counters.at(rt.destCore, stepIndex);
-        EventCounts& pc = counters.perPopulation[size_t(dc.slices[size_t(b.slice)].pop)];
-        const uint32_t a = uint32_t(rt.destAxon);
+        int32_t slot = slotNow_[size_t(rt.destCore)] + b.delay; // delay < slots
+        slot -= slot >= ds.slots ? ds.slots : 0;
+        int32_t* acc = ds.slot(slot, b.compartment, dc.neurons);
         int64_t ops = 0, bytes = 0;
         if (b.conv) {
             const ConvPlan& p = b.plan;
+            const uint32_t a = rt.entry;
             const int32_t i = p.axonFeature[a], pos = p.axonPosition[a];
             const ConvPlan::Group& g = p.groups[size_t(i / p.inPerGroup)];
             const int64_t ii = i % p.inPerGroup, n = int64_t(g.features.size());
             const int32_t first = g.features.empty() ? 0 : int32_t(g.features[0]);
-            for (int32_t k = p.tapStart[size_t(pos)]; k < p.tapStart[size_t(pos) + 1]; ++k) {
+            const int32_t k0 = p.tapStart[size_t(pos)], k1 = p.tapStart[size_t(pos) + 1];
+            for (int32_t k = k0; k < k1; ++k) {
                 const int32_t* w = g.kernel.data() + (ii * p.taps + p.tapTap[size_t(k)]) * n;
                 int32_t* dst = acc + p.tapBase[size_t(k)];
-                if (g.contiguous) {
-                    int32_t* d = dst + first;
-                    if (x == 1)
-                        for (int64_t j = 0; j < n; ++j)
-                            d[j] += w[j];
-                    else
-                        for (int64_t j = 0; j < n; ++j)
-                            d[j] += x * w[j];
-                } else {
+                if (g.contiguous)
+                    accumulate(dst + first, w, uint32_t(n), x);
+                else
                     for (int64_t j = 0; j < n; ++j)
                         dst[g.features[size_t(j)]] += x * w[j];
-                }
-                ops += n;
             }
-            bytes = 4 + (p.tapStart[size_t(pos) + 1] - p.tapStart[size_t(pos)]) * p.bytesPerTap;
+            ops = (k1 - k0) * n;
+            bytes = 4 + (k1 - k0) * p.bytesPerTap;
         } else {
-            for (uint32_t r = b.axonRuns[a]; r < b.axonRuns[a + 1]; ++r) {
-                const sim::Run& run = b.runs[r];
-                const int32_t* w = b.weights.data() + run.weight;
-                int32_t* d = acc + run.target;
-                if (x == 1)
-                    for (uint32_t j = 0; j < run.length; ++j)
-                        d[j] += w[j];
-                else
-                    for (uint32_t j = 0; j < run.length; ++j)
-                        d[j] += x * w[j];
+            const int32_t* r = b.rows.data() + rt.entry;
+            const int32_t runs = r[0];
+            ops = r[1];
+            bytes = r[2];
+            r += SynapseBlock::kRowHeader;
+            for (int32_t k = 0; k < runs; ++k) {
+                const uint32_t len = uint32_t(r[1]);
+                accumulate(acc + r[0], r + SynapseBlock::kRunHeader, len, x);
+                r += SynapseBlock::kRunHeader + len;
             }
-            ops = b.rowSynapses[a];
-            bytes = b.rowBytes[a];
         }
+        EventCounts& ec = counters.at(rt.destCore, stepIndex);
+        EventCounts& pc = counters.perPopulation[size_t(b.dstPop)];
         ec.synapticOps += ops;
         ec.memReadBytes += bytes;
         pc.synapticOps += ops;
         pc.memReadBytes += bytes;
-        if (prog_.populations[size_t(b.srcPop)].kind == NeuronKind::Input)
+        if (b.fromInput)
             counters.inputSynapticOps += ops;
     }
 
@@ -241,7 +259,7 @@ private:
             EventCounts& pc = counters.perPopulation[size_t(si.pop)];
             int64_t active = 0;
             const int32_t* bias = cp.bias.data() + si.first;
-            int32_t* a0 = cs.slot(h, 0, cp.neurons) + si.first;
+            int32_t* a0 = cs.slot(slotNow_[size_t(c)], 0, cp.neurons) + si.first;
             switch (pop.kind) {
             case NeuronKind::Input: {
                 if (s != inputSample)
@@ -260,10 +278,16 @@ private:
                 int32_t* v = cs.v.data() + si.first;
                 if (t == 0)
                     std::fill(u, u + si.count, 0), std::fill(v, v + si.count, 0);
+                // A resting neuron (no input, u = v = 0) stays at rest and
+                // silent unless the threshold is reachable from 0.
+                const bool restSilent = pop.neuron.fireOnEqual ? pop.neuron.theta > 0 : pop.neuron.theta >= 0;
                 for (int64_t i = 0; i < si.count; ++i) {
                     const int64_t in = int64_t(a0[i]) + bias[i];
-                    active += (in != 0) | (u[i] != 0) | (v[i] != 0);
+                    const bool busy = (in != 0) | (u[i] != 0) | (v[i] != 0);
+                    active += busy;
                     a0[i] = 0;
+                    if (!busy && restSilent)
+                        continue;
                     if (fixedpoint::neuronStep(pop.neuron, u[i], v[i], in))
                         emit(cs, si, pop, s, stepIndex, i, 1, traced);
                 }
@@ -284,7 +308,7 @@ private:
                 }
                 break;
             case NeuronKind::Product: {
-                int32_t* a1 = cs.slot(h, 1, cp.neurons) + si.first;
+                int32_t* a1 = cs.slot(slotNow_[size_t(c)], 1, cp.neurons) + si.first;
                 for (int64_t i = 0; i < si.count; ++i) {
                     const int64_t p = int64_t(a0[i]) * a1[i];
                     active += (a0[i] | a1[i]) != 0;
@@ -352,6 +376,7 @@ private:
     std::vector<int8_t>* owner_;
     int id_;
     int cur_ = 0;
+    std::vector<int32_t> slotNow_; // per core: delay slot of the current hardware step
     const SliceInfo* home_ = nullptr;
 };
 

@@ -13,9 +13,14 @@ namespace stc::target {
 
 struct Estimate {
     int64_t steps = 0;             // hardware steps per inference: T + pipeline depth
-    double stepTimeNs = 0;
-    double latencyNs = 0;          // steps x step time
+    double stepTimeNs = 0;         // steady step: every core busy with all its slices
+    // Latency mode: sum over the T + depth steps of (slowest core counting only
+    // the slices whose population is busy in that step + mesh + barrier).
+    double latencyNs = 0;
+    double intervalNs = 0;         // throughput mode: T steady steps between inference starts
     double throughputPerSecond = 0;
+    std::string scheduleMode = "latency"; // the module's schedule-time mode
+    double staticTimeNs = 0;       // time per inference in that mode: static power is charged for it
     // Per inference (T steps of activity), pJ.
     double synapticPj = 0, neuronPj = 0, networkPj = 0, staticPj = 0;
     double totalPj() const { return synapticPj + neuronPj + networkPj + staticPj; }

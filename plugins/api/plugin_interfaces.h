@@ -12,7 +12,7 @@
 namespace stc::plugins {
 
 // Bump the number in the IID whenever the interface or core ABI changes.
-inline constexpr const char* kFrontendIid = "org.stc.Frontend/1";
+inline constexpr const char* kFrontendIid = "org.stc.Frontend/2";
 inline constexpr const char* kBackendIid = "org.stc.Backend/1";
 inline constexpr int kPluginApiVersion = 1;
 
@@ -31,5 +31,5 @@ public:
 
 } // namespace stc::plugins
 
-Q_DECLARE_INTERFACE(stc::plugins::FrontendPlugin, "org.stc.Frontend/1")
+Q_DECLARE_INTERFACE(stc::plugins::FrontendPlugin, "org.stc.Frontend/2")
 Q_DECLARE_INTERFACE(stc::plugins::BackendPlugin, "org.stc.Backend/1")

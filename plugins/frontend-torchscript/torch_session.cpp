@@ -5,7 +5,9 @@
 #include <ATen/Parallel.h>
 #include <caffe2/serialize/inline_container.h>
 
+#include <chrono>
 #include <cmath>
+#include <ctime>
 #include <fstream>
 
 namespace stc::torchscript {
@@ -207,6 +209,38 @@ public:
                            " (wrong --input-shape? the shape includes the batch dimension)"});
             return false;
         }
+    }
+
+    frontend::TimedForward timeForward(const std::vector<int64_t>& shape, const std::vector<float>& input, int runs,
+                                       int threads) override
+    {
+        frontend::TimedForward t;
+        t.batch = shape.empty() ? 0 : shape[0];
+        const int before = at::get_num_threads();
+        try {
+            if (threads > 0)
+                at::set_num_threads(threads);
+            t.threads = at::get_num_threads();
+            torch::NoGradGuard noGrad;
+            torch::jit::Module fresh = module_.deepcopy();
+            fresh.eval();
+            const at::Tensor x = makeInput(shape, input);
+            ForwardResult first;
+            flattenOutputs(fresh.forward({x}), first); // warm-up (allocator, lazy init); its outputs are returned
+            if (!first.data.empty())
+                t.outputs = std::move(first.data[0]);
+            const std::clock_t c0 = std::clock();
+            const auto w0 = std::chrono::steady_clock::now();
+            for (int r = 0; r < runs; ++r)
+                fresh.forward({x});
+            t.wallSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+            t.cpuSeconds = double(std::clock() - c0) / CLOCKS_PER_SEC;
+            t.runs = runs;
+        } catch (const std::exception& e) {
+            t.error = "forward on an input of shape [" + shapeText(shape) + "] failed: " + firstLine(e.what());
+        }
+        at::set_num_threads(before);
+        return t;
     }
 
     std::unique_ptr<Recording> record(const std::vector<int64_t>& shape, const std::vector<float>& input,

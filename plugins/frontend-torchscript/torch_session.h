@@ -3,6 +3,7 @@
 // project that include LibTorch.
 #pragma once
 
+#include "frontend/importer.h"
 #include "recorded_graph.h"
 #include "util/diagnostics.h"
 
@@ -56,6 +57,10 @@ public:
     // LibTorch's own forward on a fresh copy of the module state.
     virtual bool forward(const std::vector<int64_t>& shape, const std::vector<float>& input, ForwardResult& out,
                          Diagnostics& diags) = 0;
+    // `runs` timed forward calls (after one warm-up) on one fresh copy of the
+    // module, no gradients, `threads` intra-op threads (< 1: LibTorch's default).
+    virtual frontend::TimedForward timeForward(const std::vector<int64_t>& shape, const std::vector<float>& input,
+                                               int runs, int threads) = 0;
     // Executes forward node by node on a fresh copy of the module state and
     // records every op that depends on the input. nullptr on failure.
     virtual std::unique_ptr<Recording> record(const std::vector<int64_t>& shape, const std::vector<float>& input,

@@ -94,6 +94,24 @@ public:
     frontend::ImportResult importFile(const std::string& path, const frontend::ImportOptions& options) override;
     frontend::ReferenceRun runReference(const std::string& path, const std::vector<int64_t>& inputShape,
                                         const std::vector<float>& input, Diagnostics& diags) override;
+    frontend::TimedForward timeForward(const std::string& path, const std::vector<int64_t>& inputShape,
+                                       const std::vector<float>& input, int runs, int threads) override
+    {
+        Diagnostics diags;
+        auto session = TorchSession::open(path, diags);
+        if (!session) {
+            frontend::TimedForward t;
+            t.error = diags.format();
+            return t;
+        }
+        if (product(inputShape) != int64_t(input.size())) {
+            frontend::TimedForward t;
+            t.error = "input has " + std::to_string(input.size()) + " values, shape [" + shapeText(inputShape) +
+                      "] needs " + std::to_string(product(inputShape));
+            return t;
+        }
+        return session->timeForward(inputShape, input, runs, threads);
+    }
 };
 
 void progress(const frontend::ImportOptions& o, double f, const std::string& what)

@@ -232,6 +232,33 @@ private slots:
         QVERIFY(r.error.find("input values") != std::string::npos);
     }
 
+    void compileEstimateStaticMatchesLedgerMode()
+    {
+        // The compile-time estimate and the simulator's ledger charge static
+        // power for the same time: one inference in the package's schedule
+        // mode (throughput: the interval between inference starts; latency:
+        // the pipeline's T + depth steps). They differ only by the estimated
+        // vs simulated event counts behind the step times.
+        for (const char* mode : {"throughput", "latency"}) {
+            const std::string pipeline = std::string("fold-bn,canonicalize,dce,quantize{bits=8},schedule-time{mode=") +
+                                         mode + "}";
+            const simtest::Compiled c = simtest::compile(testutil::spikformerNet(), "loihi3", pipeline);
+            const int64_t n = 3;
+            const sim::SimResult r = sim::simulate(c.program, simtest::randomSamples(n, c.program.inputSize(), 5), n);
+            QVERIFY2(r.ok(), r.error.c_str());
+            const sim::Ledger l = sim::buildLedger(c.program, r.counters);
+            const target::Estimate& e = c.out.estimate;
+            QCOMPARE(l.latency.mode, std::string(mode));
+            QCOMPARE(e.scheduleMode, std::string(mode));
+            QCOMPARE(e.staticTimeNs, std::string(mode) == "throughput" ? e.intervalNs : e.latencyNs);
+            QVERIFY(e.latencyNs <= double(e.steps) * e.stepTimeNs * (1 + 1e-12)); // busy layers only
+            const double ratio = e.staticPj / l.staticPj;
+            qInfo("%s mode: static estimate %.3f uJ, ledger %.3f uJ (ratio %.2f)", mode, e.staticPj * 1e-6,
+                  l.staticPj * 1e-6, ratio);
+            QVERIFY2(ratio > 0.5 && ratio < 2.0, mode);
+        }
+    }
+
     void corruptedWeightIsDetected()
     {
         // The exactness comparison can fail: change one synapse weight of the
@@ -244,8 +271,11 @@ private slots:
         for (auto& core : c.program.cores)
             for (auto& b : core.inputs)
                 if (!changed && c.program.populations[size_t(b.srcPop)].kind == sim::NeuronKind::Input) {
-                    for (auto& w : b.weights) // expanded rows
-                        w += 64, changed = true;
+                    for (uint32_t a = 0; a < b.rowStart.size(); ++a) // expanded rows
+                        sim::SynapseBlock::forEachRun(b, a, [&](uint32_t, int32_t* w, uint32_t n) {
+                            for (uint32_t j = 0; j < n; ++j)
+                                w[j] += 64, changed = true;
+                        });
                     for (auto& g : b.plan.groups) // shared kernels
                         for (auto& w : g.kernel)
                             w += 64, changed = true;

@@ -1,0 +1,278 @@
+// Simulator vs LibTorch, same model, same inputs, one run: each TorchScript
+// model is imported through the frontend plugin (as `stc import` does),
+// compiled for loihi3 with the default quantized pipeline, written as a
+// package and loaded back; the simulator runs the inputs, and LibTorch's own
+// dense CPU forward of the original .pt runs the same inputs through the
+// plugin's std-only interface (frontend::Importer::timeForward).
+//   bench_sim_torch [--limit N] [--large-limit N] [--no-large] [--out FILE] [MODEL.pt SHAPE]...
+// SHAPE is the per-sample input shape, e.g. 1,28,28. Defaults: the bundled
+// spikformer_fmnist.traced.pt on Fashion-MNIST test images, and a
+// Spikformer-4-384-shaped model on random pixels (generated once into
+// <build>/bench/ by tools/models/gen_spikformer_4_384.py, not committed).
+// Reports per-inference CPU and wall time of both, their ratio, synaptic
+// events per CPU second (= per host core) and the agreement of predictions.
+#include "plugin_host.h"
+#include "sim/ledger.h"
+#include "sim/simulator.h"
+#include "sim_bench_support.h"
+
+#include <QCoreApplication>
+#include <QString>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+using namespace stc;
+using namespace stc::bench;
+using nlohmann::json;
+
+namespace {
+
+struct ModelSpec {
+    std::string path, label;
+    std::vector<int64_t> sampleShape; // without the batch dimension
+    int64_t limit = 0;
+};
+
+std::vector<int64_t> parseShape(const std::string& text)
+{
+    std::vector<int64_t> s;
+    std::stringstream in(text);
+    for (std::string part; std::getline(in, part, ',');)
+        s.push_back(std::atoll(part.c_str()));
+    return s;
+}
+
+int64_t product(const std::vector<int64_t>& s)
+{
+    int64_t n = 1;
+    for (int64_t d : s)
+        n *= d;
+    return n;
+}
+
+std::vector<int64_t> batched(int64_t batch, const std::vector<int64_t>& sampleShape)
+{
+    std::vector<int64_t> s{batch};
+    s.insert(s.end(), sampleShape.begin(), sampleShape.end());
+    return s;
+}
+
+json torchRun(frontend::Importer& importer, const ModelSpec& spec, const std::vector<float>& pixels, int64_t batch,
+              int runs, int threads, std::vector<float>* outputs)
+{
+    const int64_t size = product(spec.sampleShape);
+    const std::vector<float> input(pixels.begin(), pixels.begin() + batch * size);
+    std::fprintf(stderr, "[%s] LibTorch: batch %lld, %d thread(s), %d run(s)...\n", spec.label.c_str(),
+                 (long long)batch, threads, runs);
+    frontend::TimedForward t = importer.timeForward(spec.path, batched(batch, spec.sampleShape), input, runs, threads);
+    if (!t.error.empty())
+        return {{"batch", batch}, {"threads", threads}, {"error", t.error}};
+    if (outputs)
+        *outputs = std::move(t.outputs);
+    const double inferences = double(t.runs) * double(batch);
+    return {{"batch", batch},
+            {"threads", t.threads},
+            {"runs", t.runs},
+            {"seconds_per_inference", t.wallSeconds / inferences},
+            {"cpu_seconds_per_inference", t.cpuSeconds / inferences}};
+}
+
+json benchModel(frontend::Importer& importer, const ModelSpec& spec)
+{
+    json out;
+    out["model"] = spec.label;
+    out["file"] = std::filesystem::path(spec.path).filename().string();
+    std::fprintf(stderr, "[%s] importing %s...\n", spec.label.c_str(), spec.path.c_str());
+    frontend::ImportOptions io;
+    io.inputShape = batched(1, spec.sampleShape);
+    double t0 = now();
+    frontend::ImportResult imported = importer.importFile(spec.path, io);
+    out["import_seconds"] = now() - t0;
+    if (!imported.module) {
+        out["error"] = imported.diagnostics.format();
+        return out;
+    }
+    CompiledProgram cp = compileAndLoad(spec.label, *imported.module, "loihi3", 64);
+    out["chip"] = "loihi3";
+    out["chips_requested"] = cp.chipsRequested;
+    out["compile_seconds"] = cp.compileSeconds;
+    if (!cp.error.empty()) {
+        out["error"] = cp.error;
+        return out;
+    }
+    const sim::SimProgram& prog = *cp.program;
+    out["cores"] = prog.cores.size();
+    out["neurons"] = prog.totalNeurons;
+    out["timesteps"] = prog.timesteps;
+    const int64_t size = prog.inputSize();
+    if (size != product(spec.sampleShape)) {
+        out["error"] = "the package takes " + std::to_string(size) + " input values per sample, the shape has " +
+                       std::to_string(product(spec.sampleShape));
+        return out;
+    }
+    const Inputs in = makeInputs(size, spec.limit);
+    const int64_t n = in.count;
+    out["samples"] = n;
+    out["inputs"] = in.what;
+
+    // Simulator: 1 thread (CPU time per inference = per host core), then 2 threads.
+    json simRuns = json::array();
+    sim::SimResult first;
+    for (int threads : {1, 2}) {
+        sim::SimOptions opt;
+        opt.threads = threads;
+        opt.parallel = sim::Parallel::Samples;
+        std::fprintf(stderr, "[%s] simulating %lld samples on %d thread(s)...\n", spec.label.c_str(), (long long)n,
+                     threads);
+        const double c0 = cpuNow();
+        sim::SimResult r = sim::simulate(prog, in.pixels, n, opt);
+        const double cpu = cpuNow() - c0;
+        if (!r.ok()) {
+            out["error"] = r.error.empty() ? "cancelled" : r.error;
+            return out;
+        }
+        const double events = double(r.counters.total().synapticOps);
+        simRuns.push_back({{"threads", threads},
+                           {"seconds_per_inference", r.seconds / double(n)},
+                           {"cpu_seconds_per_inference", cpu / double(n)},
+                           {"synaptic_events_per_second", events / r.seconds},
+                           {"synaptic_events_per_cpu_second", events / cpu}});
+        if (threads == 1)
+            first = std::move(r);
+    }
+    out["simulator"] = simRuns;
+    const sim::EventCounts perInf = sim::buildLedger(prog, first.counters).perInference;
+    out["per_inference"] = {{"synaptic_ops", perInf.synapticOps},
+                            {"messages", perInf.messages},
+                            {"spikes", perInf.spikes},
+                            {"neuron_updates", perInf.neuronActive + perInf.neuronIdle}};
+
+    // LibTorch dense forward of the original model on the same pixels.
+    json torchRuns = json::array();
+    std::vector<float> torchOut;
+    for (int threads : {1, 2}) {
+        json r = torchRun(importer, spec, in.pixels, n, 3, threads, threads == 1 ? &torchOut : nullptr);
+        if (r.contains("error")) // a traced model may have its batch size baked in: one sample per call
+            r = torchRun(importer, spec, in.pixels, 1, int(std::min<int64_t>(n, 8)), threads, nullptr);
+        torchRuns.push_back(r);
+    }
+    torchRuns.push_back(torchRun(importer, spec, in.pixels, 1, int(std::min<int64_t>(n, 8)), 1, nullptr));
+    out["libtorch"] = torchRuns;
+
+    // Ratios on the single-thread CPU time (robust on a shared machine) and on
+    // wall time with both cores.
+    auto ratio = [&](const json& sim, const json& torch, const char* key) -> json {
+        if (!torch.contains(key) || sim.value(key, 0.0) <= 0)
+            return nullptr;
+        return torch.value(key, 0.0) / sim.value(key, 0.0);
+    };
+    out["speed_vs_libtorch"] = {
+        {"cpu_1_thread", ratio(simRuns[0], torchRuns[0], "cpu_seconds_per_inference")},
+        {"wall_2_threads", ratio(simRuns[1], torchRuns[1], "seconds_per_inference")},
+        {"meaning", "LibTorch time per inference / simulator time per inference (> 1: the simulator is faster)"}};
+
+    // Agreement of the predictions (int8 chip vs float LibTorch), and accuracy.
+    const int64_t outN = n > 0 ? int64_t(first.outputs[0].size()) / n : 0;
+    if (outN > 0 && int64_t(torchOut.size()) == n * outN) {
+        int64_t agree = 0, simOk = 0, torchOk = 0;
+        for (int64_t s = 0; s < n; ++s) {
+            const int a = argmax(first.outputs[0].data() + s * outN, outN);
+            const int b = argmax(torchOut.data() + s * outN, outN);
+            agree += a == b;
+            if (!in.labels.empty()) {
+                simOk += a == in.labels[size_t(s)];
+                torchOk += b == in.labels[size_t(s)];
+            }
+        }
+        out["predictions_agree"] = double(agree) / double(n);
+        if (!in.labels.empty())
+            out["accuracy"] = {{"simulator", double(simOk) / double(n)}, {"libtorch", double(torchOk) / double(n)}};
+    }
+    return out;
+}
+
+std::string generatedLarge()
+{
+    const std::filesystem::path exeDir = QCoreApplication::applicationDirPath().toStdString();
+    const std::string model = (exeDir / ".." / "bench" / "spikformer_4_384.traced.pt").lexically_normal().string();
+    if (std::filesystem::exists(model))
+        return model;
+    std::filesystem::create_directories(std::filesystem::path(model).parent_path());
+    const std::filesystem::path repo = std::filesystem::path(STC_SOURCE_RESOURCE_DIR).parent_path();
+    const std::string cmd =
+        "/usr/bin/python3 " + (repo / "tools" / "models" / "gen_spikformer_4_384.py").string() + " " + model;
+    std::fprintf(stderr, "generating %s\n", model.c_str());
+    return std::system(cmd.c_str()) == 0 && std::filesystem::exists(model) ? model : std::string();
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    QCoreApplication app(argc, argv);
+    int64_t limit = 64, largeLimit = 4;
+    bool large = true;
+    std::string outPath = std::string(STC_SOURCE_RESOURCE_DIR) + "/../bench/results/sim_vs_libtorch.json";
+    std::vector<ModelSpec> models;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--limit" && i + 1 < argc)
+            limit = std::max<int64_t>(1, std::atoll(argv[++i]));
+        else if (a == "--large-limit" && i + 1 < argc)
+            largeLimit = std::max<int64_t>(1, std::atoll(argv[++i]));
+        else if (a == "--no-large")
+            large = false;
+        else if (a == "--out" && i + 1 < argc)
+            outPath = argv[++i];
+        else if (a.size() > 3 && a.rfind(".pt") == a.size() - 3 && i + 1 < argc) {
+            models.push_back({a, std::filesystem::path(a).filename().string(), parseShape(argv[++i]), 0});
+        } else {
+            std::fprintf(stderr, "usage: bench_sim_torch [--limit N] [--large-limit N] [--no-large] [--out FILE] "
+                                 "[MODEL.pt C,H,W]...\n");
+            return 2;
+        }
+    }
+    for (auto& m : models)
+        m.limit = limit;
+    if (models.empty()) {
+        models.push_back({std::string(STC_SOURCE_RESOURCE_DIR) + "/models/spikformer_fmnist.traced.pt",
+                          "bundled spikformer_fmnist (trained)", {1, 28, 28}, limit});
+        if (large) {
+            const std::string big = generatedLarge();
+            if (big.empty()) {
+                std::fprintf(stderr, "bench_sim_torch: could not generate the Spikformer-4-384-shaped model\n");
+                return 1;
+            }
+            models.push_back({big, "spikformer-4-384-shaped (random weights, BN set for ~5 % firing)", {3, 32, 32},
+                              largeLimit});
+        }
+    }
+    QString error;
+    frontend::Importer* importer = plugins::PluginHost::instance().importerFor(
+        QString::fromStdString(models.front().path), &error);
+    if (!importer) {
+        std::fprintf(stderr, "bench_sim_torch: no TorchScript frontend: %s\n", qPrintable(error));
+        return 1;
+    }
+    json j;
+    j["benchmark"] = "simulator (loihi3 package, event-driven, int8) vs LibTorch dense CPU forward (float32)";
+    j["host_threads_available"] = std::thread::hardware_concurrency();
+    j["note"] = "2-core host shared with a training job and other builds: CPU seconds are the robust figures; "
+                "synaptic_events_per_cpu_second is per host core";
+    json results = json::array();
+    for (const auto& m : models)
+        results.push_back(benchModel(*importer, m));
+    j["results"] = results;
+    std::filesystem::create_directories(std::filesystem::path(outPath).parent_path());
+    std::ofstream(outPath) << j.dump(1) << "\n";
+    std::printf("%s\n", j.dump(1).c_str());
+    std::fprintf(stderr, "wrote %s\n", outPath.c_str());
+    return 0;
+}
