@@ -45,6 +45,8 @@ Traffic computeTraffic(const Network& net, const ChipDescriptor& chip, const Par
 {
     Traffic t;
     SliceAnalyzer an(net, chip);
+    const NeuronLocator locator(net, part.block, part.firstSlice, part.slices);
+    std::vector<int64_t> axons;
     for (size_t d = 0; d < part.slices.size(); ++d) {
         const Slice& ds = part.slices[d];
         for (int32_t pi : net.incoming(ds.pop)) {
@@ -53,8 +55,9 @@ Traffic computeTraffic(const Network& net, const ChipDescriptor& chip, const Par
             // Consecutive axons mostly come from the same source slice: cache the last lookup.
             std::pair<int32_t, int32_t> lastKey{-1, -1};
             std::pair<double, int64_t>* acc = nullptr;
-            an.forEachAxon(ds, pi, [&](int64_t n) {
-                const int32_t s = part.sliceOf(net, pr.src, n);
+            an.collectAxons(ds, pi, axons);
+            for (int64_t n : axons) {
+                const int32_t s = locator.slice(pr.src, n);
                 const std::pair<int32_t, int32_t> key{sliceCore[size_t(s)], sliceCore[d]};
                 if (key != lastKey) {
                     acc = &t.edges[key];
@@ -62,7 +65,7 @@ Traffic computeTraffic(const Network& net, const ChipDescriptor& chip, const Par
                 }
                 acc->first += sp.rateOf(n);
                 acc->second += 1;
-            });
+            }
         }
     }
     return t;

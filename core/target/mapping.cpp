@@ -118,4 +118,57 @@ int32_t Mapping::sliceOf(const Network& net, int32_t pop, int64_t n) const
     return sliceIndexOf(net.populations[size_t(pop)], popBlock[size_t(pop)], popFirstSlice[size_t(pop)], n);
 }
 
+NeuronLocator::NeuronLocator(const Network& net, const std::vector<std::vector<int64_t>>& popBlock,
+                             const std::vector<int32_t>& popFirstSlice, const std::vector<Slice>& slices)
+    : slices_(slices)
+{
+    pops_.resize(net.populations.size());
+    for (size_t i = 0; i < pops_.size() && i < popBlock.size(); ++i) {
+        const Population& p = net.populations[i];
+        Pop& q = pops_[i];
+        q.inner = p.shape.empty() ? 1 : p.innerStride();
+        q.features = p.features();
+        q.posShape = p.positionShape();
+        q.block = popBlock[i];
+        q.first = popFirstSlice[i];
+        if (q.block.size() != q.posShape.size() + 1 || q.posShape.size() > 8)
+            continue; // not partitioned: slice() must not be asked
+        for (size_t a = 0; a < q.posShape.size(); ++a)
+            q.blocksPerAxis.push_back((q.posShape[a] + q.block[a + 1] - 1) / q.block[a + 1]);
+    }
+}
+
+int32_t NeuronLocator::sliceAndCoords(const Pop& p, int64_t n, int64_t& f, int64_t* coord) const
+{
+    f = (n / p.inner) % p.features;
+    int64_t pos = (n / (p.inner * p.features)) * p.inner + n % p.inner;
+    for (size_t a = p.posShape.size(); a-- > 0;) {
+        coord[a] = pos % p.posShape[a];
+        pos /= p.posShape[a];
+    }
+    int64_t idx = f / p.block[0];
+    for (size_t a = 0; a < p.posShape.size(); ++a)
+        idx = idx * p.blocksPerAxis[a] + coord[a] / p.block[a + 1];
+    return p.first + int32_t(idx);
+}
+
+int32_t NeuronLocator::slice(int32_t pop, int64_t n) const
+{
+    int64_t f, coord[8];
+    return sliceAndCoords(pops_[size_t(pop)], n, f, coord);
+}
+
+int32_t NeuronLocator::locate(int32_t pop, int64_t n, int64_t& local) const
+{
+    const Pop& p = pops_[size_t(pop)];
+    int64_t f, coord[8];
+    const int32_t s = sliceAndCoords(p, n, f, coord);
+    const Slice& sl = slices_[size_t(s)];
+    int64_t posLocal = 0;
+    for (size_t a = 0; a < p.posShape.size(); ++a)
+        posLocal = posLocal * (sl.hi[a] - sl.lo[a]) + (coord[a] - sl.lo[a]);
+    local = posLocal * sl.features() + (f - sl.f0);
+    return s;
+}
+
 } // namespace stc::target

@@ -147,4 +147,26 @@ struct Mapping {
     int32_t sliceOf(const Network& net, int32_t pop, int64_t neuron) const;
 };
 
+// Finds the slice of a population neuron and its slice-local index without
+// allocating (shapes cached per population): for loops over every axon.
+class NeuronLocator {
+public:
+    // popBlock/popFirstSlice/slices as in Mapping (or Partition).
+    NeuronLocator(const Network& net, const std::vector<std::vector<int64_t>>& popBlock,
+                  const std::vector<int32_t>& popFirstSlice, const std::vector<Slice>& slices);
+    int32_t slice(int32_t pop, int64_t neuron) const;
+    // Slice index, and the neuron's index in slice-local order.
+    int32_t locate(int32_t pop, int64_t neuron, int64_t& local) const;
+
+private:
+    struct Pop {
+        int64_t inner = 1, features = 1;
+        std::vector<int64_t> posShape, block, blocksPerAxis; // blocks: [features, positions...]
+        int32_t first = -1;
+    };
+    int32_t sliceAndCoords(const Pop& p, int64_t neuron, int64_t& feature, int64_t* coord) const;
+    std::vector<Pop> pops_;
+    const std::vector<Slice>& slices_;
+};
+
 } // namespace stc::target

@@ -20,7 +20,8 @@
 
 namespace stc::target {
 
-inline constexpr const char* kPackageFormat = "stc.package/1";
+// Version 2: run-coded core blobs (blob version 3); readers also read version 1.
+inline constexpr const char* kPackageFormat = "stc.package/2";
 
 // Fixed-point neuron parameters (semantics of fixedpoint/arith.h).
 struct PackagePopulation {
@@ -136,9 +137,11 @@ struct Package {
 };
 
 // Quantizes and encodes. The synapse table bytes of every input equal the
-// bytes the mapper accounted for that (slice, projection).
+// bytes the mapper accounted for that (slice, projection). Cores are encoded
+// on `threads` threads (< 1: all the host has); the result does not depend on
+// the thread count.
 Package buildPackage(const Network& net, const Mapping& mapping, const ChipDescriptor& chip,
-                     const std::string& pipeline, const Estimate& estimate);
+                     const std::string& pipeline, const Estimate& estimate, int threads = 0);
 
 // Per-core blob encoding (little-endian, docs/package-format.md).
 std::vector<uint8_t> encodeCore(const PackageCore& core);
@@ -149,8 +152,11 @@ std::optional<PackageCore> decodeCore(const std::vector<uint8_t>& bytes, std::st
 bool decodeRows(const PackageInput& in, int weightBits, int indexBits, int64_t sliceNeurons,
                 const std::function<void(int64_t, int64_t, int32_t)>& f, std::string* error);
 
-// Writes the directory (created if needed); returns false with `error`.
-bool writePackage(const Package& p, const std::string& dir, const std::string& listing, std::string* error);
-std::optional<Package> readPackage(const std::string& dir, std::string* error);
+// Writes the directory (created if needed); returns false with `error`. An
+// existing package there is replaced (its old core blobs removed); a
+// non-empty directory that is not a package is refused.
+bool writePackage(const Package& p, const std::string& dir, const std::string& listing, std::string* error,
+                  int threads = 0);
+std::optional<Package> readPackage(const std::string& dir, std::string* error, int threads = 0);
 
 } // namespace stc::target

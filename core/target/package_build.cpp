@@ -3,12 +3,13 @@
 #include "target/package.h"
 
 #include "fixedpoint/arith.h"
+#include "interp/thread_pool.h"
 #include "target/slice_analysis.h"
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <unordered_map>
+#include <exception>
+#include <memory>
 #include <stdexcept>
 
 #ifndef STC_VERSION
@@ -55,7 +56,8 @@ private:
 // output feature. Returns, per slice feature, the op output feature whose
 // kernel row it uses, and refuses features fed by op features with
 // different rows.
-std::vector<int64_t> diagOpFeatures(const Projection& pr, const Population& dp, const Slice& sl)
+std::vector<int64_t> diagOpFeatures(const Projection& pr, const Population& dp, const Slice& sl,
+                                    const std::vector<int64_t>& neurons)
 {
     int64_t innerOut = 1;
     for (size_t a = size_t(pr.featureAxis) + 1; a < pr.outShape.size(); ++a)
@@ -63,7 +65,7 @@ std::vector<int64_t> diagOpFeatures(const Projection& pr, const Population& dp, 
     const int64_t taps = pr.taps();
     std::vector<int64_t> op(size_t(sl.features()), -1);
     for (int64_t l = 0; l < sl.neurons(); ++l) {
-        const int64_t n = sl.neuronAt(dp, l);
+        const int64_t n = neurons[size_t(l)];
         const int32_t e = size_t(n) < pr.dstToOutElement.size() ? pr.dstToOutElement[size_t(n)] : -1;
         if (e < 0)
             continue;
@@ -202,10 +204,336 @@ ProjectionGeometry geometryOf(const Projection& pr)
     return g;
 }
 
+// Population neuron of every slice-local index of `s` (position-major,
+// feature-minor), into `out`.
+void sliceNeurons(const Population& p, const ir::Shape& posShape, const Slice& s, std::vector<int64_t>& out)
+{
+    out.clear();
+    const size_t rank = posShape.size();
+    for (size_t a = 0; a < rank; ++a)
+        if (s.lo[a] >= s.hi[a])
+            return;
+    std::vector<int64_t> c(s.lo.begin(), s.lo.end());
+    while (true) {
+        int64_t flat = 0;
+        for (size_t a = 0; a < rank; ++a)
+            flat = flat * posShape[a] + c[a];
+        for (int64_t f = s.f0; f < s.f1; ++f)
+            out.push_back(p.neuronIndex(f, flat));
+        size_t a = rank;
+        while (a-- > 0) {
+            if (++c[a] < s.hi[a])
+                break;
+            c[a] = s.lo[a];
+        }
+        if (a == size_t(-1))
+            return;
+    }
+}
+
+// Weight mantissas. Float mode: the backend's own quantization. Integer mode:
+// the exact weight is mantissa << exponent (exponent per target, see
+// targetExponent).
+struct Quantizer {
+    bool integer = false;
+    int64_t qmaxInt = 127;
+    std::vector<double> valueScale, unit; // per population (float mode)
+    int32_t mantissa(const Projection& pr, float w, int e) const
+    {
+        if (integer)
+            return int32_t(std::ldexp(double(w), -e));
+        const double v = double(w) * valueScale[size_t(pr.src)] / unit[size_t(pr.dst)];
+        const long long q = qmaxInt;
+        return int32_t(std::clamp(std::llround(v), -q, q));
+    }
+};
+
+// Encodes cores (slices, biases, synapse tables); one per thread, as it
+// keeps scratch buffers sized for the largest population.
+class CoreEncoder {
+public:
+    CoreEncoder(const Network& net, const Mapping& m, const ChipDescriptor& chip, const Quantizer& q,
+                const std::vector<ir::Shape>& posShapes)
+        : net_(net), m_(m), q_(q), posShapes_(posShapes), an_(net, chip),
+          wb_(int(chip.limits.weightBits)), sparse_(chip.encoding("sparse"))
+    {
+        size_t maxPop = 0;
+        for (const auto& p : net.populations)
+            maxPop = std::max(maxPop, size_t(p.size()));
+        mark_.assign(maxPop, 0);
+        slot_.assign(maxPop, 0);
+    }
+
+    void encode(size_t ci, PackageCore& pc)
+    {
+        const CoreAssignment& ca = m_.cores[ci];
+        pc.index = int32_t(ci);
+        pc.coord = ca.coord;
+        for (size_t k = 0; k < ca.slices.size(); ++k) {
+            const int32_t s = ca.slices[k];
+            const Slice& sl = m_.slices[size_t(s)];
+            const Population& dp = net_.populations[size_t(sl.pop)];
+            pc.slices.push_back(sl);
+            sliceNeurons(dp, posShapes_[size_t(sl.pop)], sl, neurons_);
+            for (int64_t n : neurons_) {
+                const double b = dp.bias.empty() ? 0.0 : dp.bias[size_t(n)];
+                if (q_.integer && (b != std::trunc(b) || std::fabs(b) > 2147483647.0))
+                    throw std::runtime_error("bias " + std::to_string(b) + " of %" + dp.name + " is not an int32");
+                pc.bias.push_back(q_.integer ? int32_t(b) : int32_t(std::llround(b / q_.unit[size_t(sl.pop)])));
+            }
+            for (const SliceInput& si : m_.sliceInputs[size_t(s)]) {
+                const Projection& pr = net_.projections[size_t(si.projection)];
+                PackageInput in;
+                in.slice = int32_t(k);
+                in.projection = si.projection;
+                in.encoding = si.encoding;
+                in.delay = pr.delay;
+                in.table.reserve(size_t(std::max<int64_t>(0, si.bytes)));
+                if (si.encoding == Encoding::ConvShared)
+                    encodeShared(sl, si, in);
+                else
+                    encodeRows(sl, si, in);
+                if (int64_t(in.table.size()) != si.bytes)
+                    throw std::logic_error("synapse table of " + pr.name + " into a slice of %" + dp.name + " is " +
+                                           std::to_string(in.table.size()) + " bytes, the mapper counted " +
+                                           std::to_string(si.bytes));
+                pc.inputs.push_back(std::move(in));
+            }
+        }
+    }
+
+private:
+    // Axon headers (source feature, position), then one kernel per slice feature.
+    void encodeShared(const Slice& sl, const SliceInput& si, PackageInput& in)
+    {
+        const Projection& pr = net_.projections[size_t(si.projection)];
+        const Population& sp = net_.populations[size_t(pr.src)];
+        const Population& dp = net_.populations[size_t(sl.pop)];
+        BitWriter bw(in.table);
+        an_.collectAxons(sl, si.projection, axons_);
+        in.axonSource.reserve(axons_.size());
+        in.rowOffset.reserve(axons_.size());
+        for (int64_t n : axons_) {
+            int64_t f, pos;
+            sp.split(n, f, pos);
+            in.axonSource.push_back(int32_t(n));
+            in.rowOffset.push_back(uint32_t(in.table.size()));
+            bw.u16(checked16(f, "source feature"));
+            bw.u16(checked16(pos, "source position"));
+        }
+        bw.flush();
+        // Kernel: slice output features x inputs per group x taps.
+        const int64_t per = pr.coupling == Coupling::Full ? pr.inPerGroup() : 1;
+        std::vector<uint8_t> exps;
+        const std::vector<int64_t> diagOp =
+            pr.coupling == Coupling::Full ? std::vector<int64_t>{} : diagOpFeatures(pr, dp, sl, neurons_);
+        for (int64_t f = sl.f0; f < sl.f1; ++f) {
+            const int64_t o = pr.coupling == Coupling::Full ? pr.dstFeatureToOut[size_t(f)] : diagOp[size_t(f - sl.f0)];
+            syn_.clear();
+            for (int64_t ii = 0; ii < per; ++ii)
+                for (int64_t t = 0; t < pr.taps(); ++t)
+                    syn_.push_back({0, pr.weight(o, ii, t)});
+            const int e = q_.integer ? targetExponent(syn_, q_.qmaxInt, pr.name) : 0;
+            exps.push_back(uint8_t(e));
+            for (const auto& [unused, w] : syn_)
+                bw.put(uint64_t(uint32_t(q_.mantissa(pr, w, e))), wb_);
+        }
+        bw.flush();
+        in.exponent = compressExponents(exps, std::vector<char>(exps.size(), 1), sl.features());
+    }
+
+    // Dense or sparse rows, one per axon (source neuron in order of first
+    // use), holding its synapses in slice-local target order.
+    void encodeRows(const Slice& sl, const SliceInput& si, PackageInput& in)
+    {
+        const Projection& pr = net_.projections[size_t(si.projection)];
+        const Population& sp = net_.populations[size_t(pr.src)];
+        const Population& dp = net_.populations[size_t(sl.pop)];
+        if (++generation_ == 0) {
+            std::fill(mark_.begin(), mark_.end(), 0);
+            generation_ = 1;
+        }
+        entries_.clear();
+        const int64_t nl = int64_t(neurons_.size());
+        std::vector<uint8_t> exps(size_t(nl), 0);
+        std::vector<char> has(size_t(nl), 0);
+        for (int64_t l = 0; l < nl; ++l) {
+            syn_.clear();
+            forEachSynapseOf(pr, sp, dp, neurons_[size_t(l)], [&](int64_t src, float w) { syn_.push_back({src, w}); });
+            const int e = q_.integer ? targetExponent(syn_, q_.qmaxInt, pr.name) : 0;
+            exps[size_t(l)] = uint8_t(e);
+            has[size_t(l)] = !syn_.empty();
+            for (const auto& [src, w] : syn_) {
+                if (mark_[size_t(src)] != generation_) {
+                    mark_[size_t(src)] = generation_;
+                    slot_[size_t(src)] = int32_t(in.axonSource.size());
+                    in.axonSource.push_back(int32_t(src));
+                }
+                entries_.push_back({slot_[size_t(src)], int32_t(l), q_.mantissa(pr, w, e)});
+            }
+        }
+        in.exponent = compressExponents(exps, has, sl.features());
+        // Group the synapses by axon (counting sort, stable: targets stay ascending).
+        const size_t axons = in.axonSource.size();
+        rowStart_.assign(axons + 1, 0);
+        for (const Entry& e : entries_)
+            ++rowStart_[size_t(e.axon) + 1];
+        for (size_t a = 0; a < axons; ++a)
+            rowStart_[a + 1] += rowStart_[a];
+        sorted_.resize(entries_.size());
+        {
+            std::vector<uint32_t>& next = fill_;
+            next.assign(rowStart_.begin(), rowStart_.end() - 1);
+            for (const Entry& e : entries_)
+                sorted_[next[size_t(e.axon)]++] = e;
+        }
+        const int64_t F = sl.features();
+        BitWriter bw(in.table);
+        in.rowOffset.reserve(axons);
+        for (size_t a = 0; a < axons; ++a) {
+            const Entry* row = sorted_.data() + rowStart_[a];
+            const size_t len = rowStart_[a + 1] - rowStart_[a];
+            in.rowOffset.push_back(uint32_t(in.table.size()));
+            if (si.encoding == Encoding::Dense) {
+                // A run: consecutive slice-local targets within one target position.
+                auto runEnd = [&](size_t b) {
+                    size_t e = b + 1;
+                    while (e < len && row[e].local == row[e - 1].local + 1 && row[e].local / F == row[b].local / F)
+                        ++e;
+                    return e;
+                };
+                int64_t runs = 0;
+                for (size_t b = 0; b < len; b = runEnd(b))
+                    ++runs;
+                bw.u16(checked16(runs, "run count"));
+                for (size_t b = 0; b < len;) {
+                    const size_t e = runEnd(b);
+                    bw.u16(checked16(row[b].local, "run start"));
+                    bw.u16(checked16(int64_t(e - b), "run length"));
+                    for (size_t k = b; k < e; ++k)
+                        bw.put(uint64_t(uint32_t(row[k].mantissa)), wb_);
+                    bw.flush();
+                    b = e;
+                }
+            } else {
+                int64_t nnz = 0;
+                for (size_t k = 0; k < len; ++k)
+                    nnz += row[k].mantissa != 0 ? 1 : 0;
+                bw.u16(checked16(nnz, "entry count"));
+                bw.u16(0);
+                for (size_t k = 0; k < len; ++k)
+                    if (row[k].mantissa != 0) {
+                        bw.put(uint64_t(uint32_t(row[k].mantissa)), wb_);
+                        bw.put(uint64_t(row[k].local), int(sparse_->indexBits));
+                    }
+                bw.flush();
+            }
+        }
+    }
+
+    struct Entry {
+        int32_t axon, local, mantissa;
+    };
+    const Network& net_;
+    const Mapping& m_;
+    const Quantizer& q_;
+    const std::vector<ir::Shape>& posShapes_;
+    SliceAnalyzer an_;
+    const int wb_;
+    const SynapseEncoding* sparse_;
+    // Scratch reused across slices: axon slot of a source neuron (valid
+    // where mark_ == generation_), synapses, rows.
+    std::vector<uint32_t> mark_;
+    std::vector<int32_t> slot_;
+    uint32_t generation_ = 0;
+    std::vector<int64_t> neurons_, axons_;
+    std::vector<std::pair<int64_t, float>> syn_;
+    std::vector<Entry> entries_, sorted_;
+    std::vector<uint32_t> rowStart_, fill_;
+};
+
+// Runs fn(k, worker) for k in [0, count) on the pool; an exception is
+// rethrown for the lowest k that threw, so errors do not depend on timing.
+template <typename F>
+void forEachParallel(interp::ThreadPool& pool, size_t count, F&& fn)
+{
+    std::vector<std::exception_ptr> errors(count);
+    pool.parallelFor(int64_t(count), [&](int64_t k, int worker) {
+        try {
+            fn(size_t(k), worker);
+        } catch (...) {
+            errors[size_t(k)] = std::current_exception();
+        }
+    });
+    for (auto& e : errors)
+        if (e)
+            std::rethrow_exception(e);
+}
+
+// Routing: every axon of every input is one output axon of its source
+// neuron's core; per source core sorted by (local neuron, destination core,
+// input, axon).
+void buildRoutes(const Network& net, const Mapping& m, interp::ThreadPool& pool, std::vector<PackageCore>& cores)
+{
+    std::vector<int64_t> sliceOffset(m.slices.size(), 0);
+    for (const auto& c : m.cores) {
+        int64_t off = 0;
+        for (int32_t s : c.slices) {
+            sliceOffset[size_t(s)] = off;
+            off += m.slices[size_t(s)].neurons();
+        }
+    }
+    const NeuronLocator locator(net, m.popBlock, m.popFirstSlice, m.slices);
+    // Per destination core, per axon in (input, axon) order: source core and local neuron.
+    std::vector<std::vector<std::pair<int32_t, int32_t>>> source(cores.size());
+    forEachParallel(pool, cores.size(), [&](size_t ci, int) {
+        auto& out = source[ci];
+        for (const PackageInput& in : cores[ci].inputs) {
+            const int32_t srcPop = net.projections[size_t(in.projection)].src;
+            for (int32_t n : in.axonSource) {
+                int64_t local;
+                const int32_t s = locator.locate(srcPop, n, local);
+                out.push_back({m.sliceCore[size_t(s)], int32_t(sliceOffset[size_t(s)] + local)});
+            }
+        }
+    });
+    std::vector<size_t> count(cores.size(), 0);
+    for (const auto& src : source)
+        for (const auto& [core, local] : src)
+            ++count[size_t(core)];
+    std::vector<std::vector<RouteEntry>> byDest(cores.size());
+    for (size_t c = 0; c < cores.size(); ++c)
+        byDest[c].reserve(count[c]);
+    // Filled in (destination core, input, axon) order ...
+    for (size_t ci = 0; ci < cores.size(); ++ci) {
+        size_t k = 0;
+        for (size_t i = 0; i < cores[ci].inputs.size(); ++i)
+            for (size_t a = 0; a < cores[ci].inputs[i].axonSource.size(); ++a, ++k) {
+                const auto& [core, local] = source[ci][k];
+                byDest[size_t(core)].push_back({local, int32_t(ci), int32_t(i), int32_t(a)});
+            }
+        source[ci] = {};
+    }
+    // ... so a stable counting sort by local neuron gives the full order.
+    forEachParallel(pool, cores.size(), [&](size_t c, int) {
+        const auto& in = byDest[c];
+        std::vector<uint32_t> start(cores[c].bias.size() + 1, 0);
+        for (const RouteEntry& r : in)
+            ++start[size_t(r.localNeuron) + 1];
+        for (size_t n = 1; n < start.size(); ++n)
+            start[n] += start[n - 1];
+        auto& routes = cores[c].routes;
+        routes.resize(in.size());
+        for (const RouteEntry& r : in)
+            routes[start[size_t(r.localNeuron)]++] = r;
+        byDest[c] = {};
+    });
+}
+
 } // namespace
 
 Package buildPackage(const Network& net, const Mapping& m, const ChipDescriptor& chip, const std::string& pipeline,
-                     const Estimate& est)
+                     const Estimate& est, int threads)
 {
     Package pkg;
     pkg.compilerVersion = STC_VERSION;
@@ -234,9 +562,16 @@ Package buildPackage(const Network& net, const Mapping& m, const ChipDescriptor&
 
     // Value scale of each population's output and the unit of its input.
     const size_t np = net.populations.size();
-    std::vector<double> valueScale(np, 1.0), unit(np, 1.0);
+    Quantizer quant;
+    quant.integer = integer;
+    quant.qmaxInt = (int64_t{1} << (wb - 1)) - 1;
+    quant.valueScale.assign(np, 1.0);
+    quant.unit.assign(np, 1.0);
+    std::vector<double>& valueScale = quant.valueScale;
+    std::vector<ir::Shape> posShapes(np);
     for (size_t i = 0; i < np; ++i) {
         const Population& p = net.populations[i];
+        posShapes[i] = p.positionShape();
         PackagePopulation q;
         q.name = p.name;
         q.kind = toString(p.kind);
@@ -251,11 +586,13 @@ Package buildPackage(const Network& net, const Mapping& m, const ChipDescriptor&
         std::vector<double> srcScales;
         for (int32_t pi : net.incoming(int32_t(i))) {
             const Projection& pr = net.projections[size_t(pi)];
+            srcScales.push_back(valueScale[size_t(pr.src)]);
+            if (integer)
+                continue; // the float maximum only sets the backend's own unit
             float mx = 0;
             for (float w : pr.weights)
                 mx = std::max(mx, std::fabs(w));
             maxInput = std::max(maxInput, double(mx) * valueScale[size_t(pr.src)]);
-            srcScales.push_back(valueScale[size_t(pr.src)]);
         }
         if (integer) {
             integerParams(p, q);
@@ -275,208 +612,29 @@ Package buildPackage(const Network& net, const Mapping& m, const ChipDescriptor&
         q.perStepOutput = p.perStepOutput;
         q.biasOnce = p.biasPerInference;
         if (!integer) {
-            unit[i] = q.unit;
+            quant.unit[i] = q.unit;
             q.valueScale = valueScale[i];
         }
         pkg.populations.push_back(std::move(q));
     }
-    const int64_t qmaxInt = (int64_t{1} << (wb - 1)) - 1;
-    const double qmax = double(qmaxInt);
-    // Float mode: the backend's own quantization. Integer mode: the exact
-    // weight is mantissa << exponent (exponent per target, see targetExponent).
-    auto mantissa = [&](const Projection& pr, float w, int e) {
-        if (integer)
-            return int32_t(std::ldexp(double(w), -e));
-        const double v = double(w) * valueScale[size_t(pr.src)] / unit[size_t(pr.dst)];
-        return int32_t(std::clamp(std::llround(v), -(long long)qmax, (long long)qmax));
-    };
     for (const auto& pr : net.projections)
         pkg.projections.push_back({pr.name, pr.src, pr.dst, toString(pr.coupling), pr.delay, std::nullopt});
 
-    // Core-local neuron numbering and slice offsets.
-    std::vector<int64_t> sliceOffset(m.slices.size(), 0);
-    for (const auto& c : m.cores) {
-        int64_t off = 0;
-        for (int32_t s : c.slices) {
-            sliceOffset[size_t(s)] = off;
-            off += m.slices[size_t(s)].neurons();
-        }
-    }
-    SliceAnalyzer an(net, chip);
-    std::vector<char> usedGeometry(net.projections.size(), 0);
-    const SynapseEncoding* dense = chip.encoding("dense");
-    const SynapseEncoding* sparse = chip.encoding("sparse");
-    const SynapseEncoding* conv = chip.encoding("conv_shared");
+    interp::ThreadPool pool(std::min<int>(threads < 1 ? 0 : threads, int(std::max<size_t>(1, m.cores.size()))));
+    std::vector<std::unique_ptr<CoreEncoder>> encoders(size_t(pool.size()));
     pkg.cores.resize(m.cores.size());
-    // Slice and slice-local index of a population neuron.
-    auto locate = [&](int32_t pop, int64_t n, int32_t& slice, int64_t& local) {
-        const Population& p = net.populations[size_t(pop)];
-        slice = m.sliceOf(net, pop, n);
-        const Slice& sl = m.slices[size_t(slice)];
-        int64_t f, pos;
-        p.split(n, f, pos);
-        const ir::Shape ps = p.positionShape();
-        int64_t c[8] = {0};
-        for (size_t a = ps.size(); a-- > 0;) {
-            c[a] = pos % ps[a];
-            pos /= ps[a];
-        }
-        int64_t posLocal = 0;
-        for (size_t a = 0; a < ps.size(); ++a)
-            posLocal = posLocal * (sl.hi[a] - sl.lo[a]) + (c[a] - sl.lo[a]);
-        local = posLocal * sl.features() + (f - sl.f0);
-    };
-
-    for (size_t ci = 0; ci < m.cores.size(); ++ci) {
-        const CoreAssignment& ca = m.cores[ci];
-        PackageCore& pc = pkg.cores[ci];
-        pc.index = int32_t(ci);
-        pc.coord = ca.coord;
-        for (size_t k = 0; k < ca.slices.size(); ++k) {
-            const int32_t s = ca.slices[k];
-            const Slice& sl = m.slices[size_t(s)];
-            const Population& dp = net.populations[size_t(sl.pop)];
-            pc.slices.push_back(sl);
-            for (int64_t l = 0; l < sl.neurons(); ++l) {
-                const int64_t n = sl.neuronAt(dp, l);
-                const double b = dp.bias.empty() ? 0.0 : dp.bias[size_t(n)];
-                if (integer && (b != std::trunc(b) || std::fabs(b) > 2147483647.0))
-                    throw std::runtime_error("bias " + std::to_string(b) + " of %" + dp.name + " is not an int32");
-                pc.bias.push_back(integer ? int32_t(b) : int32_t(std::llround(b / unit[size_t(sl.pop)])));
-            }
-            for (const SliceInput& si : m.sliceInputs[size_t(s)]) {
-                const Projection& pr = net.projections[size_t(si.projection)];
-                const Population& sp = net.populations[size_t(pr.src)];
-                PackageInput in;
-                in.slice = int32_t(k);
-                in.projection = si.projection;
-                in.encoding = si.encoding;
-                in.delay = pr.delay;
-                BitWriter bw(in.table);
-                if (si.encoding == Encoding::ConvShared) {
-                    an.forEachAxon(sl, si.projection, [&](int64_t n) {
-                        int64_t f, pos;
-                        sp.split(n, f, pos);
-                        in.axonSource.push_back(int32_t(n));
-                        in.rowOffset.push_back(uint32_t(in.table.size()));
-                        bw.u16(checked16(f, "source feature"));
-                        bw.u16(checked16(pos, "source position"));
-                    });
-                    bw.flush();
-                    // Kernel: slice output features x inputs per group x taps.
-                    const int64_t per = pr.coupling == Coupling::Full ? pr.inPerGroup() : 1;
-                    std::vector<uint8_t> exps;
-                    std::vector<std::pair<int64_t, float>> kw;
-                    const std::vector<int64_t> diagOp =
-                        pr.coupling == Coupling::Full ? std::vector<int64_t>{} : diagOpFeatures(pr, dp, sl);
-                    for (int64_t f = sl.f0; f < sl.f1; ++f) {
-                        const int64_t o =
-                            pr.coupling == Coupling::Full ? pr.dstFeatureToOut[size_t(f)] : diagOp[size_t(f - sl.f0)];
-                        kw.clear();
-                        for (int64_t ii = 0; ii < per; ++ii)
-                            for (int64_t t = 0; t < pr.taps(); ++t)
-                                kw.push_back({0, pr.weight(o, ii, t)});
-                        const int e = integer ? targetExponent(kw, qmaxInt, pr.name) : 0;
-                        exps.push_back(uint8_t(e));
-                        for (const auto& [unused, w] : kw)
-                            bw.put(uint64_t(uint32_t(mantissa(pr, w, e))), wb);
-                    }
-                    bw.flush();
-                    in.exponent = compressExponents(exps, std::vector<char>(exps.size(), 1), sl.features());
-                    usedGeometry[size_t(si.projection)] = 1;
-                } else {
-                    // Rows from the slice's synapses in slice-local order.
-                    std::unordered_map<int64_t, size_t> slot;
-                    slot.reserve(size_t(std::min<int64_t>(si.axons, 1 << 20)) * 2);
-                    std::vector<std::vector<std::pair<int64_t, int32_t>>> rows;
-                    std::vector<std::pair<int64_t, float>> syn; // one target's synapses
-                    std::vector<uint8_t> exps(size_t(sl.neurons()), 0);
-                    std::vector<char> has(size_t(sl.neurons()), 0);
-                    for (int64_t l = 0; l < sl.neurons(); ++l) {
-                        syn.clear();
-                        forEachSynapseOf(pr, sp, dp, sl.neuronAt(dp, l),
-                                         [&](int64_t src, float w) { syn.push_back({src, w}); });
-                        const int e = integer ? targetExponent(syn, qmaxInt, pr.name) : 0;
-                        exps[size_t(l)] = uint8_t(e);
-                        has[size_t(l)] = !syn.empty();
-                        for (const auto& [src, w] : syn) {
-                            auto [it, fresh] = slot.emplace(src, rows.size());
-                            if (fresh) {
-                                rows.emplace_back();
-                                in.axonSource.push_back(int32_t(src));
-                            }
-                            rows[it->second].push_back({l, mantissa(pr, w, e)});
-                        }
-                    }
-                    in.exponent = compressExponents(exps, has, sl.features());
-                    const int64_t F = sl.features();
-                    for (const auto& row : rows) {
-                        in.rowOffset.push_back(uint32_t(in.table.size()));
-                        if (si.encoding == Encoding::Dense) {
-                            std::vector<std::pair<size_t, size_t>> runs; // [begin, end) in row
-                            for (size_t k2 = 0; k2 < row.size();) {
-                                size_t e = k2 + 1;
-                                while (e < row.size() && row[e].first == row[e - 1].first + 1 &&
-                                       row[e].first / F == row[k2].first / F)
-                                    ++e;
-                                runs.push_back({k2, e});
-                                k2 = e;
-                            }
-                            bw.u16(checked16(int64_t(runs.size()), "run count"));
-                            for (const auto& [b, e] : runs) {
-                                bw.u16(checked16(row[b].first, "run start"));
-                                bw.u16(checked16(int64_t(e - b), "run length"));
-                                for (size_t k2 = b; k2 < e; ++k2)
-                                    bw.put(uint64_t(uint32_t(row[k2].second)), wb);
-                                bw.flush();
-                            }
-                        } else {
-                            int64_t nnz = 0;
-                            for (const auto& e : row)
-                                nnz += e.second != 0 ? 1 : 0;
-                            bw.u16(checked16(nnz, "entry count"));
-                            bw.u16(0);
-                            for (const auto& e : row)
-                                if (e.second != 0) {
-                                    bw.put(uint64_t(uint32_t(e.second)), wb);
-                                    bw.put(uint64_t(e.first), int(sparse->indexBits));
-                                }
-                            bw.flush();
-                        }
-                    }
-                }
-                if (int64_t(in.table.size()) != si.bytes)
-                    throw std::logic_error("synapse table of " + pr.name + " into a slice of %" + dp.name + " is " +
-                                           std::to_string(in.table.size()) + " bytes, the mapper counted " +
-                                           std::to_string(si.bytes));
-                pc.inputs.push_back(std::move(in));
-            }
-        }
-    }
-    (void)dense;
-    (void)conv;
-    for (size_t pi = 0; pi < net.projections.size(); ++pi)
-        if (usedGeometry[pi])
-            pkg.projections[pi].geometry = geometryOf(net.projections[pi]);
-    // Routing: every axon of every input is one output axon of its source neuron's core.
-    for (size_t ci = 0; ci < pkg.cores.size(); ++ci)
-        for (size_t k = 0; k < pkg.cores[ci].inputs.size(); ++k) {
-            const PackageInput& in = pkg.cores[ci].inputs[k];
-            const int32_t srcPop = net.projections[size_t(in.projection)].src;
-            for (size_t a = 0; a < in.axonSource.size(); ++a) {
-                int32_t s;
-                int64_t local;
-                locate(srcPop, in.axonSource[a], s, local);
-                const int32_t srcCore = m.sliceCore[size_t(s)];
-                pkg.cores[size_t(srcCore)].routes.push_back(
-                    {int32_t(sliceOffset[size_t(s)] + local), int32_t(ci), int32_t(k), int32_t(a)});
-            }
-        }
-    for (auto& c : pkg.cores)
-        std::sort(c.routes.begin(), c.routes.end(), [](const RouteEntry& a, const RouteEntry& b) {
-            return std::tie(a.localNeuron, a.destCore, a.destInput, a.destAxon) <
-                   std::tie(b.localNeuron, b.destCore, b.destInput, b.destAxon);
-        });
+    forEachParallel(pool, m.cores.size(), [&](size_t ci, int worker) {
+        auto& enc = encoders[size_t(worker)];
+        if (!enc)
+            enc = std::make_unique<CoreEncoder>(net, m, chip, quant, posShapes);
+        enc->encode(ci, pkg.cores[ci]);
+    });
+    encoders.clear();
+    for (const auto& c : pkg.cores)
+        for (const auto& in : c.inputs)
+            if (in.encoding == Encoding::ConvShared && !pkg.projections[size_t(in.projection)].geometry)
+                pkg.projections[size_t(in.projection)].geometry = geometryOf(net.projections[size_t(in.projection)]);
+    buildRoutes(net, m, pool, pkg.cores);
     return pkg;
 }
 

@@ -1,8 +1,11 @@
-// Package storage: per-core binary blobs and the JSON manifest.
+// Package storage: the JSON manifest, the directory (per-core blobs are
+// encoded in package_blob.cpp) and decoding of synapse rows.
 #include "target/package.h"
+#include "target/package_files.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -11,184 +14,6 @@
 namespace stc::target {
 
 using nlohmann::json;
-
-namespace {
-
-constexpr uint32_t kCoreMagic = 0x43435453; // "STCC" little-endian
-constexpr uint16_t kCoreVersion = 2; // 2 added weight exponents per input; 1 is still read
-
-struct Out {
-    std::vector<uint8_t> b;
-    template <typename T> void put(T v)
-    {
-        uint8_t raw[sizeof(T)];
-        std::memcpy(raw, &v, sizeof(T)); // the formats are little-endian; so is every supported host
-        b.insert(b.end(), raw, raw + sizeof(T));
-    }
-    void bytes(const std::vector<uint8_t>& v) { b.insert(b.end(), v.begin(), v.end()); }
-};
-
-struct In {
-    const std::vector<uint8_t>& b;
-    size_t pos = 0;
-    bool bad = false;
-    template <typename T> T get()
-    {
-        T v{};
-        if (pos + sizeof(T) > b.size()) {
-            bad = true;
-            return v;
-        }
-        std::memcpy(&v, b.data() + pos, sizeof(T));
-        pos += sizeof(T);
-        return v;
-    }
-    bool bytes(std::vector<uint8_t>& v, size_t n)
-    {
-        if (pos + n > b.size())
-            return bad = true, false;
-        v.assign(b.begin() + long(pos), b.begin() + long(pos + n));
-        pos += n;
-        return true;
-    }
-    bool room(uint64_t n, size_t each) const { return n <= (b.size() - pos) / std::max<size_t>(1, each); }
-};
-
-} // namespace
-
-std::vector<uint8_t> encodeCore(const PackageCore& c)
-{
-    Out o;
-    o.put<uint32_t>(kCoreMagic);
-    o.put<uint16_t>(kCoreVersion);
-    o.put<uint16_t>(0);
-    o.put<uint32_t>(uint32_t(c.index));
-    o.put<uint16_t>(uint16_t(c.coord.chip));
-    o.put<uint16_t>(uint16_t(c.coord.tileX));
-    o.put<uint16_t>(uint16_t(c.coord.tileY));
-    o.put<uint16_t>(uint16_t(c.coord.core));
-    o.put<uint32_t>(uint32_t(c.slices.size()));
-    for (const Slice& s : c.slices) {
-        o.put<uint32_t>(uint32_t(s.pop));
-        o.put<int64_t>(s.f0);
-        o.put<int64_t>(s.f1);
-        o.put<uint8_t>(uint8_t(s.lo.size()));
-        for (size_t a = 0; a < s.lo.size(); ++a) {
-            o.put<int64_t>(s.lo[a]);
-            o.put<int64_t>(s.hi[a]);
-        }
-    }
-    o.put<uint32_t>(uint32_t(c.bias.size()));
-    for (int32_t b : c.bias)
-        o.put<int32_t>(b);
-    o.put<uint32_t>(uint32_t(c.inputs.size()));
-    for (const PackageInput& in : c.inputs) {
-        o.put<uint32_t>(uint32_t(in.slice));
-        o.put<uint32_t>(uint32_t(in.projection));
-        o.put<uint8_t>(uint8_t(in.encoding));
-        o.put<int16_t>(int16_t(in.delay));
-        o.put<uint32_t>(uint32_t(in.axonSource.size()));
-        o.put<uint32_t>(uint32_t(in.table.size()));
-        for (int32_t a : in.axonSource)
-            o.put<int32_t>(a);
-        for (uint32_t r : in.rowOffset)
-            o.put<uint32_t>(r);
-        o.bytes(in.table);
-        o.put<uint32_t>(uint32_t(in.exponent.size()));
-        o.bytes(in.exponent);
-    }
-    o.put<uint32_t>(uint32_t(c.routes.size()));
-    for (const RouteEntry& r : c.routes) {
-        o.put<uint32_t>(uint32_t(r.localNeuron));
-        o.put<uint32_t>(uint32_t(r.destCore));
-        o.put<uint32_t>(uint32_t(r.destInput));
-        o.put<uint32_t>(uint32_t(r.destAxon));
-    }
-    return std::move(o.b);
-}
-
-std::optional<PackageCore> decodeCore(const std::vector<uint8_t>& bytes, std::string* error)
-{
-    In in{bytes};
-    auto fail = [&](const std::string& what) -> std::optional<PackageCore> {
-        if (error)
-            *error = what + " (at byte " + std::to_string(in.pos) + ")";
-        return std::nullopt;
-    };
-    if (in.get<uint32_t>() != kCoreMagic)
-        return fail("not an STC core blob (bad magic)");
-    const uint16_t version = in.get<uint16_t>();
-    if (version != kCoreVersion && version != 1)
-        return fail("unsupported core blob version " + std::to_string(version));
-    in.get<uint16_t>();
-    PackageCore c;
-    c.index = int32_t(in.get<uint32_t>());
-    c.coord.chip = in.get<uint16_t>();
-    c.coord.tileX = in.get<uint16_t>();
-    c.coord.tileY = in.get<uint16_t>();
-    c.coord.core = in.get<uint16_t>();
-    const uint32_t ns = in.get<uint32_t>();
-    if (!in.room(ns, 17))
-        return fail("truncated slice table");
-    for (uint32_t k = 0; k < ns && !in.bad; ++k) {
-        Slice s;
-        s.pop = int32_t(in.get<uint32_t>());
-        s.f0 = in.get<int64_t>();
-        s.f1 = in.get<int64_t>();
-        const uint8_t rank = in.get<uint8_t>();
-        for (uint8_t a = 0; a < rank; ++a) {
-            s.lo.push_back(in.get<int64_t>());
-            s.hi.push_back(in.get<int64_t>());
-        }
-        c.slices.push_back(std::move(s));
-    }
-    const uint32_t nb = in.get<uint32_t>();
-    if (!in.room(nb, 4))
-        return fail("truncated neuron table");
-    c.bias.resize(nb);
-    for (auto& b : c.bias)
-        b = in.get<int32_t>();
-    const uint32_t ni = in.get<uint32_t>();
-    for (uint32_t k = 0; k < ni && !in.bad; ++k) {
-        PackageInput pi;
-        pi.slice = int32_t(in.get<uint32_t>());
-        pi.projection = int32_t(in.get<uint32_t>());
-        const uint8_t enc = in.get<uint8_t>();
-        if (enc > uint8_t(Encoding::ConvShared))
-            return fail("unknown synapse encoding " + std::to_string(enc));
-        pi.encoding = Encoding(enc);
-        pi.delay = in.get<int16_t>();
-        const uint32_t axons = in.get<uint32_t>(), tableBytes = in.get<uint32_t>();
-        if (!in.room(axons, 8))
-            return fail("truncated axon table");
-        pi.axonSource.resize(axons);
-        pi.rowOffset.resize(axons);
-        for (auto& a : pi.axonSource)
-            a = in.get<int32_t>();
-        for (auto& r : pi.rowOffset)
-            r = in.get<uint32_t>();
-        if (!in.bytes(pi.table, tableBytes))
-            return fail("truncated synapse table");
-        if (version >= 2 && !in.bytes(pi.exponent, in.get<uint32_t>()))
-            return fail("truncated exponent table");
-        c.inputs.push_back(std::move(pi));
-    }
-    const uint32_t nr = in.get<uint32_t>();
-    if (!in.room(nr, 16))
-        return fail("truncated routing table");
-    c.routes.resize(nr);
-    for (auto& r : c.routes) {
-        r.localNeuron = int32_t(in.get<uint32_t>());
-        r.destCore = int32_t(in.get<uint32_t>());
-        r.destInput = int32_t(in.get<uint32_t>());
-        r.destAxon = int32_t(in.get<uint32_t>());
-    }
-    if (in.bad)
-        return fail("truncated core blob");
-    if (in.pos != bytes.size())
-        return fail("trailing bytes after the routing table");
-    return c;
-}
 
 bool decodeRows(const PackageInput& in, int wb, int ib, int64_t sliceNeurons,
                 const std::function<void(int64_t, int64_t, int32_t)>& f, std::string* error)
@@ -338,18 +163,15 @@ std::string coreFile(int32_t index)
 
 } // namespace
 
-bool writePackage(const Package& p, const std::string& dir, const std::string& listing, std::string* error)
+bool writePackage(const Package& p, const std::string& dir, const std::string& listing, std::string* error,
+                  int threads)
 {
     namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::create_directories(fs::path(dir) / "cores", ec);
-    if (ec) {
-        if (error)
-            *error = "cannot create " + dir + ": " + ec.message();
+    std::vector<std::string> oldFiles, files;
+    if (!preparePackageDir(dir, &oldFiles, error))
         return false;
-    }
     json m;
-    m["format"] = p.format;
+    m["format"] = kPackageFormat; // the blobs are always written in the current version
     m["compiler_version"] = p.compilerVersion;
     m["model"] = p.model;
     m["chip"] = {{"id", p.chipId},
@@ -403,21 +225,15 @@ bool writePackage(const Package& p, const std::string& dir, const std::string& l
                          {"neurons", c.bias.size()},
                          {"inputs", c.inputs.size()},
                          {"routes", c.routes.size()}});
-        const std::vector<uint8_t> blob = encodeCore(c);
-        std::ofstream f(fs::path(dir) / coreFile(c.index), std::ios::binary);
-        f.write(reinterpret_cast<const char*>(blob.data()), std::streamsize(blob.size()));
-        if (!f) {
-            if (error)
-                *error = "cannot write " + (fs::path(dir) / coreFile(c.index)).string();
-            return false;
-        }
+        files.push_back(coreFile(c.index));
     }
     m["cores"] = cores;
-    std::ofstream mf(fs::path(dir) / "manifest.json");
-    mf << m.dump(1) << '\n';
-    std::ofstream lf(fs::path(dir) / "listing.txt");
-    lf << listing;
-    if (!mf || !lf) {
+    if (!writeCoreBlobs(p.cores, dir, files, threads, error))
+        return false;
+    removeStaleFiles(dir, oldFiles, files);
+    // The manifest last: until it exists the directory is not a package.
+    if (!writeFileAtomically((fs::path(dir) / "listing.txt").string(), listing) ||
+        !writeFileAtomically((fs::path(dir) / "manifest.json").string(), m.dump(1) + '\n')) {
         if (error)
             *error = "cannot write the manifest or listing in " + dir;
         return false;
@@ -425,7 +241,7 @@ bool writePackage(const Package& p, const std::string& dir, const std::string& l
     return true;
 }
 
-std::optional<Package> readPackage(const std::string& dir, std::string* error)
+std::optional<Package> readPackage(const std::string& dir, std::string* error, int threads)
 {
     namespace fs = std::filesystem;
     auto fail = [&](const std::string& what) -> std::optional<Package> {
@@ -441,8 +257,9 @@ std::optional<Package> readPackage(const std::string& dir, std::string* error)
         m = json::parse(mf);
         Package p;
         p.format = m.at("format").get<std::string>();
-        if (p.format != kPackageFormat)
-            return fail("package format " + p.format + ", this reader needs " + kPackageFormat);
+        if (p.format != kPackageFormat && p.format != "stc.package/1")
+            return fail("package format " + p.format + ", this reader reads " + kPackageFormat +
+                        " and stc.package/1");
         p.compilerVersion = m.at("compiler_version").get<std::string>();
         p.model = m.at("model").get<std::string>();
         const json& chip = m.at("chip");
@@ -499,18 +316,12 @@ std::optional<Package> readPackage(const std::string& dir, std::string* error)
             if (q.contains("geometry"))
                 p.projections.back().geometry = geometryFrom(q.at("geometry"));
         }
-        for (const json& c : m.at("cores")) {
-            const std::string file = c.at("file").get<std::string>();
-            std::ifstream f(fs::path(dir) / file, std::ios::binary);
-            if (!f)
-                return fail("missing core blob " + file);
-            std::vector<uint8_t> blob((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-            std::string err;
-            auto core = decodeCore(blob, &err);
-            if (!core)
-                return fail(file + ": " + err);
-            p.cores.push_back(std::move(*core));
-        }
+        std::vector<std::string> files;
+        for (const json& c : m.at("cores"))
+            files.push_back(c.at("file").get<std::string>());
+        std::string err;
+        if (!readCoreBlobs(dir, files, threads, p.cores, &err))
+            return fail(err);
         return p;
     } catch (const std::exception& e) {
         return fail(std::string("manifest.json: ") + e.what());

@@ -346,6 +346,16 @@ Usage SliceAnalyzer::analyze(const Slice& s, std::vector<SliceInput>* inputs)
 
 void SliceAnalyzer::forEachAxon(const Slice& s, int32_t pi, const std::function<void(int64_t)>& f)
 {
+    std::vector<int64_t> axons;
+    collectAxons(s, pi, axons);
+    for (int64_t n : axons)
+        f(n);
+}
+
+void SliceAnalyzer::collectAxons(const Slice& s, int32_t pi, std::vector<int64_t>& out)
+{
+    out.clear();
+    auto f = [&out](int64_t n) { out.push_back(n); };
     const Projection& pr = net_.projections[size_t(pi)];
     const Population& dp = net_.populations[size_t(s.pop)];
     const Population& sp = net_.populations[size_t(pr.src)];
@@ -376,18 +386,15 @@ void SliceAnalyzer::forEachAxon(const Slice& s, int32_t pi, const std::function<
         generation_ = 1;
     }
     const uint32_t gen = generation_;
-    std::vector<int64_t> found;
     forEachPosition(dp, s, [&](int64_t pd) {
         for (int64_t fd = s.f0; fd < s.f1; ++fd)
             forEachSynapseOf(pr, sp, dp, dp.neuronIndex(fd, pd), [&](int64_t src, float) {
                 if (mark_[size_t(src)] != gen) {
                     mark_[size_t(src)] = gen;
-                    found.push_back(src);
+                    out.push_back(src);
                 }
             });
     });
-    for (int64_t n : found)
-        f(n);
 }
 
 void SliceAnalyzer::setDestinations(int32_t pop, const std::vector<Slice>& slices,
@@ -397,8 +404,11 @@ void SliceAnalyzer::setDestinations(int32_t pop, const std::vector<Slice>& slice
     cnt.assign(size_t(net_.populations[size_t(pop)].size()), 0);
     for (int32_t d : destinationSlices)
         for (int32_t pi : incoming_[size_t(slices[size_t(d)].pop)])
-            if (net_.projections[size_t(pi)].src == pop)
-                forEachAxon(slices[size_t(d)], pi, [&](int64_t n) { ++cnt[size_t(n)]; });
+            if (net_.projections[size_t(pi)].src == pop) {
+                collectAxons(slices[size_t(d)], pi, axons_);
+                for (int64_t n : axons_)
+                    ++cnt[size_t(n)];
+            }
 }
 
 int64_t SliceAnalyzer::fanOut(const Slice& s) const

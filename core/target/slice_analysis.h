@@ -24,6 +24,8 @@ public:
 
     // Calls f(srcNeuron) once per fan-in axon of `s` through projection `pi`.
     void forEachAxon(const Slice& s, int32_t pi, const std::function<void(int64_t)>& f);
+    // The same source neurons, in the same order, into `out` (replaced).
+    void collectAxons(const Slice& s, int32_t pi, std::vector<int64_t>& out);
 
     // Per-neuron count of destination slices (axons out) of population
     // `pop`, given the slices of every population.
@@ -55,6 +57,7 @@ private:
     std::vector<std::vector<int32_t>> outCount_; // per population, per neuron
     // Scratch, reused across calls.
     std::vector<int32_t> hits_, touched_;
+    std::vector<int64_t> axons_;
     std::vector<uint32_t> mark_;
     uint32_t generation_ = 0;
     int64_t exitFanIn_ = -1, exitBytes_ = -1;

@@ -10,8 +10,11 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 using namespace stc;
 using namespace stc::target;
@@ -77,6 +80,158 @@ private slots:
             QVERIFY2(again.has_value(), err.c_str());
             QVERIFY(*again == core);
         }
+    }
+
+    void independentOfThreadCount()
+    {
+        const Compiled c = compile("spikformer_cifar.sir", "loihi3");
+        const Estimate est = estimateCost(c.net, c.map, c.chip);
+        const Package one = buildPackage(c.net, c.map, c.chip, "fold-bn,canonicalize", est, 1);
+        const Package three = buildPackage(c.net, c.map, c.chip, "fold-bn,canonicalize", est, 3);
+        QVERIFY(one == c.pkg);
+        QVERIFY(three == one);
+        for (size_t k = 0; k < one.cores.size(); ++k)
+            QVERIFY(encodeCore(one.cores[k]) == encodeCore(three.cores[k]));
+    }
+
+    // Axon, row-offset and bias lists and routing tables are run-coded: the
+    // blobs hold far fewer bytes than the plain lists (version 2's layout).
+    void blobsAreRunCoded()
+    {
+        const Compiled c = compile("spikformer_cifar.sir", "loihi3");
+        int64_t blobBytes = 0, tableBytes = 0, plainListBytes = 0;
+        for (const auto& core : c.pkg.cores) {
+            blobBytes += int64_t(encodeCore(core).size());
+            plainListBytes += 4 * int64_t(core.bias.size()) + 16 * int64_t(core.routes.size());
+            for (const auto& in : core.inputs) {
+                tableBytes += int64_t(in.table.size());
+                plainListBytes += 8 * int64_t(in.axonSource.size());
+            }
+        }
+        qInfo("blobs %lld B: tables %lld B, everything else %lld B (plain lists would be %lld B)",
+              (long long)blobBytes, (long long)tableBytes, (long long)(blobBytes - tableBytes),
+              (long long)plainListBytes);
+        QVERIFY(blobBytes - tableBytes < plainListBytes / 4);
+    }
+
+    // Lists without runs and routing tables that are not sorted (not what
+    // buildPackage writes) fall back to the plain codings and still round-trip.
+    void irregularCoreRoundTrips()
+    {
+        PackageCore core;
+        core.index = 7;
+        core.bias = {5, -3, 5, 9, 0, 1 << 30, -(1 << 30), 2};
+        PackageInput in;
+        in.axonSource = {9, 2, 2147483647, -2147483647 - 1, 4};
+        in.rowOffset = {0, 4000000000u, 3, 3, 12};
+        in.table = {1, 2, 3};
+        core.inputs.push_back(in);
+        core.routes = {{3, 1, 0, 4}, {1, 0, 0, 0}, {1, 0, 0, 1}, {7, 2147483647, 1, 0}};
+        std::string err;
+        auto back = decodeCore(encodeCore(core), &err);
+        QVERIFY2(back.has_value(), err.c_str());
+        QVERIFY(*back == core);
+        std::sort(core.routes.begin(), core.routes.end(), [](const RouteEntry& a, const RouteEntry& b) {
+            return std::tie(a.localNeuron, a.destCore, a.destInput, a.destAxon) <
+                   std::tie(b.localNeuron, b.destCore, b.destInput, b.destAxon);
+        });
+        back = decodeCore(encodeCore(core), &err); // sorted, but input (0, 0) fed twice by neuron 1
+        QVERIFY2(back.has_value(), err.c_str());
+        QVERIFY(*back == core);
+    }
+
+    // Blobs of stc.package/1 (version 2: plain lists and routes) are still read.
+    void readsVersion2Blobs()
+    {
+        const Compiled c = compile("conv_snn.sir", "loihi2", false);
+        const PackageCore& core = c.pkg.cores[0];
+        std::vector<uint8_t> b;
+        auto put = [&b](auto v) {
+            uint8_t raw[sizeof v];
+            std::memcpy(raw, &v, sizeof v);
+            b.insert(b.end(), raw, raw + sizeof v);
+        };
+        put(uint32_t(0x43435453));
+        put(uint16_t(2));
+        put(uint16_t(0));
+        put(uint32_t(core.index));
+        for (int v : {core.coord.chip, core.coord.tileX, core.coord.tileY, core.coord.core})
+            put(uint16_t(v));
+        put(uint32_t(core.slices.size()));
+        for (const Slice& s : core.slices) {
+            put(uint32_t(s.pop));
+            put(int64_t(s.f0));
+            put(int64_t(s.f1));
+            put(uint8_t(s.lo.size()));
+            for (size_t a = 0; a < s.lo.size(); ++a) {
+                put(int64_t(s.lo[a]));
+                put(int64_t(s.hi[a]));
+            }
+        }
+        put(uint32_t(core.bias.size()));
+        for (int32_t v : core.bias)
+            put(v);
+        put(uint32_t(core.inputs.size()));
+        for (const PackageInput& in : core.inputs) {
+            put(uint32_t(in.slice));
+            put(uint32_t(in.projection));
+            put(uint8_t(in.encoding));
+            put(int16_t(in.delay));
+            put(uint32_t(in.axonSource.size()));
+            put(uint32_t(in.table.size()));
+            for (int32_t v : in.axonSource)
+                put(v);
+            for (uint32_t v : in.rowOffset)
+                put(v);
+            b.insert(b.end(), in.table.begin(), in.table.end());
+            put(uint32_t(in.exponent.size()));
+            b.insert(b.end(), in.exponent.begin(), in.exponent.end());
+        }
+        put(uint32_t(core.routes.size()));
+        for (const RouteEntry& r : core.routes)
+            for (int32_t v : {r.localNeuron, r.destCore, r.destInput, r.destAxon})
+                put(uint32_t(v));
+        std::string err;
+        auto back = decodeCore(b, &err);
+        QVERIFY2(back.has_value(), err.c_str());
+        QVERIFY(*back == core);
+    }
+
+    // A package written over a larger one leaves no stale core blobs; files
+    // the old manifest did not list survive; other directories are refused.
+    void replacesOldPackageSafely()
+    {
+        namespace fs = std::filesystem;
+        const Compiled big = compile("spikformer_cifar.sir", "loihi3");
+        const Compiled small = compile("conv_snn.sir", "loihi2", false);
+        QVERIFY(big.pkg.cores.size() > small.pkg.cores.size());
+        QTemporaryDir tmp;
+        const fs::path dir = fs::path(tmp.path().toStdString()) / "out.stcpkg";
+        std::string err;
+        QVERIFY2(writePackage(big.pkg, dir.string(), "big\n", &err), err.c_str());
+        std::ofstream(dir / "notes.txt") << "mine";
+        std::ofstream(dir / "cores" / "mine.bin") << "mine";
+        QVERIFY2(writePackage(small.pkg, dir.string(), "small\n", &err), err.c_str());
+        int blobs = 0;
+        for (const auto& e : fs::directory_iterator(dir / "cores"))
+            blobs += e.path().filename() != "mine.bin";
+        QCOMPARE(blobs, int(small.pkg.cores.size()));
+        QVERIFY(fs::exists(dir / "notes.txt"));
+        QVERIFY(fs::exists(dir / "cores" / "mine.bin"));
+        auto back = readPackage(dir.string(), &err);
+        QVERIFY2(back.has_value(), err.c_str());
+        QVERIFY(*back == small.pkg);
+
+        const fs::path other = fs::path(tmp.path().toStdString()) / "documents";
+        fs::create_directories(other);
+        std::ofstream(other / "thesis.tex") << "text";
+        QVERIFY(!writePackage(small.pkg, other.string(), "", &err));
+        QVERIFY2(err.find("not a package") != std::string::npos, err.c_str());
+        QVERIFY(!fs::exists(other / "manifest.json"));
+        QVERIFY(!fs::exists(other / "cores"));
+        std::ofstream(other / "manifest.json") << "{\"format\": \"something else\"}";
+        QVERIFY(!writePackage(small.pkg, other.string(), "", &err));
+        QVERIFY(fs::exists(other / "manifest.json"));
     }
 
     void tablesMatchMapperAndSynapses()
