@@ -68,17 +68,22 @@ int main(int argc, char** argv)
     std::string chip = "loihi3", out = "bench/results/compile.json", sirOut;
     int chips = 16;
     bool quick = false; // --quick: main compile only (no min-cores run, no multi-chip table)
-    for (int i = 1; i < argc; ++i)
-        quick = quick || !std::strcmp(argv[i], "--quick");
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--chip"))
-            chip = argv[i + 1];
-        else if (!std::strcmp(argv[i], "--chips"))
-            chips = std::atoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--out"))
-            out = argv[i + 1];
-        else if (!std::strcmp(argv[i], "--write-sir"))
-            sirOut = argv[i + 1];
+    for (int i = 1; i < argc; ++i) {
+        const bool hasValue = i + 1 < argc;
+        if (!std::strcmp(argv[i], "--quick"))
+            quick = true;
+        else if (hasValue && !std::strcmp(argv[i], "--chip"))
+            chip = argv[++i];
+        else if (hasValue && !std::strcmp(argv[i], "--chips"))
+            chips = std::atoi(argv[++i]);
+        else if (hasValue && !std::strcmp(argv[i], "--out"))
+            out = argv[++i];
+        else if (hasValue && !std::strcmp(argv[i], "--write-sir"))
+            sirOut = argv[++i];
+        else {
+            std::fprintf(stderr, "bench_compile: unknown or incomplete option '%s'\n", argv[i]);
+            return 2;
+        }
     }
     test::SpikformerSpec spec;
     spec.embed = 384;

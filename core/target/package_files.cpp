@@ -59,6 +59,11 @@ bool preparePackageDir(const std::string& dir, std::vector<std::string>* oldFile
                     if (c.is_object() && c.contains("file") && c["file"].is_string() &&
                         isCoreBlobName(c["file"].get<std::string>()))
                         oldFiles->push_back(c["file"].get<std::string>());
+            // Blobs an older writer left behind (not in any manifest) go too;
+            // only names this writer produces are considered.
+            for (const auto& e : fs::directory_iterator(root / "cores", ec))
+                if (e.is_regular_file(ec) && isCoreBlobName("cores/" + e.path().filename().string()))
+                    oldFiles->push_back("cores/" + e.path().filename().string());
             mf.close();
             if (!fs::remove(manifest, ec) || ec)
                 return setError(error, "cannot remove the old " + manifest.string() + ": " + ec.message());

@@ -197,8 +197,9 @@ private slots:
         QVERIFY(*back == core);
     }
 
-    // A package written over a larger one leaves no stale core blobs; files
-    // the old manifest did not list survive; other directories are refused.
+    // A package written over a larger one leaves no stale core blobs (also
+    // blob-named files no manifest lists); other files survive; other
+    // directories are refused.
     void replacesOldPackageSafely()
     {
         namespace fs = std::filesystem;
@@ -211,6 +212,7 @@ private slots:
         QVERIFY2(writePackage(big.pkg, dir.string(), "big\n", &err), err.c_str());
         std::ofstream(dir / "notes.txt") << "mine";
         std::ofstream(dir / "cores" / "mine.bin") << "mine";
+        std::ofstream(dir / "cores" / "99999.bin") << "left by an older writer, in no manifest";
         QVERIFY2(writePackage(small.pkg, dir.string(), "small\n", &err), err.c_str());
         int blobs = 0;
         for (const auto& e : fs::directory_iterator(dir / "cores"))
