@@ -1,6 +1,7 @@
 // Spike IR verifier: every rule on modules broken in code (the shapes a pass
 // or an importer could produce), all problems reported at once, located
-// diagnostics for parsed text, and docs/spike-ir.md covering every op.
+// diagnostics for parsed text, and docs/spike-ir.md and docs/ir-reference.md
+// covering every op.
 #include "ir/ir_io.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
@@ -281,6 +282,35 @@ private slots:
                          qPrintable(QString("docs/spike-ir.md: the row of %1 does not mention attribute `%2`")
                                         .arg(QString::fromUtf8(def.name.data(), qsizetype(def.name.size())))
                                         .arg(a.name.c_str())));
+        }
+    }
+
+    // docs/ir-reference.md: a "### `op`" section per registered op naming each of
+    // its attributes, and no section for an op the registry does not have.
+    void irReferenceCoversEveryOpAndAttribute()
+    {
+        std::string docs, error;
+        QVERIFY2(readTextFile(STC_TEST_DATA_DIR "/../../docs/ir-reference.md", docs, error), error.c_str());
+        for (const OpDef& def : allOpDefs()) {
+            const std::string name(def.name);
+            const size_t start = docs.find("\n### `" + name + "`\n");
+            QVERIFY2(start != std::string::npos,
+                     qPrintable(QString("docs/ir-reference.md has no section '### `%1`'").arg(name.c_str())));
+            const size_t next = docs.find("\n#", start + 1); // the next heading of any level ends the section
+            const std::string section = docs.substr(start, next == std::string::npos ? std::string::npos : next - start);
+            for (const AttrSpec& a : def.attrs)
+                QVERIFY2(section.find("`" + a.name + "`") != std::string::npos,
+                         qPrintable(QString("docs/ir-reference.md: the section of %1 does not mention attribute `%2`")
+                                        .arg(name.c_str())
+                                        .arg(a.name.c_str())));
+        }
+        for (size_t pos = docs.find("\n### `"); pos != std::string::npos; pos = docs.find("\n### `", pos + 1)) {
+            const size_t begin = pos + 6, end = docs.find('`', begin);
+            QVERIFY(end != std::string::npos);
+            const std::string heading = docs.substr(begin, end - begin);
+            QVERIFY2(opKindFromName(heading).has_value(),
+                     qPrintable(QString("docs/ir-reference.md documents op `%1`, which core/ir/ops.cpp does not define")
+                                    .arg(heading.c_str())));
         }
     }
 };
