@@ -14,6 +14,7 @@
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QElapsedTimer>
+#include <QHeaderView>
 #include <QLabel>
 #include <QSignalSpy>
 #include <QTableView>
@@ -251,13 +252,11 @@ private slots:
         FloorplanPanel panel(&doc, &jobs);
         panel.resize(1200, 600);
         panel.show();
-        if (!stages().target)
-            QSKIP("core/target is not in this build");
         QSignalSpy mapped(&panel, &FloorplanPanel::mapped);
         QSignalSpy energy(&panel, &FloorplanPanel::energyChanged);
         // A superseded request is dropped (generation): only the newest result lands.
         panel.mapModule(module);
-        panel.setRequest({"loihi2", 3, "balanced", 1}); // 319 cores
+        panel.setRequest({"loihi2", 3, "balanced", 1, {}}); // 319 cores
         QVERIFY(mapped.wait(60000));
         jobs.waitForIdle(60000);
         QCOMPARE(mapped.count(), 1);
@@ -272,6 +271,24 @@ private slots:
         QVERIFY(panel.energy() && !panel.energy()->lines.empty());
         QAbstractItemModelTester tester(panel.layerModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(panel.layerModel()->rowCount(), int(f->layers.size()));
+        // The package for the chip simulator comes with the mapping.
+        QVERIFY2(panel.package() && panel.package()->program, panel.statusText().toUtf8().constData());
+        QCOMPARE(panel.package()->cores, int(f->cores.size()));
+
+        // Every column of the layer list is on screen: the last one (energy)
+        // ends inside the viewport, numbers are not elided, names may be.
+        QApplication::processEvents();
+        QTableView* list = panel.layerView();
+        QHeaderView* header = list->horizontalHeader();
+        const int last = panel.layerModel()->columnCount() - 1;
+        QVERIFY2(header->sectionViewportPosition(last) + header->sectionSize(last) <= list->viewport()->width(),
+                 qPrintable(QString("last column ends at %1, viewport %2")
+                                .arg(header->sectionViewportPosition(last) + header->sectionSize(last))
+                                .arg(list->viewport()->width())));
+        for (int c = 1; c <= last; ++c)
+            QVERIFY2(header->sectionSize(c) >= static_cast<QAbstractItemView*>(list)->sizeHintForColumn(c),
+                     qPrintable(QString::number(c)));
+        QVERIFY(header->sectionSize(0) >= 60);
 
         // Selecting a LIF op in the document highlights that layer's cores.
         int layer = -1;
@@ -288,7 +305,7 @@ private slots:
         QCOMPARE(panel.layerView()->currentIndex().row(), layer);
 
         // Loihi 3 is labelled as a projection.
-        panel.setRequest({"loihi3", 2, "balanced", 1});
+        panel.setRequest({"loihi3", 2, "balanced", 1, {}});
         QVERIFY(mapped.wait(60000));
         QVERIFY(panel.mapping()->projectedChip);
         QVERIFY(!panel.banner()->isHidden());

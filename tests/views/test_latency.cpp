@@ -153,8 +153,8 @@ private slots:
         lap("processEvents (paints)");
         w.jobs()->waitForIdle(60000);
         t.restart();
-        w.chartsPanel()->setData(mapped.energy);
-        lap("ChartsPanel::setData");
+        w.chartsPanel()->setEstimate(mapped.energy);
+        lap("ChartsPanel::setEstimate");
         QApplication::processEvents();
         lap("processEvents (paints)");
         w.findChild<QDockWidget*>("dock.energy")->raise();
@@ -179,7 +179,7 @@ private slots:
         LatencyProbe probe(5);
         probe.start();
         mapped.clear();
-        w.floorplanPanel()->setRequest({"loihi2", 16, "latency", 1});
+        w.floorplanPanel()->setRequest({"loihi2", 16, "latency", 1, {}});
         QTRY_VERIFY_WITH_TIMEOUT(mapped.count() > 0 && !w.jobs()->isBusy(), 120000);
         QTest::qWait(200);
         probe.stop();

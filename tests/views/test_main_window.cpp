@@ -1,12 +1,18 @@
 // The main window end to end (offscreen): open a .sir, drop a file onto the
 // window, command palette, IR editor re-parse + undo, pass pipeline toggle and
-// reorder, GUI latency while loading, recent files, simulator (if the dataset
-// is installed) and the headless report.
+// reorder, GUI latency while loading, recent files, simulator with both
+// engines (if the dataset is installed): the chip simulator's ledger reaches
+// the charts and its firing rates and the mapped cores the inspector; and the
+// headless report.
+#include "charts/charts_panel.h"
 #include "diagnostics/diagnostics_model.h"
 #include "diagnostics/diagnostics_widget.h"
 #include "document/document.h"
 #include "editor/ir_editor_panel.h"
+#include "floorplan/floorplan_panel.h"
 #include "graph/graph_view.h"
+#include "inspector/inspector_model.h"
+#include "inspector/inspector_widget.h"
 #include "jobs/job_runner.h"
 #include "jobs/latency_probe.h"
 #include "main/command_palette.h"
@@ -232,6 +238,7 @@ private slots:
         QVERIFY(openAndWait(w, sir_));
         SimulatorPanel* sim = w.simulator();
         QVERIFY(sim->available());
+        sim->setEngine(SimulatorPanel::Engine::Reference);
         sim->setPlaybackIntervalMs(1);
         QSignalSpy done(sim, &SimulatorPanel::runFinished);
         sim->setImageIndex(3);
@@ -239,12 +246,76 @@ private slots:
         QVERIFY(done.wait(30000));
         QVERIFY(done.first().at(0).toBool());
         QVERIFY(sim->trace());
+        QVERIFY(QString::fromStdString(sim->trace()->engine).contains("interpreter"));
         QCOMPARE(sim->trace()->timesteps, int64_t(4));
         QCOMPARE(sim->trace()->probabilities.size(), size_t(10));
         QVERIFY(!sim->trace()->layers.empty());
         QTRY_COMPARE_WITH_TIMEOUT(sim->currentStep(), 3, 5000); // playback reached the last step
         sim->reset();
         QVERIFY(!sim->trace());
+    }
+
+    void simulatorRunsTheChipSimulator()
+    {
+        if (!QFileInfo::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
+            QSKIP("Fashion-MNIST is not installed");
+        MainWindow w({false, false});
+        w.show();
+        QVERIFY(openAndWait(w, sir_)); // import, compile, map + package
+        SimulatorPanel* sim = w.simulator();
+        QVERIFY2(sim->chipSimulatorAvailable(), qPrintable(w.floorplanPanel()->statusText()));
+        QCOMPARE(sim->engine(), SimulatorPanel::Engine::ChipSimulator); // the default once a package exists
+        QVERIFY(sim->engineText().contains("loihi3, projected"));
+        ChartsPanel* charts = w.chartsPanel();
+        QVERIFY(charts->chartData() && !charts->chartData()->measured);
+        sim->setPlaybackIntervalMs(1);
+        QSignalSpy done(sim, &SimulatorPanel::runFinished);
+        QSignalSpy measured(sim, &SimulatorPanel::measuredEnergyChanged);
+        sim->setImageIndex(5);
+        w.action("sim.run")->trigger();
+        QVERIFY(done.wait(60000));
+        QVERIFY(done.first().at(0).toBool());
+        QVERIFY(QString::fromStdString(sim->trace()->engine).contains("chip simulator"));
+        QCOMPARE(sim->trace()->timesteps, int64_t(4));
+        QCOMPARE(sim->trace()->probabilities.size(), size_t(10));
+        QVERIFY(sim->trace()->totalSpikes() > 0);
+        QVERIFY(!sim->ledgerText().isEmpty());
+        QCOMPARE(measured.count(), 1);
+        // The charts now show the measured ledger of this image, and say so.
+        QVERIFY(charts->chartData() && charts->chartData()->measured);
+        QVERIFY(charts->chartData()->origin.contains("image #5"));
+        QCOMPARE(charts->source(), ChartsPanel::Source::Measured);
+        // Inspector: a traced LIF layer shows its cores and the chip-measured rate.
+        const views::sim::LayerTrace* layer = nullptr;
+        for (const auto& l : sim->trace()->layers)
+            if (l.opIndex >= 0 && (!layer || l.total > layer->total))
+                layer = &l;
+        QVERIFY(layer);
+        w.document()->selectOp(layer->opIndex);
+        InspectorModel* inspector = w.inspector()->model();
+        QStringList names, values;
+        for (int r = 0; r < inspector->rowCount(); ++r) {
+            names << inspector->index(r, 0).data().toString();
+            values << inspector->index(r, 1).data().toString();
+        }
+        QVERIFY2(names.contains("cores"), qPrintable(names.join(",")));
+        QVERIFY(values[names.indexOf("cores")].contains("tile ("));
+        QVERIFY(names.contains("firing rate"));
+        QCOMPARE(values[names.indexOf("firing rate")], QString::number(layer->firingRate() * 100, 'f', 2) + " %");
+        QVERIFY(values[names.indexOf("measured by")].contains("chip simulator"));
+
+        // A run cancelled by Reset never lands, and Reset drops the ledger.
+        sim->setImageIndex(6);
+        sim->run();
+        QVERIFY(w.jobs()->isRunning("simulate"));
+        sim->reset();
+        w.jobs()->waitForIdle(30000);
+        QVERIFY(!sim->trace());
+        QCOMPARE(charts->source(), ChartsPanel::Source::Estimate);
+        QVERIFY(!charts->chartData()->measured);
+        // The reference engine is still one click away.
+        sim->setEngine(SimulatorPanel::Engine::Reference);
+        QVERIFY(sim->engineText().contains("interpreter"));
     }
 
     void headlessReportOnSir()
@@ -263,6 +334,11 @@ private slots:
         QVERIFY(QFileInfo::exists(dir.filePath("panel-simulator.png")));
         QVERIFY(r.report.contains("ops:"));
         QVERIFY(r.report.contains("pipeline:"));
+        if (QFileInfo::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")) {
+            QVERIFY2(r.report.contains("simulation (bit-accurate chip simulator"), qPrintable(r.report));
+            QVERIFY(r.report.contains("energy on screen: MEASURED"));
+            QVERIFY(QFileInfo::exists(dir.filePath("panel-energy-layers-estimate.png")));
+        }
     }
 
 private:

@@ -15,6 +15,17 @@
 using namespace stc;
 using namespace stc::views;
 
+namespace {
+// Value column of the first row named `name` (null if there is none).
+QString valueOf(const InspectorModel& model, const QString& name)
+{
+    for (int r = 0; r < model.rowCount(); ++r)
+        if (model.index(r, 0).data().toString() == name)
+            return model.index(r, 1).data().toString();
+    return {};
+}
+} // namespace
+
 class TestModels : public QObject {
     Q_OBJECT
 private slots:
@@ -62,11 +73,59 @@ private slots:
         QCOMPARE(doc.undoStack()->count(), 1);
         doc.undoStack()->undo();
         QCOMPARE(doc.module()->ops()[size_t(lif)].attrs.getFloat("v_threshold"), 1.0);
-        model.setFiringRates({{lif, 0.125}});
-        bool hasRate = false;
-        for (int r = 0; r < model.rowCount(); ++r)
-            hasRate = hasRate || model.index(r, 0).data().toString() == "firing rate";
-        QVERIFY(hasRate);
+        model.setFiringRates({{lif, 0.125}}, "f32 reference interpreter (core/interp)");
+        QCOMPARE(valueOf(model, "firing rate"), QString("12.50 %"));
+        QCOMPARE(valueOf(model, "measured by"), QString("f32 reference interpreter (core/interp)"));
+    }
+
+    // After a mapping the inspector lists the cores of the selected layer;
+    // ops without a population of their own say so.
+    void inspectorShowsMappedCores_data()
+    {
+        QTest::addColumn<QString>("chip");
+        QTest::addColumn<int>("chips");
+        QTest::newRow("loihi3 x1") << "loihi3" << 1;
+        QTest::newRow("loihi2 x4") << "loihi2" << 4;
+    }
+    void inspectorShowsMappedCores()
+    {
+        QFETCH(QString, chip);
+        QFETCH(int, chips);
+        Document doc;
+        InspectorModel model(&doc);
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        auto module = std::make_shared<const ir::Module>(test::makeTinySpikformer());
+        doc.load("tiny.sir", module, {}, "test");
+        const MapOutcome r = mapModule(*module, module.get(), MapRequest{chip.toStdString(), chips, "balanced", 1, {}},
+                                       nullptr, {});
+        QVERIFY2(r.ok(), r.error.c_str());
+        model.setMapping(r.floorplan);
+        const FloorLayer* layer = nullptr;
+        for (const auto& l : r.floorplan->layers)
+            if (l.kind == "lif" && l.opIndex >= 0 && (!layer || l.cores.size() > layer->cores.size()))
+                layer = &l;
+        QVERIFY(layer);
+        doc.selectOp(layer->opIndex);
+        const QString cores = valueOf(model, "cores");
+        QVERIFY2(cores.startsWith(QString::number(layer->cores.size()) + ": "), qPrintable(cores));
+        const FloorCore& first = r.floorplan->cores[size_t(layer->cores.front())];
+        QVERIFY2(cores.contains(QString("tile (%1, %2) · core %3").arg(first.tileX).arg(first.tileY).arg(first.core)),
+                 qPrintable(cores));
+        QCOMPARE(cores.contains("chip "), chips > 1);
+        QVERIFY(valueOf(model, "chip").startsWith(chip));
+        QCOMPARE(valueOf(model, "chip").contains("projected"), chip == "loihi3");
+        QVERIFY(valueOf(model, "population").contains(layer->name));
+        // A constant has no population: the row says so instead of listing cores.
+        int constant = -1;
+        for (size_t i = 0; i < module->ops().size() && constant < 0; ++i)
+            if (module->ops()[i].kind == ir::OpKind::Const)
+                constant = int(i);
+        doc.selectOp(constant);
+        QCOMPARE(valueOf(model, "cores"), QString("—"));
+        // A new model clears the mapping (its op indices meant the old module).
+        doc.load("tiny.sir", module, {}, "test");
+        doc.selectOp(layer->opIndex);
+        QVERIFY(valueOf(model, "cores").isNull());
     }
 
     void fuzzyScore_data()

@@ -9,10 +9,13 @@
 #include <QBarSeries>
 #include <QChart>
 #include <QChartView>
+#include <QComboBox>
 #include <QCursor>
 #include <QElapsedTimer>
+#include <QHBoxLayout>
 #include <QHorizontalStackedBarSeries>
 #include <QLabel>
+#include <QStandardItemModel>
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QTabWidget>
@@ -108,6 +111,17 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent)
     projected_->setObjectName("charts.projected");
     projected_->setWordWrap(true);
     projected_->hide();
+    sourceBox_ = new QComboBox(this);
+    sourceBox_->setObjectName("charts.source");
+    sourceBox_->addItem("Measured (chip simulator)", int(Source::Measured));
+    sourceBox_->addItem("Estimate (cost model)", int(Source::Estimate));
+    sourceBox_->setCurrentIndex(1);
+    sourceBox_->setToolTip("Measured: core/sim's energy ledger of the last chip-simulator run (simulated event counts "
+                           "× descriptor constants). Estimate: the cost model at assumed firing rates.");
+    connect(sourceBox_, &QComboBox::activated, this, [this] {
+        sourceChosen_ = true;
+        choose();
+    });
     tabs_ = new QTabWidget(this);
     tabs_->setDocumentMode(true);
     layerView_ = makeView(this, "charts.layers");
@@ -121,15 +135,57 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent)
     layout->setContentsMargins(6, 4, 6, 4);
     layout->setSpacing(3);
     layout->addWidget(projected_);
-    layout->addWidget(origin_);
+    auto* head = new QHBoxLayout;
+    head->addWidget(new QLabel("Source", this));
+    head->addWidget(sourceBox_);
+    head->addWidget(origin_, 1);
+    layout->addLayout(head);
     layout->addWidget(measured_);
     layout->addWidget(tabs_, 1);
-    rebuild();
+    choose();
 }
 
-void ChartsPanel::setData(std::shared_ptr<const EnergyChartData> data)
+void ChartsPanel::setEstimate(std::shared_ptr<const EnergyChartData> estimate)
 {
-    data_ = std::move(data);
+    estimate_ = std::move(estimate);
+    if (!estimate_)
+        ledger_.reset();
+    choose();
+}
+
+void ChartsPanel::setMeasured(std::shared_ptr<const EnergyChartData> measured)
+{
+    ledger_ = std::move(measured);
+    choose();
+}
+
+void ChartsPanel::setSource(Source source)
+{
+    sourceChosen_ = true;
+    sourceBox_->setCurrentIndex(sourceBox_->findData(int(source)));
+    choose();
+}
+
+void ChartsPanel::restyle() { rebuild(); }
+
+ChartsPanel::Source ChartsPanel::source() const { return Source(sourceBox_->currentData().toInt()); }
+
+void ChartsPanel::choose()
+{
+    auto* items = qobject_cast<QStandardItemModel*>(sourceBox_->model());
+    QStandardItem* measured = items->item(sourceBox_->findData(int(Source::Measured)));
+    measured->setEnabled(ledger_ != nullptr);
+    measured->setText(ledger_ ? "Measured (chip simulator)" : "Measured (chip simulator): not run yet");
+    if (!ledger_ && source() == Source::Measured)
+        sourceBox_->setCurrentIndex(sourceBox_->findData(int(Source::Estimate)));
+    else if (ledger_ && !sourceChosen_)
+        sourceBox_->setCurrentIndex(sourceBox_->findData(int(Source::Measured)));
+    auto shown = source() == Source::Measured ? ledger_ : estimate_;
+    if (shown == data_) {
+        updateLabels();
+        return;
+    }
+    data_ = std::move(shown);
     model_->setData(data_);
     rebuild();
 }
@@ -145,6 +201,13 @@ void ChartsPanel::showHover(const QString& html)
 
 void ChartsPanel::rebuild()
 {
+    updateLabels();
+    dirty_ = {true, true, true};
+    buildVisible();
+}
+
+void ChartsPanel::updateLabels()
+{
     const bool dark = theme::isDark();
     const QString gray = QApplication::palette().color(QPalette::PlaceholderText).name();
     if (!data_) {
@@ -157,13 +220,19 @@ void ChartsPanel::rebuild()
                              .arg(data_->chipId, formatEnergy(data_->dynamicPj), formatEnergy(data_->staticPj))
                              .arg(data_->latencyNs * 1e-3, 0, 'f', 2));
     }
-    // core/sim's energy ledger (measured event counts) is not wired yet.
-    measured_->setText(data_ && data_->measured
-                           ? QString()
-                           : QString("<span style='color:%1'>Measured by the chip simulator: <b>not yet</b> — core/sim's "
-                                     "energy ledger is still landing; these charts show the cost model's estimate and "
-                                     "take the ledger's lines unchanged when it does.</span>")
-                                 .arg(gray));
+    if (data_ && data_->measured)
+        measured_->clear();
+    else if (ledger_)
+        measured_->setText(QString("<span style='color:%1'>Showing the cost model's <b>estimate</b>; the chip "
+                                   "simulator's measured ledger of the last run is available (Source).</span>")
+                               .arg(gray));
+    else if (estimate_)
+        measured_->setText(QString("<span style='color:%1'>Measured by the chip simulator: <b>not run yet</b> — run "
+                                   "the Simulator panel with the chip-simulator engine (F5) to replace this estimate "
+                                   "with core/sim's ledger.</span>")
+                               .arg(gray));
+    else
+        measured_->clear();
     measured_->setVisible(!measured_->text().isEmpty());
     if (data_ && data_->projectedChip) {
         projected_->setText(QString("<b>⚠ %1 is a projected chip</b> — every constant below is an assumption, so "
@@ -178,8 +247,6 @@ void ChartsPanel::rebuild()
     } else {
         projected_->hide();
     }
-    dirty_ = {true, true, true};
-    buildVisible();
 }
 
 void ChartsPanel::buildVisible()

@@ -2,9 +2,11 @@
 // bars, T + depth points, 10 histogram bins). Energy per layer stacked by
 // event kind, energy / cumulative energy / latency per hardware step, and the
 // per-core utilization histogram; hovering a bar or point shows the
-// descriptor constant and its source. The data says where it comes from
-// (cost-model estimate now; the simulator's measured ledger when core/sim
-// lands) and the panel labels projected chips.
+// descriptor constant and its source. Two sources: the cost model's estimate
+// (after every mapping) and core/sim's measured ledger (after a chip
+// simulator run); the measured one is shown once it exists unless the user
+// picks the estimate, and the panel always says which one is on screen. It
+// labels projected chips.
 #pragma once
 
 #include "charts/energy_data.h"
@@ -15,6 +17,7 @@
 #include <memory>
 
 class QChartView;
+class QComboBox;
 class QLabel;
 class QTabWidget;
 
@@ -27,7 +30,17 @@ class ChartsPanel : public QWidget {
 public:
     explicit ChartsPanel(QWidget* parent = nullptr);
 
-    void setData(std::shared_ptr<const EnergyChartData> data);
+    enum class Source { Measured, Estimate };
+    // The cost model's estimate of the current mapping (null clears both:
+    // a measured ledger belongs to the mapping's package).
+    void setEstimate(std::shared_ptr<const EnergyChartData> estimate);
+    // core/sim's ledger of the last chip run (null: none).
+    void setMeasured(std::shared_ptr<const EnergyChartData> measured);
+    void setSource(Source source); // a user choice, kept across updates
+    void restyle(); // rebuilds the charts in the current palette (theme change)
+    Source source() const;
+    QComboBox* sourceBox() const { return sourceBox_; }
+    // What is on screen.
     const EnergyChartData* chartData() const { return data_.get(); }
     EnergyLayerModel* layerModel() const { return model_; }
     QTabWidget* tabs() const { return tabs_; }
@@ -50,13 +63,17 @@ protected:
 
 private:
     void rebuild();
+    void updateLabels();
+    void choose();
     void buildVisible();
     void buildLayerChart();
     void buildStepChart();
     void buildUtilizationChart();
     void showHover(const QString& html);
 
-    std::shared_ptr<const EnergyChartData> data_;
+    std::shared_ptr<const EnergyChartData> data_, estimate_, ledger_;
+    bool sourceChosen_ = false;
+    QComboBox* sourceBox_;
     EnergyLayerModel* model_;
     QLabel* origin_;
     QLabel* measured_;

@@ -9,62 +9,11 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
-#if __has_include("ir/printer.h") && __has_include("ir/parser.h")
-#define STC_HAVE_TEXT_FORMAT 1
 #include "ir/parser.h"
 #include "ir/printer.h"
-#endif
-#if __has_include("ir/verifier.h")
-#define STC_HAVE_VERIFIER 1
 #include "ir/verifier.h"
-#endif
-#if __has_include("interp/interpreter.h")
-#define STC_HAVE_INTERP 1
-#endif
-#if __has_include("data/fashion_mnist.h")
-#define STC_HAVE_DATASET 1
-#endif
-#if __has_include("passes/runner.h")
-#define STC_HAVE_PASSES 1
-#endif
-#if __has_include("target/mapping.h")
-#define STC_HAVE_TARGET_MAPPING 1
-#endif
-#if __has_include("sim/simulator.h")
-#define STC_HAVE_CHIP_SIM 1
-#endif
 
 namespace stc::views {
-
-const StageAvailability& stages()
-{
-    static const StageAvailability a = [] {
-        StageAvailability s;
-#ifdef STC_HAVE_TEXT_FORMAT
-        s.textFormat = true;
-#endif
-#ifdef STC_HAVE_VERIFIER
-        s.verifier = true;
-#endif
-#ifdef STC_HAVE_INTERP
-        s.interpreter = true;
-#endif
-#ifdef STC_HAVE_DATASET
-        s.dataset = true;
-#endif
-#ifdef STC_HAVE_PASSES
-        s.passes = true;
-#endif
-#ifdef STC_HAVE_TARGET_MAPPING
-        s.target = true;
-#endif
-#ifdef STC_HAVE_CHIP_SIM
-        s.simulator = true;
-#endif
-        return s;
-    }();
-    return a;
-}
 
 std::vector<int64_t> sidecarInputShape(const std::string& modelPath)
 {
@@ -140,7 +89,7 @@ LoadOutcome loadModelFile(const std::string& path, const std::vector<int64_t>& i
                                   "the backend and the project store); open a .pt or .sir file");
     }
     out.seconds = double(timer.nsecsElapsed()) / 1e9;
-    if (out.module && stages().verifier)
+    if (out.module)
         out.diagnostics.append(verifyIr(*out.module));
     return out;
 }
@@ -148,35 +97,23 @@ LoadOutcome loadModelFile(const std::string& path, const std::vector<int64_t>& i
 ParseOutcome parseIrText(const std::string& text, const std::string& filename)
 {
     ParseOutcome out;
-#ifdef STC_HAVE_TEXT_FORMAT
     auto r = ir::parseModule(text, filename);
     out.diagnostics.append(r.diagnostics);
     if (r.module)
         out.module = std::make_shared<const ir::Module>(std::move(*r.module));
-#else
-    out.diagnostics.error({filename, 0, 0}, {}, "the Spike IR text parser is not available in this build yet");
-#endif
     return out;
 }
 
 std::string printIr(const ir::Module& m, bool elideConstants)
 {
-#ifdef STC_HAVE_TEXT_FORMAT
     ir::PrintOptions options;
     options.elideConstants = elideConstants;
     return ir::printModule(m, options);
-#else
-    return {};
-#endif
 }
 
 Diagnostics verifyIr(const ir::Module& m)
 {
-#ifdef STC_HAVE_VERIFIER
     return ir::verify(m);
-#else
-    return {};
-#endif
 }
 
 } // namespace stc::views

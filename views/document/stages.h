@@ -1,13 +1,13 @@
-// The one place where the views call compiler stages (core/ and plugins).
-// Stages that have not landed yet report themselves as unavailable, so the
-// panels that need them show "not yet" instead of pretending. Everything
-// here is thread-safe and meant to run inside a JobRunner job.
+// The one place where the views call compiler stages (core/ and plugins):
+// load/parse/print/verify, mapping onto a chip and the chip simulator.
+// Everything here is thread-safe and meant to run inside a JobRunner job.
 #pragma once
 
 #include "charts/energy_data.h"
 #include "floorplan/floorplan_data.h"
 #include "frontend/importer.h"
 #include "ir/module.h"
+#include "sim/sim_trace.h"
 #include "util/diagnostics.h"
 
 #include <atomic>
@@ -17,20 +17,13 @@
 #include <string>
 #include <vector>
 
+namespace stc::sim {
+struct SimProgram;
+}
+
 namespace stc::views {
 
 using ModulePtr = std::shared_ptr<const ir::Module>;
-
-struct StageAvailability {
-    bool textFormat = false;  // core/ir printer + parser
-    bool verifier = false;    // core/ir verifier
-    bool interpreter = false; // core/interp reference interpreter
-    bool dataset = false;     // core/data Fashion-MNIST reader
-    bool passes = false;      // core/passes pipeline
-    bool target = false;      // core/target mapping (floorplan)
-    bool simulator = false;   // core/sim chip simulator + energy ledger
-};
-const StageAvailability& stages();
 
 struct LoadOutcome {
     ModulePtr module; // null on failure
@@ -55,10 +48,10 @@ struct ParseOutcome {
 };
 ParseOutcome parseIrText(const std::string& text, const std::string& filename);
 
-// Printed text; empty when the printer is not available.
+// Spike IR text (constants above the printer's limit elided when asked).
 std::string printIr(const ir::Module& m, bool elideConstants);
 
-// Verifier diagnostics (empty when clean or when the verifier is unavailable).
+// Verifier diagnostics (empty when clean).
 Diagnostics verifyIr(const ir::Module& m);
 
 // ---- Mapping onto a chip (core/target; document/stages_target.cpp) ----
@@ -68,11 +61,24 @@ struct MapRequest {
     int chips = 1;
     std::string objective = "balanced"; // min-cores | balanced | latency
     uint64_t seed = 1;
+    std::string pipeline; // the pass pipeline that produced the module (recorded in the package)
+};
+
+// A deployment package decoded for core/sim, with what the views need to
+// label it. Immutable once built; shared by the panels and simulation jobs.
+struct ChipPackage {
+    std::shared_ptr<const ::stc::sim::SimProgram> program;
+    QString chipId, chipName;
+    bool projectedChip = false;
+    int cores = 0;
+    double buildSeconds = 0; // package encoding + decoding for the simulator
+    std::vector<double> coreUtilization; // of the mapping the package was built from
 };
 
 struct MapOutcome {
     std::shared_ptr<const FloorplanData> floorplan; // null on failure
     std::shared_ptr<const EnergyChartData> energy;  // the cost model's estimate
+    std::shared_ptr<const ChipPackage> package;     // null when the package could not be built (see diagnostics)
     Diagnostics diagnostics;
     std::string error; // empty on success
     double seconds = 0;
@@ -85,8 +91,25 @@ std::vector<std::string> availableChips();
 // Extracts the network of `compiled` (the pass pipeline's result), partitions,
 // places and routes it on `request.chip` and estimates energy/latency with the
 // cost model. Layers are linked to ops of `document` (the graph's module) by
-// value name. Checks `cancel` between steps.
+// value name. Checks `cancel` between steps. Then builds the deployment
+// package in memory and decodes it for the chip simulator.
 MapOutcome mapModule(const ir::Module& compiled, const ir::Module* document, const MapRequest& request,
                      const std::atomic<bool>* cancel, std::function<void(double, const std::string&)> progress);
+
+// ---- Chip simulator (core/sim; document/stages_sim.cpp) ----
+
+struct ChipRunOutcome {
+    sim::SimTrace trace;                           // LIF populations, model steps (hardware step - phase)
+    std::shared_ptr<const EnergyChartData> energy; // core/sim's measured ledger of this inference
+    std::string ledgerText;                        // sim::formatLedger
+};
+
+// Runs one sample (an image, the package's input size) through the
+// bit-accurate simulator on one host thread, tracing LIF spikes through the
+// sim's TraceSink API; the ledger becomes measured chart data. Layers link to
+// ops of `document` by value name. `cancel` is linked to the run's RunControl.
+ChipRunOutcome runChipSimulation(const ChipPackage& package, const ir::Module* document, const std::vector<float>& image,
+                                 int imageIndex, const std::atomic<bool>* cancel,
+                                 std::function<void(double, const std::string&)> progress);
 
 } // namespace stc::views

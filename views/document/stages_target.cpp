@@ -5,13 +5,12 @@
 
 #include <QElapsedTimer>
 
-#if __has_include("target/mapper.h") && __has_include("target/cost_model.h")
-#define STC_HAVE_TARGET 1
+#include "sim/program.h"
 #include "target/cost_model.h"
 #include "target/mapper.h"
 #include "target/network_extract.h"
+#include "target/package.h"
 #include "target/placement.h"
-#endif
 
 #include <algorithm>
 #include <map>
@@ -71,16 +70,8 @@ std::vector<double> EnergyChartData::stepEnergyPj() const
     return out;
 }
 
-std::vector<std::string> availableChips()
-{
-#ifdef STC_HAVE_TARGET
-    return target::availableChipIds();
-#else
-    return {};
-#endif
-}
+std::vector<std::string> availableChips() { return target::availableChipIds(); }
 
-#ifdef STC_HAVE_TARGET
 namespace {
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
@@ -263,15 +254,45 @@ std::shared_ptr<FloorplanData> floorplanFrom(const target::Network& net, const t
     return f;
 }
 
+// The package the backend would write, kept in memory and decoded for core/sim.
+std::shared_ptr<const ChipPackage> packageFor(const target::Network& net, const target::Mapping& m,
+                                              const target::ChipDescriptor& chip, const target::Estimate& e,
+                                              const std::string& pipeline, Diagnostics& diagnostics)
+{
+    QElapsedTimer timer;
+    timer.start();
+    std::string error;
+    try {
+        const target::Package pkg = target::buildPackage(net, m, chip, pipeline, e);
+        ::stc::sim::ProgramLoad load = ::stc::sim::buildProgram(pkg);
+        if (load.ok()) {
+            auto p = std::make_shared<ChipPackage>();
+            p->program = std::make_shared<const ::stc::sim::SimProgram>(std::move(*load.program));
+            p->chipId = qs(chip.id);
+            p->chipName = qs(chip.name);
+            p->projectedChip = chip.projectedChip;
+            p->cores = int(m.cores.size());
+            for (const auto& c : m.cores)
+                p->coreUtilization.push_back(c.utilization.bindingValue());
+            p->buildSeconds = double(timer.nsecsElapsed()) / 1e9;
+            return p;
+        }
+        error = load.error;
+    } catch (const std::exception& ex) {
+        error = ex.what();
+    }
+    diagnostics.warning({}, {}, "no deployment package for the chip simulator: " + error +
+                                    " (the Simulator panel offers the f32 reference interpreter only)");
+    return nullptr;
+}
+
 } // namespace
-#endif
 
 namespace {
 MapOutcome mapModuleImpl(const ir::Module& compiled, const ir::Module* document, const MapRequest& request,
                          const std::atomic<bool>* cancel, std::function<void(double, const std::string&)> progress)
 {
     MapOutcome out;
-#ifdef STC_HAVE_TARGET
     QElapsedTimer timer;
     timer.start();
     auto step = [&](double f, const std::string& what) {
@@ -330,16 +351,14 @@ MapOutcome mapModuleImpl(const ir::Module& compiled, const ir::Module* document,
     const target::CostBreakdown b = target::estimateBreakdown(ex.network, m, chip);
     out.floorplan = floorplanFrom(ex.network, m, chip, e, b, document);
     out.energy = energyFromEstimate(ex.network, m, chip, e, b);
+    if (!step(0.97, "deployment package for the chip simulator"))
+        return cancelled();
+    const std::string pipeline = (request.pipeline.empty() ? std::string("(studio pass pipeline)") : request.pipeline) +
+                                 ",partition{chip=" + chip.id + " chips=" + std::to_string(opt.chips) +
+                                 " objective=" + opt.objective + "},place{seed=" + std::to_string(opt.seed) + "},route";
+    out.package = packageFor(ex.network, m, chip, e, pipeline, out.diagnostics);
     out.seconds = double(timer.nsecsElapsed()) / 1e9;
     step(1.0, "mapped");
-#else
-    (void)compiled;
-    (void)document;
-    (void)request;
-    (void)cancel;
-    (void)progress;
-    out.error = "the mapping stage (core/target) is not available in this build";
-#endif
     return out;
 }
 } // namespace

@@ -126,12 +126,6 @@ IrEditorPanel::IrEditorPanel(Document* document, JobRunner* jobs, QWidget* paren
             settingText_ = false;
         }
     });
-
-    if (!stages().textFormat) {
-        editor_->setReadOnly(true);
-        banner_->setText("The Spike IR printer/parser is not in this build yet: the editor is read-only.");
-        banner_->show();
-    }
 }
 
 QString IrEditorPanel::text() const { return editor_->text(); }
@@ -191,13 +185,13 @@ void IrEditorPanel::setEditorText(const QString& text, bool elided)
     settingText_ = false;
     reparseTimer_->stop();
     elided_ = elided;
-    editor_->setReadOnly(elided || !stages().textFormat);
+    editor_->setReadOnly(elided);
     if (elided) {
         banner_->setText("Large constants are shown elided (<elided N bytes>) to keep the editor responsive; "
                          "the text is read-only. Edit parameters in the Inspector, or save the full IR with "
                          "File › Save IR As.");
         banner_->show();
-    } else if (stages().textFormat) {
+    } else {
         banner_->hide();
     }
     rebuildLineMap();

@@ -8,6 +8,7 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QScrollBar>
 #include <QLabel>
 #include <QSpinBox>
 #include <QSplitter>
@@ -82,17 +83,22 @@ FloorplanPanel::FloorplanPanel(Document* document, JobRunner* jobs, QWidget* par
     list_->setSelectionMode(QAbstractItemView::SingleSelection);
     list_->verticalHeader()->hide();
     list_->verticalHeader()->setDefaultSectionSize(20);
-    list_->horizontalHeader()->setStretchLastSection(true);
+    // The name column takes what the numbers leave (elided in the middle), so
+    // the last column is never cut off behind a horizontal scroll bar.
+    list_->horizontalHeader()->setStretchLastSection(false);
+    list_->horizontalHeader()->setMinimumSectionSize(24);
+    list_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     list_->setShowGrid(false);
     list_->setWordWrap(false);
     list_->setTextElideMode(Qt::ElideMiddle);
     widget_ = new FloorplanWidget(this);
     auto* split = new QSplitter(Qt::Horizontal, this);
+    split_ = split;
     split->addWidget(list_);
     split->addWidget(widget_);
     split->setStretchFactor(0, 0);
     split->setStretchFactor(1, 1);
-    split->setSizes({400, 900});
+    split->setSizes({420, 900});
     summary_ = new QLabel(this);
     summary_->setObjectName("floorplan.summary");
     summary_->setWordWrap(true);
@@ -106,9 +112,7 @@ FloorplanPanel::FloorplanPanel(Document* document, JobRunner* jobs, QWidget* par
     layout->addWidget(split, 1);
     layout->addWidget(summary_);
 
-    setStatus(QString("<span style='color:gray'>%1</span>")
-                  .arg(stages().target ? "Compile a model (Ctrl+R) to map it onto the chip."
-                                       : "Not yet: needs core/target (mapping)."));
+    setStatus("<span style='color:gray'>Compile a model (Ctrl+R) to map it onto the chip.</span>");
 
     connect(fit, &QToolButton::clicked, widget_, &FloorplanWidget::fit);
     connect(color_, &QComboBox::currentIndexChanged, this, [this] {
@@ -137,9 +141,11 @@ FloorplanPanel::FloorplanPanel(Document* document, JobRunner* jobs, QWidget* par
         compiled_.reset();
         data_.reset();
         energy_.reset();
+        package_.reset();
         jobs_->cancel("map");
         showData();
         emit energyChanged(nullptr);
+        emit packageChanged(nullptr);
     });
 }
 
@@ -167,17 +173,19 @@ void FloorplanPanel::setRequest(const MapRequest& r)
     remap();
 }
 
-void FloorplanPanel::mapModule(ModulePtr compiled)
+void FloorplanPanel::mapModule(ModulePtr compiled, const QString& pipeline)
 {
     compiled_ = std::move(compiled);
+    pipeline_ = pipeline;
     remap();
 }
 
 void FloorplanPanel::remap()
 {
-    if (!compiled_ || !stages().target)
+    if (!compiled_)
         return;
-    const MapRequest req = request();
+    MapRequest req = request();
+    req.pipeline = pipeline_.toStdString();
     ModulePtr module = compiled_;
     ModulePtr document = doc_->module();
     setStatus(QString("mapping onto %1 × %2…").arg(req.chips).arg(QString::fromStdString(req.chip)));
@@ -201,11 +209,13 @@ void FloorplanPanel::remap()
             lastSeconds_ = r.seconds;
             data_ = r.floorplan;
             energy_ = r.energy;
+            package_ = r.package;
             showData();
             setStatus(QString("<span style='color:%1'>✓</span> mapped in %2 ms")
                           .arg(theme::okColor(dark).name())
                           .arg(r.seconds * 1000, 0, 'f', 0));
             emit energyChanged(energy_);
+            emit packageChanged(package_);
             emit mapped(true);
         });
 }
@@ -216,8 +226,7 @@ void FloorplanPanel::showData()
     const int selected = widget_->selectedLayer();
     layers_->setData(data_);
     widget_->setData(data_);
-    list_->resizeColumnsToContents();
-    list_->setColumnWidth(0, std::min(list_->columnWidth(0), 170));
+    fitLayerList();
     syncing_ = false;
     if (!data_) {
         banner_->hide();
@@ -260,6 +269,27 @@ void FloorplanPanel::showData()
                           .arg(us(data_->latencyNs), uj(data_->dynamicPj + data_->staticPj), uj(data_->dynamicPj),
                                uj(data_->staticPj), tag, data_->ratesMeasured ? "measured" : "assumed"));
     summary_->setToolTip("<pre>" + data_->summary.toHtmlEscaped() + "</pre>");
+}
+
+void FloorplanPanel::fitLayerList()
+{
+    QHeaderView* header = list_->horizontalHeader();
+    list_->resizeColumnsToContents();
+    int numbers = 0;
+    for (int c = 1; c < layers_->columnCount(); ++c) {
+        header->setSectionResizeMode(c, QHeaderView::Fixed);
+        numbers += list_->columnWidth(c);
+    }
+    header->setSectionResizeMode(0, QHeaderView::Stretch);
+    // Room for the numbers, a readable name and the vertical scroll bar.
+    const QAbstractItemView* view = list_; // sizeHintForColumn is public there, protected in QTableView
+    const int nameWidth = std::min(view->sizeHintForColumn(0), 200);
+    const int frame = 2 * list_->frameWidth() + list_->verticalScrollBar()->sizeHint().width() + 2;
+    list_->setMinimumWidth(numbers + 90 + frame);
+    const QList<int> sizes = split_->sizes();
+    const int want = numbers + nameWidth + frame;
+    if (sizes.size() == 2 && sizes[0] < want)
+        split_->setSizes({want, std::max(100, sizes[0] + sizes[1] - want)});
 }
 
 void FloorplanPanel::selectLayer(int layer)

@@ -3,7 +3,8 @@
 // the pass pipeline's compiled module in the background (lane "map",
 // stages.h mapModule) whenever a compile succeeds or a control changes; a
 // newer request supersedes an older one (job generation). The estimate goes
-// out to the charts through energyChanged().
+// out to the charts through energyChanged(), the deployment package built
+// from the mapping to the simulator through packageChanged().
 #pragma once
 
 #include "document/stages.h"
@@ -14,6 +15,7 @@
 class QComboBox;
 class QLabel;
 class QSpinBox;
+class QSplitter;
 class QTableView;
 
 namespace stc::views {
@@ -34,6 +36,7 @@ public:
     QString statusText() const;
     std::shared_ptr<const FloorplanData> mapping() const { return data_; }
     std::shared_ptr<const EnergyChartData> energy() const { return energy_; }
+    std::shared_ptr<const ChipPackage> package() const { return package_; }
     MapRequest request() const;
     void setRequest(const MapRequest& r); // updates the controls and remaps
     bool mappingRunning() const;
@@ -42,17 +45,20 @@ public:
 
 public slots:
     // Maps `compiled` (the pass pipeline's output) with the current controls.
-    void mapModule(ModulePtr compiled);
+    // `pipeline` (its text) is recorded in the package.
+    void mapModule(ModulePtr compiled, const QString& pipeline = {});
     void remap();
     void selectLayer(int layer); // -1 clears; also selects the graph node
 
 signals:
     void mapped(bool ok);
     void energyChanged(std::shared_ptr<const EnergyChartData> energy);
+    void packageChanged(std::shared_ptr<const ChipPackage> package);
 
 private:
     void setStatus(const QString& html);
     void showData();
+    void fitLayerList();
 
     Document* doc_;
     JobRunner* jobs_;
@@ -64,11 +70,14 @@ private:
     QLabel* status_;
     QLabel* summary_;
     QTableView* list_;
+    QSplitter* split_;
     FloorplanLayerModel* layers_;
     FloorplanWidget* widget_;
     ModulePtr compiled_;
+    QString pipeline_;
     std::shared_ptr<const FloorplanData> data_;
     std::shared_ptr<const EnergyChartData> energy_;
+    std::shared_ptr<const ChipPackage> package_;
     bool syncing_ = false;
     int mapCount_ = 0;
     double lastSeconds_ = 0;

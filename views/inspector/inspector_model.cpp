@@ -83,7 +83,51 @@ std::optional<ir::AttrValue> parseAttrValue(ir::AttrKind kind, const QString& ra
     return fail("unsupported attribute kind");
 }
 
-std::vector<PropertyRow> inspectOp(const ir::Module& m, int opIndex, std::optional<double> firingRate)
+namespace {
+
+// "chip 0 · tile (3, 1) · core 2"
+QString coreName(const FloorplanData& f, const FloorCore& c)
+{
+    return QString("%1tile (%2, %3) · core %4")
+        .arg(f.chips > 1 ? QString("chip %1 · ").arg(c.chip) : QString())
+        .arg(c.tileX)
+        .arg(c.tileY)
+        .arg(c.core);
+}
+
+void addMappingRows(std::vector<PropertyRow>& rows, const FloorplanData& f, int opIndex)
+{
+    auto add = [&](QString name, QString value, QString tip = {}) {
+        rows.push_back({"Mapping", std::move(name), std::move(value), std::move(tip), {}, false});
+    };
+    const FloorLayer* layer = nullptr;
+    for (const auto& l : f.layers)
+        if (l.opIndex == opIndex)
+            layer = &l;
+    const QString chip = f.chipId + (f.projectedChip ? " (projected)" : "");
+    if (!layer) {
+        add("cores", "—",
+            QString("No population of its own on %1: its synapses or arithmetic live on the cores of the layer it "
+                    "feeds (select that layer)").arg(chip));
+        return;
+    }
+    add("chip", QString("%1 × %2").arg(chip).arg(f.chips), f.chipName);
+    add("population", QString("%%1 (%2, %3 neurons)").arg(layer->name, layer->kind).arg(layer->neurons));
+    QStringList names;
+    for (int c : layer->cores)
+        names << coreName(f, f.cores[size_t(c)]);
+    QString value = QString("%1: ").arg(layer->cores.size()) + names.mid(0, 2).join("; ");
+    if (names.size() > 2)
+        value += QString("; … (+%1)").arg(names.size() - 2);
+    add("cores", value, "<b>" + QString::number(names.size()) + " core(s) on " + chip.toHtmlEscaped() + "</b><br>" +
+                            names.join("<br>") + "<br><span style='color:gray'>click the layer in the Floorplan to "
+                                                 "see them and their routes</span>");
+}
+
+} // namespace
+
+std::vector<PropertyRow> inspectOp(const ir::Module& m, int opIndex, std::optional<Activity> activity,
+                                   const FloorplanData* mapping)
 {
     std::vector<PropertyRow> rows;
     if (opIndex < 0 || opIndex >= int(m.ops().size()))
@@ -129,9 +173,13 @@ std::vector<PropertyRow> inspectOp(const ir::Module& m, int opIndex, std::option
     for (const auto& spec : def.attrs)
         if (!op.attrs.has(spec.name))
             add("Attributes", QString::fromStdString(spec.name), "(default)", QString::fromStdString(spec.doc));
-    if (firingRate)
-        add("Activity", "firing rate", QString::number(*firingRate * 100.0, 'f', 2) + " %",
+    if (mapping)
+        addMappingRows(rows, *mapping, opIndex);
+    if (activity) {
+        add("Activity", "firing rate", QString::number(activity->firingRate * 100.0, 'f', 2) + " %",
             "spikes / (neurons × time steps) in the last simulation");
+        add("Activity", "measured by", activity->engine);
+    }
     return rows;
 }
 
@@ -139,6 +187,12 @@ InspectorModel::InspectorModel(Document* document, QObject* parent) : QAbstractT
 {
     connect(doc_, &Document::moduleChanged, this, &InspectorModel::rebuild);
     connect(doc_, &Document::selectionChanged, this, &InspectorModel::setOp);
+    // Op indices of the old module mean nothing in a newly loaded one.
+    connect(doc_, &Document::loaded, this, [this] {
+        rates_.clear();
+        mapping_.reset();
+        rebuild();
+    });
 }
 
 void InspectorModel::setOp(int opIndex)
@@ -147,9 +201,16 @@ void InspectorModel::setOp(int opIndex)
     rebuild();
 }
 
-void InspectorModel::setFiringRates(std::map<int, double> rates)
+void InspectorModel::setFiringRates(std::map<int, double> rates, const QString& engine)
 {
     rates_ = std::move(rates);
+    ratesEngine_ = engine;
+    rebuild();
+}
+
+void InspectorModel::setMapping(std::shared_ptr<const FloorplanData> mapping)
+{
+    mapping_ = std::move(mapping);
     rebuild();
 }
 
@@ -159,7 +220,9 @@ void InspectorModel::rebuild()
     rows_.clear();
     if (doc_->hasModule() && op_ >= 0 && op_ < int(doc_->module()->ops().size())) {
         auto it = rates_.find(op_);
-        rows_ = inspectOp(*doc_->module(), op_, it == rates_.end() ? std::nullopt : std::optional<double>(it->second));
+        rows_ = inspectOp(*doc_->module(), op_,
+                          it == rates_.end() ? std::nullopt : std::optional<Activity>(Activity{it->second, ratesEngine_}),
+                          mapping_.get());
         for (const auto& d : doc_->diagnostics())
             if (d.opIndex == op_)
                 rows_.push_back({"Diagnostics", d.diag.severity == Severity::Error ? "error" : "warning",

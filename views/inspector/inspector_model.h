@@ -1,5 +1,6 @@
 // Property rows of the selected op (kind, value, type, origin, operands,
-// attributes, parameters, activity). Attribute rows of editable kinds are
+// attributes, parameters, the cores it is mapped to after a compile, its
+// firing rate after a simulation). Attribute rows of editable kinds are
 // editable; an edit goes to the Document as an undoable command.
 #pragma once
 
@@ -15,7 +16,7 @@ namespace stc::views {
 class Document;
 
 struct PropertyRow {
-    QString section;  // "Op", "Attributes", "Operands", "Activity"
+    QString section;  // "Op", "Attributes", "Operands", "Mapping", "Activity"
     QString name;
     QString value;
     QString tooltip;
@@ -23,8 +24,15 @@ struct PropertyRow {
     bool error = false;
 };
 
+struct Activity {
+    double firingRate = 0;
+    QString engine; // what measured it
+};
+
 // Builds the rows for one op; plain function so tests can check it directly.
-std::vector<PropertyRow> inspectOp(const ir::Module& m, int opIndex, std::optional<double> firingRate);
+// `mapping`: the floorplan of the last mapping (layers link to ops by index).
+std::vector<PropertyRow> inspectOp(const ir::Module& m, int opIndex, std::optional<Activity> activity,
+                                   const FloorplanData* mapping = nullptr);
 
 class InspectorModel : public QAbstractTableModel {
     Q_OBJECT
@@ -33,7 +41,8 @@ public:
 
     void setOp(int opIndex);
     int op() const { return op_; }
-    void setFiringRates(std::map<int, double> rates);
+    void setFiringRates(std::map<int, double> rates, const QString& engine);
+    void setMapping(std::shared_ptr<const FloorplanData> mapping);
     QString lastError() const { return lastError_; }
 
     int rowCount(const QModelIndex& parent = {}) const override;
@@ -49,6 +58,8 @@ private:
     int op_ = -1;
     std::vector<PropertyRow> rows_;
     std::map<int, double> rates_;
+    QString ratesEngine_;
+    std::shared_ptr<const FloorplanData> mapping_;
     QString lastError_;
 };
 

@@ -169,7 +169,7 @@ HeadlessResult runHeadless(MainWindow& w, const HeadlessOptions& o, QTextStream&
             report << "simulation: FAILED " + sim->datasetError();
         }
     } else {
-        report << "simulation: not run (no module or no interpreter)";
+        report << "simulation: not run (no module)";
     }
     probe.stop();
     const LatencyStats total = probe.stats();
@@ -200,8 +200,20 @@ HeadlessResult runHeadless(MainWindow& w, const HeadlessOptions& o, QTextStream&
     } else {
         report << "mapping: none (" + floor->statusText() + ")";
     }
-    report << "not yet: energy measured by the chip simulator (core/sim ledger); the charts show the cost model's "
-              "estimate";
+    if (const EnergyChartData* e = w.chartsPanel()->chartData(); e && e->measured) {
+        report << QString("energy on screen: MEASURED (%1): %2 µJ per inference (dynamic %3 + static %4), latency %5 µs%6")
+                      .arg(e->origin)
+                      .arg((e->dynamicPj + e->staticPj) * 1e-6, 0, 'f', 3)
+                      .arg(e->dynamicPj * 1e-6, 0, 'f', 3)
+                      .arg(e->staticPj * 1e-6, 0, 'f', 3)
+                      .arg(e->latencyNs * 1e-3, 0, 'f', 2)
+                      .arg(e->projectedChip ? " [PROJECTED chip]" : "");
+        for (const QString& line : w.simulator()->ledgerText().split('\n', Qt::SkipEmptyParts))
+            report << "  " + line;
+    } else if (e) {
+        report << "energy on screen: ESTIMATE (" + e->origin + "); no chip-simulator ledger (" +
+                      (w.simulator()->chipSimulatorAvailable() ? "the reference engine ran" : "no package") + ")";
+    }
 
     // 4. Screenshots: with a neuron layer selected so the inspector has content,
     // and the pipeline's first changing pass open so its diff shows.
@@ -278,6 +290,15 @@ HeadlessResult runHeadless(MainWindow& w, const HeadlessOptions& o, QTextStream&
                     result.files << path;
             }
             charts->tabs()->setCurrentIndex(0);
+            // The same layers from the cost model, for comparison with the measured ledger.
+            if (charts->source() == ChartsPanel::Source::Measured) {
+                charts->setSource(ChartsPanel::Source::Estimate);
+                QApplication::processEvents();
+                const QString path = QDir(o.outDir).filePath("panel-energy-layers-estimate.png");
+                if (dock->grab().save(path))
+                    result.files << path;
+                charts->setSource(ChartsPanel::Source::Measured);
+            }
         });
         const QString graphPath = QDir(o.outDir).filePath("panel-graph.png");
         if (w.graphView()->grab().save(graphPath))

@@ -137,15 +137,21 @@ void MainWindow::createPanels()
         passes_->selectPass(index);
     });
     connect(passes_, &PassPanel::highlightOps, this, [this](const std::set<int>& ops) { graph_->scene()->highlightOps(ops); });
-    // A successful compile is mapped onto the chip (lane "map"); the estimate feeds the charts.
+    // A successful compile is mapped onto the chip (lane "map"); the estimate
+    // feeds the charts, the package the chip simulator, whose measured ledger
+    // feeds the charts in turn.
     connect(passes_, &PassPanel::compiled, this, [this](bool ok) {
         if (ok && passes_->compiledModule())
-            floorplan_->mapModule(passes_->compiledModule());
+            floorplan_->mapModule(passes_->compiledModule(), passes_->pipelineString());
     });
-    connect(floorplan_, &FloorplanPanel::energyChanged, charts_, &ChartsPanel::setData);
-    connect(sim_, &SimulatorPanel::firingRatesChanged, this, [this](const std::map<int, double>& rates) {
+    connect(floorplan_, &FloorplanPanel::energyChanged, charts_, &ChartsPanel::setEstimate);
+    connect(floorplan_, &FloorplanPanel::packageChanged, sim_, &SimulatorPanel::setPackage);
+    connect(floorplan_, &FloorplanPanel::packageChanged, charts_, [this] { charts_->setMeasured(nullptr); });
+    connect(floorplan_, &FloorplanPanel::mapped, this, [this] { inspector_->model()->setMapping(floorplan_->mapping()); });
+    connect(sim_, &SimulatorPanel::measuredEnergyChanged, charts_, &ChartsPanel::setMeasured);
+    connect(sim_, &SimulatorPanel::firingRatesChanged, this, [this](const std::map<int, double>& rates, const QString& engine) {
         graph_->setActivity(rates);
-        inspector_->model()->setFiringRates(rates);
+        inspector_->model()->setFiringRates(rates, engine);
     });
 }
 
@@ -402,9 +408,8 @@ void MainWindow::updateActions()
     action("edit.bypass")->setEnabled(sel);
     action("edit.delete")->setEnabled(sel);
     action("file.close")->setEnabled(has);
-    action("file.saveIr")->setEnabled(has && stages().textFormat);
-    action("file.saveIr")->setToolTip(stages().textFormat ? "Write the current module as Spike IR text"
-                                                          : "Not yet: needs the Spike IR printer");
+    action("file.saveIr")->setEnabled(has);
+    action("file.saveIr")->setToolTip("Write the current module as Spike IR text");
     for (const char* n : {"sim.run", "sim.step", "sim.reset", "sim.pause"})
         action(n)->setEnabled(has && sim_->available());
     action("pipeline.compile")->setEnabled(has && passes_->available());
@@ -529,7 +534,7 @@ void MainWindow::setThemeMode(theme::Mode mode)
     graph_->relayout();
     sim_->update();
     floorplan_->floorplan()->update();
-    charts_->setData(floorplan_->energy());
+    charts_->restyle();
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

@@ -19,6 +19,29 @@ int64_t SimTrace::totalSpikes() const
     return n;
 }
 
+void setPrediction(SimTrace& trace, const std::vector<float>& outputs, int64_t steps)
+{
+    trace.logits = outputs;
+    trace.probabilities.clear();
+    trace.predicted = -1;
+    // A per-step output [T, C] is averaged over time for the prediction display.
+    if (steps > 1) {
+        const size_t classes = outputs.size() / size_t(steps);
+        trace.logits.assign(classes, 0.0f);
+        for (size_t i = 0; i < classes * size_t(steps); ++i)
+            trace.logits[i % classes] += outputs[i] / float(steps);
+    }
+    if (trace.logits.empty())
+        return;
+    const float mx = *std::max_element(trace.logits.begin(), trace.logits.end());
+    double sum = 0;
+    for (float x : trace.logits)
+        sum += std::exp(double(x - mx));
+    for (float x : trace.logits)
+        trace.probabilities.push_back(float(std::exp(double(x - mx)) / sum));
+    trace.predicted = int(std::max_element(trace.logits.begin(), trace.logits.end()) - trace.logits.begin());
+}
+
 SimTrace runReference(const ir::Module& m, const std::vector<float>& image, const std::atomic<bool>* cancel)
 {
     SimTrace trace;
@@ -90,23 +113,9 @@ SimTrace runReference(const ir::Module& m, const std::vector<float>& image, cons
             l.input.clear();
     }
     if (!r.outputs.empty()) {
-        trace.logits = r.outputs[0];
         const ir::Shape& shape = r.outputShapes[0];
-        // A per-step output [1, T, C] is averaged over time for the prediction display.
-        if (shape.size() >= 3 && shape[1] == m.timesteps && m.timesteps > 0) {
-            const size_t classes = trace.logits.size() / size_t(m.timesteps);
-            std::vector<float> mean(classes, 0.0f);
-            for (size_t i = 0; i < trace.logits.size(); ++i)
-                mean[i % classes] += trace.logits[i] / float(m.timesteps);
-            trace.logits = mean;
-        }
-        const float mx = *std::max_element(trace.logits.begin(), trace.logits.end());
-        double sum = 0;
-        for (float x : trace.logits)
-            sum += std::exp(double(x - mx));
-        for (float x : trace.logits)
-            trace.probabilities.push_back(float(std::exp(double(x - mx)) / sum));
-        trace.predicted = int(std::max_element(trace.logits.begin(), trace.logits.end()) - trace.logits.begin());
+        const bool perStep = shape.size() >= 3 && shape[1] == m.timesteps && m.timesteps > 0;
+        setPrediction(trace, r.outputs[0], perStep ? m.timesteps : 1);
     }
     trace.seconds = double(timer.nsecsElapsed()) / 1e9;
     return trace;

@@ -1,7 +1,8 @@
 // A simulation run as plain data: per LIF layer, which neurons fired at each
 // time step (CSR by step), the layer's input per step (for value traces),
-// and the class prediction. Produced by the f32 reference interpreter today,
-// by the chip simulator later; `engine` says which.
+// and the class prediction. Produced by the f32 reference interpreter
+// (runReference) or by the chip simulator (stages.h runChipSimulation);
+// `engine` says which.
 #pragma once
 
 #include "ir/module.h"
@@ -24,7 +25,8 @@ struct LayerTrace {
     std::vector<int32_t> neuron;
     std::vector<int64_t> spikesPerStep;
     int64_t total = 0;
-    // Input to the neurons per step ([T * neurons]); empty if not recorded.
+    // Input to the neurons per step ([T * neurons]); empty if not recorded
+    // (the chip simulator traces spikes only).
     std::vector<float> input;
 
     int64_t steps() const { return stepOffset.empty() ? 0 : int64_t(stepOffset.size()) - 1; }
@@ -50,6 +52,10 @@ struct SimTrace {
 };
 
 using TracePtr = std::shared_ptr<const SimTrace>;
+
+// Sets logits (the mean over `steps` for a per-step output [steps, C]),
+// softmax probabilities (display only) and the predicted class.
+void setPrediction(SimTrace& trace, const std::vector<float>& outputs, int64_t steps);
 
 // Runs the module on one sample with the reference interpreter and records
 // the trace. `image` must have the element count of the module's input.

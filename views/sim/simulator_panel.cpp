@@ -10,6 +10,7 @@
 #include <QApplication>
 #include <QChart>
 #include <QChartView>
+#include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineSeries>
@@ -18,6 +19,7 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStackedLayout>
+#include <QStandardItemModel>
 #include <QTimer>
 #include <QToolButton>
 #include <QValueAxis>
@@ -101,10 +103,18 @@ SimulatorPanel::SimulatorPanel(Document* document, JobRunner* jobs, QWidget* par
     scrubber_->setToolTip("Time step shown (later steps are dimmed)");
     stepLabel_ = new QLabel(content_);
     stepLabel_->setMinimumWidth(140);
+    engineBox_ = new QComboBox(content_);
+    engineBox_->setObjectName("simulator.engine");
+    engineBox_->addItem("Chip simulator (bit-accurate)", int(Engine::ChipSimulator));
+    engineBox_->addItem("f32 reference interpreter", int(Engine::Reference));
+    engineBox_->setCurrentIndex(1);
     engineLabel_ = new QLabel(content_);
+    engineLabel_->setObjectName("simulator.engineLabel");
     engineLabel_->setEnabled(false);
     auto* controls = new QHBoxLayout;
     controls->setSpacing(2);
+    controls->addWidget(engineBox_);
+    controls->addSpacing(6);
     for (auto* b : {runButton_, pauseButton_, stepButton_, resetButton_})
         controls->addWidget(b);
     controls->addSpacing(8);
@@ -138,11 +148,7 @@ SimulatorPanel::SimulatorPanel(Document* document, JobRunner* jobs, QWidget* par
     row->addLayout(centre, 3);
     row->addWidget(right, 2);
 
-    const auto& st = stages();
-    notYet_ = new NotYetPanel("Simulator",
-                              !st.interpreter ? "Needs the reference interpreter (core/interp)."
-                                              : "Open a model first (File › Open, or drop a .pt/.sir file here).",
-                              this);
+    notYet_ = new NotYetPanel("Simulator", "Open a model first (File › Open, or drop a .pt/.sir file here).", this);
     auto* stack = new QStackedLayout(this);
     stack->addWidget(notYet_);
     stack->addWidget(content_);
@@ -159,6 +165,11 @@ SimulatorPanel::SimulatorPanel(Document* document, JobRunner* jobs, QWidget* par
         showImage();
         updateControls();
     });
+    connect(engineBox_, &QComboBox::activated, this, [this] {
+        engineChosen_ = true;
+        updateControls();
+    });
+    connect(engineBox_, &QComboBox::currentIndexChanged, this, [this] { updateControls(); });
     connect(raster_, &sim::SpikeRaster::neuronSelected, this, &SimulatorPanel::showNeuronTrace);
     connect(doc_, &Document::moduleChanged, this, [this, stack] {
         stack->setCurrentIndex(available() ? 1 : 0);
@@ -169,12 +180,64 @@ SimulatorPanel::SimulatorPanel(Document* document, JobRunner* jobs, QWidget* par
     stack->setCurrentIndex(0);
     showPrediction();
     showNeuronTrace(-1, -1);
+    updateEngineBox();
     updateControls();
 }
 
 SimulatorPanel::~SimulatorPanel() = default;
 
-bool SimulatorPanel::available() const { return stages().interpreter && doc_->hasModule(); }
+bool SimulatorPanel::available() const { return doc_->hasModule(); }
+
+SimulatorPanel::Engine SimulatorPanel::engine() const { return Engine(engineBox_->currentData().toInt()); }
+
+void SimulatorPanel::setEngine(Engine e)
+{
+    engineChosen_ = true;
+    engineBox_->setCurrentIndex(engineBox_->findData(int(e)));
+    updateEngineBox();
+}
+
+QString SimulatorPanel::engineText() const
+{
+    if (engine() == Engine::ChipSimulator && package_)
+        return QString("bit-accurate chip simulator (core/sim) on %1%2")
+            .arg(package_->chipId, package_->projectedChip ? ", projected" : "");
+    return "f32 reference interpreter (core/interp)";
+}
+
+void SimulatorPanel::setPackage(std::shared_ptr<const ChipPackage> package)
+{
+    package_ = std::move(package);
+    updateEngineBox();
+    updateControls();
+}
+
+void SimulatorPanel::updateEngineBox()
+{
+    auto* model = qobject_cast<QStandardItemModel*>(engineBox_->model());
+    QStandardItem* chip = model->item(engineBox_->findData(int(Engine::ChipSimulator)));
+    chip->setEnabled(package_ != nullptr);
+    chip->setText(package_ ? QString("Chip simulator (bit-accurate, %1)").arg(package_->chipId)
+                           : QString("Chip simulator (bit-accurate): compile first"));
+    chip->setToolTip(package_ ? QString("Runs the deployment package of the last mapping (%1 cores on %2) in core/sim: "
+                                        "integer neuron state, event-driven synapses, the energy ledger")
+                                    .arg(package_->cores)
+                                    .arg(package_->chipName)
+                              : QString("Needs a deployment package: compile (Ctrl+R); the Floorplan maps the result "
+                                        "and builds the package"));
+    const bool chipShown = engine() == Engine::ChipSimulator;
+    if (!package_ && chipShown)
+        engineBox_->setCurrentIndex(engineBox_->findData(int(Engine::Reference)));
+    else if (package_ && !engineChosen_ && !chipShown)
+        engineBox_->setCurrentIndex(engineBox_->findData(int(Engine::ChipSimulator)));
+    engineBox_->setToolTip(engineText());
+}
+
+bool SimulatorPanel::traceIsCurrent() const
+{
+    return trace_ && traceModule_ == doc_->module() && traceImage_ == imageIndex() && traceEngine_ == engine() &&
+           (traceEngine_ != Engine::ChipSimulator || tracePackage_ == package_);
+}
 
 int SimulatorPanel::imageIndex() const { return index_->value(); }
 
@@ -251,8 +314,7 @@ void SimulatorPanel::run()
 {
     if (!available())
         return;
-    const bool current = trace_ && traceModule_ == doc_->module() && traceImage_ == imageIndex();
-    if (current) {
+    if (traceIsCurrent()) {
         if (step_ >= int(trace_->timesteps) - 1)
             setCurrentStep(0);
         playing_ = true;
@@ -275,32 +337,55 @@ void SimulatorPanel::simulate(bool thenPlay)
     const auto px = images_->image(index);
     std::vector<float> image(px.begin(), px.end());
     status_->setText("simulating…");
+    if (engine() == Engine::ChipSimulator && package_) {
+        auto package = package_;
+        jobs_->start<ChipRunOutcome>(
+            "simulate", QString("Chip simulation of image #%1").arg(index),
+            [package, module, image, index](JobContext& ctx) {
+                return runChipSimulation(*package, module.get(), image, index, ctx.cancelFlag(),
+                                         [&ctx](double f, const std::string& m) { ctx.progress(f, m); });
+            },
+            [this, package, module, index, thenPlay](ChipRunOutcome r) {
+                tracePackage_ = package;
+                ledgerText_ = QString::fromStdString(r.ledgerText);
+                const bool ok = r.trace.ok();
+                if (ok)
+                    emit measuredEnergyChanged(r.energy);
+                accept(std::move(r.trace), module, index, thenPlay, Engine::ChipSimulator);
+            });
+        return;
+    }
     jobs_->start<sim::SimTrace>(
         "simulate", QString("Simulating image #%1").arg(index),
         [module, image](JobContext& ctx) { return sim::runReference(*module, image, ctx.cancelFlag()); },
         [this, module, index, thenPlay](sim::SimTrace t) {
-            const bool ok = t.ok();
-            if (!ok) {
-                Diagnostics d;
-                d.error({}, {}, "simulation failed: " + t.error);
-                doc_->setDiagnostics(DiagSource::Simulation, d);
-                status_->setText("Simulation failed: " + QString::fromStdString(t.error));
-                emit runFinished(false);
-                return;
-            }
-            doc_->setDiagnostics(DiagSource::Simulation, {});
-            trace_ = std::make_shared<const sim::SimTrace>(std::move(t));
-            traceModule_ = module;
-            traceImage_ = index;
-            showTrace();
-            setCurrentStep(0);
-            if (thenPlay && trace_->timesteps > 1) {
-                playing_ = true;
-                playback_->start();
-            }
-            updateControls();
-            emit runFinished(true);
+            accept(std::move(t), module, index, thenPlay, Engine::Reference);
         });
+}
+
+void SimulatorPanel::accept(sim::SimTrace t, ModulePtr module, int index, bool thenPlay, Engine engine)
+{
+    if (!t.ok()) {
+        Diagnostics d;
+        d.error({}, {}, "simulation failed (" + t.engine + "): " + t.error);
+        doc_->setDiagnostics(DiagSource::Simulation, d);
+        status_->setText("Simulation failed: " + QString::fromStdString(t.error));
+        emit runFinished(false);
+        return;
+    }
+    doc_->setDiagnostics(DiagSource::Simulation, {});
+    trace_ = std::make_shared<const sim::SimTrace>(std::move(t));
+    traceModule_ = module;
+    traceImage_ = index;
+    traceEngine_ = engine;
+    showTrace();
+    setCurrentStep(0);
+    if (thenPlay && trace_->timesteps > 1) {
+        playing_ = true;
+        playback_->start();
+    }
+    updateControls();
+    emit runFinished(true);
 }
 
 void SimulatorPanel::pause()
@@ -315,7 +400,7 @@ void SimulatorPanel::step()
     if (!available())
         return;
     pause();
-    if (!trace_ || traceModule_ != doc_->module() || traceImage_ != imageIndex()) {
+    if (!traceIsCurrent()) {
         simulate(false);
         return;
     }
@@ -328,13 +413,16 @@ void SimulatorPanel::reset()
     jobs_->cancel("simulate");
     trace_.reset();
     traceModule_.reset();
+    tracePackage_.reset();
     traceImage_ = -1;
     step_ = -1;
+    ledgerText_.clear();
     raster_->setTrace(nullptr);
     showPrediction();
     showNeuronTrace(-1, -1);
     status_->clear();
-    emit firingRatesChanged({});
+    emit firingRatesChanged({}, {});
+    emit measuredEnergyChanged(nullptr);
     updateControls();
 }
 
@@ -370,8 +458,9 @@ void SimulatorPanel::showTrace()
     std::map<int, double> rates;
     for (const auto& l : trace_->layers)
         rates[l.opIndex] = l.firingRate();
-    emit firingRatesChanged(rates);
-    engineLabel_->setText("engine: " + QString::fromStdString(trace_->engine));
+    emit firingRatesChanged(rates, QString::fromStdString(trace_->engine));
+    engineLabel_->setText("trace: " + QString::fromStdString(trace_->engine));
+    engineLabel_->setToolTip(ledgerText_.isEmpty() ? QString() : "<pre>" + ledgerText_.toHtmlEscaped() + "</pre>");
     const auto& names = data::fashionMnistClassNames();
     QString predicted = trace_->predicted >= 0 && trace_->predicted < int(names.size())
                             ? QString::fromStdString(names[size_t(trace_->predicted)])
@@ -414,21 +503,25 @@ void SimulatorPanel::showNeuronTrace(int layer, int64_t neuron)
         styleChart(chart, "Neuron input (click a neuron in the raster)");
     } else {
         const auto& l = trace_->layers[size_t(layer)];
-        styleChart(chart, QString("%1 · neuron %2: input per step, spikes ●")
+        // The chip simulator traces spikes, not neuron input: then the line is the spike train.
+        const bool hasInput = !l.input.empty();
+        styleChart(chart, QString("%1 · neuron %2: %3")
                               .arg(QString::fromStdString(l.origin.empty() ? l.name : l.origin))
-                              .arg(neuron));
+                              .arg(neuron)
+                              .arg(hasInput ? "input per step, spikes ●" : "spike train (input not traced by this engine)"));
         auto* input = new QLineSeries;
         auto* spikes = new QScatterSeries;
         spikes->setMarkerSize(8);
         double lo = 0, hi = 1;
         for (int64_t t = 0; t < l.steps(); ++t) {
-            const double v = l.input.empty() ? 0.0 : double(l.input[size_t(t * l.neurons + neuron)]);
+            auto b = l.neuron.begin() + long(l.stepOffset[size_t(t)]);
+            auto e = l.neuron.begin() + long(l.stepOffset[size_t(t) + 1]);
+            const bool spiked = std::binary_search(b, e, int32_t(neuron));
+            const double v = hasInput ? double(l.input[size_t(t * l.neurons + neuron)]) : spiked ? 1.0 : 0.0;
             input->append(double(t), v);
             lo = std::min(lo, v);
             hi = std::max(hi, v);
-            auto b = l.neuron.begin() + long(l.stepOffset[size_t(t)]);
-            auto e = l.neuron.begin() + long(l.stepOffset[size_t(t) + 1]);
-            if (std::binary_search(b, e, int32_t(neuron)))
+            if (spiked)
                 spikes->append(double(t), v);
         }
         input->setColor(theme::layerColor(layer, theme::isDark()));
@@ -471,10 +564,12 @@ void SimulatorPanel::updateControls()
         scrubber_->setRange(0, int(std::max<int64_t>(1, trace_->timesteps)) - 1);
         if (traceModule_ != doc_->module())
             status_->setText("The model changed since this run — Run again to simulate the edited model.");
+        else if (traceEngine_ == Engine::ChipSimulator && tracePackage_ != package_)
+            status_->setText("The package changed since this run (recompiled or remapped) — Run again.");
     } else {
         scrubber_->setRange(0, 0);
         stepLabel_->setText("t = –");
-        engineLabel_->setText(ok ? "engine: f32 reference interpreter (chip simulator: not yet)" : QString());
+        engineLabel_->setText(ok ? "engine: " + engineText() : QString());
     }
 }
 

@@ -1,11 +1,16 @@
 // Simulator panel: Fashion-MNIST test image browser, run / pause / step /
 // reset, time-step scrubber, spike raster, value trace of a selected neuron
-// and the predicted class with probabilities. The engine that produced the
-// trace is always named (today: the f32 reference interpreter). A run
-// computes all T steps in a job; playback then reveals them step by step.
+// and the predicted class with probabilities. Two engines: the bit-accurate
+// chip simulator running the compiled package (default once the Floorplan has
+// mapped a compile) and the f32 reference interpreter; the engine that
+// produced the trace is always named. A run computes all T steps in a job
+// (lane "simulate": a newer run or Reset cancels the older one); playback
+// then reveals them step by step. A chip run also yields the measured energy
+// ledger (measuredEnergyChanged).
 #pragma once
 
 #include "document/document.h"
+#include "document/stages.h"
 #include "sim/sim_trace.h"
 
 #include <QWidget>
@@ -13,6 +18,7 @@
 #include <map>
 
 class QChartView;
+class QComboBox;
 class QLabel;
 class QSlider;
 class QSpinBox;
@@ -35,10 +41,21 @@ class SpikeRaster;
 class SimulatorPanel : public QWidget {
     Q_OBJECT
 public:
+    enum class Engine { ChipSimulator, Reference };
+
     SimulatorPanel(Document* document, JobRunner* jobs, QWidget* parent = nullptr);
     ~SimulatorPanel() override;
 
     bool available() const;
+    Engine engine() const;
+    // Chosen by the user: kept when packages come and go (otherwise the chip
+    // simulator is picked whenever a package exists).
+    void setEngine(Engine engine);
+    bool chipSimulatorAvailable() const { return package_ != nullptr; }
+    QComboBox* engineBox() const { return engineBox_; }
+    QString engineText() const;
+    // core/sim's ledger of the last chip run, as text (empty otherwise).
+    QString ledgerText() const { return ledgerText_; }
     sim::TracePtr trace() const { return trace_; }
     sim::SpikeRaster* raster() const { return raster_; }
     int imageIndex() const;
@@ -55,14 +72,22 @@ public slots:
     void setImageIndex(int index);
     void setCurrentStep(int step);
     void loadDataset();
+    // The package of the latest mapping (null: none; the chip engine is then disabled).
+    void setPackage(std::shared_ptr<const ChipPackage> package);
 
 signals:
     void runFinished(bool ok);
     void datasetReady(bool ok);
-    void firingRatesChanged(const std::map<int, double>& rateByOp);
+    // Firing rate per document op of the last run, and the engine that measured it.
+    void firingRatesChanged(const std::map<int, double>& rateByOp, const QString& engine);
+    // core/sim's measured ledger of the last chip run (null after Reset or another engine's run).
+    void measuredEnergyChanged(std::shared_ptr<const EnergyChartData> energy);
 
 private:
     void simulate(bool thenPlay);
+    void accept(sim::SimTrace t, ModulePtr module, int index, bool thenPlay, Engine engine);
+    bool traceIsCurrent() const;
+    void updateEngineBox();
     void showImage();
     void showTrace();
     void showPrediction();
@@ -79,6 +104,10 @@ private:
     sim::TracePtr trace_;
     ModulePtr traceModule_;
     int traceImage_ = -1;
+    Engine traceEngine_ = Engine::Reference;
+    std::shared_ptr<const ChipPackage> package_, tracePackage_;
+    bool engineChosen_ = false;
+    QString ledgerText_;
     int step_ = -1;
     bool playing_ = false;
 
@@ -91,6 +120,7 @@ private:
     QToolButton* resetButton_;
     QSlider* scrubber_;
     QLabel* stepLabel_;
+    QComboBox* engineBox_;
     QLabel* engineLabel_;
     QLabel* status_;
     sim::SpikeRaster* raster_;
