@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build lld pkg-config git
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev qt6-qpa-plugins libqscintilla2-qt6-dev
   libtorch-dev python3-torch
-  libgraphviz-dev libsqlite3-dev nlohmann-json3-dev zlib1g-dev libgl-dev
+  libgraphviz-dev libsqlite3-dev nlohmann-json3-dev zlib1g-dev libgl-dev libhdf5-dev
   xvfb xauth
   dataset-fashion-mnist
 )

@@ -63,4 +63,20 @@ bool reportUnknownOptions(const std::vector<std::string>& args, const char* comm
     return false;
 }
 
+std::optional<std::vector<int64_t>> takeInputShape(std::vector<std::string>& args, const char* command, bool& bad)
+{
+    bad = false;
+    const auto text = takeOption(args, "--input-shape");
+    if (!text)
+        return std::nullopt;
+    auto s = parseIntList(*text);
+    if (!s || s->empty()) {
+        std::fprintf(stderr, "stc %s: bad --input-shape '%s' (expected e.g. 1,1,28,28, batch first)\n", command,
+                     text->c_str());
+        bad = true;
+        return std::nullopt;
+    }
+    return s;
+}
+
 } // namespace stc::cli

@@ -18,21 +18,6 @@ namespace stc::cli {
 
 namespace {
 
-std::optional<std::vector<int64_t>> shapeOption(Args& args, const char* command, bool& bad)
-{
-    bad = false;
-    const auto text = takeOption(args, "--input-shape");
-    if (!text)
-        return std::nullopt;
-    auto s = parseIntList(*text);
-    if (!s || s->empty()) {
-        std::fprintf(stderr, "stc %s: bad --input-shape '%s' (expected e.g. 1,1,28,28, batch first)\n", command,
-                     text->c_str());
-        bad = true;
-    }
-    return s;
-}
-
 // Imports a .pt through the frontend plugin; diagnostics go to stderr.
 std::optional<frontend::ImportResult> importModel(const std::string& path, const frontend::ImportOptions& options,
                                                   const char* command, bool verbose = false)
@@ -166,7 +151,7 @@ int runImportCommand(const Args& argsIn)
 {
     Args args = argsIn;
     bool bad = false;
-    const auto shape = shapeOption(args, "import", bad);
+    const auto shape = takeInputShape(args, "import", bad);
     const auto out = takeOption(args, "--output", "-o");
     const auto steps = takeOption(args, "--timesteps");
     const bool verbose = takeFlag(args, "--verbose") || takeFlag(args, "-v");
@@ -211,7 +196,7 @@ int runInspectCommand(const Args& argsIn)
 {
     Args args = argsIn;
     bool bad = false;
-    const auto shape = shapeOption(args, "inspect", bad);
+    const auto shape = takeInputShape(args, "inspect", bad);
     if (bad || reportUnknownOptions(args, "inspect"))
         return 2;
     if (args.size() != 1) {

@@ -27,6 +27,8 @@ int runSweepCommand(const Args& args);    // stc sweep model --bits 8,4 --sparsi
 int runProjectCommand(const Args& args);  // stc project info|runs|pareto p.stcproj
 int runSimulateCommand(const Args& args); // stc simulate pkg --input FILE | --dataset fashion-mnist
 int runProfileCommand(const Args& args);  // stc profile pkg [--json]
+int runExportNirCommand(const Args& args); // stc export-nir model -o out.nir
+int runImportNirCommand(const Args& args); // stc import-nir in.nir -o out.sir
 
 const std::vector<Command>& allCommands();
 

@@ -51,6 +51,14 @@ const std::vector<Command>& allCommands()
          "stc profile PKG.stcpkg [--input FILE | --dataset fashion-mnist] [--limit N] [--mode latency|throughput]\n"
          "            [--rows N] [--json]",
          runProfileCommand},
+        {"export-nir", "export a model to NIR (HDF5), the interchange format of snnTorch, Norse, Sinabs, Lava-DL, ...",
+         "stc export-nir MODEL.sir|MODEL.pt -o OUT.nir [-p PIPELINE] [--dt SECONDS] [--input-shape 1,1,28,28]\n"
+         "  -p runs passes first (e.g. \"fold-bn,canonicalize,dce\"); --dt is the seconds per time step (1e-4)",
+         runExportNirCommand},
+        {"import-nir", "import a NIR graph (HDF5) into Spike IR",
+         "stc import-nir FILE.nir -o OUT.sir [--timesteps T] [--dt SECONDS]\n"
+         "  T and dt default to the values stc wrote into the file; other tools' files need --timesteps",
+         runImportNirCommand},
     };
     return commands;
 }

@@ -1,0 +1,310 @@
+#include "interop/nir_export.h"
+
+#include "interop/nir_neuron.h"
+#include "ir/printer.h"
+
+#include <map>
+#include <set>
+
+namespace stc::interop {
+
+namespace {
+
+using ir::OpKind;
+
+constexpr const char* kLowerFirst =
+    "; lower it first (stc export-nir -p \"fold-bn,canonicalize,dce\" or stc opt), or remove it from the model";
+
+// Where a Spike IR value lives in the NIR graph: the node producing it and the
+// shape NIR sees. Reshapes are free in NIR (values are flat arrays in row-major
+// order), so the NIR shape may differ from the IR shape until an op needs it.
+struct NirValue {
+    std::string node;
+    ir::Shape shape;
+    bool meanOverTime = false; // a `mean over_time` readout to be applied at the output
+};
+
+class Exporter {
+public:
+    Exporter(const ir::Module& m, const NirExportOptions& o) : m_(m), opt_(o) {}
+
+    NirExportResult run()
+    {
+        for (const ir::Op& op : m_.ops()) {
+            const size_t errorsBefore = d_.errorCount();
+            visit(op);
+            // Keep going after an op NIR lacks, so that every such op is listed.
+            if (d_.errorCount() > errorsBefore && op.result != ir::kNoValue && !values_.count(op.result))
+                define(op, {"", m_.typeOf(op.result).shape});
+        }
+        NirExportResult r;
+        r.diagnostics = std::move(d_);
+        if (!r.diagnostics.hasErrors()) {
+            g_.metadata.arrays["stc_timesteps"] = NirArray::scalar(static_cast<double>(m_.timesteps), NirArray::DType::Int64);
+            g_.metadata.arrays["stc_dt"] = NirArray::scalar(opt_.dt);
+            g_.metadata.setString("stc_module", m_.name);
+            r.graph = std::move(g_);
+        }
+        return r;
+    }
+
+private:
+    const ir::Module& m_;
+    NirExportOptions opt_;
+    NirGraph g_;
+    Diagnostics d_;
+    std::map<ir::ValueId, NirValue> values_;
+    std::set<std::string> names_;
+    std::map<std::pair<std::string, ir::Shape>, std::string> flattens_;
+
+    void error(const ir::Op& op, const std::string& msg) { d_.error(op.textLoc, ir::opLabel(m_, op), msg, op.origin); }
+
+    std::string uniqueName(const std::string& base)
+    {
+        std::string name = nirNodeName(base);
+        for (int i = 1; names_.count(name); ++i)
+            name = nirNodeName(base) + "_" + std::to_string(i);
+        names_.insert(name);
+        return name;
+    }
+
+    NirNode& addNode(const std::string& base, const std::string& type, std::optional<std::string> from)
+    {
+        NirNode n;
+        n.name = uniqueName(base);
+        n.type = type;
+        if (from)
+            g_.edges.emplace_back(*from, n.name);
+        g_.nodes.push_back(std::move(n));
+        return g_.nodes.back();
+    }
+
+    const NirValue* operand(const ir::Op& op, size_t i)
+    {
+        auto it = values_.find(op.operands[i]);
+        return it == values_.end() ? nullptr : &it->second;
+    }
+
+    // The NIR node holding `v` in exactly `shape`: itself, or a Flatten merging
+    // one run of its dims. Unsqueezing has no NIR node: that is an error.
+    std::optional<std::string> materialize(const ir::Op& op, const NirValue& v, const ir::Shape& shape)
+    {
+        if (v.shape == shape)
+            return v.node;
+        const int64_t rank = static_cast<int64_t>(v.shape.size());
+        for (int64_t start = 0; start < rank; ++start)
+            for (int64_t end = start + 1; end < rank; ++end) {
+                ir::Shape merged(v.shape.begin(), v.shape.begin() + start);
+                merged.push_back(ir::numElements(ir::Shape(v.shape.begin() + start, v.shape.begin() + end + 1)));
+                merged.insert(merged.end(), v.shape.begin() + end + 1, v.shape.end());
+                if (merged != shape)
+                    continue;
+                auto& cached = flattens_[{v.node, shape}];
+                if (cached.empty()) {
+                    NirNode& f = addNode(v.node + ".flatten", "Flatten", v.node);
+                    f.fields.arrays["start_dim"] = NirArray::scalar(static_cast<double>(start), NirArray::DType::Int64);
+                    f.fields.arrays["end_dim"] = NirArray::scalar(static_cast<double>(end), NirArray::DType::Int64);
+                    f.fields.arrays["input_type"] = NirArray::ints(v.shape);
+                    cached = f.name;
+                }
+                return cached;
+            }
+        error(op, "its operand has shape [" + ir::shapeToString(v.shape) + "] in NIR and needs [" +
+                      ir::shapeToString(shape) + "]: NIR's Flatten cannot make that reshape");
+        return std::nullopt;
+    }
+
+    const ir::Tensor* constant(const ir::Op& op, size_t i, const char* what)
+    {
+        const ir::Op& def = m_.definingOp(op.operands[i]);
+        if (def.kind == OpKind::Const && def.constant)
+            return def.constant.get();
+        error(op, std::string("its ") + what + " is computed, not a constant: NIR weights are fixed arrays");
+        return nullptr;
+    }
+
+    static NirArray floats(const ir::Tensor& t)
+    {
+        NirArray a{NirArray::DType::Float32, t.shape(), {}};
+        for (float f : t.toFloats())
+            a.values.push_back(f);
+        return a;
+    }
+
+    void define(const ir::Op& op, NirValue v) { values_[op.result] = std::move(v); }
+
+    void visit(const ir::Op& op);
+    void visitConv(const ir::Op& op, const NirValue& in);
+    void visitNeuron(const ir::Op& op, const NirValue& in);
+    void visitOutput(const ir::Op& op);
+};
+
+void Exporter::visit(const ir::Op& op)
+{
+    if (op.kind == OpKind::Const)
+        return;
+    if (op.kind == OpKind::Input) {
+        NirNode& n = addNode(m_.value(op.result).name, "Input", std::nullopt);
+        n.fields.arrays["shape"] = NirArray::ints(m_.typeOf(op.result).shape);
+        define(op, {n.name, m_.typeOf(op.result).shape});
+        return;
+    }
+    if (op.kind == OpKind::Output)
+        return visitOutput(op);
+    const NirValue* in = op.operands.empty() ? nullptr : operand(op, 0);
+    if (!in)
+        return; // an earlier op was already reported
+    const ir::Shape& outShape = m_.typeOf(op.result).shape;
+    switch (op.kind) {
+    case OpKind::Encode:
+        if (op.attrs.getString("mode") != "direct")
+            return error(op, "NIR has no stochastic (rate) encoding; the NIR input is presented at every step as is");
+        return define(op, *in);
+    case OpKind::Reshape:
+    case OpKind::Flatten:
+        return define(op, {in->node, in->shape, in->meanOverTime});
+    case OpKind::Conv1d:
+    case OpKind::Conv2d:
+        return visitConv(op, *in);
+    case OpKind::Linear: {
+        const ir::Shape& xs = m_.typeOf(op.operands[0]).shape;
+        if (xs.size() != 1)
+            return error(op, "a linear over a [" + ir::shapeToString(xs) +
+                                 "] tensor: NIR Affine/Linear map a vector (only rank-1 inputs are exported)");
+        auto src = materialize(op, *in, xs);
+        const ir::Tensor* w = constant(op, 1, "weight");
+        const ir::Tensor* b = op.operands.size() > 2 ? constant(op, 2, "bias") : nullptr;
+        if (!src || !w || (op.operands.size() > 2 && !b))
+            return;
+        NirNode& n = addNode(m_.value(op.result).name, b ? "Affine" : "Linear", *src);
+        n.fields.arrays["weight"] = floats(*w);
+        if (b)
+            n.fields.arrays["bias"] = floats(*b);
+        return define(op, {n.name, outShape});
+    }
+    case OpKind::Lif:
+        return visitNeuron(op, *in);
+    case OpKind::Scale: {
+        NirNode& n = addNode(m_.value(op.result).name, "Scale", in->node);
+        n.fields.arrays["scale"] = NirArray::filled(in->shape, op.attrs.getFloat("factor"), NirArray::DType::Float32);
+        return define(op, {n.name, in->shape});
+    }
+    case OpKind::AvgPool2d: {
+        const ir::IntList pad = op.attrs.getInts("padding", {0, 0});
+        if (op.attrs.getBool("ceil_mode") || op.attrs.getInt("divisor_override") != 0 || pad != ir::IntList{0, 0})
+            return error(op, "NIR AvgPool2d has no ceil_mode, divisor_override or padded average "
+                             "(only floor mode without padding is exported)");
+        auto src = materialize(op, *in, m_.typeOf(op.operands[0]).shape);
+        if (!src)
+            return;
+        const ir::IntList kernel = op.attrs.getInts("kernel");
+        NirNode& n = addNode(m_.value(op.result).name, "AvgPool2d", *src);
+        n.fields.arrays["kernel_size"] = NirArray::ints(kernel);
+        n.fields.arrays["stride"] = NirArray::ints(op.attrs.getInts("stride", kernel));
+        n.fields.arrays["padding"] = NirArray::ints(pad);
+        return define(op, {n.name, outShape});
+    }
+    case OpKind::Mean:
+        if (op.attrs.getBool("over_time") && op.attrs.getInts("axes").empty()) {
+            // Only as the model's readout: NIR graphs stream per-step outputs.
+            const auto users = m_.computeUsers()[static_cast<size_t>(op.result)];
+            bool onlyOutput = !users.empty();
+            for (int32_t u : users)
+                onlyOutput = onlyOutput && m_.ops()[static_cast<size_t>(u)].kind == OpKind::Output;
+            if (onlyOutput)
+                return define(op, {in->node, in->shape, true});
+            return error(op, "a mean over time inside the network: NIR streams values step by step and has no "
+                             "time average (only a final readout `output(mean over_time)` is exported)");
+        }
+        return error(op, "NIR has no mean over tensor axes" + std::string(kLowerFirst));
+    case OpKind::MaxPool2d:
+        return error(op, "NIR has no max pooling (only SumPool2d and AvgPool2d)" + std::string(kLowerFirst));
+    case OpKind::BatchNorm:
+        return error(op, "NIR has no batch norm: fold it into the preceding conv/linear (pass fold-bn)" +
+                             std::string(kLowerFirst));
+    case OpKind::MatMul:
+    case OpKind::Mul:
+        return error(op, "NIR has no product of two computed tensors (spike x spike attention)" +
+                             std::string(kLowerFirst));
+    case OpKind::Add:
+        return error(op, "a sum of two computed values (a residual): NIR sums the edges into a node, which "
+                         "stc does not export yet");
+    default:
+        return error(op, "NIR has no " + std::string(ir::opName(op.kind)) + " op" + kLowerFirst);
+    }
+}
+
+void Exporter::visitConv(const ir::Op& op, const NirValue& in)
+{
+    const bool is2d = op.kind == OpKind::Conv2d;
+    const ir::Shape& xs = m_.typeOf(op.operands[0]).shape;
+    auto src = materialize(op, in, xs);
+    const ir::Tensor* w = constant(op, 1, "weight");
+    const ir::Tensor* b = op.operands.size() > 2 ? constant(op, 2, "bias") : nullptr;
+    if (!src || !w || (op.operands.size() > 2 && !b))
+        return;
+    NirNode& n = addNode(m_.value(op.result).name, is2d ? "Conv2d" : "Conv1d", *src);
+    n.fields.arrays["weight"] = floats(*w);
+    const int64_t outChannels = w->shape()[0];
+    n.fields.arrays["bias"] = b ? floats(*b) : NirArray::filled({outChannels}, 0.0, NirArray::DType::Float32);
+    const size_t dims = is2d ? 2 : 1;
+    auto param = [&](const char* key, int64_t def) {
+        const ir::IntList v = op.attrs.getInts(key, ir::IntList(dims, def));
+        // NIR Conv1d stores scalars, Conv2d pairs.
+        n.fields.arrays[key] = is2d ? NirArray::ints(v) : NirArray::scalar(static_cast<double>(v[0]), NirArray::DType::Int64);
+    };
+    param("stride", 1);
+    param("padding", 0);
+    param("dilation", 1);
+    n.fields.arrays["groups"] = NirArray::scalar(static_cast<double>(op.attrs.getInt("groups", 1)), NirArray::DType::Int64);
+    const ir::Shape spatial(xs.begin() + 1, xs.end());
+    n.fields.arrays["input_shape"] = is2d ? NirArray::ints(spatial)
+                                          : NirArray::scalar(static_cast<double>(spatial[0]), NirArray::DType::Int64);
+    define(op, {n.name, m_.typeOf(op.result).shape});
+}
+
+void Exporter::visitNeuron(const ir::Op& op, const NirValue& in)
+{
+    NeuronExport ne = exportNeuron(op.attrs, in.shape, opt_.dt);
+    if (!ne.error.empty())
+        return error(op, ne.error);
+    for (const auto& loss : ne.losses)
+        d_.warning(op.textLoc, ir::opLabel(m_, op), loss, op.origin);
+    NirNode& n = addNode(m_.value(op.result).name, ne.node.type, in.node);
+    n.fields = std::move(ne.node.fields);
+    n.metadata = std::move(ne.node.metadata);
+    define(op, {n.name, in.shape});
+}
+
+void Exporter::visitOutput(const ir::Op& op)
+{
+    for (size_t i = 0; i < op.operands.size(); ++i) {
+        const NirValue* v = operand(op, i);
+        if (!v)
+            continue;
+        const ir::Type& t = m_.typeOf(op.operands[i]);
+        // NIR's Output takes the shape NIR has; the IR shape (e.g. a leading 1) goes to metadata.
+        auto squeezed = [](ir::Shape s) { std::erase(s, 1); return s; };
+        std::optional<std::string> src = v->node;
+        if (squeezed(v->shape) != squeezed(t.shape))
+            src = materialize(op, *v, t.shape);
+        if (!src)
+            continue;
+        const ir::Shape nirShape = *src == v->node ? v->shape : t.shape;
+        NirNode& n = addNode(op.operands.size() == 1 ? "output" : "output_" + std::to_string(i), "Output", *src);
+        n.fields.arrays["shape"] = NirArray::ints(nirShape);
+        if (nirShape != t.shape)
+            n.metadata.arrays["stc_shape"] = NirArray::ints(t.shape);
+        if (v->meanOverTime)
+            n.metadata.setString("stc_readout", "mean-over-time");
+    }
+}
+
+} // namespace
+
+NirExportResult exportToNir(const ir::Module& m, const NirExportOptions& options)
+{
+    return Exporter(m, options).run();
+}
+
+} // namespace stc::interop

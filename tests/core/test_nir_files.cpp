@@ -1,0 +1,233 @@
+// .nir files written by hand from the NIR spec's examples (tools/nir/write_spec_examples.py,
+// h5py in NIR 1.0.7's layout): read, import, and run against the spec's equations
+// computed here; malformed files give located errors.
+#include "interop/nir_hdf5.h"
+#include "interop/nir_import.h"
+#include "interp/interpreter.h"
+
+#include <QtTest>
+
+#include <cmath>
+
+using namespace stc;
+using namespace stc::interop;
+
+namespace {
+
+std::string fixture(const char* name) { return std::string(STC_TEST_FIXTURE_DIR) + "/nir/" + name; }
+
+struct Imported {
+    NirGraph graph;
+    ir::Module module;
+};
+
+Imported importFile(const char* name, int64_t timesteps)
+{
+    NirReadResult r = readNirFile(fixture(name));
+    if (!r.graph)
+        throw std::runtime_error(r.diagnostics.format());
+    NirImportOptions o;
+    o.timesteps = timesteps;
+    NirImportResult i = importFromNir(*r.graph, o, name);
+    if (!i.module)
+        throw std::runtime_error(i.diagnostics.format());
+    return {*r.graph, std::move(*i.module)};
+}
+
+std::vector<float> runModule(const ir::Module& m, std::vector<float> input)
+{
+    auto r = interp::run(m, {interp::InputBatch{1, std::move(input)}});
+    if (!r.ok())
+        throw std::runtime_error(r.error);
+    return r.outputs.at(0);
+}
+
+const std::vector<double>& values(const NirGraph& g, const char* node, const char* key)
+{
+    return g.find(node)->fields.array(key)->values;
+}
+
+// Forward-Euler step of NIR's LIF/IF with reset to 0; asserts that no neuron is
+// within `margin` of the threshold (float vs double could decide it either way).
+double fire(double& v, double threshold)
+{
+    if (std::abs(v - threshold) < 1e-4)
+        throw std::runtime_error("test input too close to the threshold");
+    if (v > threshold) {
+        v = 0.0;
+        return 1.0;
+    }
+    return 0.0;
+}
+
+} // namespace
+
+class TestNirFiles : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase()
+    {
+        if (!nirFilesAvailable())
+            QSKIP("built without HDF5: NIR files are not yet available in this build");
+    }
+
+    void affineLifFollowsTheSpec()
+    {
+        const int64_t T = 6;
+        const Imported im = importFile("spec_affine_lif.nir", T);
+        QCOMPARE(im.graph.version, std::string("1.0.7"));
+        const std::vector<float> x = {0.8f, 0.3f};
+        const auto out = runModule(im.module, x);
+        QCOMPARE(out.size(), size_t(T * 3));
+        // tau dv/dt = (v_leak - v) + r I, I = W x + b, dt = 1e-4 s; spike when v > v_threshold.
+        const auto& w = values(im.graph, "affine", "weight");
+        const auto& b = values(im.graph, "affine", "bias");
+        const double tau = values(im.graph, "lif", "tau")[0], r = values(im.graph, "lif", "r")[0];
+        std::vector<double> v(3, 0.0);
+        int spikes = 0;
+        for (int64_t t = 0; t < T; ++t)
+            for (int j = 0; j < 3; ++j) {
+                const double current = w[size_t(j) * 2] * x[0] + w[size_t(j) * 2 + 1] * x[1] + b[size_t(j)];
+                v[size_t(j)] += 1e-4 / tau * (0.0 - v[size_t(j)] + r * current);
+                const double z = fire(v[size_t(j)], 1.0);
+                spikes += int(z);
+                QCOMPARE(double(out[size_t(t * 3 + j)]), z);
+            }
+        QVERIFY(spikes > 0 && spikes < T * 3);
+    }
+
+    void convIfSumPoolLiFollowsTheSpec()
+    {
+        const int64_t T = 3;
+        const Imported im = importFile("spec_conv.nir", T);
+        std::vector<float> x(36);
+        for (size_t i = 0; i < x.size(); ++i)
+            x[i] = float(std::fmod(i * 0.37, 1.0));
+        const auto out = runModule(im.module, x);
+        QCOMPARE(out.size(), size_t(T * 4));
+        const auto& w = values(im.graph, "conv", "weight"); // [2,1,3,3]
+        const auto& bias = values(im.graph, "conv", "bias");
+        const auto& fc = values(im.graph, "fc", "weight"); // [4,18]
+        std::vector<double> current(72, 0.0);
+        for (int o = 0; o < 2; ++o)
+            for (int i = 0; i < 6; ++i)
+                for (int j = 0; j < 6; ++j) {
+                    double s = bias[size_t(o)];
+                    for (int ki = 0; ki < 3; ++ki)
+                        for (int kj = 0; kj < 3; ++kj) {
+                            const int ii = i + ki - 1, jj = j + kj - 1;
+                            if (ii >= 0 && ii < 6 && jj >= 0 && jj < 6)
+                                s += w[size_t(o * 9 + ki * 3 + kj)] * x[size_t(ii * 6 + jj)];
+                        }
+                    current[size_t(o * 36 + i * 6 + j)] = s;
+                }
+        std::vector<double> vIf(72, 0.0), vLi(4, 0.0);
+        double maxErr = 0.0;
+        for (int64_t t = 0; t < T; ++t) {
+            std::vector<double> spikes(72);
+            for (size_t n = 0; n < 72; ++n) {
+                vIf[n] += 1e-4 * 1e4 * current[n]; // IF: dv/dt = r I
+                spikes[n] = fire(vIf[n], 1.0);
+            }
+            std::vector<double> pooled(18, 0.0); // SumPool2d 2x2 stride 2, flattened [2,3,3]
+            for (int c = 0; c < 2; ++c)
+                for (int i = 0; i < 6; ++i)
+                    for (int j = 0; j < 6; ++j)
+                        pooled[size_t(c * 9 + (i / 2) * 3 + j / 2)] += spikes[size_t(c * 36 + i * 6 + j)];
+            for (int k = 0; k < 4; ++k) {
+                double y = 0.0;
+                for (int n = 0; n < 18; ++n)
+                    y += fc[size_t(k * 18 + n)] * pooled[size_t(n)];
+                vLi[size_t(k)] += 1e-4 / 2e-4 * (0.0 - vLi[size_t(k)] + 2.0 * y); // LI, tau 2e-4, r 2
+                maxErr = std::max(maxErr, std::abs(vLi[size_t(k)] - out[size_t(t * 4 + k)]));
+            }
+        }
+        QVERIFY2(maxErr < 1e-4, std::to_string(maxErr).c_str());
+    }
+
+    void branchesAreSummedAndThresholded()
+    {
+        const int64_t T = 2;
+        const Imported im = importFile("spec_branches.nir", T);
+        std::vector<float> x = {0.1f, 0.9f, 0.4f, 0.3f, 0.7f, 0.2f, 0.5f, 0.8f, 0.05f, 0.6f};
+        const auto out = runModule(im.module, x);
+        QCOMPARE(out.size(), size_t(T * 5));
+        const auto& w = values(im.graph, "c1", "weight"); // [1,2,3], padding "same" = 1
+        std::vector<double> c(5);
+        for (int i = 0; i < 5; ++i) {
+            double s = 0.25;
+            for (int ch = 0; ch < 2; ++ch)
+                for (int k = 0; k < 3; ++k)
+                    if (i + k - 1 >= 0 && i + k - 1 < 5)
+                        s += w[size_t(ch * 3 + k)] * x[size_t(ch * 5 + i + k - 1)];
+            c[size_t(i)] = s;
+        }
+        double total = 0;
+        for (double v : c)
+            total += v;
+        int ones = 0;
+        for (int64_t t = 0; t < T; ++t)
+            for (int i = 0; i < 5; ++i) {
+                double v = 2.0 * (c[size_t(i)] + 0.1 * total); // (a + b) * scale
+                const double z = fire(v, 0.5);
+                ones += int(z);
+                QCOMPARE(double(out[size_t(t * 5 + i)]), z);
+            }
+        QVERIFY(ones > 0 && ones < T * 5);
+    }
+
+    void missingTimestepsIsAnError()
+    {
+        NirReadResult r = readNirFile(fixture("spec_affine_lif.nir"));
+        QVERIFY(r.graph);
+        NirImportResult i = importFromNir(*r.graph, {}, "spec_affine_lif.nir");
+        QVERIFY(!i.module);
+        QVERIFY(i.diagnostics.format().find("--timesteps") != std::string::npos);
+    }
+
+    void malformedFilesGiveLocatedErrors_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("where");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("not hdf5") << "bad_not_hdf5.nir" << "" << "HDF5 file";
+        QTest::newRow("truncated") << "bad_truncated.nir" << "" << "HDF5 file";
+        QTest::newRow("no graph") << "bad_no_graph.nir" << "/node" << "missing";
+        QTest::newRow("no type") << "bad_missing_type.nir" << "/node/nodes/affine" << "no scalar string dataset \"type\"";
+        QTest::newRow("edge") << "bad_edge.nir" << "/node" << "names no node \"nowhere\"";
+        QTest::newRow("cycle") << "bad_cycle.nir" << "/node" << "affine, output are on or behind a cycle";
+        QTest::newRow("weight rank") << "bad_weight_rank.nir" << "/node/nodes/affine (Affine)" << "\"weight\" must be 2-D";
+        QTest::newRow("unknown type") << "bad_unknown_type.nir" << "/node/nodes/affine (Quantum)" << "unknown NIR node type";
+        QTest::newRow("huge shape") << "bad_huge_shape.nir" << "/node/nodes/input (Input)" << "shape";
+        QTest::newRow("shape mismatch") << "bad_shape_mismatch.nir" << "/node/nodes/affine (Affine)" << "linear";
+        QTest::newRow("per neuron") << "bad_per_neuron.nir" << "/node/nodes/lif (LIF)" << "per-neuron parameters";
+        QTest::newRow("compound") << "bad_compound.nir" << "/node/nodes/affine/bias" << "not a NIR number or string";
+    }
+
+    void malformedFilesGiveLocatedErrors()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, where);
+        QFETCH(QString, message);
+        const std::string path = fixture(file.toStdString().c_str());
+        Diagnostics d;
+        NirReadResult r = readNirFile(path);
+        d.append(r.diagnostics);
+        if (r.graph) {
+            NirImportOptions o;
+            o.timesteps = 2;
+            NirImportResult i = importFromNir(*r.graph, o, path);
+            QVERIFY(!i.module);
+            d.append(i.diagnostics);
+        }
+        QVERIFY(d.hasErrors());
+        bool found = false;
+        for (const auto& item : d.items())
+            found = found || (item.severity == Severity::Error && item.loc.file == path && item.op == where.toStdString() &&
+                              item.message.find(message.toStdString()) != std::string::npos);
+        QVERIFY2(found, d.format().c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestNirFiles)
+#include "test_nir_files.moc"
