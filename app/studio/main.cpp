@@ -4,6 +4,7 @@
 //   stc-studio --tour OUTDIR [MODEL]
 //   --dark / --light                        force a theme (screenshots)
 //   stc-studio --startup-bench              print ms from main() to an interactive window, then quit
+//   stc-studio --version | --help
 // The headless modes run offscreen when there is no display.
 #include "main/headless.h"
 #include "main/main_window.h"
@@ -13,14 +14,57 @@
 #include <QTextStream>
 #include <QTimer>
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <cstdlib>
 #include <cstring>
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: stc-studio [FILE]\n"
+    "         open FILE (.pt / .sir) in the IDE\n"
+    "       stc-studio --headless-report OUTDIR [MODEL] [--image N]\n"
+    "         compile and simulate MODEL without a window: OUTDIR/report.txt and studio.png\n"
+    "       stc-studio --tour OUTDIR [MODEL]\n"
+    "         the headless report plus one screenshot per panel\n"
+    "       stc-studio --startup-bench\n"
+    "         print ms from main() to an interactive window, then quit\n"
+    "       stc-studio --version | --help\n"
+    "options: --dark / --light force a theme; Qt's own options (-platform, -style, ...) are accepted too\n";
+
+// Handled before QApplication exists, so they work without a display.
+int earlyExit(int argc, char** argv)
+{
+    static const char* known[] = {"--headless-report", "--tour", "--startup-bench", "--image", "--dark", "--light"};
+    for (int i = 1; i < argc; ++i) {
+        const char* a = argv[i];
+        if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
+            std::fputs(kUsage, stdout);
+            return 0;
+        }
+        if (!std::strcmp(a, "--version")) {
+            std::printf("stc-studio %s\n", STC_VERSION);
+            return 0;
+        }
+        if (std::strncmp(a, "--", 2) == 0 &&
+            std::none_of(std::begin(known), std::end(known), [&](const char* k) { return !std::strcmp(a, k); })) {
+            std::fprintf(stderr, "stc-studio: unknown option '%s'\n%s", a, kUsage);
+            return 2;
+        }
+    }
+    return -1;
+}
+
+} // namespace
 
 int main(int argc, char** argv)
 {
     QElapsedTimer startup;
     startup.start();
+    if (const int code = earlyExit(argc, argv); code >= 0)
+        return code;
     bool headless = false;
     for (int i = 1; i < argc; ++i)
         if (!std::strcmp(argv[i], "--headless-report") || !std::strcmp(argv[i], "--tour") ||
