@@ -1,5 +1,8 @@
 #include "document/stages.h"
 
+#include "interop/nir_hdf5.h"
+#include "interop/nir_import.h"
+
 #include "plugin_host.h"
 
 #include <QElapsedTimer>
@@ -82,11 +85,25 @@ LoadOutcome loadModelFile(const std::string& path, const std::vector<int64_t>& i
             out.module = std::make_shared<const ir::Module>(std::move(*r.module));
         if (!r.reference.inputShape.empty())
             out.inputShape = r.reference.inputShape;
+    } else if (suffix == "nir") {
+        out.engine = "NIR importer (HDF5)";
+        if (progress)
+            progress(0.1, "reading the NIR graph");
+        interop::NirReadResult file = interop::readNirFile(path);
+        out.diagnostics.append(file.diagnostics);
+        if (file.graph) {
+            if (progress)
+                progress(0.5, "converting NIR nodes to Spike IR");
+            interop::NirImportResult r = interop::importFromNir(*file.graph, {}, path);
+            out.diagnostics.append(r.diagnostics);
+            if (r.module)
+                out.module = std::make_shared<const ir::Module>(std::move(*r.module));
+        }
     } else {
         out.diagnostics.error({path, 0, 0}, {},
                               "'." + suffix.toStdString() +
-                                  "' files are not supported yet (deployment packages and projects come with "
-                                  "the backend and the project store); open a .pt or .sir file");
+                                  "' files cannot be opened in the IDE yet (deployment packages and projects: "
+                                  "use `stc simulate` / `stc project`); open a .pt, .sir or .nir file");
     }
     out.seconds = double(timer.nsecsElapsed()) / 1e9;
     if (out.module)

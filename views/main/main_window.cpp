@@ -380,7 +380,7 @@ void MainWindow::createStatusBar()
                                  .arg(warnings));
     });
     emit diagnostics_->countsChanged(0, 0);
-    statusBar()->showMessage("Open a model (.pt or .sir) with Ctrl+O or drop it onto the window.");
+    statusBar()->showMessage("Open a model (.pt, .sir or .nir) with Ctrl+O or drop it onto the window.");
 }
 
 void MainWindow::updateTitle()
@@ -442,7 +442,7 @@ void MainWindow::openFileDialog()
     const QString dir = QSettings().value("file/lastDir", QString::fromStdString(util::findResource("models"))).toString();
     const QString path = QFileDialog::getOpenFileName(
         this, "Open model", dir,
-        "Models (*.pt *.pth *.sir);;TorchScript (*.pt *.pth);;Spike IR (*.sir);;"
+        "Models (*.pt *.pth *.sir *.nir);;TorchScript (*.pt *.pth);;Spike IR (*.sir);;NIR graphs (*.nir);;"
         "Deployment packages — not yet (*.stcpkg);;Projects — not yet (*.stcproj);;All files (*)");
     if (!path.isEmpty()) {
         QSettings().setValue("file/lastDir", QFileInfo(path).absolutePath());
