@@ -543,7 +543,8 @@ void Recorder::execGeneric(const Node* node, Env& env, const Frame& frame)
         preserveBeforeWrite(node, stack);
     const IValue viewSource = tensorOverload || kind == "aten::select" ? stack[0] : IValue();
     try {
-        opIt->second(stack);
+        if (!runSplitConvolution(kind, opIt->second, stack))
+            opIt->second(stack);
     } catch (const std::exception& e) {
         fail(node, frame, "LibTorch failed executing " + kind + ": " + firstLine(e.what()));
     }

@@ -31,6 +31,10 @@ const std::unordered_set<std::string>& shapeOnlyOps();
 // device or shape (`x.to(other)`, `type_as`, `expand_as`, `view_as`, ...):
 // not a data dependence.
 bool metadataOnlyArg(const std::string& kind, size_t i);
+// Runs a convolution that LibTorch computes sample by sample (its slow
+// kernel) as two half-batch calls on two threads; same bytes as one call.
+// false (stack untouched) when that does not apply: run it as usual.
+bool runSplitConvolution(const std::string& kind, torch::jit::Operation& op, std::vector<c10::IValue>& stack);
 
 class RecordingImpl final : public Recording {
 public:
