@@ -1,6 +1,6 @@
 // Import time of a Spikformer-4-384-shaped model (9.3 M parameters, T = 4,
 // random weights) through the TorchScript frontend plugin, as the CLI does it.
-//   bench_import [MODEL.pt] [--out bench/results/import.json] [--runs N]
+//   bench_import [MODEL.pt] [--out bench/results/import.json] [--runs N (5)]
 // Without MODEL.pt the model is generated once (not committed, ~37 MB) by
 //   /usr/bin/python3 tools/models/gen_spikformer_4_384.py <build>/bench/spikformer_4_384.traced.pt
 // Target: < 2 s per import on 2 cores (plugin load excluded, reported apart).
@@ -9,6 +9,8 @@
 #include <QCoreApplication>
 #include <QString>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +18,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #ifndef STC_SOURCE_RESOURCE_DIR
@@ -28,6 +31,22 @@ using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+long minorFaults()
+{
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_minflt;
+}
+
+// The 1-minute load average (other work on the machine skews the timings).
+double loadAverage()
+{
+    std::ifstream in("/proc/loadavg");
+    double load = -1.0;
+    in >> load;
+    return load;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -35,7 +54,7 @@ int main(int argc, char** argv)
     QCoreApplication app(argc, argv);
     const std::filesystem::path repo = std::filesystem::path(STC_SOURCE_RESOURCE_DIR).parent_path();
     std::string model, out = (repo / "bench" / "results" / "import.json").string();
-    int runs = 3;
+    int runs = 5;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--out" && i + 1 < argc)
@@ -62,6 +81,7 @@ int main(int argc, char** argv)
         }
     }
 
+    const double loadBefore = loadAverage();
     const auto t0 = Clock::now();
     QString error;
     stc::frontend::Importer* importer =
@@ -75,14 +95,17 @@ int main(int argc, char** argv)
     stc::frontend::ImportOptions options;
     options.inputShape = {1, 3, 32, 32};
     std::vector<double> totals;
+    std::vector<long> faults; // minor page faults (first touches of fresh memory) per import
     std::map<std::string, std::vector<double>> phases;
     int64_t params = 0, ops = 0, T = 0;
     for (int r = 0; r < runs; ++r) {
         std::vector<std::pair<std::string, Clock::time_point>> marks;
         options.progress = [&](double, const std::string& what) { marks.emplace_back(what, Clock::now()); };
+        const long faults0 = minorFaults();
         const auto start = Clock::now();
         stc::frontend::ImportResult res = importer->importFile(model, options);
         const double total = since(start);
+        faults.push_back(minorFaults() - faults0);
         if (!res.module) {
             std::fprintf(stderr, "%s", res.diagnostics.format().c_str());
             return 1;
@@ -100,14 +123,23 @@ int main(int argc, char** argv)
         T = res.module->timesteps;
         std::fprintf(stderr, "run %d: %.3f s\n", r + 1, total);
     }
+    const double loadAfter = loadAverage();
+    const std::vector<double> inOrder = totals;
     std::sort(totals.begin(), totals.end());
     const double median = totals[totals.size() / 2];
     std::filesystem::create_directories(std::filesystem::path(out).parent_path());
     std::ofstream json(out);
     json << "{\n  \"benchmark\": \"import\",\n  \"model\": \"" << std::filesystem::path(model).filename().string()
          << "\",\n  \"parameters\": " << params << ",\n  \"ir_ops\": " << ops << ",\n  \"timesteps\": " << T
-         << ",\n  \"threads\": \"default (2 cores)\",\n  \"plugin_load_seconds\": " << pluginLoad
-         << ",\n  \"import_seconds_median\": " << median << ",\n  \"import_seconds_min\": " << totals.front()
+         << ",\n  \"host_cores\": " << std::thread::hardware_concurrency()
+         << ",\n  \"load_average_1min_before\": " << loadBefore << ",\n  \"load_average_1min_after\": " << loadAfter
+         << ",\n  \"plugin_load_seconds\": " << pluginLoad << ",\n  \"import_seconds_median\": " << median
+         << ",\n  \"import_seconds_min\": " << totals.front() << ",\n  \"import_seconds_max\": " << totals.back()
+         << ",\n  \"import_seconds_runs\": [";
+    for (size_t i = 0; i < inOrder.size(); ++i)
+        json << (i ? ", " : "") << inOrder[i];
+    std::sort(faults.begin(), faults.end());
+    json << "],\n  \"page_faults_per_import_median\": " << faults[faults.size() / 2]
          << ",\n  \"runs\": " << totals.size() << ",\n  \"target_seconds\": 2.0,\n  \"phases_median_seconds\": {";
     bool first = true;
     for (auto& [name, v] : phases) {

@@ -5,6 +5,8 @@
 // without modelling any of those.
 #include "recorder_internal.h"
 
+#include "neuron_recognizer.h"
+
 #include <torch/csrc/jit/api/function_impl.h>
 
 
@@ -130,7 +132,7 @@ RecArg Recorder::toArg(const IValue& v, const RtValue* rt)
     return a;
 }
 
-RecArg Recorder::outputArg(const IValue& v, int32_t node)
+RecArg Recorder::outputArg(const IValue& v, int32_t node, bool keep)
 {
     RecArg a;
     using K = RecArg::Kind;
@@ -139,16 +141,17 @@ RecArg Recorder::outputArg(const IValue& v, int32_t node)
         a.kind = K::Dyn;
         a.dyn = ValueRef(g_.values.size());
         g_.values.push_back({node, t.sizes().vec(), dtypeOf(t.scalar_type()), false});
-        rec_.tensors.push_back(t);
+        rec_.tensors.push_back(keep ? t : at::Tensor());
+        addresses_.emplace_back(t.getIntrusivePtr());
         dyn_[t.unsafeGetTensorImpl()] = a.dyn;
     } else if (v.isList() || v.isTuple()) {
         a.kind = K::List;
         if (v.isList())
             for (const IValue& e : v.toListRef())
-                a.items.push_back(outputArg(e, node));
+                a.items.push_back(outputArg(e, node, keep));
         else
             for (const IValue& e : v.toTupleRef().elements())
-                a.items.push_back(outputArg(e, node));
+                a.items.push_back(outputArg(e, node, keep));
     } else if (v.isInt() || v.isDouble() || v.isBool()) {
         a.kind = K::Dyn;
         a.dyn = ValueRef(g_.values.size());
@@ -158,6 +161,57 @@ RecArg Recorder::outputArg(const IValue& v, int32_t node)
         a = toArg(v, nullptr);
     }
     return a;
+}
+
+// What a recorded node's stack keeps of input `v` (argument `arg`) for
+// replays: a dynamic tensor becomes an empty placeholder of its dtype (a
+// replay takes the recorded value it refers to), a tensor used only for its
+// dtype/shape (or overwritten) a data-less one of the same shape, a static
+// tensor is kept (cloned for a node that writes in place, so that a replay
+// does not see the write of this very execution). `original` says whether
+// the result is `v` itself.
+IValue Recorder::storedInput(const IValue& v, const RecArg& arg, bool mutates, bool& original)
+{
+    original = false;
+    using K = RecArg::Kind;
+    if (v.isTensor() && v.toTensor().defined()) {
+        const at::Tensor& t = v.toTensor();
+        if (arg.kind == K::Dyn && arg.dyn != kNoRef)
+            return at::empty({0}, t.options());
+        if (arg.kind == K::Other)
+            return at::empty({}, t.options()).expand(t.sizes());
+        if (mutates)
+            return t.clone();
+        original = true;
+        return v;
+    }
+    if (arg.kind == K::List && arg.hasDyn()) {
+        bool unused = false;
+        if (v.isTensorList()) {
+            c10::List<at::Tensor> out;
+            auto in = v.toTensorList();
+            for (size_t i = 0; i < in.size() && i < arg.items.size(); ++i)
+                out.push_back(storedInput(in.get(i), arg.items[i], mutates, unused).toTensor());
+            if (out.size() == in.size())
+                return out;
+        } else if (v.isTuple()) {
+            const auto& el = v.toTupleRef().elements();
+            std::vector<IValue> out;
+            for (size_t i = 0; i < el.size() && i < arg.items.size(); ++i)
+                out.push_back(storedInput(el[i], arg.items[i], mutates, unused));
+            if (out.size() == el.size())
+                return c10::ivalue::Tuple::create(std::move(out));
+        } else if (v.isList()) {
+            auto in = v.toList();
+            c10::impl::GenericList out(in.elementType());
+            for (size_t i = 0; i < in.size() && i < arg.items.size(); ++i)
+                out.push_back(storedInput(in.get(i), arg.items[i], mutates, unused));
+            if (out.size() == in.size())
+                return out;
+        }
+    }
+    original = true;
+    return v;
 }
 
 void Recorder::run(const torch::jit::Module& module, const at::Tensor& input)
@@ -170,6 +224,7 @@ void Recorder::run(const torch::jit::Module& module, const at::Tensor& input)
     g_.inputShape = input.sizes().vec();
     g_.values.push_back({-1, input.sizes().vec(), DType::Float32, false});
     rec_.tensors.push_back(input);
+    addresses_.emplace_back(input.getIntrusivePtr());
     dyn_[input.unsafeGetTensorImpl()] = 0;
 
     std::vector<RtValue> args;
@@ -528,12 +583,16 @@ void Recorder::execGeneric(const Node* node, Env& env, const Frame& frame)
         }
     }
     std::vector<IValue> saved;
+    std::vector<size_t> savedOriginals; // slots holding the very tensors executed on
     if (record) {
-        saved = stack;
-        if (rn.mutates) // replay must not see the write of this very execution
-            for (auto& s : saved)
-                if (s.isTensor() && s.toTensor().defined())
-                    s = s.toTensor().clone();
+        saved.reserve(stack.size());
+        for (size_t i = 0; i < stack.size(); ++i) {
+            bool original = false;
+            saved.push_back(i < rn.inputs.size() ? storedInput(stack[i], rn.inputs[i], rn.mutates, original)
+                                                 : stack[i]);
+            if (original && saved.back().isTensor() && saved.back().toTensor().defined())
+                savedOriginals.push_back(i);
+        }
     }
     // Writes into a view (`spike_seq[t] = spike`) change the viewed tensor too.
     std::vector<PendingScatter> scatters;
@@ -543,7 +602,8 @@ void Recorder::execGeneric(const Node* node, Env& env, const Frame& frame)
         preserveBeforeWrite(node, stack);
     const IValue viewSource = tensorOverload || kind == "aten::select" ? stack[0] : IValue();
     try {
-        opIt->second(stack);
+        if (!runSplitConvolution(kind, opIt->second, stack))
+            opIt->second(stack);
     } catch (const std::exception& e) {
         fail(node, frame, "LibTorch failed executing " + kind + ": " + firstLine(e.what()));
     }
@@ -563,8 +623,10 @@ void Recorder::execGeneric(const Node* node, Env& env, const Frame& frame)
         return;
     }
     const auto index = int32_t(g_.nodes.size());
+    // Values of elementwise ops are recomputed on demand (RecordingImpl).
+    const bool keep = !isElementwiseKind(kind);
     for (size_t i = 0; i < stack.size(); ++i) {
-        RecArg a = outputArg(stack[i], index);
+        RecArg a = outputArg(stack[i], index, keep);
         RtValue out{stack[i]};
         if (a.kind == RecArg::Kind::Dyn && g_.values[size_t(a.dyn)].scalar) {
             out.dynScalar = true;
@@ -573,9 +635,8 @@ void Recorder::execGeneric(const Node* node, Env& env, const Frame& frame)
         rn.outputs.push_back(std::move(a));
         env[node->outputs()[i]] = std::move(out);
     }
-    for (size_t i = 0; i < saved.size(); ++i)
-        if (saved[i].isTensor() && saved[i].toTensor().defined())
-            storedRefs_[saved[i].toTensor().unsafeGetTensorImpl()].push_back({index, i});
+    for (size_t i : savedOriginals)
+        storedRefs_[saved[i].toTensor().unsafeGetTensorImpl()].push_back({index, i});
     g_.nodes.push_back(std::move(rn));
     rec_.ops.push_back(opIt->second);
     rec_.stacks.push_back(std::move(saved));

@@ -465,13 +465,6 @@ void Recognizer::analyzeChain(const std::vector<ValueRef>& chain, const std::vec
         for (const RecArg& a : g_.nodes[size_t(n)].inputs)
             if (auto s = scalarOf(a))
                 constants.push_back(*s);
-    // Recorded spike counts.
-    me.spikesPerStep.assign(chain.size(), 0);
-    for (size_t t = 0; t < chain.size(); ++t) {
-        for (float s : replayer_.recorded(spikeRef[t]))
-            me.spikesPerStep[t] += s != 0.0f;
-        me.spikeTotal += me.spikesPerStep[t];
-    }
     std::string why;
     me.ok = fitAndVerify(me, me.nodes, uses, chain, spikeRef, constants, th, ge, why);
     if (!me.ok)
@@ -487,52 +480,60 @@ bool Recognizer::fitAndVerify(NeuronInstance& inst, const std::vector<int32_t>& 
                               const std::vector<double>& constants, double threshold, bool ge, std::string& why)
 {
     const size_t T = membranes.size();
+    // Large layers: fit and verify on every stride-th element (the
+    // self-validation later compares every spike count of the example input
+    // anyway). Only those elements are copied out of LibTorch, and only they
+    // get probe values.
+    constexpr size_t kMaxElements = 16384;
+    const auto n = size_t(std::max<int64_t>(g_.values[size_t(inst.stepInput[0])].numel(), 0));
+    const size_t stride = n > kMaxElements ? (n + kMaxElements - 1) / kMaxElements : 1;
+    // Recorded data (one replay when it is recomputed) and spike counts.
+    std::vector<ValueRef> recordedRefs(inst.stepInput.begin(), inst.stepInput.end());
+    recordedRefs.insert(recordedRefs.end(), membranes.begin(), membranes.end());
+    recordedRefs.insert(recordedRefs.end(), spikeRefs.begin(), spikeRefs.end());
+    std::vector<std::vector<float>> recordedData;
+    std::vector<int64_t> nonzero;
+    std::string err;
+    if (!replayer_.recorded(recordedRefs, stride, recordedData, &nonzero, &err) || recordedData.size() != 3 * T) {
+        why = "internal: the recorded data of the neuron is not available: " + err;
+        return false;
+    }
+    inst.spikesPerStep.assign(T, 0);
+    for (size_t t = 0; t < T; ++t) {
+        inst.spikesPerStep[t] = nonzero[2 * T + t];
+        inst.spikeTotal += inst.spikesPerStep[t];
+    }
     std::vector<NeuronData> data(2);
     NeuronData& rec = data[0];
-    for (size_t t = 0; t < T; ++t) {
-        rec.inputs.push_back(replayer_.recorded(inst.stepInput[t]));
-        rec.membranes.push_back(replayer_.recorded(membranes[t]));
-        rec.spikes.push_back(replayer_.recorded(spikeRefs[t]));
-    }
+    rec.inputs.assign(recordedData.begin(), recordedData.begin() + long(T));
+    rec.membranes.assign(recordedData.begin() + long(T), recordedData.begin() + long(2 * T));
+    rec.spikes.assign(recordedData.begin() + long(2 * T), recordedData.end());
     // Probe inputs on a dyadic grid around the threshold: exact ties happen.
     const double scale = std::max(std::abs(threshold), 1e-3);
     const double grid = std::exp2(std::round(std::log2(scale))) / 16.0;
-    const size_t n = rec.inputs[0].size();
     std::mt19937 rng(12345);
     std::uniform_int_distribution<int> pick(-32, 64);
-    std::vector<std::vector<float>> probes(T, std::vector<float>(n));
-    for (auto& p : probes)
-        for (auto& x : p)
-            x = float(pick(rng) * grid);
+    std::vector<std::vector<float>> probes(T, std::vector<float>(n, 0.0f));
+    NeuronData& probe = data[1];
+    for (auto& p : probes) {
+        std::vector<float> sampled;
+        sampled.reserve(n / stride + 1);
+        for (size_t i = 0; i < n; i += stride)
+            sampled.push_back(p[i] = float(pick(rng) * grid));
+        probe.inputs.push_back(std::move(sampled));
+    }
     std::vector<Feed> feeds;
     for (const auto& [node, ordinal, step] : uses)
         feeds.push_back({node, ordinal, probes[size_t(step)]});
     std::vector<ValueRef> want(membranes.begin(), membranes.end());
     want.insert(want.end(), spikeRefs.begin(), spikeRefs.end());
     std::vector<std::vector<float>> got;
-    std::string err;
-    if (!replayer_.replay(nodes, feeds, want, got, &err)) {
+    if (!replayer_.replay(nodes, feeds, want, got, &err, stride)) {
         why = "replaying the neuron's ops with LibTorch failed: " + err;
         return false;
     }
-    NeuronData& probe = data[1];
-    probe.inputs = probes;
     probe.membranes.assign(got.begin(), got.begin() + long(T));
     probe.spikes.assign(got.begin() + long(T), got.end());
-    // Large layers: fit and verify on a strided subset (the self-validation
-    // later compares every spike count of the example input anyway).
-    constexpr size_t kMaxElements = 16384;
-    if (n > kMaxElements) {
-        const size_t stride = (n + kMaxElements - 1) / kMaxElements;
-        for (NeuronData& d : data)
-            for (auto* series : {&d.inputs, &d.membranes, &d.spikes})
-                for (auto& v : *series) {
-                    size_t k = 0;
-                    for (size_t i = 0; i < v.size(); i += stride)
-                        v[k++] = v[i];
-                    v.resize(k);
-                }
-    }
     auto params = fitNeuron(data, constants, threshold, ge, why);
     if (!params)
         return false;

@@ -108,12 +108,19 @@ public:
     virtual ~Replayer() = default;
     // Replays `nodes` (recorded order). Dynamic inputs fed by `feeds` take that
     // data, values produced by replayed nodes take the replayed data, all other
-    // inputs their recorded data. Fills `out` with the data of `want`.
+    // inputs their recorded data. Fills `out` with the data of `want` (every
+    // `stride`-th element of each, flattened).
     virtual bool replay(const std::vector<int32_t>& nodes, const std::vector<Feed>& feeds,
                         const std::vector<ValueRef>& want, std::vector<std::vector<float>>& out,
-                        std::string* error) = 0;
-    // The concrete data a value had in the recording (f32).
-    virtual std::vector<float> recorded(ValueRef v) const = 0;
+                        std::string* error, size_t stride = 1) = 0;
+    // The concrete data a value had in the recording (f32); with stride > 1
+    // only elements 0, stride, 2*stride, ... of the flattened value.
+    virtual std::vector<float> recorded(ValueRef v, size_t stride = 1) const = 0;
+    // The recorded data of several values at once (one replay when they
+    // have to be recomputed), every `stride`-th element; with `nonzero`, also
+    // how many elements of each whole value are nonzero (NaN counts).
+    virtual bool recorded(const std::vector<ValueRef>& vs, size_t stride, std::vector<std::vector<float>>& out,
+                          std::vector<int64_t>* nonzero, std::string* error) const = 0;
 };
 
 } // namespace stc::torchscript

@@ -132,7 +132,9 @@ void Recorder::recordScatter(PendingScatter& p, const std::string& path, const s
     RecArg src;
     src.kind = RecArg::Kind::Dyn;
     src.dyn = child->second;
-    std::vector<IValue> stack{p.beforeData, l.view.clone()};
+    // Dynamic slots are placeholders (a replay takes the recorded values).
+    std::vector<IValue> stack{p.before != kNoRef ? at::empty({0}, p.beforeData.options()) : p.beforeData,
+                              at::empty({0}, l.view.options())};
     rn.inputs = {base, src};
     auto addInt = [&](int64_t v) {
         RecArg a;
@@ -148,7 +150,7 @@ void Recorder::recordScatter(PendingScatter& p, const std::string& path, const s
         addInt(l.step);
     }
     const auto index = int32_t(g_.nodes.size());
-    rn.outputs.push_back(outputArg(IValue(l.base), index));
+    rn.outputs.push_back(outputArg(IValue(l.base), index, true));
     g_.nodes.push_back(std::move(rn));
     rec_.ops.push_back(op->getOperation());
     rec_.stacks.push_back(std::move(stack));

@@ -2,9 +2,12 @@
 // (neuron probing re-executes a neuron's ops on other data).
 #include "recorder_internal.h"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
+#include <stdexcept>
 
 namespace stc::torchscript::detail {
 
@@ -28,9 +31,12 @@ DType dtypeOf(c10::ScalarType t)
     }
 }
 
-std::vector<float> toFloats(const at::Tensor& t)
+std::vector<float> toFloats(const at::Tensor& t, size_t stride)
 {
-    at::Tensor c = t.detach().to(at::kFloat).contiguous();
+    at::Tensor flat = t.detach().reshape({-1});
+    if (stride > 1)
+        flat = flat.slice(0, 0, flat.numel(), int64_t(stride));
+    at::Tensor c = flat.to(at::kFloat).contiguous();
     const float* p = c.data_ptr<float>();
     return std::vector<float>(p, p + c.numel());
 }
@@ -118,15 +124,16 @@ bool metadataOnlyArg(const std::string& kind, size_t i)
 
 namespace {
 
-// Rebuilds `iv` with dynamic entries substituted, following the recorded arg.
+// Rebuilds `iv` with dynamic entries substituted: fed data, else replayed
+// data, else kept data (the stack holds placeholders for dynamic tensors).
 IValue substitute(const IValue& iv, const RecArg& arg, int32_t node, int32_t& ordinal,
                   const std::unordered_map<ValueRef, at::Tensor>& values,
                   const std::map<std::pair<int32_t, int32_t>, const Feed*>& feeds,
-                  const std::vector<RecValue>& meta)
+                  const std::vector<RecValue>& meta, const std::vector<at::Tensor>& kept)
 {
     if (arg.kind == RecArg::Kind::Dyn) {
         const int32_t ord = ordinal++;
-        if (!iv.isTensor())
+        if (!iv.isTensor() || arg.dyn == kNoRef)
             return iv;
         auto f = feeds.find({node, ord});
         if (f != feeds.end()) {
@@ -134,8 +141,12 @@ IValue substitute(const IValue& iv, const RecArg& arg, int32_t node, int32_t& or
             auto t = torch::from_blob(const_cast<float*>(f->second->data.data()), shape, at::kFloat).clone();
             return t.to(iv.toTensor().scalar_type());
         }
-        auto it = values.find(arg.dyn);
-        return it != values.end() ? IValue(it->second) : iv;
+        if (auto it = values.find(arg.dyn); it != values.end())
+            return it->second;
+        if (kept[size_t(arg.dyn)].defined())
+            return kept[size_t(arg.dyn)];
+        throw std::runtime_error("internal: recorded value %" + std::to_string(arg.dyn) +
+                                 " is neither kept nor replayed");
     }
     if (arg.kind != RecArg::Kind::List || !arg.hasDyn())
         return iv;
@@ -143,21 +154,21 @@ IValue substitute(const IValue& iv, const RecArg& arg, int32_t node, int32_t& or
         c10::List<at::Tensor> out;
         auto in = iv.toTensorList();
         for (size_t i = 0; i < in.size(); ++i)
-            out.push_back(substitute(in.get(i), arg.items[i], node, ordinal, values, feeds, meta).toTensor());
+            out.push_back(substitute(in.get(i), arg.items[i], node, ordinal, values, feeds, meta, kept).toTensor());
         return out;
     }
     if (iv.isTuple()) {
         std::vector<IValue> out;
         const auto& el = iv.toTupleRef().elements();
         for (size_t i = 0; i < el.size(); ++i)
-            out.push_back(substitute(el[i], arg.items[i], node, ordinal, values, feeds, meta));
+            out.push_back(substitute(el[i], arg.items[i], node, ordinal, values, feeds, meta, kept));
         return c10::ivalue::Tuple::create(std::move(out));
     }
     if (iv.isList()) {
         auto in = iv.toList();
         c10::impl::GenericList out(in.elementType());
         for (size_t i = 0; i < in.size(); ++i)
-            out.push_back(substitute(in.get(i), arg.items[i], node, ordinal, values, feeds, meta));
+            out.push_back(substitute(in.get(i), arg.items[i], node, ordinal, values, feeds, meta, kept));
         return out;
     }
     return iv;
@@ -181,34 +192,111 @@ void collectOutputs(const IValue& iv, const RecArg& arg, std::unordered_map<Valu
 
 } // namespace
 
+void RecordingImpl::run(const std::vector<int32_t>& nodes, const FeedMap& feeds,
+                        std::unordered_map<ValueRef, at::Tensor>& values) const
+{
+    // Producers of inputs that are neither fed, replayed nor kept (values of
+    // elementwise ops), transitively: they run first, on recorded data.
+    std::set<int32_t> all(nodes.begin(), nodes.end());
+    std::vector<int32_t> work(nodes.begin(), nodes.end());
+    while (!work.empty()) {
+        const int32_t n = work.back();
+        work.pop_back();
+        const auto ins = graph.nodes[size_t(n)].dynInputs();
+        for (size_t k = 0; k < ins.size(); ++k) {
+            const ValueRef v = ins[k];
+            if (v == kNoRef)
+                continue;
+            const RecValue& meta = graph.values[size_t(v)];
+            if (feeds.count({n, int32_t(k)}) || meta.scalar || meta.node < 0 || all.count(meta.node) ||
+                tensors[size_t(v)].defined())
+                continue;
+            all.insert(meta.node);
+            work.push_back(meta.node);
+        }
+    }
+    for (int32_t n : all) { // recorded order
+        const RecNode& rn = graph.nodes[size_t(n)];
+        std::vector<IValue> stack = stacks[size_t(n)];
+        int32_t ordinal = 0;
+        for (size_t i = 0; i < stack.size() && i < rn.inputs.size(); ++i)
+            stack[i] = substitute(stack[i], rn.inputs[i], n, ordinal, values, feeds, graph.values, tensors);
+        if (rn.mutates) // never write into kept data
+            for (auto& s : stack)
+                if (s.isTensor() && s.toTensor().defined())
+                    s = s.toTensor().clone();
+        ops[size_t(n)](stack);
+        for (size_t i = 0; i < stack.size() && i < rn.outputs.size(); ++i)
+            collectOutputs(stack[i], rn.outputs[i], values);
+    }
+}
+
+std::vector<at::Tensor> RecordingImpl::materialize(const std::vector<ValueRef>& vs) const
+{
+    std::vector<int32_t> producers;
+    for (ValueRef v : vs) {
+        if (v == kNoRef)
+            continue;
+        const RecValue& meta = graph.values[size_t(v)];
+        if (!tensors[size_t(v)].defined() && !meta.scalar && meta.node >= 0)
+            producers.push_back(meta.node);
+    }
+    std::unordered_map<ValueRef, at::Tensor> values;
+    if (!producers.empty()) {
+        ThreadScope oneThread(1);
+        std::sort(producers.begin(), producers.end());
+        producers.erase(std::unique(producers.begin(), producers.end()), producers.end());
+        run(producers, {}, values);
+    }
+    std::vector<at::Tensor> out;
+    for (ValueRef v : vs) {
+        auto it = values.find(v);
+        out.push_back(it != values.end() ? it->second : v == kNoRef ? at::Tensor() : tensors[size_t(v)]);
+    }
+    return out;
+}
+
+std::vector<float> RecordingImpl::recorded(ValueRef v, size_t stride) const
+{
+    std::vector<std::vector<float>> out;
+    return recorded({v}, stride, out, nullptr, nullptr) ? out[0] : std::vector<float>{};
+}
+
+bool RecordingImpl::recorded(const std::vector<ValueRef>& vs, size_t stride, std::vector<std::vector<float>>& out,
+                             std::vector<int64_t>* nonzero, std::string* error) const
+{
+    out.clear();
+    if (nonzero)
+        nonzero->clear();
+    try {
+        for (const at::Tensor& t : materialize(vs)) {
+            out.push_back(t.defined() ? toFloats(t, stride) : std::vector<float>{});
+            if (nonzero)
+                nonzero->push_back(t.defined() ? at::count_nonzero(t).item<int64_t>() : 0);
+        }
+    } catch (const std::exception& e) {
+        if (error)
+            *error = firstLine(e.what());
+        return false;
+    }
+    return true;
+}
+
 bool RecordingImpl::replay(const std::vector<int32_t>& nodes, const std::vector<Feed>& feeds,
                            const std::vector<ValueRef>& want, std::vector<std::vector<float>>& out,
-                           std::string* error)
+                           std::string* error, size_t stride)
 {
     ThreadScope oneThread(1);
     std::unordered_map<ValueRef, at::Tensor> values;
-    std::map<std::pair<int32_t, int32_t>, const Feed*> feedMap;
+    FeedMap feedMap;
     for (const Feed& f : feeds)
         feedMap[{f.node, f.ordinal}] = &f;
     try {
-        for (int32_t n : nodes) {
-            const RecNode& rn = graph.nodes[size_t(n)];
-            std::vector<IValue> stack = stacks[size_t(n)];
-            int32_t ordinal = 0;
-            for (size_t i = 0; i < stack.size() && i < rn.inputs.size(); ++i)
-                stack[i] = substitute(stack[i], rn.inputs[i], n, ordinal, values, feedMap, graph.values);
-            if (rn.mutates)
-                for (auto& s : stack)
-                    if (s.isTensor() && s.toTensor().defined())
-                        s = s.toTensor().clone();
-            ops[size_t(n)](stack);
-            for (size_t i = 0; i < stack.size() && i < rn.outputs.size(); ++i)
-                collectOutputs(stack[i], rn.outputs[i], values);
-        }
+        run(nodes, feedMap, values);
         out.clear();
         for (ValueRef w : want) {
             auto it = values.find(w);
-            out.push_back(it != values.end() ? toFloats(it->second) : recorded(w));
+            out.push_back(it != values.end() ? toFloats(it->second, stride) : recorded(w, stride));
         }
     } catch (const std::exception& e) {
         if (error)

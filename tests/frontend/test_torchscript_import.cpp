@@ -4,6 +4,7 @@
 // logits within 1e-4 relative / 1e-5 absolute, spike counts identical.
 // This is the only test TU that includes LibTorch.
 #include "fixture_data.h"
+#include "recorder_internal.h"
 #include "torchscript_importer.h"
 
 #include "interp/interpreter.h"
@@ -14,6 +15,7 @@
 #include <QTest>
 
 #include <random>
+#include <thread>
 
 using namespace stc;
 using stc::test::RefFile;
@@ -96,6 +98,7 @@ private Q_SLOTS:
     void timeAxisInputIsReported();
     void statefulModelWarns();
     void guessesInputShape();
+    void splitConvolutionIsBitIdentical();
 };
 
 void TestTorchScriptImport::matchesLibTorch_data()
@@ -356,6 +359,44 @@ void TestTorchScriptImport::guessesInputShape()
     QVERIFY2(r.module.has_value(), qPrintable(describe(r)));
     QCOMPARE(r.reference.inputShape, (std::vector<int64_t>{1, 1, 28, 28}));
     QVERIFY(r.diagnostics.format().find("guessed") != std::string::npos);
+}
+
+// The recorder runs convolutions that LibTorch computes with its slow
+// per-sample kernel as two half-batch calls on two threads
+// (recorder_conv.cpp): the result must be LibTorch's own, byte for byte.
+void TestTorchScriptImport::splitConvolutionIsBitIdentical()
+{
+    torch::NoGradGuard noGrad;
+    torch::manual_seed(7);
+    std::shared_ptr<torch::jit::Operator> conv;
+    for (const auto& op : torch::jit::getAllOperatorsFor(c10::Symbol::fromQualString("aten::_convolution")))
+        if (op->schema().arguments().size() == 13)
+            conv = op;
+    QVERIFY(conv);
+    struct Case {
+        std::vector<int64_t> x, w, stride, padding;
+    };
+    const std::vector<Case> cases = {
+        {{4, 64, 16}, {96, 64, 1}, {1}, {0}},           // Conv1d(k=1) on T*B = 4 samples
+        {{5, 8, 9, 9}, {6, 8, 1, 1}, {1, 1}, {0, 0}},   // odd batch
+        {{4, 8, 9, 9}, {6, 8, 3, 3}, {2, 2}, {1, 1}}};  // 3x3: split only if LibTorch's slow kernel runs it
+    for (size_t k = 0; k < cases.size(); ++k) {
+        const Case& c = cases[k];
+        const at::Tensor x = torch::randn(c.x), w = torch::randn(c.w), b = torch::randn({c.w[0]});
+        const std::vector<int64_t> ones(c.stride.size(), 1), zeros(c.stride.size(), 0);
+        std::vector<c10::IValue> whole{x, w, b, c.stride, c.padding, ones, false, zeros, int64_t(1),
+                                       false, false, true, true};
+        std::vector<c10::IValue> split = whole;
+        torch::jit::Operation op = conv->getOperation();
+        op(whole);
+        const bool applied = torchscript::detail::runSplitConvolution("aten::_convolution", op, split);
+        if (!applied)
+            op(split);
+        if (k == 0 && at::get_num_threads() == 1 && std::thread::hardware_concurrency() >= 2)
+            QVERIFY2(applied, "a 1x1 convolution on 4 samples should run split on single-threaded LibTorch");
+        QCOMPARE(split.size(), size_t(1));
+        QVERIFY2(torch::equal(whole[0].toTensor(), split[0].toTensor()), qPrintable(QString::number(k)));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestTorchScriptImport)
