@@ -185,12 +185,15 @@ SliceInput SliceAnalyzer::analyzeFull(const Slice& s, int32_t pi)
         eventsNonzero = eventsAll;
     } else {
         // Nonzero weights per (input feature, tap) over the slice's outputs.
+        // weight(o, ii, k) of a Full projection is weights[(o * inPer + ii) * taps + k]: one
+        // contiguous row per output feature, added onto its group's counts.
         std::vector<int32_t> cnt(static_cast<size_t>(pr.inFeatures * taps), 0);
+        const int64_t rowLen = inPer * taps;
         for (int64_t o : groupOps) {
-            const int64_t g = o / outPer;
-            for (int64_t ii = 0; ii < inPer; ++ii)
-                for (int64_t k = 0; k < taps; ++k)
-                    cnt[size_t((g * inPer + ii) * taps + k)] += pr.weight(o, ii, k) != 0.0f ? 1 : 0;
+            const float* w = pr.weights.data() + o * rowLen;
+            int32_t* c = cnt.data() + (o / outPer) * rowLen;
+            for (int64_t j = 0; j < rowLen; ++j)
+                c[j] += w[j] != 0.0f ? 1 : 0;
         }
         // Input positions grouped by the taps that reach them.
         std::sort(pairs.begin(), pairs.end());
