@@ -109,6 +109,7 @@ struct MapOptions {
     uint64_t seed = 1;                 // placement annealing
     int annealIterations = -1;         // < 0: automatic (scaled with the core count)
     bool shareCores = true;            // pack slices of different populations onto one core
+    int threads = 0;                   // host threads for slice analysis and traffic (< 1: all); same result for any
 };
 
 struct Mapping {
