@@ -49,9 +49,9 @@ Traffic computeTraffic(const Network& net, const ChipDescriptor& chip, const Par
     Traffic t;
     const NeuronLocator locator(net, part.block, part.firstSlice, part.slices);
     // The axons of each destination slice and the slice holding each source
-    // neuron are found on every host thread, a chunk of slices at a time; the
+    // neuron are found on `threads` threads, a chunk of slices at a time; the
     // rates are then added in slice order, the same additions as on one thread.
-    interp::ThreadPool pool(threads);
+    interp::ThreadPool pool(std::max(1, threads));
     std::vector<std::unique_ptr<SliceAnalyzer>> analyzers(size_t(pool.size()));
     struct Axons {
         std::vector<int64_t> neuron;   // every projection's axons, in order

@@ -150,7 +150,7 @@ void integerParams(const Population& p, PackagePopulation& q)
 // (power-of-two scaling of a float-sized value stays a normal double).
 double inversePow2(int e)
 {
-    return e <= 1000 ? std::ldexp(1.0, -e) : 0.0;
+    return e == 0 ? 1.0 : e <= 1000 ? std::ldexp(1.0, -e) : 0.0;
 }
 
 double scaleDown(double x, int e, double inv)
@@ -164,8 +164,9 @@ int targetExponent(const std::vector<std::pair<int64_t, float>>& syn, int64_t qm
     for (const auto& s : syn)
         mx = std::max(mx, std::fabs(double(s.second)));
     int e = 0;
-    while (mx > std::ldexp(double(qmax), e))
-        ++e;
+    if (mx > double(qmax)) // ldexp(qmax, 0) == qmax: most targets need no exponent
+        while (mx > std::ldexp(double(qmax), e))
+            ++e;
     const double inv = inversePow2(e);
     for (const auto& s : syn) {
         const double m = scaleDown(double(s.second), e, inv);

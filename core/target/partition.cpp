@@ -147,11 +147,11 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
 {
     Partition part;
     SliceAnalyzer an(net, chip);
-    // Slices are analysed on every host thread, each with its own analyzer
+    // Slices are analysed on opt.threads threads, each with its own analyzer
     // reading `an`'s destination counts. An analysis depends only on the slice
     // (and those counts), and every decision below is taken in candidate and
     // slice order, so the partition does not depend on the thread count.
-    interp::ThreadPool pool(opt.threads);
+    interp::ThreadPool pool(std::max(1, opt.threads));
     std::vector<std::unique_ptr<SliceAnalyzer>> helpers(size_t(pool.size()));
     auto helper = [&](int worker) -> SliceAnalyzer& { // a worker only touches its own slot
         auto& h = helpers[size_t(worker)];
