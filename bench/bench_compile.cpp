@@ -108,7 +108,8 @@ int main(int argc, char** argv)
                   {"parameters", ir::parameterCount(model)},
                   {"timesteps", model.timesteps}};
     j["chip"] = chip;
-    // Mapping runs on one thread; package encoding and writing on all of them.
+    // Mapping runs on one thread (MapOptions::threads, default 1); package
+    // encoding and writing on all of them.
     j["host_threads"] = {{"mapping", 1}, {"package", std::max(1u, std::thread::hardware_concurrency())}};
 
     Run main = compile(model, chip, chips, "balanced");

@@ -1,7 +1,10 @@
 #include "target/mapper.h"
 
+#include "interp/thread_pool.h"
+
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -41,30 +44,64 @@ std::string problemForBudget(const Network& net, const ChipDescriptor& chip, con
 } // namespace
 
 Traffic computeTraffic(const Network& net, const ChipDescriptor& chip, const Partition& part,
-                       const std::vector<int32_t>& sliceCore)
+                       const std::vector<int32_t>& sliceCore, int threads)
 {
     Traffic t;
-    SliceAnalyzer an(net, chip);
     const NeuronLocator locator(net, part.block, part.firstSlice, part.slices);
-    std::vector<int64_t> axons;
-    for (size_t d = 0; d < part.slices.size(); ++d) {
-        const Slice& ds = part.slices[d];
-        for (int32_t pi : net.incoming(ds.pop)) {
-            const Projection& pr = net.projections[size_t(pi)];
-            const Population& sp = net.populations[size_t(pr.src)];
-            // Consecutive axons mostly come from the same source slice: cache the last lookup.
-            std::pair<int32_t, int32_t> lastKey{-1, -1};
-            std::pair<double, int64_t>* acc = nullptr;
-            an.collectAxons(ds, pi, axons);
-            for (int64_t n : axons) {
-                const int32_t s = locator.slice(pr.src, n);
-                const std::pair<int32_t, int32_t> key{sliceCore[size_t(s)], sliceCore[d]};
-                if (key != lastKey) {
-                    acc = &t.edges[key];
-                    lastKey = key;
+    // The axons of each destination slice and the slice holding each source
+    // neuron are found on `threads` threads, a chunk of slices at a time; the
+    // rates are then added in slice order, the same additions as on one thread.
+    interp::ThreadPool pool(std::max(1, threads));
+    std::vector<std::unique_ptr<SliceAnalyzer>> analyzers(size_t(pool.size()));
+    struct Axons {
+        std::vector<int64_t> neuron;   // every projection's axons, in order
+        std::vector<int32_t> srcSlice; // slice of each source neuron
+        std::vector<size_t> end;       // per incoming projection: end of its axons
+    };
+    const size_t chunk = 256;
+    std::vector<Axons> found(std::min(chunk, part.slices.size()));
+    for (size_t d0 = 0; d0 < part.slices.size(); d0 += chunk) {
+        const size_t d1 = std::min(part.slices.size(), d0 + chunk);
+        pool.parallelFor(int64_t(d1 - d0), [&](int64_t k, int w) {
+            auto& an = analyzers[size_t(w)];
+            if (!an)
+                an = std::make_unique<SliceAnalyzer>(net, chip);
+            static thread_local std::vector<int64_t> axons;
+            Axons& out = found[size_t(k)];
+            out.neuron.clear();
+            out.srcSlice.clear();
+            out.end.clear();
+            const Slice& ds = part.slices[d0 + size_t(k)];
+            for (int32_t pi : net.incoming(ds.pop)) {
+                const int32_t src = net.projections[size_t(pi)].src;
+                an->collectAxons(ds, pi, axons);
+                for (int64_t n : axons) {
+                    out.neuron.push_back(n);
+                    out.srcSlice.push_back(locator.slice(src, n));
                 }
-                acc->first += sp.rateOf(n);
-                acc->second += 1;
+                out.end.push_back(out.neuron.size());
+            }
+        });
+        for (size_t d = d0; d < d1; ++d) {
+            const Slice& ds = part.slices[d];
+            const Axons& in = found[d - d0];
+            size_t a = 0, j = 0;
+            for (int32_t pi : net.incoming(ds.pop)) {
+                const Projection& pr = net.projections[size_t(pi)];
+                const Population& sp = net.populations[size_t(pr.src)];
+                // Consecutive axons mostly come from the same source slice: cache the last lookup.
+                std::pair<int32_t, int32_t> lastKey{-1, -1};
+                std::pair<double, int64_t>* acc = nullptr;
+                for (const size_t end = in.end[j++]; a < end; ++a) {
+                    const int64_t n = in.neuron[a];
+                    const std::pair<int32_t, int32_t> key{sliceCore[size_t(in.srcSlice[a])], sliceCore[d]};
+                    if (key != lastKey) {
+                        acc = &t.edges[key];
+                        lastKey = key;
+                    }
+                    acc->first += sp.rateOf(n);
+                    acc->second += 1;
+                }
             }
         }
     }
@@ -84,6 +121,7 @@ void partitionStep(const Network& net, const ChipDescriptor& chip, const MapOpti
     const int64_t budget = int64_t(board.cores.size());
     PartitionOptions po;
     po.shareCores = opt.shareCores;
+    po.threads = opt.threads;
     Partition best = partitionNetwork(net, chip, po);
     if (!best.ok()) {
         m.fits = false;
@@ -149,7 +187,7 @@ void placeStep(const Network& net, const ChipDescriptor& chip, const MapOptions&
         return;
     m.seed = opt.seed;
     const BoardLayout board = makeBoardLayout(chip, opt.chips);
-    const Traffic traffic = computeTraffic(net, chip, part, m.sliceCore);
+    const Traffic traffic = computeTraffic(net, chip, part, m.sliceCore, opt.threads);
     const auto coords = placeCores(chip, board, int(m.cores.size()), traffic, opt.seed, opt.annealIterations);
     std::set<int> chipsUsed;
     for (size_t c = 0; c < m.cores.size(); ++c) {

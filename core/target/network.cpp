@@ -33,41 +33,6 @@ ir::Shape Population::positionShape() const
     return s;
 }
 
-int64_t Population::innerStride() const
-{
-    int64_t inner = 1;
-    for (size_t a = size_t(featureAxis) + 1; a < shape.size(); ++a)
-        inner *= shape[a];
-    return inner;
-}
-
-int64_t Population::neuronIndex(int64_t feature, int64_t position) const
-{
-    if (shape.empty())
-        return 0;
-    const int64_t inner = innerStride();
-    return (position / inner) * (inner * shape[size_t(featureAxis)]) + feature * inner + position % inner;
-}
-
-void Population::split(int64_t neuron, int64_t& feature, int64_t& position) const
-{
-    if (shape.empty()) {
-        feature = position = 0;
-        return;
-    }
-    const int64_t inner = innerStride(), f = shape[size_t(featureAxis)];
-    feature = (neuron / inner) % f;
-    position = (neuron / (inner * f)) * inner + neuron % inner;
-}
-
-int64_t Projection::taps() const
-{
-    int64_t t = 1;
-    for (const auto& a : axes)
-        t *= a.kernel;
-    return t;
-}
-
 int64_t Projection::inPositions() const
 {
     int64_t n = 1;

@@ -75,9 +75,30 @@ struct Population {
     // Shape of the position axes (all axes but the feature axis), in order.
     ir::Shape positionShape() const;
     // Flat neuron index of (feature, flat position index), and back.
-    int64_t neuronIndex(int64_t feature, int64_t position) const;
-    void split(int64_t neuron, int64_t& feature, int64_t& position) const;
-    int64_t innerStride() const; // product of the dims after featureAxis
+    int64_t neuronIndex(int64_t feature, int64_t position) const
+    {
+        if (shape.empty())
+            return 0;
+        const int64_t inner = innerStride();
+        return (position / inner) * (inner * shape[size_t(featureAxis)]) + feature * inner + position % inner;
+    }
+    void split(int64_t neuron, int64_t& feature, int64_t& position) const
+    {
+        if (shape.empty()) {
+            feature = position = 0;
+            return;
+        }
+        const int64_t inner = innerStride(), f = shape[size_t(featureAxis)];
+        feature = (neuron / inner) % f;
+        position = (neuron / (inner * f)) * inner + neuron % inner;
+    }
+    int64_t innerStride() const // product of the dims after featureAxis
+    {
+        int64_t inner = 1;
+        for (size_t a = size_t(featureAxis) + 1; a < shape.size(); ++a)
+            inner *= shape[a];
+        return inner;
+    }
     double rateOf(int64_t neuron) const
     {
         return neuronRates.empty() ? rate : neuronRates[size_t(neuron)];
@@ -139,7 +160,13 @@ struct Projection {
     std::vector<int32_t> srcNeuron;
     int delay = 0; // extra synaptic delay in steps (schedule alignment)
 
-    int64_t taps() const;
+    int64_t taps() const
+    {
+        int64_t t = 1;
+        for (const auto& a : axes)
+            t *= a.kernel;
+        return t;
+    }
     int64_t inPositions() const;
     int64_t outPositions() const;
     int64_t inPerGroup() const { return inFeatures / groups; }

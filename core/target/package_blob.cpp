@@ -161,6 +161,46 @@ bool groupable(const std::vector<RouteEntry>& routes, int64_t neurons)
     return true;
 }
 
+// Route indices stably sorted by (destination core, input): local neurons stay
+// ascending inside a group. A counting sort over keys base[core] + input
+// (ascending in (core, input)) when they are dense enough, as for every
+// table buildPackage makes; std::stable_sort otherwise. Same order either way.
+std::vector<uint32_t> groupOrder(const std::vector<RouteEntry>& routes)
+{
+    std::vector<uint32_t> order(routes.size());
+    auto sorted = [&] {
+        for (size_t k = 0; k < order.size(); ++k)
+            order[k] = uint32_t(k);
+        std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+            return std::tie(routes[a].destCore, routes[a].destInput) < std::tie(routes[b].destCore, routes[b].destInput);
+        });
+        return order;
+    };
+    int32_t maxCore = 0, maxInput = 0;
+    for (const RouteEntry& r : routes) {
+        maxCore = std::max(maxCore, r.destCore);
+        maxInput = std::max(maxInput, r.destInput);
+    }
+    const uint64_t limit = 4 * uint64_t(routes.size()) + 65536;
+    if (uint64_t(maxCore) + 2 > limit || uint64_t(maxInput) + 1 > limit)
+        return sorted();
+    std::vector<uint64_t> base(size_t(maxCore) + 2, 0); // inputs per core, then prefix sums
+    for (const RouteEntry& r : routes)
+        base[size_t(r.destCore) + 1] = std::max<uint64_t>(base[size_t(r.destCore) + 1], uint64_t(r.destInput) + 1);
+    for (size_t c = 1; c < base.size(); ++c)
+        base[c] += base[c - 1];
+    if (base.back() > limit)
+        return sorted();
+    std::vector<uint32_t> start(size_t(base.back()) + 1, 0);
+    for (const RouteEntry& r : routes)
+        ++start[size_t(base[size_t(r.destCore)]) + size_t(r.destInput) + 1];
+    for (size_t k = 1; k < start.size(); ++k)
+        start[k] += start[k - 1];
+    for (size_t k = 0; k < routes.size(); ++k)
+        order[start[size_t(base[size_t(routes[k].destCore)]) + size_t(routes[k].destInput)]++] = uint32_t(k);
+    return order;
+}
+
 void putRoutes(Out& o, const std::vector<RouteEntry>& routes, int64_t neurons)
 {
     o.put<uint32_t>(uint32_t(routes.size()));
@@ -175,13 +215,7 @@ void putRoutes(Out& o, const std::vector<RouteEntry>& routes, int64_t neurons)
         return;
     }
     o.put<uint8_t>(kRoutesGrouped);
-    std::vector<uint32_t> order(routes.size());
-    for (size_t k = 0; k < order.size(); ++k)
-        order[k] = uint32_t(k);
-    // Stable by (core, input): local neurons stay ascending inside a group.
-    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-        return std::tie(routes[a].destCore, routes[a].destInput) < std::tie(routes[b].destCore, routes[b].destInput);
-    });
+    const std::vector<uint32_t> order = groupOrder(routes);
     size_t groups = 0;
     for (size_t k = 0; k < order.size(); ++k)
         groups += k == 0 || routes[order[k]].destCore != routes[order[k - 1]].destCore ||
@@ -288,6 +322,12 @@ bool getRoutes(In& in, uint16_t version, int64_t neurons, std::vector<RouteEntry
 std::vector<uint8_t> encodeCore(const PackageCore& c)
 {
     Out o;
+    { // room for the tables and the plain size of the lists: no regrowth for typical cores
+        size_t size = 64 + 41 * c.slices.size() + 4 * c.bias.size();
+        for (const PackageInput& in : c.inputs)
+            size += 40 + in.table.size() + in.exponent.size() + 4 * (in.axonSource.size() + in.rowOffset.size());
+        o.b.reserve(size);
+    }
     o.put<uint32_t>(kCoreMagic);
     o.put<uint16_t>(kCoreVersion);
     o.put<uint16_t>(0);

@@ -146,16 +146,30 @@ void integerParams(const Population& p, PackagePopulation& q)
 // The exponent e of one target's integer weights: the smallest e >= 0 with
 // every weight = m << e and |m| <= qmax. For a layer of the quantize pass
 // this is its per-channel shift (the channel's largest mantissa is >= qmax/2).
+// 2^-e: multiplying by it is exactly ldexp(x, -e) for the float weights here
+// (power-of-two scaling of a float-sized value stays a normal double).
+double inversePow2(int e)
+{
+    return e == 0 ? 1.0 : e <= 1000 ? std::ldexp(1.0, -e) : 0.0;
+}
+
+double scaleDown(double x, int e, double inv)
+{
+    return e <= 1000 ? x * inv : std::ldexp(x, -e);
+}
+
 int targetExponent(const std::vector<std::pair<int64_t, float>>& syn, int64_t qmax, const std::string& what)
 {
     double mx = 0;
     for (const auto& s : syn)
         mx = std::max(mx, std::fabs(double(s.second)));
     int e = 0;
-    while (mx > std::ldexp(double(qmax), e))
-        ++e;
+    if (mx > double(qmax)) // ldexp(qmax, 0) == qmax: most targets need no exponent
+        while (mx > std::ldexp(double(qmax), e))
+            ++e;
+    const double inv = inversePow2(e);
     for (const auto& s : syn) {
-        const double m = std::ldexp(double(s.second), -e);
+        const double m = scaleDown(double(s.second), e, inv);
         if (m != std::trunc(m))
             throw std::runtime_error(what + ": weight " + std::to_string(s.second) +
                                      " is not a " + std::to_string(qmax) + "-bounded mantissa times 2^" +
@@ -238,23 +252,69 @@ struct Quantizer {
     bool integer = false;
     int64_t qmaxInt = 127;
     std::vector<double> valueScale, unit; // per population (float mode)
-    int32_t mantissa(const Projection& pr, float w, int e) const
+    int32_t mantissa(const Projection& pr, float w, int e) const { return mantissa(pr, w, e, inversePow2(e)); }
+    // The same with inv = inversePow2(e), hoisted out of loops over one target's synapses.
+    int32_t mantissa(const Projection& pr, float w, int e, double inv) const
     {
         if (integer)
-            return int32_t(std::ldexp(double(w), -e));
+            return int32_t(scaleDown(double(w), e, inv));
         const double v = double(w) * valueScale[size_t(pr.src)] / unit[size_t(pr.dst)];
         const long long q = qmaxInt;
         return int32_t(std::clamp(std::llround(v), -q, q));
     }
 };
 
+// Quantized kernel rows of a projection with shared (conv_shared) inputs, one
+// per op output feature o: the exponent and the mantissas of weight(o, ii, t)
+// (ii < per, t < taps). Every slice using o stores the same row, so it is
+// computed once per projection instead of once per core. An exponent error
+// is kept and thrown by the core that uses the row, as before.
+struct KernelRows {
+    int64_t rowLength = 0;
+    std::vector<uint8_t> exponent;
+    std::vector<int32_t> mantissa; // [o][rowLength]
+    std::vector<std::string> error;
+};
+
+KernelRows kernelRows(const Projection& pr, const Quantizer& q)
+{
+    KernelRows k;
+    const int64_t per = pr.coupling == Coupling::Full ? pr.inPerGroup() : 1, taps = pr.taps();
+    k.rowLength = per * taps;
+    k.exponent.assign(size_t(pr.outFeatures), 0);
+    k.error.resize(size_t(pr.outFeatures));
+    k.mantissa.resize(size_t(pr.outFeatures * k.rowLength));
+    std::vector<std::pair<int64_t, float>> syn;
+    for (int64_t o = 0; o < pr.outFeatures; ++o) {
+        syn.clear();
+        for (int64_t ii = 0; ii < per; ++ii)
+            for (int64_t t = 0; t < taps; ++t)
+                syn.push_back({0, pr.weight(o, ii, t)});
+        int e = 0;
+        if (q.integer) {
+            try {
+                e = targetExponent(syn, q.qmaxInt, pr.name);
+            } catch (const std::runtime_error& err) {
+                k.error[size_t(o)] = err.what();
+                continue;
+            }
+        }
+        k.exponent[size_t(o)] = uint8_t(e);
+        const double inv = inversePow2(e);
+        int32_t* m = k.mantissa.data() + o * k.rowLength;
+        for (size_t j = 0; j < syn.size(); ++j)
+            m[j] = q.mantissa(pr, syn[j].second, e, inv);
+    }
+    return k;
+}
+
 // Encodes cores (slices, biases, synapse tables); one per thread, as it
 // keeps scratch buffers sized for the largest population.
 class CoreEncoder {
 public:
     CoreEncoder(const Network& net, const Mapping& m, const ChipDescriptor& chip, const Quantizer& q,
-                const std::vector<ir::Shape>& posShapes)
-        : net_(net), m_(m), q_(q), posShapes_(posShapes), an_(net, chip),
+                const std::vector<ir::Shape>& posShapes, const std::vector<KernelRows>& kernels)
+        : net_(net), m_(m), q_(q), posShapes_(posShapes), kernels_(kernels), an_(net, chip),
           wb_(int(chip.limits.weightBits)), sparse_(chip.encoding("sparse"))
     {
         size_t maxPop = 0;
@@ -322,21 +382,27 @@ private:
             bw.u16(checked16(pos, "source position"));
         }
         bw.flush();
-        // Kernel: slice output features x inputs per group x taps.
-        const int64_t per = pr.coupling == Coupling::Full ? pr.inPerGroup() : 1;
+        // Kernel: slice output features x inputs per group x taps (rows from kernels_).
         std::vector<uint8_t> exps;
         const std::vector<int64_t> diagOp =
             pr.coupling == Coupling::Full ? std::vector<int64_t>{} : diagOpFeatures(pr, dp, sl, neurons_);
+        const KernelRows& rows = kernels_[size_t(si.projection)];
+        const size_t len = size_t(rows.rowLength);
         for (int64_t f = sl.f0; f < sl.f1; ++f) {
             const int64_t o = pr.coupling == Coupling::Full ? pr.dstFeatureToOut[size_t(f)] : diagOp[size_t(f - sl.f0)];
-            syn_.clear();
-            for (int64_t ii = 0; ii < per; ++ii)
-                for (int64_t t = 0; t < pr.taps(); ++t)
-                    syn_.push_back({0, pr.weight(o, ii, t)});
-            const int e = q_.integer ? targetExponent(syn_, q_.qmaxInt, pr.name) : 0;
-            exps.push_back(uint8_t(e));
-            for (const auto& [unused, w] : syn_)
-                bw.put(uint64_t(uint32_t(q_.mantissa(pr, w, e))), wb_);
+            if (!rows.error[size_t(o)].empty())
+                throw std::runtime_error(rows.error[size_t(o)]);
+            exps.push_back(rows.exponent[size_t(o)]);
+            const int32_t* m = rows.mantissa.data() + size_t(o) * len;
+            if (wb_ == 8) { // BitWriter::put's byte-aligned path, one byte per weight
+                const size_t at = in.table.size();
+                in.table.resize(at + len);
+                for (size_t j = 0; j < len; ++j)
+                    in.table[at + j] = uint8_t(uint32_t(m[j]));
+            } else {
+                for (size_t j = 0; j < len; ++j)
+                    bw.put(uint64_t(uint32_t(m[j])), wb_);
+            }
         }
         bw.flush();
         in.exponent = compressExponents(exps, std::vector<char>(exps.size(), 1), sl.features());
@@ -361,6 +427,7 @@ private:
             syn_.clear();
             forEachSynapseOf(pr, sp, dp, neurons_[size_t(l)], [&](int64_t src, float w) { syn_.push_back({src, w}); });
             const int e = q_.integer ? targetExponent(syn_, q_.qmaxInt, pr.name) : 0;
+            const double inv = inversePow2(e);
             exps[size_t(l)] = uint8_t(e);
             has[size_t(l)] = !syn_.empty();
             for (const auto& [src, w] : syn_) {
@@ -369,7 +436,7 @@ private:
                     slot_[size_t(src)] = int32_t(in.axonSource.size());
                     in.axonSource.push_back(int32_t(src));
                 }
-                entries_.push_back({slot_[size_t(src)], int32_t(l), q_.mantissa(pr, w, e)});
+                entries_.push_back({slot_[size_t(src)], int32_t(l), q_.mantissa(pr, w, e, inv)});
             }
         }
         in.exponent = compressExponents(exps, has, sl.features());
@@ -397,8 +464,10 @@ private:
             if (si.encoding == Encoding::Dense) {
                 // A run: consecutive slice-local targets within one target position.
                 auto runEnd = [&](size_t b) {
+                    // Targets ascend, so "same position as row[b]" is "below the next position's first".
+                    const int64_t positionEnd = (row[b].local / F + 1) * F;
                     size_t e = b + 1;
-                    while (e < len && row[e].local == row[e - 1].local + 1 && row[e].local / F == row[b].local / F)
+                    while (e < len && row[e].local == row[e - 1].local + 1 && row[e].local < positionEnd)
                         ++e;
                     return e;
                 };
@@ -438,6 +507,7 @@ private:
     const Mapping& m_;
     const Quantizer& q_;
     const std::vector<ir::Shape>& posShapes_;
+    const std::vector<KernelRows>& kernels_; // per projection (filled for shared inputs)
     SliceAnalyzer an_;
     const int wb_;
     const SynapseEncoding* sparse_;
@@ -621,12 +691,27 @@ Package buildPackage(const Network& net, const Mapping& m, const ChipDescriptor&
         pkg.projections.push_back({pr.name, pr.src, pr.dst, toString(pr.coupling), pr.delay, std::nullopt});
 
     interp::ThreadPool pool(std::min<int>(threads < 1 ? 0 : threads, int(std::max<size_t>(1, m.cores.size()))));
+    // Kernel rows of the projections that some core stores as shared kernels.
+    std::vector<KernelRows> kernels(net.projections.size());
+    {
+        std::vector<char> shared(net.projections.size(), 0);
+        for (const auto& ins : m.sliceInputs)
+            for (const SliceInput& si : ins)
+                if (si.encoding == Encoding::ConvShared)
+                    shared[size_t(si.projection)] = 1;
+        std::vector<size_t> list;
+        for (size_t pi = 0; pi < shared.size(); ++pi)
+            if (shared[pi])
+                list.push_back(pi);
+        forEachParallel(pool, list.size(),
+                        [&](size_t k, int) { kernels[list[k]] = kernelRows(net.projections[list[k]], quant); });
+    }
     std::vector<std::unique_ptr<CoreEncoder>> encoders(size_t(pool.size()));
     pkg.cores.resize(m.cores.size());
     forEachParallel(pool, m.cores.size(), [&](size_t ci, int worker) {
         auto& enc = encoders[size_t(worker)];
         if (!enc)
-            enc = std::make_unique<CoreEncoder>(net, m, chip, quant, posShapes);
+            enc = std::make_unique<CoreEncoder>(net, m, chip, quant, posShapes, kernels);
         enc->encode(ci, pkg.cores[ci]);
     });
     encoders.clear();

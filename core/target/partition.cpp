@@ -1,7 +1,10 @@
 #include "target/partition.h"
 
+#include "interp/thread_pool.h"
+
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <sstream>
 
 namespace stc::target {
@@ -144,6 +147,47 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
 {
     Partition part;
     SliceAnalyzer an(net, chip);
+    // Slices are analysed on opt.threads threads, each with its own analyzer
+    // reading `an`'s destination counts. An analysis depends only on the slice
+    // (and those counts), and every decision below is taken in candidate and
+    // slice order, so the partition does not depend on the thread count.
+    interp::ThreadPool pool(std::max(1, opt.threads));
+    std::vector<std::unique_ptr<SliceAnalyzer>> helpers(size_t(pool.size()));
+    auto helper = [&](int worker) -> SliceAnalyzer& { // a worker only touches its own slot
+        auto& h = helpers[size_t(worker)];
+        if (!h) {
+            h = std::make_unique<SliceAnalyzer>(net, chip);
+            h->shareDestinations(an);
+        }
+        return *h;
+    };
+    auto setDestinations = [&](int32_t pop, const std::vector<int32_t>& dest) {
+        const size_t n = size_t(net.populations[size_t(pop)].size());
+        std::vector<std::vector<int32_t>> counts(helpers.size());
+        pool.parallelFor(int64_t(dest.size()), [&](int64_t k, int w) {
+            if (counts[size_t(w)].empty())
+                counts[size_t(w)].assign(n, 0);
+            helper(w).countDestination(pop, part.slices, dest[size_t(k)], counts[size_t(w)]);
+        });
+        std::vector<int32_t> total(n, 0);
+        for (const auto& c : counts)
+            for (size_t i = 0; i < c.size(); ++i)
+                total[i] += c[i];
+        an.setDestinationCounts(pop, std::move(total));
+    };
+    // Screening of candidate c: its representative slices (extremes of every
+    // resource) fit, counted with early exit.
+    auto screen = [&](SliceAnalyzer& a, int32_t pop, const std::vector<int64_t>& dims, const Candidate& c) {
+        bool ok = true;
+        a.setEarlyExit(chip.limits.fanInAxons, chip.limits.synapticMemoryBytes);
+        for (const Slice& r : representatives(pop, dims, c.block))
+            if (!fitsCore(a.analyze(r), chip, opt.timeCapNs)) {
+                ok = false;
+                break;
+            }
+        a.clearEarlyExit();
+        return ok;
+    };
     const int32_t np = int32_t(net.populations.size());
     part.block.resize(size_t(np));
     part.firstSlice.assign(size_t(np), -1);
@@ -177,7 +221,7 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
             std::vector<Usage> usage(prev->usage.begin() + first, prev->usage.begin() + last);
             if (ok && destChanged && !dest.empty()) {
                 // Same cut, new destinations: only the fan-out changes.
-                an.setDestinations(pop, part.slices, dest);
+                setDestinations(pop, dest);
                 destinationsSet = true;
                 for (int32_t k = first; k < last && ok; ++k) {
                     Usage& u = usage[size_t(k - first)];
@@ -200,7 +244,7 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
             }
         }
         if (!dest.empty() && !destinationsSet)
-            an.setDestinations(pop, part.slices, dest);
+            setDestinations(pop, dest);
 
         std::vector<int64_t> dims = {p.features()};
         for (int64_t d : p.positionShape())
@@ -265,36 +309,47 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
             return a.count != b.count ? a.count < b.count : a.block[0] > b.block[0];
         });
         bool placed = false;
-        for (const Candidate& c : cands) {
-            bool ok = true;
-            an.setEarlyExit(chip.limits.fanInAxons, chip.limits.synapticMemoryBytes);
-            for (const Slice& r : representatives(pop, dims, c.block))
-                if (!fitsCore(an.analyze(r), chip, opt.timeCapNs)) {
-                    ok = false;
-                    break;
-                }
-            an.clearEarlyExit();
-            if (!ok)
+        for (size_t next = 0; next < cands.size() && !placed;) {
+            // Screen a window of candidates, one per thread; the first that passes is cut.
+            const size_t window = std::min(cands.size() - next, size_t(pool.size()));
+            std::vector<char> pass(window, 0);
+            pool.parallelFor(int64_t(window), [&](int64_t k, int w) {
+                pass[size_t(k)] = screen(helper(w), pop, dims, cands[next + size_t(k)]);
+            });
+            size_t k = 0;
+            while (k < window && !pass[k])
+                ++k;
+            if (k == window) {
+                next += window;
                 continue;
+            }
+            const Candidate& c = cands[next + k];
+            next += k + 1;
             std::vector<Slice> sl = slicesFor(pop, dims, c.block);
-            std::vector<Usage> us;
+            std::vector<Usage> us(sl.size());
             std::vector<std::vector<SliceInput>> ins(sl.size());
-            for (size_t k = 0; k < sl.size() && ok; ++k) {
-                us.push_back(an.analyze(sl[k], &ins[k]));
-                ok = fitsCore(us.back(), chip, opt.timeCapNs);
+            // In chunks, so that a cut failing early does not analyse all of its slices.
+            bool ok = true;
+            const size_t chunk = 16 * size_t(pool.size());
+            for (size_t b = 0; b < sl.size() && ok; b += chunk) {
+                const size_t e = std::min(sl.size(), b + chunk);
+                pool.parallelFor(int64_t(e - b), [&](int64_t j, int w) {
+                    us[b + size_t(j)] = helper(w).analyze(sl[b + size_t(j)], &ins[b + size_t(j)]);
+                });
+                for (size_t j = b; j < e && ok; ++j)
+                    ok = fitsCore(us[j], chip, opt.timeCapNs);
             }
             if (!ok)
                 continue;
             part.block[size_t(pop)] = c.block;
             part.firstSlice[size_t(pop)] = int32_t(part.slices.size());
-            for (size_t k = 0; k < sl.size(); ++k) {
+            for (size_t j = 0; j < sl.size(); ++j) {
                 slicesOf[size_t(pop)].push_back(int32_t(part.slices.size()));
-                part.slices.push_back(std::move(sl[k]));
-                part.usage.push_back(us[k]);
-                part.inputs.push_back(std::move(ins[k]));
+                part.slices.push_back(std::move(sl[j]));
+                part.usage.push_back(us[j]);
+                part.inputs.push_back(std::move(ins[j]));
             }
             placed = true;
-            break;
         }
         if (placed)
             continue;

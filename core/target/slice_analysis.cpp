@@ -52,7 +52,7 @@ SliceAnalyzer::SliceAnalyzer(const Network& net, const ChipDescriptor& chip)
       conv_(chip.encoding("conv_shared"))
 {
     incoming_.resize(net.populations.size());
-    outCount_.resize(net.populations.size());
+    outCount_ = std::make_shared<std::vector<std::vector<int32_t>>>(net.populations.size());
     for (size_t i = 0; i < net.projections.size(); ++i)
         incoming_[size_t(net.projections[i].dst)].push_back(int32_t(i));
     size_t maxPop = 0, maxIn = 0;
@@ -185,12 +185,15 @@ SliceInput SliceAnalyzer::analyzeFull(const Slice& s, int32_t pi)
         eventsNonzero = eventsAll;
     } else {
         // Nonzero weights per (input feature, tap) over the slice's outputs.
+        // weight(o, ii, k) of a Full projection is weights[(o * inPer + ii) * taps + k]: one
+        // contiguous row per output feature, added onto its group's counts.
         std::vector<int32_t> cnt(static_cast<size_t>(pr.inFeatures * taps), 0);
+        const int64_t rowLen = inPer * taps;
         for (int64_t o : groupOps) {
-            const int64_t g = o / outPer;
-            for (int64_t ii = 0; ii < inPer; ++ii)
-                for (int64_t k = 0; k < taps; ++k)
-                    cnt[size_t((g * inPer + ii) * taps + k)] += pr.weight(o, ii, k) != 0.0f ? 1 : 0;
+            const float* w = pr.weights.data() + o * rowLen;
+            int32_t* c = cnt.data() + (o / outPer) * rowLen;
+            for (int64_t j = 0; j < rowLen; ++j)
+                c[j] += w[j] != 0.0f ? 1 : 0;
         }
         // Input positions grouped by the taps that reach them.
         std::sort(pairs.begin(), pairs.end());
@@ -400,21 +403,27 @@ void SliceAnalyzer::collectAxons(const Slice& s, int32_t pi, std::vector<int64_t
 void SliceAnalyzer::setDestinations(int32_t pop, const std::vector<Slice>& slices,
                                     const std::vector<int32_t>& destinationSlices)
 {
-    auto& cnt = outCount_[size_t(pop)];
-    cnt.assign(size_t(net_.populations[size_t(pop)].size()), 0);
+    std::vector<int32_t> cnt(size_t(net_.populations[size_t(pop)].size()), 0);
     for (int32_t d : destinationSlices)
-        for (int32_t pi : incoming_[size_t(slices[size_t(d)].pop)])
-            if (net_.projections[size_t(pi)].src == pop) {
-                collectAxons(slices[size_t(d)], pi, axons_);
-                for (int64_t n : axons_)
-                    ++cnt[size_t(n)];
-            }
+        countDestination(pop, slices, d, cnt);
+    setDestinationCounts(pop, std::move(cnt));
+}
+
+void SliceAnalyzer::countDestination(int32_t pop, const std::vector<Slice>& slices, int32_t d,
+                                     std::vector<int32_t>& cnt)
+{
+    for (int32_t pi : incoming_[size_t(slices[size_t(d)].pop)])
+        if (net_.projections[size_t(pi)].src == pop) {
+            collectAxons(slices[size_t(d)], pi, axons_);
+            for (int64_t n : axons_)
+                ++cnt[size_t(n)];
+        }
 }
 
 int64_t SliceAnalyzer::fanOut(const Slice& s) const
 {
     const Population& p = net_.populations[size_t(s.pop)];
-    const auto& cnt = outCount_[size_t(s.pop)];
+    const auto& cnt = (*outCount_)[size_t(s.pop)];
     int64_t n = 0;
     forEachPosition(p, s, [&](int64_t pd) {
         for (int64_t f = s.f0; f < s.f1; ++f)
@@ -426,7 +435,7 @@ int64_t SliceAnalyzer::fanOut(const Slice& s) const
 double SliceAnalyzer::spikesOut(const Slice& s) const
 {
     const Population& p = net_.populations[size_t(s.pop)];
-    const auto& cnt = outCount_[size_t(s.pop)];
+    const auto& cnt = (*outCount_)[size_t(s.pop)];
     double n = 0;
     forEachPosition(p, s, [&](int64_t pd) {
         for (int64_t f = s.f0; f < s.f1; ++f) {

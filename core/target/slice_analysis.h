@@ -8,6 +8,7 @@
 #include "target/mapping.h"
 
 #include <functional>
+#include <memory>
 
 namespace stc::target {
 
@@ -30,9 +31,19 @@ public:
     // Per-neuron count of destination slices (axons out) of population
     // `pop`, given the slices of every population.
     void setDestinations(int32_t pop, const std::vector<Slice>& slices, const std::vector<int32_t>& destinationSlices);
+    // The same in parts (for several threads): adds the axons of one
+    // destination slice to `counts` (sized to the population), and stores
+    // the summed counts. Integer sums: the split does not change the result.
+    void countDestination(int32_t pop, const std::vector<Slice>& slices, int32_t destinationSlice,
+                          std::vector<int32_t>& counts);
+    void setDestinationCounts(int32_t pop, std::vector<int32_t> counts) { (*outCount_)[size_t(pop)] = std::move(counts); }
+    // Reads the destination counts of `owner` (shared, not copied): analyzers
+    // of other threads then give the same fan-out as the owner. Not while the
+    // owner's counts are being set.
+    void shareDestinations(const SliceAnalyzer& owner) { outCount_ = owner.outCount_; }
     int64_t fanOut(const Slice& s) const;     // needs setDestinations(s.pop, ...)
     double spikesOut(const Slice& s) const;   // messages per step
-    bool hasDestinations(int32_t pop) const { return !outCount_[size_t(pop)].empty(); }
+    bool hasDestinations(int32_t pop) const { return !(*outCount_)[size_t(pop)].empty(); }
 
     // While set, analyze() stops counting once a slice exceeds these (the
     // result then only tells that it does not fit): candidate screening.
@@ -54,7 +65,7 @@ private:
     const ChipDescriptor& chip_;
     const SynapseEncoding *dense_, *sparse_, *conv_;
     std::vector<std::vector<int32_t>> incoming_;
-    std::vector<std::vector<int32_t>> outCount_; // per population, per neuron
+    std::shared_ptr<std::vector<std::vector<int32_t>>> outCount_; // per population, per neuron
     // Scratch, reused across calls.
     std::vector<int32_t> hits_, touched_;
     std::vector<int64_t> axons_;

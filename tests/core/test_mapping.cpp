@@ -228,6 +228,40 @@ private slots:
         QCOMPARE(a.weightedHops, b.weightedHops);
     }
 
+    void sameForAnyThreadCount()
+    {
+        // Slices are analysed and traffic is counted on several threads; the
+        // mapping must be the one a single thread makes.
+        const ChipDescriptor c = chipNamed("loihi3");
+        const Network net = networkOf(loadGolden("spikformer_cifar.sir"), c);
+        MapOptions opt;
+        opt.threads = 1;
+        const Mapping one = mapNetwork(net, c, opt);
+        QVERIFY(one.fits);
+        for (int threads : {2, 3, 5}) {
+            opt.threads = threads;
+            const Mapping m = mapNetwork(net, c, opt);
+            QVERIFY(m.slices == one.slices);
+            QVERIFY(m.sliceUsage == one.sliceUsage);
+            QVERIFY(m.sliceInputs == one.sliceInputs);
+            QVERIFY(m.sliceCore == one.sliceCore);
+            QCOMPARE(m.cores.size(), one.cores.size());
+            for (size_t i = 0; i < m.cores.size(); ++i) {
+                QVERIFY(m.cores[i].slices == one.cores[i].slices);
+                QVERIFY(m.cores[i].usage == one.cores[i].usage);
+                QVERIFY(m.cores[i].coord == one.cores[i].coord);
+            }
+            QCOMPARE(m.routes.size(), one.routes.size());
+            for (size_t i = 0; i < m.routes.size(); ++i) {
+                QCOMPARE(m.routes[i].from, one.routes[i].from);
+                QCOMPARE(m.routes[i].to, one.routes[i].to);
+                QCOMPARE(m.routes[i].spikesPerStep, one.routes[i].spikesPerStep); // exact: same additions
+            }
+            QCOMPARE(m.stepTimeNs, one.stepTimeNs);
+            QCOMPARE(m.weightedHops, one.weightedHops);
+        }
+    }
+
     void multiChipScaling()
     {
         ChipDescriptor c = chipNamed("loihi2");
