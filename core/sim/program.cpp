@@ -141,8 +141,6 @@ void appendRow(SynapseBlock& b, std::vector<std::pair<uint32_t, int32_t>>& syn, 
     if (syn.size() > uint32_t(INT32_MAX) || tableBytes > uint32_t(INT32_MAX))
         throw std::runtime_error("synapse row too long");
     b.rowStart.push_back(uint32_t(b.rows.size()));
-    b.rowSynapses.push_back(uint32_t(syn.size()));
-    b.rowBytes.push_back(tableBytes);
     const size_t header = b.rows.size();
     b.rows.insert(b.rows.end(), {0, int32_t(syn.size()), int32_t(tableBytes)});
     for (size_t k = 0; k < syn.size();) {

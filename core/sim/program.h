@@ -79,10 +79,11 @@ struct SynapseBlock {
     // (mantissa << exponent) x length}.
     std::vector<uint32_t> rowStart;
     std::vector<int32_t> rows;
-    std::vector<uint32_t> rowBytes;    // per axon: synapse-table bytes a spike reads
-    std::vector<uint32_t> rowSynapses; // per axon: synapses (synaptic ops per spike)
     static constexpr int kRowHeader = 3;
     static constexpr int kRunHeader = 2;
+    // Synapses of axon a (synaptic ops per spike) and the synapse-table bytes a spike reads.
+    uint32_t rowSynapses(uint32_t a) const { return uint32_t(rows[rowStart[a] + 1]); }
+    uint32_t rowBytes(uint32_t a) const { return uint32_t(rows[rowStart[a] + 2]); }
     // Calls f(target, weights, length) for every run of axon a (weights
     // writable through a non-const block).
     template <typename Self, typename F>

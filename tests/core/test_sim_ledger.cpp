@@ -86,7 +86,7 @@ private slots:
                         const auto& rt = core.routes[q];
                         const auto& b = prog.cores[size_t(rt.destCore)].inputs[size_t(rt.destInput)];
                         if (!b.conv) {
-                            fanOut += b.rowSynapses[size_t(rt.destAxon)];
+                            fanOut += b.rowSynapses(uint32_t(rt.destAxon));
                         } else { // shared kernel: taps reached from the position x the group's features
                             const auto& p = b.plan;
                             const int32_t pos = p.axonPosition[size_t(rt.destAxon)];
