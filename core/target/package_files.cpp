@@ -15,8 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Only names this writer produces ("cores/" digits ".bin") are ever deleted,
-// whatever an old manifest says.
+// Only names this writer produces ("cores/" digits ".bin") are ever deleted.
 bool isCoreBlobName(const std::string& name)
 {
     const std::string head = "cores/", tail = ".bin";
@@ -54,13 +53,8 @@ bool preparePackageDir(const std::string& dir, std::vector<std::string>* oldFile
                                    old["format"].get<std::string>().rfind("stc.package/", 0) == 0;
             if (!isPackage)
                 return setError(error, manifest.string() + " is not an STC package manifest; refusing to replace it");
-            if (old.contains("cores") && old["cores"].is_array())
-                for (const auto& c : old["cores"])
-                    if (c.is_object() && c.contains("file") && c["file"].is_string() &&
-                        isCoreBlobName(c["file"].get<std::string>()))
-                        oldFiles->push_back(c["file"].get<std::string>());
-            // Blobs an older writer left behind (not in any manifest) go too;
-            // only names this writer produces are considered.
+            // Every blob-named file in cores/: the old manifest's blobs and any
+            // an older writer left behind; other files are never touched.
             for (const auto& e : fs::directory_iterator(root / "cores", ec))
                 if (e.is_regular_file(ec) && isCoreBlobName("cores/" + e.path().filename().string()))
                     oldFiles->push_back("cores/" + e.path().filename().string());

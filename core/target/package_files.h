@@ -12,8 +12,8 @@ namespace stc::target {
 // Makes `dir` ready for a new package. A missing or empty directory is
 // created; a directory holding a package (manifest.json of an stc.package
 // format) has that manifest removed first (a half-written package has no
-// manifest) and its core blob names returned in `oldFiles`, to delete once
-// the new blobs are written. Anything else is refused: files that are not a
+// manifest) and the blob-named files of its cores/ ("cores/N.bin") returned
+// in `oldFiles`, to delete once the new blobs are written. Anything else is refused: files that are not a
 // package's are never touched.
 bool preparePackageDir(const std::string& dir, std::vector<std::string>* oldFiles, std::string* error);
 
