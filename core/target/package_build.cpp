@@ -223,26 +223,10 @@ ProjectionGeometry geometryOf(const Projection& pr)
 void sliceNeurons(const Population& p, const ir::Shape& posShape, const Slice& s, std::vector<int64_t>& out)
 {
     out.clear();
-    const size_t rank = posShape.size();
-    for (size_t a = 0; a < rank; ++a)
-        if (s.lo[a] >= s.hi[a])
-            return;
-    std::vector<int64_t> c(s.lo.begin(), s.lo.end());
-    while (true) {
-        int64_t flat = 0;
-        for (size_t a = 0; a < rank; ++a)
-            flat = flat * posShape[a] + c[a];
+    forEachSlicePosition(posShape, s, [&](int64_t flat) {
         for (int64_t f = s.f0; f < s.f1; ++f)
             out.push_back(p.neuronIndex(f, flat));
-        size_t a = rank;
-        while (a-- > 0) {
-            if (++c[a] < s.hi[a])
-                break;
-            c[a] = s.lo[a];
-        }
-        if (a == size_t(-1))
-            return;
-    }
+    });
 }
 
 // Weight mantissas. Float mode: the backend's own quantization. Integer mode:

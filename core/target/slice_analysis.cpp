@@ -19,30 +19,7 @@ int64_t bitsToBytes(int64_t bits) { return (bits + 7) / 8; }
 template <typename F>
 void forEachPosition(const Population& p, const Slice& s, F&& f)
 {
-    const ir::Shape ps = p.positionShape();
-    const size_t rank = ps.size();
-    if (rank == 0) {
-        f(int64_t(0));
-        return;
-    }
-    std::vector<int64_t> c(s.lo.begin(), s.lo.end());
-    for (size_t a = 0; a < rank; ++a)
-        if (s.lo[a] >= s.hi[a])
-            return;
-    while (true) {
-        int64_t flat = 0;
-        for (size_t a = 0; a < rank; ++a)
-            flat = flat * ps[a] + c[a];
-        f(flat);
-        size_t a = rank;
-        while (a-- > 0) {
-            if (++c[a] < s.hi[a])
-                break;
-            c[a] = s.lo[a];
-        }
-        if (a == size_t(-1))
-            return;
-    }
+    forEachSlicePosition(p.positionShape(), s, f);
 }
 
 } // namespace

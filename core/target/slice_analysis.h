@@ -14,6 +14,32 @@ namespace stc::target {
 
 int64_t alignUp(int64_t bytes, int64_t align);
 
+// Calls f(flat position in a grid of shape `posShape`) for every position of
+// the slice's box, row-major (once, with 0, for a rank-0 grid).
+template <typename F>
+void forEachSlicePosition(const ir::Shape& posShape, const Slice& s, F&& f)
+{
+    const size_t rank = posShape.size();
+    for (size_t a = 0; a < rank; ++a)
+        if (s.lo[a] >= s.hi[a])
+            return;
+    std::vector<int64_t> c(s.lo.begin(), s.lo.end());
+    while (true) {
+        int64_t flat = 0;
+        for (size_t a = 0; a < rank; ++a)
+            flat = flat * posShape[a] + c[a];
+        f(flat);
+        size_t a = rank;
+        while (a-- > 0) {
+            if (++c[a] < s.hi[a])
+                break;
+            c[a] = s.lo[a];
+        }
+        if (a == size_t(-1))
+            return;
+    }
+}
+
 class SliceAnalyzer {
 public:
     SliceAnalyzer(const Network& net, const ChipDescriptor& chip);
