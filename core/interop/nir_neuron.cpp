@@ -166,6 +166,23 @@ NeuronExport exportNeuron(const ir::Attributes& a, const ir::Shape& shape, doubl
     return out;
 }
 
+namespace {
+
+// NIR's firing rule: a spiking node fires on v > v_threshold and resets hard
+// to v_reset; a non-spiking one (LI, I) outputs its membrane and never resets.
+void setNirFiring(ir::Attributes& a, bool spikes, double vth, double vr)
+{
+    a.set("v_threshold", vth);
+    a.set("reset", std::string(spikes ? "hard" : "none"));
+    if (spikes)
+        a.set("v_reset", vr);
+    a.set("fire", std::string("gt"));
+    if (!spikes)
+        a.set("output", std::string("membrane"));
+}
+
+} // namespace
+
 NeuronImport importNeuron(const NirNode& n, double dt)
 {
     NeuronImport out;
@@ -201,13 +218,7 @@ NeuronImport importNeuron(const NirNode& n, double dt)
             const bool undecayed = r != 1.0 && close(r, tauSteps);
             a.set("decay_input", !undecayed);
             out.inputGain = undecayed ? 1.0 : r;
-            a.set("v_threshold", vth);
-            a.set("reset", std::string(spikes ? "hard" : "none"));
-            if (spikes)
-                a.set("v_reset", vr);
-            a.set("fire", std::string("gt"));
-            if (!spikes)
-                a.set("output", std::string("membrane"));
+            setNirFiring(a, spikes, vth, vr);
         }
     } else if (n.type == "IF" || n.type == "I") {
         const bool spikes = n.type == "IF";
@@ -215,13 +226,7 @@ NeuronImport importNeuron(const NirNode& n, double dt)
         const double vth = spikes ? get("v_threshold") : neverReached;
         const double vr = spikes ? get("v_reset", 0.0) : 0.0;
         a.set("neuron", std::string("if"));
-        a.set("v_threshold", vth);
-        a.set("reset", std::string(spikes ? "hard" : "none"));
-        if (spikes)
-            a.set("v_reset", vr);
-        a.set("fire", std::string("gt"));
-        if (!spikes)
-            a.set("output", std::string("membrane"));
+        setNirFiring(a, spikes, vth, vr);
         out.inputGain = r * dt;
     } else if (n.type == "Threshold") {
         // Stateless Heaviside: a leaky neuron that forgets everything each step.
