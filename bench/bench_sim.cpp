@@ -89,19 +89,14 @@ json benchModel(const std::string& label, const ir::Module& m, int64_t limit)
         json runs = json::array();
         sim::SimResult last;
         for (int threads : {1, 2}) {
-            sim::SimOptions opt;
-            opt.threads = threads;
-            opt.parallel = sim::Parallel::Samples;
-            std::fprintf(stderr, "[%s] %s: simulating %lld samples on %d thread(s)...\n", label.c_str(), chip,
-                         (long long)n, threads);
-            const double c0 = cpuNow();
-            sim::SimResult r = sim::simulate(prog, pixels, n, opt);
-            const double cpu = cpuNow() - c0;
+            TimedSimulation t = timeSimulation(label + " " + chip, prog, pixels, n, threads);
+            sim::SimResult& r = t.result;
+            const double cpu = t.cpuSeconds;
             if (!r.ok()) {
                 jc["error"] = r.error;
                 break;
             }
-            const double events = double(r.counters.total().synapticOps);
+            const double events = t.synapticOps();
             runs.push_back({{"threads", threads},
                             {"parallel", sim::toString(r.parallel)},
                             {"seconds", r.seconds},

@@ -126,19 +126,14 @@ json benchModel(frontend::Importer& importer, const ModelSpec& spec)
     json simRuns = json::array();
     sim::SimResult first;
     for (int threads : {1, 2}) {
-        sim::SimOptions opt;
-        opt.threads = threads;
-        opt.parallel = sim::Parallel::Samples;
-        std::fprintf(stderr, "[%s] simulating %lld samples on %d thread(s)...\n", spec.label.c_str(), (long long)n,
-                     threads);
-        const double c0 = cpuNow();
-        sim::SimResult r = sim::simulate(prog, in.pixels, n, opt);
-        const double cpu = cpuNow() - c0;
+        TimedSimulation t = timeSimulation(spec.label, prog, in.pixels, n, threads);
+        sim::SimResult& r = t.result;
+        const double cpu = t.cpuSeconds;
         if (!r.ok()) {
             out["error"] = r.error.empty() ? "cancelled" : r.error;
             return out;
         }
-        const double events = double(r.counters.total().synapticOps);
+        const double events = t.synapticOps();
         simRuns.push_back({{"threads", threads},
                            {"seconds_per_inference", r.seconds / double(n)},
                            {"cpu_seconds_per_inference", cpu / double(n)},

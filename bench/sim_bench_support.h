@@ -5,6 +5,7 @@
 
 #include "data/fashion_mnist.h"
 #include "sim/program.h"
+#include "sim/simulator.h"
 #include "target/compile.h"
 
 #include <algorithm>
@@ -112,6 +113,26 @@ inline CompiledProgram compileAndLoad(const std::string& label, const ir::Module
     else
         out.program = std::move(load.program);
     return out;
+}
+
+// One timed simulator run of `n` samples, whole samples per host thread.
+struct TimedSimulation {
+    sim::SimResult result;
+    double cpuSeconds = 0;
+    double synapticOps() const { return double(result.counters.total().synapticOps); }
+};
+inline TimedSimulation timeSimulation(const std::string& label, const sim::SimProgram& prog,
+                                      const std::vector<float>& pixels, int64_t n, int threads)
+{
+    sim::SimOptions opt;
+    opt.threads = threads;
+    opt.parallel = sim::Parallel::Samples;
+    std::fprintf(stderr, "[%s] simulating %lld samples on %d thread(s)...\n", label.c_str(), (long long)n, threads);
+    TimedSimulation t;
+    const double c0 = cpuNow();
+    t.result = sim::simulate(prog, pixels, n, opt);
+    t.cpuSeconds = cpuNow() - c0;
+    return t;
 }
 
 } // namespace stc::bench
