@@ -19,6 +19,7 @@
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QTabWidget>
+#include <QTimer>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -122,6 +123,10 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent)
         sourceChosen_ = true;
         choose();
     });
+    buildTimer_ = new QTimer(this);
+    buildTimer_->setSingleShot(true);
+    buildTimer_->setInterval(0);
+    connect(buildTimer_, &QTimer::timeout, this, &ChartsPanel::buildVisible);
     tabs_ = new QTabWidget(this);
     tabs_->setDocumentMode(true);
     layerView_ = makeView(this, "charts.layers");
@@ -203,7 +208,17 @@ void ChartsPanel::rebuild()
 {
     updateLabels();
     dirty_ = {true, true, true};
-    buildVisible();
+    scheduleBuild();
+}
+
+void ChartsPanel::scheduleBuild()
+{
+    // The labels above are set in this event, the chart in the next one: Qt
+    // Charts layout plus its first paint are each ~20-30 ms, and together with
+    // the caller's work they would stall the GUI thread past 50 ms.
+    // A zero-interval timer, not a posted event: Qt delivers posted events in
+    // one batch, timers only between batches, after input and other timers.
+    buildTimer_->start();
 }
 
 void ChartsPanel::updateLabels()
@@ -287,7 +302,7 @@ void ChartsPanel::ensureBuilt()
 void ChartsPanel::showEvent(QShowEvent* event)
 {
     QWidget::showEvent(event);
-    buildVisible();
+    scheduleBuild();
 }
 
 void ChartsPanel::buildLayerChart()

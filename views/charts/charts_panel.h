@@ -20,6 +20,7 @@ class QChartView;
 class QComboBox;
 class QLabel;
 class QTabWidget;
+class QTimer;
 
 namespace stc::views {
 
@@ -66,6 +67,7 @@ private:
     void updateLabels();
     void choose();
     void buildVisible();
+    void scheduleBuild();
     void buildLayerChart();
     void buildStepChart();
     void buildUtilizationChart();
@@ -86,6 +88,7 @@ private:
     int shownLayers_ = 0;
     std::array<bool, 3> dirty_{true, true, true};
     double buildMs_ = 0;
+    QTimer* buildTimer_;
 };
 
 } // namespace stc::views
