@@ -1,6 +1,9 @@
-// stc sweep: quantization bits x pruning sparsity -> accuracy (fixed-point
-// reference) and estimated energy/latency (mapping + cost model), recorded in
-// a project file; prints the table and the energy-vs-accuracy Pareto front.
+// stc sweep: quantization bits x pruning sparsity x time steps x threshold
+// scale x chips -> accuracy (fixed-point reference) and estimated
+// energy/latency (mapping + cost model), as a grid, a random sample or
+// successive halving within an accuracy budget; recorded in a project file
+// (configurations measured there before are reused); prints the table and
+// the energy-vs-accuracy Pareto front.
 #include "cli_args.h"
 #include "commands.h"
 #include "model_input.h"
@@ -24,10 +27,19 @@ namespace stc::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: stc sweep MODEL.sir|MODEL.pt [--bits 8,6,4] [--sparsity 0,0.25,0.5,0.75] [--chip loihi3|none]\n"
+    "usage: stc sweep MODEL.sir|MODEL.pt [--bits 8,6,4] [--sparsity 0,0.25,0.5,0.75] [--timesteps 2,4]\n"
+    "                 [--threshold-scale 0.8,1,1.25] [--chips 1,2] [--chip loihi3|none]\n"
+    "                 [--strategy grid|random|halving] [--samples K] [--seed S]\n"
+    "                 [--accuracy-budget 0.85] [--eta 2] [--first-images N] [--no-resume]\n"
     "                 [--limit N] [--calibration N] [--threads N] [--prune-mode magnitude|channel|head]\n"
     "                 [--input-shape 1,1,28,28] [--project OUT.stcproj]\n"
-    "defaults: --bits 8 --sparsity 0 --chip loihi3 --limit 500 --calibration 256 --threads 2\n";
+    "defaults: --bits 8 --sparsity 0 --timesteps (the model's) --threshold-scale 1 --chips 1 --chip loihi3\n"
+    "          --strategy grid --limit 500 --calibration 256 --threads 2 --eta 2\n"
+    "random draws --samples configurations of the grid (seeded); halving looks for the lowest-energy\n"
+    "configuration with top-1 >= --accuracy-budget (a fraction, or a percentage if > 1), evaluating\n"
+    "candidates on growing image counts. With --project, configurations already measured there on\n"
+    "the same images are reused, not run again (--no-resume runs them again). Exit status 1 when a\n"
+    "configuration failed, or halving found none within the budget.\n";
 
 
 template <typename T> std::optional<std::vector<T>> parseList(const std::string& text)
@@ -65,9 +77,17 @@ std::string fmt(const char* f, double v)
 
 void printTable(const store::SweepResult& r)
 {
-    std::printf("| bits | sparsity | achieved | top-1 (%%) | vs float (pp) | cores | energy/inference (µJ) | "
+    const int64_t full = r.gridSize ? r.gridImages / int64_t(r.gridSize) : 0;
+    // Halving drops candidates after fewer images: say on how many.
+    auto top1 = [&](const store::SweepPoint& p) {
+        std::string t = percent(p.accuracy);
+        if (p.accuracy && p.accuracy->samples != full)
+            t += " (" + std::to_string(p.accuracy->samples) + " images)";
+        return t;
+    };
+    std::printf("| configuration | sparsity achieved | top-1 (%%) | vs float (pp) | cores | energy/inference (µJ) | "
                 "latency (µs) | compile (s) | eval (s) | notes |\n"
-                "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for (const auto& p : r.points) {
         const auto& c = p.compile;
         std::string delta = "—";
@@ -76,8 +96,12 @@ void printTable(const store::SweepResult& r)
         std::string notes = p.error;
         if (notes.empty() && !c.mapped)
             notes = "not mapped: " + c.notMappedReason;
-        std::printf("| %d | %.2f | %.3f | %s | %s | %s | %s | %s | %.2f | %s | %s |\n", p.bits, p.sparsity,
-                    p.sparsityAchieved, percent(p.accuracy).c_str(), delta.c_str(),
+        if (p.resumed)
+            notes += notes.empty() ? "resumed from the project" : "; resumed from the project";
+        if (!p.eliminated.empty())
+            notes += (notes.empty() ? "halving: " : "; halving: ") + p.eliminated;
+        std::printf("| %s | %.3f | %s | %s | %s | %s | %s | %.2f | %s | %s |\n", p.label().c_str(),
+                    p.sparsityAchieved, top1(p).c_str(), delta.c_str(),
                     c.mapped ? std::to_string(c.coresUsed).c_str() : "—",
                     c.mapped ? fmt("%.4g", c.energyPj * 1e-6).c_str() : "—",
                     c.mapped ? fmt("%.4g", c.latencyNs * 1e-3).c_str() : "—", c.seconds,
@@ -96,9 +120,33 @@ void printFront(const store::SweepResult& r)
                 r.points.size());
     for (size_t i : front) {
         const auto& p = r.points[i];
-        std::printf("  bits=%-2d sparsity=%-4.2f  %10.4g µJ  %6.2f %%  %s\n", p.bits, p.sparsity,
-                    p.compile.energyPj * 1e-6, 100.0 * p.accuracy->accuracy(),
+        std::printf("  %-40s %10.4g µJ  %6.2f %%  %s\n", p.label().c_str(), p.compile.energyPj * 1e-6, 100.0 * p.accuracy->accuracy(),
                     p.compileRunId ? ("(run " + std::to_string(p.compileRunId) + ")").c_str() : "");
+    }
+}
+
+void printSearch(const store::SweepResult& r, const store::SweepSpec& spec)
+{
+    size_t resumed = 0;
+    for (const auto& p : r.points)
+        resumed += p.resumed;
+    std::printf("\nstrategy %s: %zu of %zu grid configurations, %zu resumed from the project; %lld fixed-point image "
+                "evaluations (the whole grid on every image: %lld)\n",
+                store::toString(r.strategy), r.points.size(), r.gridSize, resumed, (long long)r.imagesEvaluated,
+                (long long)r.gridImages);
+    if (r.strategy != store::SweepStrategy::Halving)
+        return;
+    for (const auto& line : r.rounds)
+        std::printf("  %s\n", line.c_str());
+    if (r.best) {
+        const auto& b = r.points[*r.best];
+        std::printf("lowest energy with top-1 >= %.2f %%: %s, %.4g µJ, %.2f %% on %lld images%s\n",
+                    100 * spec.accuracyBudget, b.label().c_str(), b.compile.energyPj * 1e-6,
+                    100 * b.accuracy->accuracy(), (long long)b.accuracy->samples,
+                    b.compileRunId ? (" (run " + std::to_string(b.compileRunId) + ")").c_str() : "");
+    } else {
+        std::printf("no configuration reached top-1 >= %.2f %% on all %lld images\n", 100 * spec.accuracyBudget,
+                    (long long)(r.gridSize ? r.gridImages / int64_t(r.gridSize) : 0));
     }
 }
 
@@ -116,6 +164,16 @@ int runSweepCommand(const Args& argsIn)
     const auto pruneMode = takeOption(args, "--prune-mode");
     const auto shapeText = takeOption(args, "--input-shape");
     const auto projectPath = takeOption(args, "--project");
+    const auto stepsText = takeOption(args, "--timesteps");
+    const auto scaleText = takeOption(args, "--threshold-scale");
+    const auto chipsText = takeOption(args, "--chips");
+    const auto strategy = takeOption(args, "--strategy");
+    const auto samplesText = takeOption(args, "--samples");
+    const auto seedText = takeOption(args, "--seed");
+    const auto budgetText = takeOption(args, "--accuracy-budget");
+    const auto etaText = takeOption(args, "--eta");
+    const auto firstText = takeOption(args, "--first-images");
+    const bool noResume = takeFlag(args, "--no-resume");
     if (reportUnknownOptions(args, "sweep"))
         return 2;
     if (args.size() != 1) {
@@ -134,6 +192,50 @@ int runSweepCommand(const Args& argsIn)
         std::fprintf(stderr, "stc sweep: bad option value\n%s", kUsage);
         return 2;
     }
+    auto steps = parseList<int64_t>(stepsText.value_or("0"));
+    auto scale = parseList<double>(scaleText.value_or("1"));
+    auto chips = parseList<int>(chipsText.value_or("1"));
+    auto samples = parseList<int64_t>(samplesText.value_or("0"));
+    auto seed = parseList<uint64_t>(seedText.value_or("1"));
+    auto budget = parseList<double>(budgetText.value_or("0"));
+    auto eta = parseList<int>(etaText.value_or("2"));
+    auto first = parseList<int64_t>(firstText.value_or("0"));
+    const std::string strategyName = strategy.value_or(budgetText ? "halving" : samplesText ? "random" : "grid");
+    if (!steps || !scale || !chips || !samples || samples->size() != 1 || (*samples)[0] < 0 || !seed ||
+        seed->size() != 1 || !budget || budget->size() != 1 || (*budget)[0] < 0 || (*budget)[0] > 100 || !eta ||
+        eta->size() != 1 || (*eta)[0] < 2 || !first || first->size() != 1 || (*first)[0] < 0) {
+        std::fprintf(stderr, "stc sweep: bad option value\n%s", kUsage);
+        return 2;
+    }
+    if (strategyName == "grid")
+        spec.strategy = store::SweepStrategy::Grid;
+    else if (strategyName == "random")
+        spec.strategy = store::SweepStrategy::Random;
+    else if (strategyName == "halving")
+        spec.strategy = store::SweepStrategy::Halving;
+    else {
+        std::fprintf(stderr, "stc sweep: unknown --strategy '%s' (grid, random or halving)\n", strategyName.c_str());
+        return 2;
+    }
+    if (spec.strategy == store::SweepStrategy::Random && (*samples)[0] == 0) {
+        std::fprintf(stderr, "stc sweep: --strategy random needs --samples K (configurations to draw)\n");
+        return 2;
+    }
+    if (spec.strategy == store::SweepStrategy::Halving && !budgetText) {
+        std::fprintf(stderr, "stc sweep: --strategy halving needs --accuracy-budget (e.g. 0.85 or 85)\n");
+        return 2;
+    }
+    for (int64_t t : *steps)
+        if (t > 0 || steps->size() > 1)
+            spec.timesteps.push_back(t);
+    spec.thresholdScale = *scale;
+    spec.chips = *chips;
+    spec.samples = (*samples)[0];
+    spec.seed = (*seed)[0];
+    spec.accuracyBudget = (*budget)[0] > 1 ? (*budget)[0] / 100 : (*budget)[0];
+    spec.halvingEta = (*eta)[0];
+    spec.halvingFirstImages = (*first)[0];
+    spec.resume = !noResume;
     spec.bits = *bits;
     spec.sparsity = *sparsity;
     spec.limit = (*limit)[0];
@@ -172,14 +274,16 @@ int runSweepCommand(const Args& argsIn)
             project.emplace(openOrCreateProject(*projectPath, modelPath, spec.chip));
             project->setModel(describeLoadedModel(modelPath, *model, *shape, importDiagnostics));
         }
-        std::fprintf(stderr, "stc sweep: %s (T=%lld), %zu configurations, %lld Fashion-MNIST test images, chip %s\n",
-                     modelPath.c_str(), (long long)model->timesteps, spec.bits.size() * spec.sparsity.size(),
-                     (long long)test.value.count, spec.chip.empty() ? "none" : spec.chip.c_str());
+        std::fprintf(stderr, "stc sweep: %s (T=%lld), %zu configurations (%s), %lld Fashion-MNIST test images, chip %s\n",
+                     modelPath.c_str(), (long long)model->timesteps, store::sweepConfigurations(spec).size(),
+                     store::toString(spec.strategy), (long long)test.value.count,
+                     spec.chip.empty() ? "none" : spec.chip.c_str());
         const store::SweepResult r = store::runSweep(
             *model, test.value, calibration, spec, project ? &*project : nullptr,
             [](const store::SweepPoint& p, size_t done, size_t total) {
-                std::fprintf(stderr, "  [%zu/%zu] bits=%d sparsity=%.2f: %s\n", done, total, p.bits, p.sparsity,
+                std::fprintf(stderr, "  [%zu/%zu] %s: %s\n", done, total, p.label().c_str(),
                              !p.error.empty()   ? p.error.c_str()
+                             : p.resumed        ? "resumed from the project"
                              : p.compile.mapped ? "ok"
                                                 : ("ok, not mapped: " + p.compile.notMappedReason).c_str());
             });
@@ -203,9 +307,12 @@ int runSweepCommand(const Args& argsIn)
         std::printf("\n");
         printTable(r);
         printFront(r);
+        printSearch(r, spec);
         if (project)
             std::printf("\nrecorded in %s (sweep %lld)\n", project->path().c_str(), (long long)r.sweepId);
         if (r.cancelled)
+            return 1;
+        if (spec.strategy == store::SweepStrategy::Halving && !r.best)
             return 1;
         for (const auto& p : r.points)
             if (!p.error.empty())

@@ -51,6 +51,8 @@ void registerBuiltinPasses(PassRegistry& r)
     r.registerPass(makeQuantizePass());
     r.registerPass(makeScheduleTimePass());
     r.registerPass(makeLayoutBuffersPass());
+    r.registerPass(makeSetTimestepsPass());
+    r.registerPass(makeScaleThresholdsPass());
 }
 
 } // namespace stc::passes

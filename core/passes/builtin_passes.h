@@ -15,6 +15,8 @@ PassDef makeFusePass();
 PassDef makeQuantizePass();
 PassDef makeScheduleTimePass();
 PassDef makeLayoutBuffersPass();
+PassDef makeSetTimestepsPass();
+PassDef makeScaleThresholdsPass();
 
 // Property names shared by the passes and the mapping passes of core/target.
 namespace prop {
