@@ -16,6 +16,8 @@
 #include <sstream>
 
 #include "model_input.h"
+#include "project_cli.h"
+#include "store/convert.h"
 
 namespace stc::cli {
 
@@ -24,7 +26,10 @@ namespace {
 constexpr const char* kSimUsage =
     "usage: stc simulate PKG.stcpkg (--input FILE | --dataset fashion-mnist) [--limit N] [--trace OUT.bin]\n"
     "                    [--threads N] [--schedule package|latency|throughput] [--json]\n"
-    "  FILE: numbers (JSON array or whitespace/comma separated), a multiple of the package's input size\n";
+    "                    [--project FILE.stcproj [--run COMPILE_RUN_ID]]\n"
+    "  FILE: numbers (JSON array or whitespace/comma separated), a multiple of the package's input size\n"
+    "  --project: record the ledger (and the top-1 with --dataset) in the project, linked to compile run\n"
+    "             --run, or to the newest compile run that wrote this package\n";
 constexpr const char* kProfileUsage =
     "usage: stc profile PKG.stcpkg [--input FILE | --dataset fashion-mnist] [--limit N] [--mode latency|throughput]\n"
     "                   [--rows N] [--json]\n"
@@ -123,6 +128,8 @@ int runSimulateCommand(const Args& argsIn)
     const auto threadsText = takeOption(args, "--threads");
     const auto scheduleText = takeOption(args, "--schedule");
     const bool json = takeFlag(args, "--json");
+    const auto projectPath = takeOption(args, "--project");
+    const auto runText = takeOption(args, "--run");
     if (reportUnknownOptions(args, "simulate"))
         return 2;
     if (args.size() != 1 || bool(inputPath) == bool(dataset)) {
@@ -131,8 +138,13 @@ int runSimulateCommand(const Args& argsIn)
     }
     const auto limit = parseCount(limitText, "simulate", "--limit");
     const auto threads = parseCount(threadsText, "simulate", "--threads");
-    if (!limit || !threads)
+    const auto runId = parseCount(runText, "simulate", "--run");
+    if (!limit || !threads || !runId)
         return 2;
+    if (runText && !projectPath) {
+        std::fprintf(stderr, "stc simulate: --run needs --project\n");
+        return 2;
+    }
     sim::SimOptions opt;
     opt.threads = *threads > 0 ? int(*threads) : 0;
     if (scheduleText) {
@@ -187,6 +199,17 @@ int runSimulateCommand(const Args& argsIn)
     const sim::Ledger l = sim::buildLedger(prog, r.counters);
     const sim::EventCounts e = r.counters.total();
     const double seconds = std::max(1e-9, r.seconds);
+    int64_t simRunId = 0, accuracyRunId = 0;
+    if (projectPath) {
+        std::optional<store::AccuracyResult> accuracy;
+        if (!in.labels.empty())
+            accuracy = store::AccuracyResult{*dataset, "test", 0, r.samples, correct, store::EvalPath::ChipSim,
+                                             r.seconds};
+        simRunId = recordSimulationRun(*projectPath, args[0], std::max<int64_t>(0, *runId), prog.chipId,
+                                       store::toSimulationLedger(l, r.seconds), accuracy, &accuracyRunId);
+        if (!simRunId)
+            return 1;
+    }
     if (json) {
         nlohmann::json j;
         j["package"] = args[0];
@@ -216,6 +239,9 @@ int runSimulateCommand(const Args& argsIn)
                               {"label", l.label()}};
         if (tracePath)
             j["trace"] = {{"path", *tracePath}, {"records", trace.written()}};
+        if (projectPath)
+            j["project"] = {{"path", *projectPath}, {"simulation_run", simRunId},
+                            {"accuracy_run", accuracyRunId ? nlohmann::json(accuracyRunId) : nlohmann::json(nullptr)}};
         std::printf("%s\n", j.dump(1).c_str());
         return 0;
     }
@@ -237,6 +263,9 @@ int runSimulateCommand(const Args& argsIn)
                 l.totalPj() * 1e-6, l.latency.latencyModeNs * 1e-3, l.label().c_str());
     if (tracePath)
         std::printf("trace     %s (%llu spike records)\n", tracePath->c_str(), (unsigned long long)trace.written());
+    if (projectPath)
+        std::printf("project   %s (simulation run %lld%s)\n", projectPath->c_str(), (long long)simRunId,
+                    accuracyRunId ? (", accuracy run " + std::to_string(accuracyRunId)).c_str() : "");
     return 0;
 }
 

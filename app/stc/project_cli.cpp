@@ -89,4 +89,56 @@ store::Project openProjectForReading(const std::string& path, const char* comman
     return p;
 }
 
+int64_t recordSimulationRun(const std::string& projectPath, const std::string& packagePath, int64_t compileRunId,
+                            const std::string& chip, const store::SimulationLedger& ledger,
+                            const std::optional<store::AccuracyResult>& accuracy, int64_t* accuracyRunId)
+{
+    try {
+        store::Project project = store::Project::open(projectPath);
+        std::error_code ec;
+        const std::string absolute = std::filesystem::absolute(packagePath, ec).lexically_normal().string();
+        if (compileRunId == 0) {
+            store::RunFilter f;
+            f.kind = store::RunKind::Compile;
+            f.newestFirst = true;
+            for (const store::RunMeta& m : project.listRuns(f)) {
+                const auto run = project.compileRun(m.id);
+                if (run && std::filesystem::path(run->result.packagePath).lexically_normal().string() == absolute) {
+                    compileRunId = m.id;
+                    break;
+                }
+            }
+            if (compileRunId == 0)
+                std::fprintf(stderr, "stc simulate: note: no compile run of %s wrote %s (give --run ID to link the "
+                                     "simulation to one); recorded unlinked\n",
+                             projectPath.c_str(), absolute.c_str());
+        } else if (!project.compileRun(compileRunId)) {
+            std::fprintf(stderr, "stc simulate: %s has no compile run %lld\n", projectPath.c_str(),
+                         (long long)compileRunId);
+            return 0;
+        }
+        store::RunMeta meta;
+        meta.chip = chip;
+        meta.compileRunId = compileRunId;
+        meta.label = "stc simulate " + std::filesystem::path(packagePath).filename().string();
+        meta.params = {{"package", absolute}, {"samples", std::to_string(ledger.samples)}};
+        if (compileRunId)
+            if (const auto run = project.compileRun(compileRunId))
+                meta.pipeline = run->meta.pipeline;
+        int64_t simId = 0;
+        project.transaction([&] {
+            simId = project.addSimulationRun(meta, ledger);
+            if (accuracy) {
+                const int64_t id = project.addAccuracyRun(meta, *accuracy);
+                if (accuracyRunId)
+                    *accuracyRunId = id;
+            }
+        });
+        return simId;
+    } catch (const store::Error& e) {
+        std::fprintf(stderr, "stc simulate: %s\n", e.what());
+        return 0;
+    }
+}
+
 } // namespace stc::cli

@@ -31,6 +31,15 @@ int64_t recordCompileRun(const std::string& projectPath, const std::string& mode
                          const std::vector<int64_t>& givenInputShape, const std::string& importDiagnostics,
                          const PackageRequest& request, const PackageOutcome& outcome);
 
+// Records a simulation of the package at `packagePath` (its ledger, and the
+// chip simulator's top-1 when `accuracy` is given) in the existing project at
+// `projectPath`, linked to compile run `compileRunId`, or when 0 to the
+// newest compile run that wrote this package. Returns the simulation run id,
+// or 0 after printing why not.
+int64_t recordSimulationRun(const std::string& projectPath, const std::string& packagePath, int64_t compileRunId,
+                            const std::string& chip, const store::SimulationLedger& ledger,
+                            const std::optional<store::AccuracyResult>& accuracy, int64_t* accuracyRunId);
+
 // Opens a project for reading. An older schema is upgraded first (read-write,
 // one transaction, noted on stderr) so read commands work on old files.
 store::Project openProjectForReading(const std::string& path, const char* command);

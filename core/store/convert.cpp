@@ -1,5 +1,8 @@
 #include "store/convert.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace stc::store {
 
 std::vector<PassRow> toPassRows(const std::vector<passes::PassRecord>& records, int firstPosition)
@@ -52,6 +55,27 @@ void setMapping(CompileResult& r, const target::Mapping& m, const target::Estima
     r.baselinePj = e.literatureBaselinePj;
     r.ratesMeasured = e.ratesMeasured;
     r.projectedChip = e.projectedChip || m.projectedChip;
+}
+
+SimulationLedger toSimulationLedger(const sim::Ledger& l, double seconds)
+{
+    SimulationLedger out;
+    out.samples = l.samples;
+    out.steps = int64_t(l.latency.stepNs.size());
+    out.stepTimeNs = out.steps ? l.latency.latencyModeNs / double(out.steps) : 0;
+    out.latencyNs = l.latency.latencyModeNs;
+    out.energyPj = l.totalPj();
+    out.seconds = seconds;
+    const double n = double(std::max<int64_t>(1, l.samples));
+    for (const sim::LedgerLine& line : l.lines) {
+        const bool layer = line.scope == "layer";
+        const bool staticTotal = line.scope == "total" && line.kind == "static";
+        if (!layer && !staticTotal)
+            continue;
+        out.entries.push_back({layer ? line.item : std::string{}, line.kind, int64_t(std::llround(line.count * n)),
+                               line.energyPj * n});
+    }
+    return out;
 }
 
 } // namespace stc::store

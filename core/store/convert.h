@@ -3,6 +3,7 @@
 #pragma once
 
 #include "passes/runner.h"
+#include "sim/ledger.h"
 #include "store/project.h"
 #include "target/cost_model.h"
 #include "target/mapping.h"
@@ -19,5 +20,9 @@ CompileStatus toCompileStatus(passes::RunStatus s);
 
 // Fills the mapping fields of `r` (mapped = true) from a routed mapping and its estimate.
 void setMapping(CompileResult& r, const target::Mapping& mapping, const target::Estimate& estimate);
+
+// The store's summary of a simulation ledger: one entry per layer and event
+// kind (counts and energy summed over the samples), static energy as layer "".
+SimulationLedger toSimulationLedger(const sim::Ledger& ledger, double seconds);
 
 } // namespace stc::store

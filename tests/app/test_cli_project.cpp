@@ -8,6 +8,8 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QProcess>
+
+#include <cmath>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -160,6 +162,37 @@ private slots:
         r = runStc({"project", "compare", proj, "--models", "7"});
         CHECK_RUN(r, 1);
         QVERIFY2(r.err.contains("no model version 7"), qPrintable(r.err));
+    }
+
+    // stc simulate --project: the chip simulator's ledger and top-1 land in
+    // the project, linked to the compile run that wrote the package.
+    void simulateRecordsIntoTheProject()
+    {
+        if (!QFileInfo::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
+            QSKIP("Fashion-MNIST is not installed");
+        const QString proj = path("sim.stcproj"), pkg = path("sim.stcpkg");
+        const QString model = QString(STC_RESOURCE_DIR) + "/models/convsnn_fmnist.sir";
+        Result r = runStc({"compile", model, "--chip", "loihi3", "-o", pkg, "--project", proj});
+        CHECK_RUN(r, 0);
+        r = runStc({"simulate", pkg, "--dataset", "fashion-mnist", "--limit", "20", "--project", proj, "--json"});
+        CHECK_RUN(r, 0);
+        const auto sim = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(sim["project"]["simulation_run"].get<int64_t>(), int64_t(2));
+        QCOMPARE(sim["project"]["accuracy_run"].get<int64_t>(), int64_t(3));
+        r = runStc({"project", "compare", proj, "--json"});
+        CHECK_RUN(r, 0);
+        const auto run = nlohmann::json::parse(r.out.toStdString())["models"][0]["runs"][0];
+        QCOMPARE(run["run"].get<int64_t>(), int64_t(1));
+        QCOMPARE(run["accuracy"]["path"].get<std::string>(), std::string("chip-sim"));
+        QCOMPARE(run["accuracy"]["samples"].get<int64_t>(), int64_t(20));
+        QCOMPARE(run["accuracy"]["top1"].get<double>(), sim["accuracy"].get<double>());
+        QVERIFY(std::abs(run["sim_energy_pj"].get<double>() - sim["per_inference"]["energy_pj"].get<double>()) <
+                1e-6 * sim["per_inference"]["energy_pj"].get<double>());
+        r = runStc({"simulate", pkg, "--dataset", "fashion-mnist", "--limit", "2", "--project", proj, "--run", "9"});
+        CHECK_RUN(r, 1);
+        QVERIFY2(r.err.contains("no compile run 9"), qPrintable(r.err));
+        r = runStc({"simulate", pkg, "--dataset", "fashion-mnist", "--limit", "2", "--run", "1"});
+        CHECK_RUN(r, 2);
     }
 };
 
