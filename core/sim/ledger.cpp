@@ -88,7 +88,6 @@ Ledger buildLedger(const SimProgram& prog, const Counters& c, const std::string&
     lat.coreNs.assign(size_t(steps), 0.0);
     lat.meshNs.assign(size_t(steps), 0.0);
     lat.criticalCore.assign(size_t(steps), -1);
-    std::vector<double> criticalTime(size_t(cores), 0.0); // time a core is the critical one
     for (int s = 0; s < steps; ++s) {
         for (int k = 0; k < cores; ++k) {
             const EventCounts& e = c.at(k, s);
@@ -99,8 +98,6 @@ Ledger buildLedger(const SimProgram& prog, const Counters& c, const std::string&
         }
         lat.stepNs[size_t(s)] = lat.coreNs[size_t(s)] + lat.meshNs[size_t(s)] + lat.barrierNs;
         lat.latencyModeNs += lat.stepNs[size_t(s)];
-        if (lat.criticalCore[size_t(s)] >= 0)
-            criticalTime[size_t(lat.criticalCore[size_t(s)])] += lat.coreNs[size_t(s)];
     }
     // Throughput mode: samples overlap, steady step r carries step indices i = r (mod T).
     const int64_t T = std::max<int64_t>(1, prog.timesteps);
@@ -198,40 +195,9 @@ Ledger buildLedger(const SimProgram& prog, const Counters& c, const std::string&
     };
 
     // --- bottlenecks ------------------------------------------------------------
-    std::vector<std::pair<double, int>> crit;
-    double critSum = 0;
-    for (int k = 0; k < cores; ++k)
-        if (criticalTime[size_t(k)] > 0)
-            crit.push_back({criticalTime[size_t(k)], k}), critSum += criticalTime[size_t(k)];
-    std::sort(crit.rbegin(), crit.rend());
-    for (size_t i = 0; i < crit.size() && i < 3; ++i) {
-        const int k = crit[i].second;
-        std::string pops;
-        for (const auto& s : prog.cores[size_t(k)].slices)
-            if (pops.find(prog.populations[size_t(s.pop)].name) == std::string::npos)
-                pops += (pops.empty() ? "%" : ", %") + prog.populations[size_t(s.pop)].name;
-        l.bottlenecks.push_back("core " + std::to_string(k) + " (" + pops + ") sets the critical path for " +
-                                fmt("%.1f", 100.0 * crit[i].first / std::max(1e-9, critSum)) +
-                                " % of the compute time per inference");
-    }
-    double computeSum = 0, meshSum = 0;
-    for (int s = 0; s < steps; ++s)
-        computeSum += lat.coreNs[size_t(s)], meshSum += lat.meshNs[size_t(s)];
-    if (lat.latencyModeNs > 0)
-        l.bottlenecks.push_back("latency mode split: compute " + fmt("%.1f", 100 * computeSum / lat.latencyModeNs) +
-                                " %, mesh " + fmt("%.1f", 100 * meshSum / lat.latencyModeNs) + " %, barrier " +
-                                fmt("%.1f", 100 * lat.barrierNs * steps / lat.latencyModeNs) + " %");
-    std::map<std::string, double> byLayer;
-    for (const auto& line : l.lines)
-        if (line.scope == "layer")
-            byLayer[line.item] += line.energyPj;
-    std::vector<std::pair<double, std::string>> layers;
-    for (const auto& [name, pj] : byLayer)
-        layers.push_back({pj, name});
-    std::sort(layers.rbegin(), layers.rend());
-    for (size_t i = 0; i < layers.size() && i < 3 && l.dynamicPj > 0; ++i)
-        l.bottlenecks.push_back("layer %" + layers[i].second + ": " + fmt("%.1f", 100 * layers[i].first / l.dynamicPj) +
-                                " % of dynamic energy");
+    l.bottleneckItems = findBottlenecks(prog, c, l);
+    for (const Bottleneck& b : l.bottleneckItems)
+        l.bottlenecks.push_back(b.explanation + (b.suggestion.empty() ? "" : " — " + b.suggestion));
     if (prog.projectedChip)
         l.notes.push_back("PROJECTED chip: " + prog.projectionNote);
     if (!prog.fromQuantizedModule)
@@ -350,6 +316,16 @@ std::string ledgerJson(const Ledger& l)
                       {"dense_horowitz_pj", b.denseHorowitzPj}, {"dense_gpu_pj", b.denseGpuPj},
                       {"assumptions", b.assumptions}};
     j["bottlenecks"] = l.bottlenecks;
+    nlohmann::json items = nlohmann::json::array();
+    for (const Bottleneck& b : l.bottleneckItems) {
+        static const char* kinds[] = {"core", "layer", "mesh"};
+        items.push_back({{"kind", kinds[int(b.kind)]}, {"core", b.core}, {"layer", b.layer}, {"layers", b.layers},
+                         {"latency_share", b.latencyShare}, {"energy_share", b.energyShare},
+                         {"synapses", b.synapses}, {"synaptic_ops", b.synapticOps}, {"neurons", b.neurons},
+                         {"layer_cores", b.layerCores}, {"split_into", b.splitInto},
+                         {"explanation", b.explanation}, {"suggestion", b.suggestion}});
+    }
+    j["bottleneck_items"] = items;
     j["notes"] = l.notes;
     return j.dump(1);
 }

@@ -69,6 +69,25 @@ inline constexpr double kHorowitzAcPj = 0.9;  // 32-bit float add, 45 nm (Horowi
 // 20.5 pJ/FLOP = 41 pJ per MAC at 100 % utilization.
 inline constexpr double kGpuPjPerMac = 41.0;
 
+// Something that limits the step time or dominates the energy, with what
+// would relieve it (sim/bottlenecks.cpp).
+struct Bottleneck {
+    enum class Kind : uint8_t { Core, Layer, Mesh };
+    Kind kind = Kind::Core;
+    int32_t core = -1;               // Core: its index in the package
+    std::string layer;               // Layer; Core: the layer with most neurons there
+    std::vector<std::string> layers; // Core: every layer with neurons there
+    double latencyShare = 0;         // Core: of the compute time on the critical path; Mesh: of the latency
+    double energyShare = 0;          // of the dynamic energy
+    int64_t synapses = 0;            // Core: synapses stored (its fan-in); Layer: synapses into the layer
+    double synapticOps = 0;          // per inference
+    int64_t neurons = 0;
+    int layerCores = 0;              // cores the (main) layer spans
+    int splitInto = 0;               // Core: cores that would bring it to the next-slowest core's time
+    std::string explanation;         // "core 37: 41 % of the critical path, fan-in 3,900 synapses, layer %fc1"
+    std::string suggestion;          // what to change, as pipeline options where there is one
+};
+
 struct Ledger {
     std::string chipId, chipName;
     bool projectedChip = false;
@@ -82,10 +101,16 @@ struct Ledger {
     EventCounts perInference;      // counters / samples
     LatencyModel latency;
     Baselines baselines;
-    std::vector<std::string> bottlenecks;
+    std::vector<Bottleneck> bottleneckItems; // ranked: cores by critical-path share, layers by energy, mesh
+    std::vector<std::string> bottlenecks;   // the same in words (explanation — suggestion)
     std::vector<std::string> notes;
     std::string label() const { return projectedChip ? "PROJECTED" : "modelled"; }
 };
+
+// The top cores by share of the critical path, the top layers by share of the
+// dynamic energy, and the mesh when it is a large part of the latency.
+std::vector<Bottleneck> findBottlenecks(const SimProgram& program, const Counters& counters, const Ledger& ledger,
+                                        int top = 3);
 
 // `counters` from a SimResult; `mode` "" = the package's schedule mode.
 Ledger buildLedger(const SimProgram& program, const Counters& counters, const std::string& mode = {});

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 using namespace stc;
 
@@ -48,6 +49,49 @@ ir::Module convSnn()
 
 class TestSimLedger : public QObject {
     Q_OBJECT
+    // Ranked, explained with their numbers, consistent with the ledger.
+    static void checkBottlenecks(const sim::SimProgram& prog, const sim::Counters& counters, const sim::Ledger& l)
+    {
+        QCOMPARE(l.bottlenecks.size(), l.bottleneckItems.size());
+        double coreShare = 0, layerShare = 0, lastCore = 2, lastLayer = 2;
+        int cores = 0, layers = 0;
+        for (const sim::Bottleneck& b : l.bottleneckItems) {
+            QVERIFY(!b.explanation.empty() && !b.suggestion.empty());
+            if (b.kind == sim::Bottleneck::Kind::Core) {
+                ++cores;
+                QVERIFY(b.core >= 0 && b.core < int(prog.cores.size()));
+                QVERIFY(b.latencyShare > 0 && b.latencyShare <= lastCore); // ranked
+                lastCore = b.latencyShare;
+                coreShare += b.latencyShare;
+                QVERIFY(b.explanation.rfind("core " + std::to_string(b.core) + ":", 0) == 0);
+                QVERIFY(std::find(b.layers.begin(), b.layers.end(), b.layer) != b.layers.end());
+                QVERIFY(b.synapses > 0);
+                // Its synaptic ops are the counters' for that core.
+                double ops = 0;
+                for (int s = 0; s < counters.steps; ++s)
+                    ops += double(counters.at(b.core, s).synapticOps);
+                QVERIFY(std::fabs(b.synapticOps - ops / double(counters.samples)) <= 1e-9 * ops);
+            } else if (b.kind == sim::Bottleneck::Kind::Layer) {
+                ++layers;
+                QVERIFY(b.energyShare > 0 && b.energyShare <= lastLayer);
+                lastLayer = b.energyShare;
+                layerShare += b.energyShare;
+                QVERIFY(b.explanation.find("%" + b.layer + ":") != std::string::npos);
+            }
+        }
+        QVERIFY(cores >= 1 && layers >= 1);
+        QVERIFY(coreShare <= 1 + 1e-9 && layerShare <= 1 + 1e-9);
+        // The top core is the one most often critical.
+        std::map<int, double> critical;
+        for (size_t s = 0; s < l.latency.criticalCore.size(); ++s)
+            critical[l.latency.criticalCore[s]] += l.latency.coreNs[s];
+        int topCore = -1;
+        for (const auto& [k, ns] : critical)
+            if (k >= 0 && (topCore < 0 || ns > critical[topCore]))
+                topCore = k;
+        QCOMPARE(l.bottleneckItems.front().core, topCore);
+    }
+
 private slots:
     void zeroInputDoesNoInputWork()
     {
@@ -152,7 +196,7 @@ private slots:
         QVERIFY(b.denseMacs >= b.firstLayerMacs);
         QVERIFY(std::fabs(b.denseGpuPj - 41.0 * b.denseMacs) <= 1e-9 * b.denseGpuPj);
         QVERIFY(b.assumptions.size() >= 3);
-        QVERIFY(!l.bottlenecks.empty());
+        checkBottlenecks(c.program, r.counters, l);
         const std::string text = sim::formatLedger(l), json = sim::ledgerJson(l);
         QVERIFY(text.find("PROJECTED") != std::string::npos);
         QVERIFY(text.find("energy_pj.synaptic_op") != std::string::npos);
