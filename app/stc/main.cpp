@@ -27,11 +27,18 @@ const std::vector<Command>& allCommands()
         {"compile", "compile a model for a neuromorphic chip into a deployment package",
          "stc compile MODEL.pt|MODEL.sir --chip loihi3 [--chips N] [-p PIPELINE] -o OUT.stcpkg [--project FILE.stcproj]",
          runCompileCommand},
-        {"sweep", "sweep quantization bits x pruning sparsity: accuracy vs estimated energy, Pareto front",
-         "stc sweep MODEL.pt|MODEL.sir [--bits 8,6,4] [--sparsity 0,0.25,0.5,0.75] [--chip loihi3|none]\n"
-         "          [--limit N] [--calibration N] [--threads N] [--prune-mode magnitude|channel|head]\n"
-         "          [--input-shape 1,1,28,28] [--project OUT.stcproj]",
+        {"sweep", "sweep bits x sparsity x T x threshold scale x chips: accuracy vs estimated energy, Pareto front",
+         "stc sweep MODEL.pt|MODEL.sir [--bits 8,6,4] [--sparsity 0,0.25,0.5] [--timesteps 2,4] [--threshold-scale 1,1.25]\n"
+         "          [--chips 1,2] [--strategy grid|random|halving] [--samples K] [--seed S] [--accuracy-budget A]\n"
+         "          [--eta 2] [--first-images N] [--no-resume] [--chip loihi3|none] [--limit N] [--calibration N]\n"
+         "          [--threads N] [--prune-mode magnitude|channel|head] [--input-shape 1,1,28,28] [--project OUT.stcproj]\n"
+         "  random: K configurations drawn from the grid; halving: the lowest-energy one with top-1 >= A;\n"
+         "  with --project, configurations measured there before are reused",
          runSweepCommand},
+        {"advise", "propose pass options predicted to cut energy or latency at equal accuracy (fitted on a project's runs)",
+         "stc advise FILE.stcproj [--objective energy|latency] [--tolerance PP] [--baseline RUN] [--proposals N]\n"
+         "           [--apply K] [--threads N] [--calibration N] [--json]",
+         runAdviseCommand},
         {"project", "project files: model versions, run history, compare, Pareto front, deploy tags, export with provenance",
          "stc project new FILE.stcproj [--name N] [--chip loihi3] [--notes TEXT] [--model MODEL.pt|MODEL.sir] [--input-shape 1,1,28,28]\n"
          "stc project add FILE.stcproj MODEL.pt|MODEL.sir [--input-shape 1,1,28,28]\n"
@@ -45,7 +52,7 @@ const std::vector<Command>& allCommands()
          runProjectCommand},
         {"simulate", "run a deployment package in the bit-accurate simulator: outputs, accuracy, events, trace",
          "stc simulate PKG.stcpkg (--input FILE | --dataset fashion-mnist) [--limit N] [--trace OUT.bin]\n"
-         "             [--threads N] [--schedule package|latency|throughput] [--json]",
+         "             [--threads N] [--schedule package|latency|throughput] [--json] [--project FILE [--run ID]]",
          runSimulateCommand},
         {"profile", "simulate a package and print its energy/latency ledger and bottlenecks",
          "stc profile PKG.stcpkg [--input FILE | --dataset fashion-mnist] [--limit N] [--mode latency|throughput]\n"

@@ -309,6 +309,8 @@ void SweepRunner::record(SweepPoint& p, const Config& c)
                    {"chips", std::to_string(p.chips)}};
     if (!p.eliminated.empty())
         meta.params["halving"] = p.eliminated;
+    for (const auto& [key, value] : spec_.params)
+        meta.params[key] = value;
     project_->transaction([&] {
         p.compileRunId = project_->addCompileRun(meta, p.compile);
         if (p.accuracy) {

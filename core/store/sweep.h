@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,7 @@ struct SweepSpec {
     int64_t halvingFirstImages = 0;             // halving: images in round 0 (0 = automatic)
     bool resume = true;                         // with a project: reuse configurations measured there
     std::string description;                    // recorded with the sweep (e.g. the command line)
+    std::map<std::string, std::string> params;  // recorded with every configuration (e.g. an advice's prediction)
 };
 
 // One point of the grid. timesteps 0 = the model's T.
