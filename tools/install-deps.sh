@@ -9,6 +9,7 @@ PACKAGES=(
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev qt6-qpa-plugins libqscintilla2-qt6-dev
   libtorch-dev python3-torch
   libgraphviz-dev libsqlite3-dev nlohmann-json3-dev zlib1g-dev libgl-dev libhdf5-dev
+  libopenmpi-dev openmpi-bin
   xvfb xauth
   dataset-fashion-mnist
 )

@@ -9,6 +9,7 @@
 #include "model_input.h"
 #include "plugin_host.h"
 #include "project_cli.h"
+#include "sweep_mpi.h"
 
 #include "data/fashion_mnist.h"
 #include "ir/ir_io.h"
@@ -248,6 +249,14 @@ int runSweepCommand(const Args& argsIn)
     for (const auto& a : argsIn)
         spec.description += " " + a;
 
+    const MpiSession mpi;
+    if (mpi.active() && (!projectPath || spec.strategy == store::SweepStrategy::Halving)) {
+        if (mpi.rank() == 0)
+            std::fprintf(stderr, "stc sweep: under MPI (%d ranks) give --project (rank 0 gathers the runs there); "
+                                 "halving runs its rounds in one process (use grid or random)\n",
+                         mpi.size());
+        return 2;
+    }
     const std::string modelPath = args[0];
     std::string importDiagnostics;
     auto model = loadModelFile("stc sweep", modelPath, *shape, &importDiagnostics);
@@ -270,23 +279,41 @@ int runSweepCommand(const Args& argsIn)
 
     std::optional<store::Project> project;
     try {
-        if (projectPath) {
+        std::optional<store::ModelSource> source;
+        if (projectPath)
+            source = describeLoadedModel(modelPath, *model, *shape, importDiagnostics);
+        if (projectPath && mpi.rank() == 0) {
             project.emplace(openOrCreateProject(*projectPath, modelPath, spec.chip));
-            project->setModel(describeLoadedModel(modelPath, *model, *shape, importDiagnostics));
+            project->setModel(*source);
         }
-        std::fprintf(stderr, "stc sweep: %s (T=%lld), %zu configurations (%s), %lld Fashion-MNIST test images, chip %s\n",
-                     modelPath.c_str(), (long long)model->timesteps, store::sweepConfigurations(spec).size(),
-                     store::toString(spec.strategy), (long long)test.value.count,
-                     spec.chip.empty() ? "none" : spec.chip.c_str());
-        const store::SweepResult r = store::runSweep(
-            *model, test.value, calibration, spec, project ? &*project : nullptr,
-            [](const store::SweepPoint& p, size_t done, size_t total) {
-                std::fprintf(stderr, "  [%zu/%zu] %s: %s\n", done, total, p.label().c_str(),
-                             !p.error.empty()   ? p.error.c_str()
-                             : p.resumed        ? "resumed from the project"
-                             : p.compile.mapped ? "ok"
-                                                : ("ok, not mapped: " + p.compile.notMappedReason).c_str());
-            });
+        if (mpi.rank() == 0)
+            std::fprintf(stderr, "stc sweep: %s (T=%lld), %zu configurations (%s), %lld Fashion-MNIST test images, chip %s%s\n",
+                         modelPath.c_str(), (long long)model->timesteps, store::sweepConfigurations(spec).size(),
+                         store::toString(spec.strategy), (long long)test.value.count,
+                         spec.chip.empty() ? "none" : spec.chip.c_str(),
+                         mpi.active() ? (", " + std::to_string(mpi.size()) + " MPI ranks").c_str() : "");
+        auto progress = [&mpi](const store::SweepPoint& p, size_t done, size_t total) {
+            std::fprintf(stderr, "  %s[%zu/%zu] %s: %s\n",
+                         mpi.active() ? ("rank " + std::to_string(mpi.rank()) + " ").c_str() : "", done, total,
+                         p.label().c_str(),
+                         !p.error.empty()   ? p.error.c_str()
+                         : p.resumed        ? "resumed from the project"
+                         : p.compile.mapped ? "ok"
+                                            : ("ok, not mapped: " + p.compile.notMappedReason).c_str());
+        };
+        store::SweepResult r;
+        if (mpi.active()) {
+            bool failed = false;
+            auto all = runSweepOverRanks(mpi, *model, test.value, calibration, spec, project ? &*project : nullptr,
+                                         *source, &failed);
+            if (mpi.rank() != 0)
+                return failed ? 1 : 0;
+            if (!all)
+                return 1;
+            r = std::move(*all);
+        } else {
+            r = store::runSweep(*model, test.value, calibration, spec, project ? &*project : nullptr, progress);
+        }
         if (!r.error.empty()) {
             std::fprintf(stderr, "stc sweep: %s\n", r.error.c_str());
             return 1;

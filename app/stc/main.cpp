@@ -1,5 +1,6 @@
 // stc — the Spike-Transformer Compiler command line. Thin: subcommands call core/.
 #include "commands.h"
+#include "mpi_session.h"
 
 #include <QCoreApplication>
 #include <cstdio>
@@ -94,7 +95,9 @@ int main(int argc, char** argv)
         return argc < 2 ? 2 : 0;
     }
     if (!std::strcmp(argv[1], "--version")) {
-        std::printf("stc %s\n", STC_VERSION);
+        std::printf("stc %s (%s)\n", STC_VERSION,
+                    stc::cli::MpiSession::builtWithMpi() ? "with MPI: mpirun -np N stc sweep ... splits sweeps"
+                                                          : "without MPI");
         return 0;
     }
     for (const auto& c : stc::cli::allCommands()) {

@@ -127,6 +127,56 @@ std::vector<size_t> energyAccuracyFront(const std::vector<SweepPoint>& points)
 
 namespace detail {
 
+std::optional<Config> parseConfig(const SweepConfig& sc, const SweepSpec& spec, const passes::PassRegistry& registry,
+                                  std::string* error)
+{
+    Diagnostics d;
+    const std::string text = sweepPipeline(sc, spec.pruneMode);
+    auto ir = passes::parsePipeline(text, registry, d);
+    std::optional<passes::Pipeline> map;
+    if (ir && !spec.chip.empty())
+        map = passes::parsePipeline(sweepMapPipeline(spec.chip, sc.chips), registry, d);
+    if (!ir || (!spec.chip.empty() && !map)) {
+        *error = "configuration " + sc.label() + ": " + firstError(d, "bad pipeline") + " (in '" + text + "')";
+        return std::nullopt;
+    }
+    Config c{sc, std::move(*ir), std::move(map), {}};
+    c.pipelineText = c.ir.print(registry) + (c.map ? "," + c.map->print(registry) : std::string{});
+    return c;
+}
+
+std::map<std::string, ConfigPoint> measuredPoints(const Project& project, const std::string& chip, int64_t images)
+{
+    std::map<std::string, ConfigPoint> out;
+    RunFilter f;
+    f.chip = chip;
+    if (const auto current = project.info().model)
+        f.modelId = current->id;
+    for (ConfigPoint& cp : project.configurations(f))
+        if (cp.accuracy && cp.accuracy->path == EvalPath::FixedPoint && cp.accuracy->firstSample == 0 &&
+            cp.accuracy->samples == images && cp.compile.status == CompileStatus::Ok)
+            out[cp.meta.pipeline] = std::move(cp); // the newest wins
+    return out;
+}
+
+} // namespace detail
+
+std::vector<bool> measuredInProject(const Project& project, const SweepSpec& spec, int64_t images)
+{
+    passes::PassRegistry registry = passes::makeBuiltinRegistry();
+    target::registerTargetPasses(registry, std::make_shared<target::TargetSession>());
+    const auto earlier = detail::measuredPoints(project, spec.chip, images);
+    std::vector<bool> out;
+    for (const SweepConfig& sc : sweepConfigurations(spec)) {
+        std::string error;
+        const auto c = detail::parseConfig(sc, spec, registry, &error);
+        out.push_back(c && earlier.count(c->pipelineText));
+    }
+    return out;
+}
+
+namespace detail {
+
 SweepRunner::SweepRunner(const ir::Module& model, const data::ImageSet& test,
                          const passes::CalibrationProvider& calibration, const SweepSpec& spec, Project* project,
                          const SweepProgress& progress, const std::atomic<bool>* cancel)
@@ -163,35 +213,32 @@ bool SweepRunner::prepare()
         }
     }
     for (const SweepConfig& sc : sweepConfigurations(spec_)) {
-        Diagnostics d;
-        const std::string text = sweepPipeline(sc, spec_.pruneMode);
-        auto ir = passes::parsePipeline(text, registry_, d);
-        std::optional<passes::Pipeline> map;
-        if (ir && !spec_.chip.empty())
-            map = passes::parsePipeline(sweepMapPipeline(spec_.chip, sc.chips), registry_, d);
-        if (!ir || (!spec_.chip.empty() && !map)) {
-            result_.error = "configuration " + sc.label() + ": " + firstError(d, "bad pipeline") + " (in '" + text + "')";
+        std::string error;
+        auto c = parseConfig(sc, spec_, registry_, &error);
+        if (!c) {
+            result_.error = error;
             return false;
         }
-        Config c{sc, std::move(*ir), std::move(map), {}};
-        c.pipelineText = c.ir.print(registry_) + (c.map ? "," + c.map->print(registry_) : std::string{});
-        configs_.push_back(std::move(c));
+        configs_.push_back(std::move(*c));
     }
     result_.gridSize = configs_.size();
     result_.gridImages = int64_t(configs_.size()) * n_;
-
-    if (project_ && spec_.resume) {
-        RunFilter f;
-        f.chip = spec_.chip;
-        if (const auto current = project_->info().model)
-            f.modelId = current->id;
-        for (ConfigPoint& cp : project_->configurations(f))
-            if (cp.accuracy && cp.accuracy->path == EvalPath::FixedPoint && cp.accuracy->firstSample == 0 &&
-                cp.accuracy->samples == n_ && cp.compile.status == CompileStatus::Ok)
-                earlier_[cp.meta.pipeline] = std::move(cp); // the newest wins
+    if (!spec_.only.empty()) { // this process's share of the grid
+        std::vector<Config> mine;
+        for (size_t i : spec_.only) {
+            if (i >= configs_.size()) {
+                result_.error = "configuration index " + std::to_string(i) + " is outside the grid of " +
+                                std::to_string(configs_.size());
+                return false;
+            }
+            mine.push_back(configs_[i]);
+        }
+        configs_ = std::move(mine);
     }
+    if (project_ && spec_.resume)
+        earlier_ = measuredPoints(*project_, spec_.chip, n_);
     if (project_)
-        result_.sweepId = project_->addSweep(spec_.description);
+        result_.sweepId = spec_.sweepId ? spec_.sweepId : project_->addSweep(spec_.description);
     if (spec_.floatBaseline) {
         const auto t0 = Clock::now();
         passes::EvalResult e = passes::evaluateTop1(model_, test_, passes::ExecPath::Float, 0, n_, spec_.threads, cancel_);

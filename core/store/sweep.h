@@ -48,6 +48,8 @@ struct SweepSpec {
     bool resume = true;                         // with a project: reuse configurations measured there
     std::string description;                    // recorded with the sweep (e.g. the command line)
     std::map<std::string, std::string> params;  // recorded with every configuration (e.g. an advice's prediction)
+    std::vector<size_t> only;                   // run only these indices of sweepConfigurations (a rank's share); empty = all
+    int64_t sweepId = 0;                        // with a project: add to this sweep instead of opening a new one
 };
 
 // One point of the grid. timesteps 0 = the model's T.
@@ -106,6 +108,10 @@ using SweepProgress = std::function<void(const SweepPoint& point, size_t done, s
 SweepResult runSweep(const ir::Module& model, const data::ImageSet& test, const passes::CalibrationProvider& calibration,
                      const SweepSpec& spec, Project* project, const SweepProgress& progress = {},
                      const std::atomic<bool>* cancel = nullptr);
+
+// For each configuration of sweepConfigurations(spec): whether `project`
+// holds it measured on `images` images already (what resume reuses).
+std::vector<bool> measuredInProject(const Project& project, const SweepSpec& spec, int64_t images);
 
 // Indices into result.points of the energy-vs-accuracy Pareto front (mapped
 // configurations with an accuracy on the most images), sorted by energy.

@@ -12,6 +12,19 @@
 
 namespace stc::store::detail {
 
+struct Config {
+    SweepConfig config;
+    passes::Pipeline ir;
+    std::optional<passes::Pipeline> map;
+    std::string pipelineText; // as recorded: the IR passes, then the mapping passes
+};
+
+// Parses a configuration's pipelines; nullopt with `error` for a bad value.
+std::optional<Config> parseConfig(const SweepConfig& sc, const SweepSpec& spec, const passes::PassRegistry& registry,
+                                  std::string* error);
+// The project's measured configurations resume can reuse, by pipeline text.
+std::map<std::string, ConfigPoint> measuredPoints(const Project& project, const std::string& chip, int64_t images);
+
 class SweepRunner {
 public:
     SweepRunner(const ir::Module& model, const data::ImageSet& test, const passes::CalibrationProvider& calibration,
@@ -26,12 +39,6 @@ public:
     SweepResult take() { return std::move(result_); }
 
 private:
-    struct Config {
-        SweepConfig config;
-        passes::Pipeline ir;
-        std::optional<passes::Pipeline> map;
-        std::string pipelineText;
-    };
     bool cancelled() const { return cancel_ && cancel_->load(); }
     // Compiles and maps; the compiled module is returned when the compile succeeded.
     SweepPoint compile(const Config& c, std::shared_ptr<const ir::Module>* compiled);
