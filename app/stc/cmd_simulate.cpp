@@ -17,6 +17,7 @@
 
 #include "model_input.h"
 #include "project_cli.h"
+#include "simulate_mpi.h"
 #include "store/convert.h"
 
 namespace stc::cli {
@@ -163,9 +164,24 @@ int runSimulateCommand(const Args& argsIn)
         return 1;
     }
     const sim::SimProgram& prog = *load.program;
+    const MpiSession mpi;
+    if (mpi.active() && (tracePath || !dataset)) {
+        if (mpi.rank() == 0)
+            std::fprintf(stderr, "stc simulate: under MPI give --dataset and no --trace (each rank simulates a "
+                                 "slice of the data set)\n");
+        return 2;
+    }
     Inputs in;
     if (int rc = loadInputs("simulate", prog, inputPath, dataset, *limit, in))
         return rc;
+    if (mpi.active()) { // this rank's contiguous slice
+        const auto [first, last] = rankSlice(mpi, in.samples);
+        const size_t size = size_t(prog.inputSize());
+        in.values = std::vector<float>(in.values.begin() + std::ptrdiff_t(size_t(first) * size),
+                                       in.values.begin() + std::ptrdiff_t(size_t(last) * size));
+        in.labels = std::vector<uint8_t>(in.labels.begin() + first, in.labels.begin() + last);
+        in.samples = last - first;
+    }
     sim::TraceFile trace;
     if (tracePath) {
         std::string err;
@@ -175,26 +191,36 @@ int runSimulateCommand(const Args& argsIn)
         }
         opt.trace = &trace;
     }
-    if (!json && in.samples >= 100)
+    if (!json && in.samples >= 100 && mpi.rank() == 0)
         opt.progress = [](int64_t done, int64_t total) {
             if (done % 500 == 0 || done == total)
                 std::fprintf(stderr, "\r%lld / %lld", (long long)done, (long long)total);
         };
-    const sim::SimResult r = sim::simulate(prog, in.values, in.samples, opt);
+    sim::SimResult r = sim::simulate(prog, in.values, in.samples, opt);
     if (opt.progress)
         std::fprintf(stderr, "\n");
-    if (!r.ok()) {
-        std::fprintf(stderr, "stc simulate: %s\n", r.cancelled ? "cancelled" : r.error.c_str());
-        return 1;
-    }
     int64_t correct = 0;
     std::vector<int> predicted;
-    for (int64_t s = 0; s < r.samples; ++s) {
+    for (int64_t s = 0; r.ok() && s < r.samples; ++s) {
         const std::vector<float> o = sim::sampleOutputs(prog, r, s);
         const int p = int(std::max_element(o.begin(), o.end()) - o.begin());
         predicted.push_back(p);
         if (!in.labels.empty() && p == int(in.labels[size_t(s)]))
             ++correct;
+    }
+    if (mpi.active()) {
+        if (!r.ok())
+            std::fprintf(stderr, "stc simulate: rank %d: %s\n", mpi.rank(), r.cancelled ? "cancelled" : r.error.c_str());
+        bool failed = false;
+        if (!gatherSimulation(mpi, r, predicted, correct, &failed)) {
+            if (mpi.rank() == 0 && !r.error.empty())
+                std::fprintf(stderr, "stc simulate: %s\n", r.error.c_str());
+            return failed ? 1 : 0;
+        }
+    }
+    if (!r.ok()) {
+        std::fprintf(stderr, "stc simulate: %s\n", r.cancelled ? "cancelled" : r.error.c_str());
+        return 1;
     }
     const sim::Ledger l = sim::buildLedger(prog, r.counters);
     const sim::EventCounts e = r.counters.total();
@@ -219,7 +245,7 @@ int runSimulateCommand(const Args& argsIn)
         if (!in.labels.empty())
             j["accuracy"] = double(correct) / double(std::max<int64_t>(1, r.samples));
         j["predicted"] = r.samples <= 100 ? nlohmann::json(predicted) : nlohmann::json(nullptr);
-        if (r.samples <= 16) {
+        if (r.samples <= 16 && !r.outputs.empty()) { // (not gathered from MPI ranks)
             nlohmann::json outs = nlohmann::json::array();
             for (int64_t s = 0; s < r.samples; ++s)
                 outs.push_back(sim::sampleOutputs(prog, r, s));
@@ -229,6 +255,7 @@ int runSimulateCommand(const Args& argsIn)
         j["inferences_per_second"] = double(r.samples) / seconds;
         j["synaptic_events_per_second"] = double(e.synapticOps) / seconds;
         j["threads"] = r.threads;
+        j["mpi_ranks"] = mpi.size();
         j["parallel"] = sim::toString(r.parallel);
         j["schedule"] = sim::toString(r.schedule);
         j["per_inference"] = {{"synaptic_ops", l.perInference.synapticOps}, {"spikes", l.perInference.spikes},
@@ -247,9 +274,10 @@ int runSimulateCommand(const Args& argsIn)
     }
     std::printf("package   %s (model %s, chip %s%s)\n", args[0].c_str(), prog.model.c_str(), prog.chipId.c_str(),
                 prog.projectedChip ? ", PROJECTED" : "");
-    std::printf("samples   %lld in %.3f s (%.1f inferences/s, %.3g synaptic events/s, %d thread(s), %s)\n",
+    std::printf("samples   %lld in %.3f s (%.1f inferences/s, %.3g synaptic events/s, %d thread(s), %s%s)\n",
                 (long long)r.samples, r.seconds, double(r.samples) / seconds, double(e.synapticOps) / seconds,
-                r.threads, sim::toString(r.parallel));
+                r.threads, sim::toString(r.parallel),
+                mpi.active() ? (", " + std::to_string(mpi.size()) + " MPI ranks").c_str() : "");
     if (!in.labels.empty())
         std::printf("accuracy  %.2f %% (%lld / %lld)\n", 100.0 * double(correct) / double(std::max<int64_t>(1, r.samples)),
                     (long long)correct, (long long)r.samples);

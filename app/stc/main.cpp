@@ -53,7 +53,8 @@ const std::vector<Command>& allCommands()
          runProjectCommand},
         {"simulate", "run a deployment package in the bit-accurate simulator: outputs, accuracy, events, trace",
          "stc simulate PKG.stcpkg (--input FILE | --dataset fashion-mnist) [--limit N] [--trace OUT.bin]\n"
-         "             [--threads N] [--schedule package|latency|throughput] [--json] [--project FILE [--run ID]]",
+         "             [--threads N] [--schedule package|latency|throughput] [--json] [--project FILE [--run ID]]\n"
+         "  under mpirun/srun, each rank simulates a slice of the data set and rank 0 reports the totals",
          runSimulateCommand},
         {"profile", "simulate a package and print its energy/latency ledger and bottlenecks",
          "stc profile PKG.stcpkg [--input FILE | --dataset fashion-mnist] [--limit N] [--mode latency|throughput]\n"

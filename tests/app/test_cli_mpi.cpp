@@ -1,8 +1,9 @@
-// `mpirun --oversubscribe -np 2 stc sweep ... --project` on localhost: the
-// ranks split the grid, rank 0 gathers every run into the project, and the
-// rows equal a single-process sweep's (configurations, pipelines, top-1,
-// energy, latency, cores, parameters). Skipped when stc was built without MPI
-// or mpirun is not installed.
+// `mpirun --oversubscribe -np N stc sweep|simulate` on localhost: the ranks
+// split the grid (the images), rank 0 gathers every run into the project (the
+// counters), and the results equal a single process's (sweep rows: pipelines,
+// top-1, energy, latency, cores, parameters; simulation: predictions, top-1,
+// per-inference events, energy, latency). Skipped when stc was built without
+// MPI or mpirun is not installed.
 #include <QDir>
 #include <QFileInfo>
 #include <QProcess>
@@ -94,6 +95,38 @@ private slots:
         r = run(mpirun, QStringList{"--oversubscribe", "-np", "2", STC_EXE} + sweep);
         QVERIFY(r.exitCode != 0);
         QVERIFY2(r.err.contains("give --project"), qPrintable(r.err));
+    }
+
+    // Each rank simulates a slice of the images; the merged counters give the
+    // single process's ledger exactly.
+    void mpiSimulateEqualsSingleProcess()
+    {
+        const QString mpirun = QStandardPaths::findExecutable("mpirun");
+        if (mpirun.isEmpty() || !run(STC_EXE, {"--version"}).out.contains("with MPI"))
+            QSKIP("no mpirun, or stc built without MPI");
+        if (!QFileInfo::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
+            QSKIP("Fashion-MNIST is not installed");
+        const QString pkg = tmp_.filePath("conv.stcpkg");
+        Result r = run(STC_EXE, {"compile", QString(STC_RESOURCE_DIR) + "/models/convsnn_fmnist.sir", "--chip",
+                                 "loihi3", "-o", pkg});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QStringList simulate = {"simulate", pkg, "--dataset", "fashion-mnist", "--limit", "41", "--threads",
+                                      "1", "--json"};
+        r = run(STC_EXE, simulate);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto single = nlohmann::json::parse(r.out.toStdString());
+        r = run(mpirun, QStringList{"--oversubscribe", "-np", "3", STC_EXE} + simulate);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto ranks = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(ranks["mpi_ranks"].get<int>(), 3);
+        QCOMPARE(ranks["samples"], single["samples"]);
+        QCOMPARE(ranks["accuracy"], single["accuracy"]);
+        QCOMPARE(ranks["predicted"], single["predicted"]);
+        for (const char* key : {"synaptic_ops", "spikes", "messages", "energy_pj", "latency_ns", "throughput_interval_ns"})
+            QVERIFY2(ranks["per_inference"][key] == single["per_inference"][key], key);
+        r = run(mpirun, QStringList{"--oversubscribe", "-np", "2", STC_EXE, "simulate", pkg, "--input", pkg + "/x"});
+        QVERIFY(r.exitCode != 0);
+        QVERIFY2(r.err.contains("under MPI give --dataset"), qPrintable(r.err));
     }
 };
 
