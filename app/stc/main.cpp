@@ -26,7 +26,10 @@ const std::vector<Command>& allCommands()
          runOptCommand},
         {"passes", "list the registered passes with descriptions and options", "stc passes", runPassesCommand},
         {"compile", "compile a model for a neuromorphic chip into a deployment package",
-         "stc compile MODEL.pt|MODEL.sir --chip loihi3 [--chips N] [-p PIPELINE] -o OUT.stcpkg [--project FILE.stcproj]",
+         "stc compile MODEL.pt|MODEL.sir --chip loihi3 [--chips N] [-p PIPELINE] [--objective min-cores|balanced|latency]\n"
+         "            [--seed S] [--calibration fashion-mnist[:N]] [--input-shape 1,1,28,28] -o OUT.stcpkg\n"
+         "            [--project FILE.stcproj]\n"
+         "  --calibration measures firing rates for the mapping and the energy estimate (without it they are assumed)",
          runCompileCommand},
         {"sweep", "sweep bits x sparsity x T x threshold scale x chips: accuracy vs estimated energy, Pareto front",
          "stc sweep MODEL.pt|MODEL.sir [--bits 8,6,4] [--sparsity 0,0.25,0.5] [--timesteps 2,4] [--threshold-scale 1,1.25]\n"

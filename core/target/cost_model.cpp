@@ -71,7 +71,9 @@ Estimate estimateCost(const Network& net, const Mapping& m, const ChipDescriptor
     e.literatureBaselinePj = 0.9 * e.synOpsPerInference + 4.6 * inputMacs * T;
     e.notes.push_back("estimate: descriptor per-event constants x modelled event counts");
     e.notes.push_back(net.ratesMeasured ? "firing rates measured with the reference interpreter"
-                                        : "firing rates assumed (no calibration input given)");
+                                        : "firing rates assumed (no calibration input given): such estimates can be "
+                                          "off several-fold; give calibration data (stc compile --calibration "
+                                          "fashion-mnist:64) or measure with stc simulate");
     if (chip.projectedChip)
         e.notes.push_back("PROJECTED chip: " + chip.projectionNote);
     else if (e.projectedNumbers > 0)
