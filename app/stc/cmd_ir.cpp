@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "model_input.h"
+#include "util/number_file.h"
 
 namespace stc::cli {
 
@@ -119,7 +120,7 @@ int runCommand(Args args)
         labels.assign(set.value.labels.begin() + index, set.value.labels.begin() + index + limit);
     } else if (inputPath) {
         std::string error;
-        if (!readInputNumbers(*inputPath, batch.data, error)) {
+        if (!util::readNumberFile(*inputPath, batch.data, error)) {
             std::fprintf(stderr, "stc ir run: %s\n", error.c_str());
             return 1;
         }

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "model_input.h"
+#include "util/number_file.h"
 #include "project_cli.h"
 #include "simulate_mpi.h"
 #include "store/convert.h"
@@ -51,7 +52,7 @@ int loadInputs(const char* cmd, const sim::SimProgram& prog, const std::optional
     const int64_t size = prog.inputSize();
     if (inputPath) {
         std::string error;
-        if (!readInputNumbers(*inputPath, out.values, error)) {
+        if (!util::readNumberFile(*inputPath, out.values, error)) {
             std::fprintf(stderr, "stc %s: %s\n", cmd, error.c_str());
             return 1;
         }

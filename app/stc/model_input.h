@@ -16,8 +16,4 @@ namespace stc::cli {
 std::optional<ir::Module> loadModelFile(const std::string& command, const std::string& path,
                                         const std::vector<int64_t>& inputShape, std::string* diagnostics = nullptr);
 
-// Input values from a file: a JSON array of numbers (nested arrays are
-// flattened) or whitespace/comma-separated numbers. Appends to `values`.
-bool readInputNumbers(const std::string& path, std::vector<float>& values, std::string& error);
-
 } // namespace stc::cli

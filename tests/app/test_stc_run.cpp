@@ -1,0 +1,98 @@
+// stc-run, the headless runner: it depends on no Qt, LibTorch or plugin
+// (ldd), gives the same predictions and outputs as `stc simulate` for the same
+// package and inputs, and a bundle (runner + package + run.sh) runs from its
+// own directory.
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <random>
+
+namespace {
+
+struct Result {
+    int exitCode = -1;
+    QString out, err;
+};
+
+Result run(const QString& program, const QStringList& args)
+{
+    QProcess p;
+    p.start(program, args);
+    p.waitForFinished(300000);
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+}
+
+} // namespace
+
+class TestStcRun : public QObject {
+    Q_OBJECT
+    QTemporaryDir tmp_;
+
+private slots:
+    void runnerNeedsNoQtAndMatchesSimulate()
+    {
+        const Result deps = run("ldd", {STC_RUN_EXE});
+        QVERIFY2(deps.exitCode == 0, qPrintable(deps.err));
+        QVERIFY2(!deps.out.contains("Qt") && !deps.out.contains("torch") && !deps.out.contains("hdf5"),
+                 qPrintable(deps.out));
+
+        const QString pkg = tmp_.filePath("conv.stcpkg");
+        Result r = run(STC_EXE, {"compile", QString(STC_RESOURCE_DIR) + "/models/convsnn_fmnist.sir", "--chip",
+                                 "loihi3", "-o", pkg});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        nlohmann::json samples = nlohmann::json::array();
+        std::mt19937 rng(7);
+        for (int i = 0; i < 3 * 28 * 28; ++i)
+            samples.push_back(double(rng() % 256) / 255.0);
+        const QString input = tmp_.filePath("samples.json");
+        QFile f(input);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray::fromStdString(samples.dump()));
+        f.close();
+
+        r = run(STC_RUN_EXE, {pkg, "--input", input, "--json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto mine = nlohmann::json::parse(r.out.toStdString());
+        r = run(STC_EXE, {"simulate", pkg, "--input", input, "--json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto reference = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(mine["samples"].get<int>(), 3);
+        QCOMPARE(mine["predicted"], reference["predicted"]);
+        QCOMPARE(mine["outputs"], reference["outputs"]);
+        QCOMPARE(mine["per_inference"]["energy_pj"], reference["per_inference"]["energy_pj"]);
+
+        // A bundle runs from its own directory.
+        const QString bundle = tmp_.filePath("edge");
+        r = run(STC_RUN_EXE, {"--bundle", pkg, bundle});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        for (const char* name : {"stc-run", "run.sh", "README.txt", "package/manifest.json"})
+            QVERIFY2(QFile::exists(bundle + "/" + name), name);
+        r = run("sh", {bundle + "/run.sh", "--input", input, "--json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QCOMPARE(nlohmann::json::parse(r.out.toStdString())["predicted"], reference["predicted"]);
+        r = run(STC_RUN_EXE, {"--bundle", pkg, bundle}); // never overwrites
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("exists"), qPrintable(r.err));
+
+        // Bad input: located errors, no crash.
+        r = run(STC_RUN_EXE, {tmp_.path(), "--input", input});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(tmp_.path()), qPrintable(r.err));
+        QFile bad(tmp_.filePath("bad.txt"));
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("1 2 3");
+        bad.close();
+        r = run(STC_RUN_EXE, {pkg, "--input", bad.fileName()});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("multiple of 784"), qPrintable(r.err));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStcRun)
+#include "test_stc_run.moc"
