@@ -15,4 +15,10 @@ cmake --build --preset dev -j "$jobs"
 
 echo "== tests (dev preset) =="
 ctest --preset dev -j "$jobs" --timeout 900 --no-tests=error
+# The .deb install test changes the system (installs, uses, removes the
+# package): on CI, or when asked.
+if [[ "${CI:-}" == "true" || "${STC_TEST_DEB_INSTALL:-}" == "1" ]]; then
+  echo "== install test (.deb) =="
+  bash tools/test-deb-install.sh build/dev
+fi
 echo "== all tests passed ($(( (SECONDS - start) / 60 )) min after dependencies) =="
