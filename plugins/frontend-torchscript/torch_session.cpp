@@ -3,12 +3,15 @@
 #include "torch_internal.h"
 
 #include <ATen/Parallel.h>
+#include <c10/core/CPUAllocator.h>
 #include <caffe2/serialize/inline_container.h>
 
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <fstream>
+#include <malloc.h>
+#include <unordered_set>
 
 namespace stc::torchscript {
 
@@ -269,6 +272,101 @@ private:
     bool scripted_ = false;
 };
 
+// LibTorch trusts an archive's tensor metadata: a tensor whose sizes, strides
+// and offset reach past its storage (a truncated or damaged data record) is
+// read out of bounds by the first op that touches it (found by
+// frontend_torchscript_fuzz: a segfault in Module::deepcopy). Returns what is
+// wrong with the first such tensor, or "".
+std::string tensorOutOfBounds(const std::string& what, const at::Tensor& t)
+{
+    if (!t.defined() || t.numel() == 0 || !t.has_storage())
+        return {};
+    int64_t last = t.storage_offset();
+    if (last < 0)
+        return what + ": negative storage offset " + std::to_string(last);
+    for (int64_t d = 0; d < t.dim(); ++d) {
+        if (t.stride(d) < 0)
+            return what + ": negative stride in dimension " + std::to_string(d);
+        last += (t.size(d) - 1) * t.stride(d);
+    }
+    const int64_t need = (last + 1) * int64_t(t.element_size());
+    const int64_t have = int64_t(t.storage().nbytes());
+    if (need > have)
+        return what + " needs " + std::to_string(need) + " bytes of storage, the archive declares " +
+               std::to_string(have);
+    // LibTorch 1.13 sizes a storage from the pickle's declaration and fills it
+    // from the data record without comparing the two: an empty or short
+    // record leaves a null or short buffer behind a full-size storage. A
+    // record is one CPU-allocator (posix_memalign) block, whose real size
+    // glibc reports.
+    const void* data = t.storage().data();
+    if (!data)
+        return what + ": its data record is missing or empty (" + std::to_string(need) + " bytes needed)";
+    if (t.storage().data_ptr().get_deleter() == c10::GetCPUAllocator()->raw_deleter()) {
+        const int64_t block = int64_t(malloc_usable_size(const_cast<void*>(data)));
+        if (block < need)
+            return what + ": its data record holds at most " + std::to_string(block) + " bytes, " +
+                   std::to_string(need) + " needed";
+    }
+    return {};
+}
+
+// Every tensor reachable from the module object (attributes of modules and
+// of other objects, lists, tuples, dicts), as deepcopy and forward reach them.
+std::string damagedTensorIn(const c10::IValue& v, const std::string& where, std::unordered_set<const void*>& seen,
+                            int depth)
+{
+    if (depth > 64)
+        return {};
+    if (v.isTensor())
+        return tensorOutOfBounds("tensor '" + where + "'", v.toTensor());
+    if (v.isObject()) {
+        const auto obj = v.toObject();
+        if (!seen.insert(obj.get()).second)
+            return {};
+        const auto type = obj->type();
+        for (size_t i = 0; i < obj->slots().size(); ++i) {
+            const std::string name = i < type->numAttributes() ? type->getAttributeName(i) : std::to_string(i);
+            if (auto bad = damagedTensorIn(obj->getSlot(i), where.empty() ? name : where + "." + name, seen, depth + 1);
+                !bad.empty())
+                return bad;
+        }
+    } else if (v.isList()) {
+        const auto list = v.toListRef();
+        for (size_t i = 0; i < list.size(); ++i)
+            if (auto bad = damagedTensorIn(list[i], where + "[" + std::to_string(i) + "]", seen, depth + 1); !bad.empty())
+                return bad;
+    } else if (v.isTuple()) {
+        const auto& elements = v.toTupleRef().elements();
+        for (size_t i = 0; i < elements.size(); ++i)
+            if (auto bad = damagedTensorIn(elements[i], where + "[" + std::to_string(i) + "]", seen, depth + 1);
+                !bad.empty())
+                return bad;
+    } else if (v.isGenericDict()) {
+        for (const auto& entry : v.toGenericDict())
+            if (auto bad = damagedTensorIn(entry.value(), where + "[..]", seen, depth + 1); !bad.empty())
+                return bad;
+    }
+    return {};
+}
+
+std::string damagedTensor(const torch::jit::Module& m)
+{
+    std::unordered_set<const void*> seen;
+    if (std::string bad = damagedTensorIn(m._ivalue(), "", seen, 0); !bad.empty())
+        return bad;
+    // Tensor constants of the code (constants/N records).
+    for (const auto& sub : m.modules())
+        for (const auto& method : sub.get_methods())
+            for (const torch::jit::Node* n : method.graph()->nodes())
+                if (n->kind() == torch::jit::prim::Constant && n->output()->type()->kind() == c10::TypeKind::TensorType)
+                    if (auto v = torch::jit::toIValue(n->output()); v && v->isTensor())
+                        if (std::string bad = tensorOutOfBounds("a tensor constant of " + method.name(), v->toTensor());
+                            !bad.empty())
+                            return bad;
+    return {};
+}
+
 } // namespace
 
 std::unique_ptr<TorchSession> TorchSession::open(const std::string& path, Diagnostics& diags)
@@ -286,6 +384,16 @@ std::unique_ptr<TorchSession> TorchSession::open(const std::string& path, Diagno
         module = torch::jit::load(path, torch::kCPU);
     } catch (const std::exception& e) {
         diags.add({Severity::Error, loc, "", "", classifyFailure(path, e.what())});
+        return nullptr;
+    }
+    try {
+        if (const std::string bad = damagedTensor(module); !bad.empty()) {
+            diags.add({Severity::Error, loc, "", "",
+                       "the archive is damaged: " + bad + " (a truncated or corrupted .pt; save it again)"});
+            return nullptr;
+        }
+    } catch (const std::exception& e) {
+        diags.add({Severity::Error, loc, "", "", "the archive is damaged: " + firstLine(e.what())});
         return nullptr;
     }
     if (!module.find_method("forward")) {
