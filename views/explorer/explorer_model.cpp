@@ -127,21 +127,21 @@ QVariant ExplorerModel::headerData(int section, Qt::Orientation orientation, int
 {
     if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
         return {};
-    static const char* names[] = {"Run", "Sweep", "Bits", "Sparsity", "Pipeline", "Chip", "Top-1", "Energy / inf.",
-                                  "Latency / inf.", "Cores", "Pareto", "Tags", "Status"};
+    static const char* names[] = {"Run",   "Sweep",  "Bits", "Sparsity", "Top-1", "Energy / inf.", "Latency / inf.",
+                                  "Cores", "Pareto", "Tags", "Pipeline", "Chip",  "Status"};
     static const char* tips[] = {
         "Compile run id in the project",
         "Sweep the run belongs to (stc sweep)",
         "quantize{bits=…} of the sweep configuration",
         "prune{sparsity=…} of the sweep configuration (achieved sparsity in the tooltip)",
-        "IR part of the pipeline as run; double-click a row to load it into the Pass Pipeline panel",
-        "Target chip of the mapping",
-        "Top-1 accuracy of the latest accuracy run linked to the configuration (fixed-point reference path)",
+        "Top-1 accuracy of the latest accuracy run linked to the configuration (images and execution path in the tooltip)",
         "Energy per inference: cost-model estimate of the mapping (not measured)",
         "Latency per inference: cost-model estimate of the mapping (not measured)",
         "Neuromorphic cores used",
         "On the Pareto front of energy vs accuracy and/or latency vs accuracy (store::Project::paretoFront)",
         "Tags (e.g. deployed)",
+        "IR part of the pipeline as run; double-click a row to load it into the Pass Pipeline panel",
+        "Target chip of the mapping",
         "Compile status",
     };
     if (role == Qt::DisplayRole)

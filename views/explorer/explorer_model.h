@@ -16,7 +16,7 @@ namespace stc::views {
 class ExplorerModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Run, Sweep, Bits, Sparsity, Pipeline, Chip, Accuracy, Energy, Latency, Cores, Pareto, Tags, Status, ColumnCount };
+    enum Column { Run, Sweep, Bits, Sparsity, Accuracy, Energy, Latency, Cores, Pareto, Tags, Pipeline, Chip, Status, ColumnCount };
     enum Role { SortRole = Qt::UserRole + 1, RunIdRole };
 
     explicit ExplorerModel(QObject* parent = nullptr);

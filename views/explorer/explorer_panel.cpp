@@ -5,6 +5,7 @@
 #include "jobs/job_runner.h"
 
 #include <QComboBox>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -228,9 +229,13 @@ void ExplorerPanel::showError(const QString& message, const QString& heading)
 
 void ExplorerPanel::showSnapshot(std::shared_ptr<const ProjectSnapshot> snapshot)
 {
+    QElapsedTimer timer;
+    timer.start();
     snap_ = std::move(snapshot);
     model_->setSnapshot(snap_);
+    const qint64 beforePlot = timer.nsecsElapsed();
     plot_->setSnapshot(snap_);
+    plotMs_ = double(timer.nsecsElapsed() - beforePlot) / 1e6;
     fillSideTables();
     const auto& info = snap_->info;
     title_->setText(QString("<b>%1</b> · %2 · schema %3 · %4 configurations (%5 on a Pareto front) · %6 model "
@@ -249,7 +254,8 @@ void ExplorerPanel::showSnapshot(std::shared_ptr<const ProjectSnapshot> snapshot
     for (QWidget* w : std::initializer_list<QWidget*>{axisBox_, exportButton_, reloadButton_})
         w->setEnabled(true);
     table_->resizeColumnsToContents();
-    table_->setColumnWidth(ExplorerModel::Pipeline, std::min(table_->columnWidth(ExplorerModel::Pipeline), 320));
+    table_->setColumnWidth(ExplorerModel::Pipeline, std::min(table_->columnWidth(ExplorerModel::Pipeline), 300));
+    showMs_ = double(timer.nsecsElapsed()) / 1e6;
 }
 
 void ExplorerPanel::fillSideTables()

@@ -49,6 +49,9 @@ public:
     QTableWidget* tagsTable() const { return tags_; }
     QLabel* errorLabel() const { return errorLabel_; }
     QTabWidget* tabs() const { return tabs_; }
+    // GUI-thread time of the last result callback: model, tables, plot (ms).
+    double lastShowMs() const { return showMs_; }
+    double lastPlotMs() const { return plotMs_; }
 
     bool exportCsv(const QString& path, QString* error = nullptr) const;
     bool exportPng(const QString& path, QString* error = nullptr);
@@ -86,6 +89,7 @@ private:
     QTableWidget* models_;
     QTableWidget* tags_;
     TradeoffPlot* plot_;
+    double showMs_ = 0, plotMs_ = 0;
 };
 
 } // namespace stc::views

@@ -270,15 +270,26 @@ void TradeoffPlot::rebuild()
 void TradeoffPlot::placeLabels(QChart* chart)
 {
     const QRectF area = chart->plotArea();
+    std::vector<QRectF> placed;
     for (auto& [label, point] : labels_) {
         const QPointF at = chart->mapToPosition(point, front_);
         const QRectF box = label->boundingRect();
-        // Right of the marker, kept inside the plot area.
-        QPointF pos(at.x() + 9, at.y() - box.height() - 2);
-        if (pos.x() + box.width() > area.right())
-            pos.setX(at.x() - 9 - box.width());
-        pos.setY(std::clamp(pos.y(), area.top(), std::max(area.top(), area.bottom() - box.height())));
-        label->setPos(pos);
+        // Right of the marker, kept inside the plot area; moved down below
+        // labels already placed when front points are close together.
+        QRectF r(QPointF(at.x() + 9, at.y() - box.height() - 2), box.size());
+        if (r.right() > area.right())
+            r.moveLeft(at.x() - 9 - box.width());
+        for (bool moved = true; moved;) {
+            moved = false;
+            for (const QRectF& p : placed)
+                if (r.intersects(p)) {
+                    r.moveTop(p.bottom() + 1);
+                    moved = true;
+                }
+        }
+        r.moveTop(std::clamp(r.top(), area.top(), std::max(area.top(), area.bottom() - box.height())));
+        placed.push_back(r);
+        label->setPos(r.topLeft());
     }
 }
 

@@ -79,8 +79,10 @@ void tourProject(MainWindow& w, const HeadlessOptions& o, QStringList& report, H
     // The front's cheapest point shows its pipeline in the pass panel, as a click would.
     if (!s->energyFront.empty())
         w.explorerPanel()->activateRun(s->energyFront.front());
-    if (QDockWidget* d = w.findChild<QDockWidget*>("dock.explorer"))
+    if (QDockWidget* d = w.findChild<QDockWidget*>("dock.explorer")) {
         d->raise();
+        w.resizeDocks({d}, {440}, Qt::Vertical); // room for the table and the plot
+    }
     waitUntil([&] { return !w.jobs()->isBusy(); }, 5000);
     QApplication::processEvents();
     const QString shot = QDir(o.outDir).filePath("studio-explorer.png");
