@@ -14,10 +14,12 @@
 #include "explorer/explorer_panel.h"
 #include "explorer/tradeoff_plot.h"
 #include "jobs/job_runner.h"
+#include "jobs/latency_probe.h"
 #include "main/command_palette.h"
 #include "main/main_window.h"
 #include "passes/calibration.h"
 #include "passes/pass_panel.h"
+#include "store/schema.h"
 #include "store/sqlite_db.h"
 #include "store/sweep.h"
 
@@ -281,9 +283,15 @@ private slots:
         QElapsedTimer t;
         t.start();
         w.jobs()->resetCallbackStats();
+        LatencyProbe probe(5);
+        probe.start();
         w.openFile(synthetic_);
         QVERIFY(opened.wait(30000));
+        QTest::qWait(20); // a few probe ticks after the result
+        probe.stop();
         QVERIFY(opened.first().at(1).toBool());
+        qInfo("GUI event-loop stall while opening (5 ms probe): max %.1f ms over %d ticks", probe.stats().maxMs,
+              probe.stats().samples);
         qInfo("open .stcproj in the window: %lld ms (read %.1f ms off the GUI thread); slowest GUI-thread result callback "
               "%.1f ms (lane %s; explorer %.1f ms of which plot %.1f ms)",
               t.elapsed(), w.explorerPanel()->snapshot()->seconds * 1e3, w.jobs()->maxCallbackMs(),
@@ -412,6 +420,42 @@ private slots:
                              QString::fromStdString(d.diag.message) == error;
         QVERIFY(inDiagnostics);
         QVERIFY(!w.recentFiles().contains(QFileInfo(QString::fromStdString(path)).absoluteFilePath()));
+    }
+
+    // An older project is upgraded (as `stc project` read commands do) and the
+    // panel says so with a warning in Diagnostics.
+    void olderSchemaIsUpgradedWithAWarning()
+    {
+        const std::string path = file("schema1.stcproj");
+        {
+            store::sql::Db db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+            db.exec("PRAGMA journal_mode = DELETE");
+            db.exec("PRAGMA application_id = " + std::to_string(store::kApplicationId));
+            store::applyMigrations(db, {store::builtinMigrations().at(0)});
+            db.exec("INSERT INTO models (id, path, sha256, format, input_shape, timesteps, added_at) "
+                    "VALUES (1, '/m.pt', 'abc', 'pt', '1,784', 8, 't0');"
+                    "INSERT INTO project (id, name, chip, notes, current_model_id, created_at, created_by) "
+                    "VALUES (1, 'old', 'loihi2', '', 1, 't0', '0.0.9');"
+                    "INSERT INTO runs (id, kind, created_at, tool_version, model_id, chip, pipeline) "
+                    "VALUES (1, 'compile', 't1', '0.0.9', 1, 'loihi2', 'fold-bn');"
+                    "INSERT INTO compile_results (run_id, status, seconds, mapped, cores_used, chips_used, "
+                    "utilization, latency_ns, energy_pj) VALUES (1, 'ok', 1.0, 1, 6, 1, 0.4, 900.0, 3e5);");
+        }
+        MainWindow w({false, false});
+        QSignalSpy opened(&w, &MainWindow::fileOpened);
+        w.openFile(QString::fromStdString(path));
+        QVERIFY(opened.wait(30000));
+        QVERIFY(opened.first().at(1).toBool());
+        const ProjectSnapshot* s = w.explorerPanel()->snapshot();
+        QCOMPARE(s->info.schemaVersion, store::kSchemaVersion);
+        QCOMPARE(s->rows.size(), size_t(1));
+        QCOMPARE(w.explorerPanel()->model()->index(0, ExplorerModel::Pipeline).data().toString(), QString("fold-bn"));
+        QVERIFY(QString::fromStdString(s->note).contains("upgraded"));
+        bool warned = false;
+        for (const auto& d : w.document()->diagnostics())
+            warned |= d.source == DiagSource::Project && d.diag.severity == Severity::Warning &&
+                      QString::fromStdString(d.diag.message).contains("upgraded");
+        QVERIFY(warned);
     }
 
     void projectDropAndCommandPalette()
