@@ -42,6 +42,9 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
+
+#include <cstdlib>
 
 #include <fstream>
 #include <random>
@@ -57,6 +60,8 @@ bool openAndWait(ExplorerPanel& panel, const QString& path)
     panel.openProject(path);
     if (!loaded.wait(30000))
         return false;
+    for (int i = 0; i < 500 && panel.plotPending(); ++i) // the chart follows in a zero-timer
+        QTest::qWait(10);
     return loaded.first().at(1).toBool();
 }
 
@@ -75,6 +80,17 @@ store::ProjectInfo projectInfo(const std::string& name, const std::string& chip 
     info.chip = chip;
     info.notes = notes;
     return info;
+}
+
+double stallBound()
+{
+    double load[1] = {0};
+    const int cores = std::max(1, QThread::idealThreadCount());
+    if (getloadavg(load, 1) == 1 && load[0] > cores + 1) {
+        qWarning("machine overloaded (load %.1f on %d cores): asserting GUI stalls < 400 ms instead of 150 ms", load[0], cores);
+        return 400.0;
+    }
+    return 150.0;
 }
 
 QStringList csvRecords(const QString& text)
@@ -287,7 +303,8 @@ private slots:
         probe.start();
         w.openFile(synthetic_);
         QVERIFY(opened.wait(30000));
-        QTest::qWait(20); // a few probe ticks after the result
+        QTRY_VERIFY(!w.explorerPanel()->plotPending());
+        QTest::qWait(20); // a few probe ticks after the chart
         probe.stop();
         QVERIFY(opened.first().at(1).toBool());
         qInfo("GUI event-loop stall while opening (5 ms probe): max %.1f ms over %d ticks", probe.stats().maxMs,
@@ -296,7 +313,9 @@ private slots:
               "%.1f ms (lane %s; explorer %.1f ms of which plot %.1f ms)",
               t.elapsed(), w.explorerPanel()->snapshot()->seconds * 1e3, w.jobs()->maxCallbackMs(),
               qPrintable(w.jobs()->slowestCallbackLane()), w.explorerPanel()->lastShowMs(), w.explorerPanel()->lastPlotMs());
-        QVERIFY2(w.jobs()->maxCallbackMs() < 150, "result callback regression (target 50 ms)");
+        // 50 ms is the target; asserted is the regression bound the latency test uses (150 ms, relaxed to
+        // 400 ms on an overloaded machine, where the GUI thread also waits for a CPU).
+        QVERIFY2(w.jobs()->maxCallbackMs() < stallBound(), "result callback regression (target 50 ms)");
         ExplorerPanel* panel = w.explorerPanel();
         QVERIFY(panel->isVisible());
         QVERIFY(w.recentFiles().contains(QFileInfo(synthetic_).absoluteFilePath()));

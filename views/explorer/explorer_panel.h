@@ -49,9 +49,11 @@ public:
     QTableWidget* tagsTable() const { return tags_; }
     QLabel* errorLabel() const { return errorLabel_; }
     QTabWidget* tabs() const { return tabs_; }
-    // GUI-thread time of the last result callback: model, tables, plot (ms).
+    // GUI-thread time of the last result callback (model, tables; ms) and of
+    // the chart built right after it in a zero-timer.
     double lastShowMs() const { return showMs_; }
     double lastPlotMs() const { return plotMs_; }
+    bool plotPending() const { return plotPending_; }
 
     bool exportCsv(const QString& path, QString* error = nullptr) const;
     bool exportPng(const QString& path, QString* error = nullptr);
@@ -90,6 +92,7 @@ private:
     QTableWidget* tags_;
     TradeoffPlot* plot_;
     double showMs_ = 0, plotMs_ = 0;
+    bool plotPending_ = false;
 };
 
 } // namespace stc::views

@@ -86,8 +86,9 @@ private:
     void createActions();
     void createMenus();
     void createStatusBar();
-    void createExplorer();
+    void createExplorer(); // main_window_explorer.cpp
     void openProject(const QString& path);
+    void restyleExplorer();
     QDockWidget* addDock(QWidget* content, const QString& title, const QString& objectName, Qt::DockWidgetArea area);
     void addRecentFile(const QString& path);
     void rebuildRecentMenu();
