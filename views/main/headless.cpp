@@ -88,6 +88,14 @@ void tourProject(MainWindow& w, const HeadlessOptions& o, QStringList& report, H
     const QString shot = QDir(o.outDir).filePath("studio-explorer.png");
     if (w.grab().save(shot))
         result.files << shot;
+    // The Explorer's own exports, as File › Export would write them.
+    const QString base = QDir(o.outDir).filePath("explorer-tradeoff");
+    if (w.explorerPanel()->exportPng(base + ".png"))
+        result.files << base + ".png";
+    if (w.explorerPanel()->exportSvg(base + ".svg"))
+        result.files << base + ".svg";
+    if (w.explorerPanel()->exportCsv(base + ".csv"))
+        result.files << base + ".csv";
 }
 
 } // namespace
