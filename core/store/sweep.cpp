@@ -44,23 +44,6 @@ std::string sweepPipeline(int bits, double sparsity, const std::string& pruneMod
     return p + "fuse,quantize{bits=" + std::to_string(bits) + "}";
 }
 
-std::optional<std::string> irPipelineOf(const std::string& recordedPipeline, std::string* error)
-{
-    passes::PassRegistry registry = passes::makeBuiltinRegistry();
-    target::registerTargetPasses(registry, std::make_shared<target::TargetSession>());
-    Diagnostics d;
-    auto parsed = passes::parsePipeline(recordedPipeline, registry, d);
-    if (!parsed) {
-        if (error)
-            *error = firstError(d, "bad pipeline");
-        return std::nullopt;
-    }
-    std::erase_if(parsed->entries, [](const passes::PipelineEntry& e) {
-        return e.pass == "partition" || e.pass == "place" || e.pass == "route";
-    });
-    return parsed->print(registry);
-}
-
 std::vector<size_t> energyAccuracyFront(const std::vector<SweepPoint>& points)
 {
     std::vector<XY> xy;

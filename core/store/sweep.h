@@ -55,13 +55,6 @@ struct SweepResult {
 // "fold-bn,prune{sparsity=0.25 mode=magnitude},fuse,quantize{bits=8}".
 std::string sweepPipeline(int bits, double sparsity, const std::string& pruneMode);
 
-// The IR part of a recorded pipeline (RunMeta::pipeline holds everything that
-// ran, ending in the mapping passes partition/place/route): the same text
-// without the mapping entries, printed as the pass registry prints it. This is
-// what the IDE's pass panel edits. nullopt with `error` when the text does
-// not parse.
-std::optional<std::string> irPipelineOf(const std::string& recordedPipeline, std::string* error = nullptr);
-
 // Called after each configuration (and its project rows) is done.
 using SweepProgress = std::function<void(const SweepPoint& point, size_t done, size_t total)>;
 

@@ -1,6 +1,6 @@
 // store::irPipelineOf: the IR part of a recorded run pipeline (what the IDE's
 // pass panel is given when a configuration is picked in the project explorer).
-#include "store/sweep.h"
+#include "store/pipeline_text.h"
 
 #include <QtTest>
 

@@ -163,6 +163,17 @@ private slots:
             }
         }
         p.tagRun(syntheticIds_[5], "deployed", "lab board");
+        {
+            store::RunMeta sm;
+            sm.compileRunId = syntheticIds_[5];
+            store::SimulationLedger ledger;
+            ledger.samples = 10;
+            ledger.steps = 40;
+            ledger.energyPj = 380e3;
+            ledger.latencyNs = 390e3;
+            ledger.entries = {{"conv", "synaptic-op", 1000, 3.8e6}};
+            p.addSimulationRun(sm, ledger);
+        }
 
         // A project written by the store's own sweep (as `stc sweep --project` does).
         auto test = data::loadFashionMnist(data::Split::Test, data::defaultFashionMnistDir(), 16);
@@ -222,6 +233,9 @@ private slots:
         QCOMPARE(m->index(r5, ExplorerModel::Accuracy).data().toString(), QString("90.00 %"));
         QCOMPARE(m->index(r5, ExplorerModel::Energy).data().toString(), QString("400.0 nJ"));
         QCOMPARE(m->index(r5, ExplorerModel::Latency).data().toString(), QString("400.0 µs"));
+        QCOMPARE(m->index(r5, ExplorerModel::SimEnergy).data().toString(), QString("380.0 nJ"));
+        QCOMPARE(m->index(r5, ExplorerModel::SimLatency).data().toString(), QString("390.0 µs"));
+        QCOMPARE(m->index(m->rowOf(syntheticIds_[0]), ExplorerModel::SimEnergy).data().toString(), QString("—"));
         QCOMPARE(m->index(r5, ExplorerModel::Cores).data().toLongLong(), 3LL);
         QCOMPARE(m->index(r5, ExplorerModel::Tags).data().toString(), QString("deployed"));
         QCOMPARE(m->index(r5, ExplorerModel::Pareto).data().toString(), QString("energy, latency"));
@@ -367,12 +381,12 @@ private slots:
         const QStringList header = lines[0].split(',');
         // Row of run 6 (index 5): raw values, pipelines quoted (they contain commas).
         const QString row5 = lines[6];
-        QVERIFY2(row5.startsWith(QString("%1,1,8,0,,\"fold-bn,fuse,quantize{bits=8}\",\"fold-bn,fuse,quantize{bits=8},partition{chip=loihi3},place,route\",loihi3,ok,1,0.9,90,100,400000,400000,3,0,1,1,deployed")
+        QVERIFY2(row5.startsWith(QString("%1,1,8,0,,\"fold-bn,fuse,quantize{bits=8}\",\"fold-bn,fuse,quantize{bits=8},partition{chip=loihi3},place,route\",loihi3,ok,1,0.9,90,100,400000,400000,380000,390000,3,0,1,1,deployed")
                                      .arg(syntheticIds_[5])),
                  qPrintable(row5));
-        QCOMPARE(header.size(), 20);
+        QCOMPARE(header.size(), 22);
         // Unmeasured values are empty fields, not zeros.
-        QVERIFY2(lines[7].contains(",ok,1,,,,50000,50000,3,"), qPrintable(lines[7]));
+        QVERIFY2(lines[7].contains(",ok,1,,,,50000,50000,,,3,"), qPrintable(lines[7]));
 
         QVERIFY2(panel.exportPng(dir + "/t.png", &error), qPrintable(error));
         QImage png(dir + "/t.png");

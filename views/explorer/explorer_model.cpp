@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <cmath>
 #include <limits>
+#include <set>
 
 namespace stc::views {
 
@@ -86,10 +87,14 @@ QString latencyText(std::optional<double> ns)
 
 QString configurationText(const store::RunMeta& meta)
 {
+    static const std::set<std::string> bookkeeping{"sparsity-achieved", "prune-mode", "calibration", "halving"};
     QStringList parts;
     for (const char* n : {"bits", "sparsity"})
         if (const QString v = param(meta, n); !v.isEmpty())
             parts << QString("%1=%2").arg(n, v);
+    for (const auto& [k, v] : meta.params)
+        if (k != "bits" && k != "sparsity" && !bookkeeping.contains(k))
+            parts << QString::fromStdString(k + "=" + v);
     return parts.isEmpty() ? QString::fromStdString(meta.label) : parts.join(' ');
 }
 
@@ -127,8 +132,9 @@ QVariant ExplorerModel::headerData(int section, Qt::Orientation orientation, int
 {
     if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
         return {};
-    static const char* names[] = {"Run",   "Sweep",  "Bits", "Sparsity", "Top-1", "Energy / inf.", "Latency / inf.",
-                                  "Cores", "Pareto", "Tags", "Pipeline", "Chip",  "Status"};
+    static const char* names[] = {"Run",   "Sweep",         "Bits",           "Sparsity", "Top-1",
+                                  "Energy / inf.", "Latency / inf.", "Sim energy", "Sim latency", "Cores",
+                                  "Pareto", "Tags", "Pipeline", "Chip", "Status"};
     static const char* tips[] = {
         "Compile run id in the project",
         "Sweep the run belongs to (stc sweep)",
@@ -137,6 +143,8 @@ QVariant ExplorerModel::headerData(int section, Qt::Orientation orientation, int
         "Top-1 accuracy of the latest accuracy run linked to the configuration (images and execution path in the tooltip)",
         "Energy per inference: cost-model estimate of the mapping (not measured)",
         "Latency per inference: cost-model estimate of the mapping (not measured)",
+        "Energy per inference measured by the chip simulator (latest simulation run linked to the configuration)",
+        "Latency per inference measured by the chip simulator (latest simulation run linked to the configuration)",
         "Neuromorphic cores used",
         "On the Pareto front of energy vs accuracy and/or latency vs accuracy (store::Project::paretoFront)",
         "Tags (e.g. deployed)",
@@ -179,6 +187,8 @@ QVariant ExplorerModel::data(const QModelIndex& index, int role) const
         case Accuracy: return num(acc);
         case Energy: return num(energy);
         case Latency: return num(latency);
+        case SimEnergy: return num(p.simEnergyPj);
+        case SimLatency: return num(p.simLatencyNs);
         case Cores: return num(cores);
         case Pareto: return double(r->onEnergyFront) * 2 + double(r->onLatencyFront);
         default: return data(index, Qt::DisplayRole);
@@ -196,6 +206,8 @@ QVariant ExplorerModel::data(const QModelIndex& index, int role) const
         case Accuracy: return accuracyText(acc);
         case Energy: return energyText(energy);
         case Latency: return latencyText(latency);
+        case SimEnergy: return energyText(p.simEnergyPj);
+        case SimLatency: return latencyText(p.simLatencyNs);
         case Cores: return cores ? QVariant::fromValue<qlonglong>(qlonglong(*cores)) : QVariant(QString("—"));
         case Pareto: return frontText(*r);
         case Tags: return QString::fromStdString([&] {
@@ -229,7 +241,7 @@ QVariant ExplorerModel::data(const QModelIndex& index, int role) const
     }
     if (role == Qt::TextAlignmentRole) {
         if (col == Run || col == Sweep || col == Bits || col == Sparsity || col == Accuracy || col == Energy ||
-            col == Latency || col == Cores)
+            col == Latency || col == SimEnergy || col == SimLatency || col == Cores)
             return int(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     }
@@ -247,7 +259,8 @@ QString ExplorerModel::toCsv() const
 {
     QStringList lines;
     lines << "run,sweep,bits,sparsity,sparsity_achieved,pipeline,full_pipeline,chip,status,mapped,accuracy,correct,"
-             "samples,energy_pj,latency_ns,cores,utilization,pareto_energy_accuracy,pareto_latency_accuracy,tags";
+             "samples,energy_pj,latency_ns,sim_energy_pj,sim_latency_ns,cores,utilization,pareto_energy_accuracy,"
+             "pareto_latency_accuracy,tags";
     if (!snap_)
         return lines.join('\n') + '\n';
     auto opt = [](std::optional<double> v) { return v ? number(*v) : QString(); };
@@ -264,7 +277,8 @@ QString ExplorerModel::toCsv() const
           << (p.compile.mapped ? "1" : "0") << opt(p.value(store::Metric::Accuracy))
           << (p.accuracy ? QString::number(p.accuracy->correct) : QString())
           << (p.accuracy ? QString::number(p.accuracy->samples) : QString()) << opt(p.value(store::Metric::EnergyPj))
-          << opt(p.value(store::Metric::LatencyNs)) << opt(p.value(store::Metric::Cores))
+          << opt(p.value(store::Metric::LatencyNs)) << opt(p.simEnergyPj) << opt(p.simLatencyNs)
+          << opt(p.value(store::Metric::Cores))
           << opt(p.value(store::Metric::Utilization)) << (r.onEnergyFront ? "1" : "0") << (r.onLatencyFront ? "1" : "0")
           << tags.join(';');
         for (QString& s : f)

@@ -16,7 +16,10 @@ namespace stc::views {
 class ExplorerModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Run, Sweep, Bits, Sparsity, Accuracy, Energy, Latency, Cores, Pareto, Tags, Pipeline, Chip, Status, ColumnCount };
+    enum Column {
+        Run, Sweep, Bits, Sparsity, Accuracy, Energy, Latency, SimEnergy, SimLatency, Cores, Pareto, Tags, Pipeline, Chip,
+        Status, ColumnCount
+    };
     enum Role { SortRole = Qt::UserRole + 1, RunIdRole };
 
     explicit ExplorerModel(QObject* parent = nullptr);
@@ -43,7 +46,9 @@ private:
 QString accuracyText(std::optional<double> fraction);
 QString energyText(std::optional<double> pj);
 QString latencyText(std::optional<double> ns);
-// "bits=8 sparsity=0.5" from the run's parameters (else its label).
+// The sweep dimensions among the run's parameters, bits and sparsity first
+// ("bits=8 sparsity=0.5 timesteps=4"); bookkeeping parameters (achieved
+// sparsity, prune mode, calibration) are left out. The label when none.
 QString configurationText(const store::RunMeta& meta);
 
 } // namespace stc::views

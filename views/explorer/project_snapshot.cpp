@@ -1,7 +1,7 @@
 #include "explorer/project_snapshot.h"
 
 #include "store/schema.h"
-#include "store/sweep.h"
+#include "store/pipeline_text.h"
 
 #include <algorithm>
 #include <chrono>
