@@ -143,7 +143,9 @@ private slots:
             store::RunMeta meta;
             meta.chip = "loihi3";
             meta.sweepId = sweep;
-            meta.pipeline = store::sweepPipeline(r.bits, r.sparsity, "magnitude") + ",partition{chip=loihi3},place,route";
+            // As `stc sweep` records it: the IR passes, then the mapping passes.
+            meta.pipeline = std::string("fold-bn,") + (r.sparsity > 0 ? "prune{sparsity=0.5 mode=magnitude}," : "") +
+                            "fuse,quantize{bits=" + std::to_string(r.bits) + "},partition{chip=loihi3},place,route";
             meta.label = "bits=" + std::to_string(r.bits);
             meta.params = {{"bits", std::to_string(r.bits)}, {"sparsity", r.sparsity > 0 ? "0.5" : "0"}};
             store::CompileResult c;
