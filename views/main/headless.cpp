@@ -68,11 +68,13 @@ void tourProject(MainWindow& w, const HeadlessOptions& o, QStringList& report, H
     waitUntil([&] { return done; }, o.timeoutMs);
     QObject::disconnect(c);
     const ProjectSnapshot* s = w.explorerPanel()->snapshot();
-    report << (ok && s ? QString("project     %1: %2 configurations, %3 on the energy front, opened in %4")
+    report << (ok && s ? QString("project     %1: %2 configurations, %3 on the energy front, opened in %4 (read %5 "
+                                 "off the GUI thread, panel callback %6)")
                              .arg(o.project)
                              .arg(s->rows.size())
                              .arg(s->energyFront.size())
-                             .arg(ms(t.nsecsElapsed() / 1e9))
+                             .arg(ms(t.nsecsElapsed() / 1e9), ms(s->seconds),
+                                  QString::number(w.explorerPanel()->lastShowMs(), 'f', 1) + " ms")
                        : "project     " + o.project + ": " + w.explorerPanel()->errorText());
     if (!ok)
         return;
