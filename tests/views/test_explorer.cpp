@@ -239,6 +239,7 @@ private slots:
         QCOMPARE(m->index(r5, ExplorerModel::SimLatency).data().toString(), QString("390.0 µs"));
         QCOMPARE(m->index(m->rowOf(syntheticIds_[0]), ExplorerModel::SimEnergy).data().toString(), QString("—"));
         QCOMPARE(m->index(r5, ExplorerModel::Cores).data().toLongLong(), 3LL);
+        QVERIFY(!panel.table()->isColumnHidden(ExplorerModel::SimEnergy)); // run 6 has a simulation run
         QCOMPARE(m->index(r5, ExplorerModel::Tags).data().toString(), QString("deployed"));
         QCOMPARE(m->index(r5, ExplorerModel::Pareto).data().toString(), QString("energy, latency"));
         QCOMPARE(m->index(r5, ExplorerModel::Pipeline).data().toString(), QString("fold-bn,fuse,quantize{bits=8}"));

@@ -264,6 +264,10 @@ void ExplorerPanel::showSnapshot(std::shared_ptr<const ProjectSnapshot> snapshot
     stack_->setCurrentIndex(1);
     for (QWidget* w : std::initializer_list<QWidget*>{axisBox_, exportButton_, reloadButton_})
         w->setEnabled(true);
+    // Simulated columns only when a simulation run is linked to some configuration.
+    const bool anySim = std::ranges::any_of(snap_->rows, [](const ExplorerRow& r) { return r.point.simEnergyPj.has_value(); });
+    table_->setColumnHidden(ExplorerModel::SimEnergy, !anySim);
+    table_->setColumnHidden(ExplorerModel::SimLatency, !anySim);
     table_->resizeColumnsToContents();
     table_->setColumnWidth(ExplorerModel::Pipeline, std::min(table_->columnWidth(ExplorerModel::Pipeline), 300));
     showMs_ = double(timer.nsecsElapsed()) / 1e6;
