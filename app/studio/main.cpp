@@ -1,7 +1,7 @@
 // stc-studio: the STC Studio IDE.
-//   stc-studio [FILE]                       open FILE (.pt / .sir) at start
+//   stc-studio [FILE]                       open FILE (.pt / .sir / .nir / .stcproj) at start
 //   stc-studio --headless-report OUTDIR [MODEL] [--image N]
-//   stc-studio --tour OUTDIR [MODEL]
+//   stc-studio --tour OUTDIR [MODEL] [--project FILE.stcproj]
 //   --dark / --light                        force a theme (screenshots)
 //   stc-studio --startup-bench              print ms from main() to an interactive window, then quit
 //   stc-studio --version | --help
@@ -24,11 +24,11 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: stc-studio [FILE]\n"
-    "         open FILE (.pt / .sir) in the IDE\n"
+    "         open FILE (.pt / .sir / .nir model, .stcproj project) in the IDE\n"
     "       stc-studio --headless-report OUTDIR [MODEL] [--image N]\n"
     "         compile and simulate MODEL without a window: OUTDIR/report.txt and studio.png\n"
-    "       stc-studio --tour OUTDIR [MODEL]\n"
-    "         the headless report plus one screenshot per panel\n"
+    "       stc-studio --tour OUTDIR [MODEL] [--project FILE.stcproj]\n"
+    "         the headless report plus one screenshot per panel (and the project in the Explorer)\n"
     "       stc-studio --startup-bench\n"
     "         print ms from main() to an interactive window, then quit\n"
     "       stc-studio --version | --help\n"
@@ -37,7 +37,7 @@ constexpr const char* kUsage =
 // Handled before QApplication exists, so they work without a display.
 int earlyExit(int argc, char** argv)
 {
-    static const char* known[] = {"--headless-report", "--tour", "--startup-bench", "--image", "--dark", "--light"};
+    static const char* known[] = {"--headless-report", "--tour", "--startup-bench", "--image", "--project", "--dark", "--light"};
     for (int i = 1; i < argc; ++i) {
         const char* a = argv[i];
         if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
@@ -101,6 +101,8 @@ int main(int argc, char** argv)
                     continue;
                 if (args[k] == "--image")
                     o.image = argAfter(k++).toInt();
+                else if (args[k] == "--project")
+                    o.project = argAfter(k++);
                 else if (o.model.isEmpty())
                     o.model = args[k];
             }

@@ -18,6 +18,7 @@ QString sourceName(DiagSource s)
     case DiagSource::Pipeline: return "pipeline";
     case DiagSource::Simulation: return "simulation";
     case DiagSource::Mapping: return "mapping";
+    case DiagSource::Project: return "project";
     }
     return {};
 }

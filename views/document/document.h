@@ -16,7 +16,7 @@ namespace stc::views {
 
 // Where a diagnostic came from, so the diagnostics list can group and route
 // clicks (IR line, graph node, pipeline entry).
-enum class DiagSource { Load, Verify, Editor, Pipeline, Simulation, Mapping };
+enum class DiagSource { Load, Verify, Editor, Pipeline, Simulation, Mapping, Project };
 
 struct LocatedDiagnostic {
     Diagnostic diag;

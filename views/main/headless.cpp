@@ -6,6 +6,7 @@
 #include "diagnostics/diagnostics_widget.h"
 #include "document/document.h"
 #include "editor/ir_editor_panel.h"
+#include "explorer/explorer_panel.h"
 #include "floorplan/floorplan_layer_model.h"
 #include "floorplan/floorplan_panel.h"
 #include "graph/graph_view.h"
@@ -53,6 +54,51 @@ template <typename F> bool waitUntil(F done, int timeoutMs)
 }
 
 QString ms(double seconds) { return QString::number(seconds * 1000.0, 'f', 1) + " ms"; }
+
+// --tour --project FILE: opens the project in the Explorer and shoots the
+// window with the Explorer in front (studio-explorer.png).
+void tourProject(MainWindow& w, const HeadlessOptions& o, QStringList& report, HeadlessResult& result)
+{
+    bool done = false, ok = false;
+    auto c = QObject::connect(w.explorerPanel(), &ExplorerPanel::projectLoaded, &w,
+                              [&](const QString&, bool success, const QString&) { done = true, ok = success; });
+    QElapsedTimer t;
+    t.start();
+    w.openFile(o.project);
+    waitUntil([&] { return done; }, o.timeoutMs);
+    QObject::disconnect(c);
+    const ProjectSnapshot* s = w.explorerPanel()->snapshot();
+    report << (ok && s ? QString("project     %1: %2 configurations, %3 on the energy front, opened in %4 (read %5 "
+                                 "off the GUI thread, panel callback %6)")
+                             .arg(o.project)
+                             .arg(s->rows.size())
+                             .arg(s->energyFront.size())
+                             .arg(ms(t.nsecsElapsed() / 1e9), ms(s->seconds),
+                                  QString::number(w.explorerPanel()->lastShowMs(), 'f', 1) + " ms")
+                       : "project     " + o.project + ": " + w.explorerPanel()->errorText());
+    if (!ok)
+        return;
+    // The front's cheapest point shows its pipeline in the pass panel, as a click would.
+    if (!s->energyFront.empty())
+        w.explorerPanel()->activateRun(s->energyFront.front());
+    if (QDockWidget* d = w.findChild<QDockWidget*>("dock.explorer")) {
+        d->raise();
+        w.resizeDocks({d}, {440}, Qt::Vertical); // room for the table and the plot
+    }
+    waitUntil([&] { return !w.jobs()->isBusy(); }, 5000);
+    QApplication::processEvents();
+    const QString shot = QDir(o.outDir).filePath("studio-explorer.png");
+    if (w.grab().save(shot))
+        result.files << shot;
+    // The Explorer's own exports, as File › Export would write them.
+    const QString base = QDir(o.outDir).filePath("explorer-tradeoff");
+    if (w.explorerPanel()->exportPng(base + ".png"))
+        result.files << base + ".png";
+    if (w.explorerPanel()->exportSvg(base + ".svg"))
+        result.files << base + ".svg";
+    if (w.explorerPanel()->exportCsv(base + ".csv"))
+        result.files << base + ".csv";
+}
 
 } // namespace
 
@@ -235,6 +281,8 @@ HeadlessResult runHeadless(MainWindow& w, const HeadlessOptions& o, QTextStream&
     const QString shot = QDir(o.outDir).filePath("studio.png");
     if (w.grab().save(shot))
         result.files << shot;
+    if (o.tour && !o.project.isEmpty())
+        tourProject(w, o, report, result);
     if (o.tour) {
         for (QDockWidget* dock : w.docks()) {
             if (dock->objectName() == "dock.floorplan" || dock->objectName() == "dock.energy")

@@ -18,6 +18,7 @@ struct HeadlessOptions {
     QString model;       // default: the bundled Fashion-MNIST Spikformer
     int image = 0;       // Fashion-MNIST test image index
     bool tour = false;   // also a screenshot per panel
+    QString project;     // tour: also open this .stcproj (studio-explorer.png)
     int timeoutMs = 180000;
 };
 

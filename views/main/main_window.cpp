@@ -43,7 +43,7 @@ namespace stc::views {
 
 namespace {
 constexpr int kMaxRecent = 10;
-constexpr int kLayoutVersion = 4; // bump when docks change so stale saved states are ignored
+constexpr int kLayoutVersion = 5; // bump when docks change so stale saved states are ignored
 } // namespace
 
 MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), options_(options)
@@ -153,6 +153,7 @@ void MainWindow::createPanels()
         graph_->setActivity(rates);
         inspector_->model()->setFiringRates(rates, engine);
     });
+    createExplorer();
 }
 
 QAction* MainWindow::action(const QString& objectName) const
@@ -380,7 +381,7 @@ void MainWindow::createStatusBar()
                                  .arg(warnings));
     });
     emit diagnostics_->countsChanged(0, 0);
-    statusBar()->showMessage("Open a model (.pt, .sir or .nir) with Ctrl+O or drop it onto the window.");
+    statusBar()->showMessage("Open a model (.pt, .sir or .nir) or a project (.stcproj) with Ctrl+O or drop it onto the window.");
 }
 
 void MainWindow::updateTitle()
@@ -442,8 +443,8 @@ void MainWindow::openFileDialog()
     const QString dir = QSettings().value("file/lastDir", QString::fromStdString(util::findResource("models"))).toString();
     const QString path = QFileDialog::getOpenFileName(
         this, "Open model", dir,
-        "Models (*.pt *.pth *.sir *.nir);;TorchScript (*.pt *.pth);;Spike IR (*.sir);;NIR graphs (*.nir);;"
-        "Deployment packages — not yet (*.stcpkg);;Projects — not yet (*.stcproj);;All files (*)");
+        "Models and projects (*.pt *.pth *.sir *.nir *.stcproj);;TorchScript (*.pt *.pth);;Spike IR (*.sir);;"
+        "NIR graphs (*.nir);;Projects (*.stcproj);;Deployment packages — not yet (*.stcpkg);;All files (*)");
     if (!path.isEmpty()) {
         QSettings().setValue("file/lastDir", QFileInfo(path).absolutePath());
         openFile(path);
@@ -454,6 +455,8 @@ void MainWindow::openFile(const QString& path)
 {
     bool cancelled = false;
     const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix == "stcproj")
+        return openProject(path);
     const std::vector<int64_t> shape = (suffix == "pt" || suffix == "pth") ? inputShapeFor(path, &cancelled)
                                                                            : std::vector<int64_t>{};
     if (cancelled)
@@ -535,6 +538,7 @@ void MainWindow::setThemeMode(theme::Mode mode)
     sim_->update();
     floorplan_->floorplan()->update();
     charts_->restyle();
+    restyleExplorer();
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

@@ -24,6 +24,7 @@ class CommandPalette;
 class FloorplanPanel;
 class DiagnosticsWidget;
 class Document;
+class ExplorerPanel;
 class InspectorWidget;
 class IrEditorPanel;
 class JobRunner;
@@ -53,6 +54,7 @@ public:
     PassPanel* passPanel() const { return passes_; }
     FloorplanPanel* floorplanPanel() const { return floorplan_; }
     ChartsPanel* chartsPanel() const { return charts_; }
+    ExplorerPanel* explorerPanel() const { return explorer_; }
     DiagnosticsWidget* diagnostics() const { return diagnostics_; }
     InspectorWidget* inspector() const { return inspector_; }
     CommandPalette* commandPalette() const { return palette_; }
@@ -63,7 +65,8 @@ public:
     double lastJobMaxLatencyMs() const { return lastJobLatencyMs_; }
 
 public slots:
-    // Opens a .pt (import job) or .sir (parse job); anything else is reported.
+    // Opens a .pt (import job), .sir / .nir (parse job) or a .stcproj project
+    // (Explorer panel, lane "project"); anything else is reported.
     void openFile(const QString& path);
     void openFileDialog();
     void showCommandPalette();
@@ -83,6 +86,9 @@ private:
     void createActions();
     void createMenus();
     void createStatusBar();
+    void createExplorer(); // main_window_explorer.cpp
+    void openProject(const QString& path);
+    void restyleExplorer();
     QDockWidget* addDock(QWidget* content, const QString& title, const QString& objectName, Qt::DockWidgetArea area);
     void addRecentFile(const QString& path);
     void rebuildRecentMenu();
@@ -102,6 +108,7 @@ private:
     PassPanel* passes_ = nullptr;
     FloorplanPanel* floorplan_ = nullptr;
     ChartsPanel* charts_ = nullptr;
+    ExplorerPanel* explorer_ = nullptr;
     CommandPalette* palette_ = nullptr;
     QMenu* recentMenu_ = nullptr;
     QMenu* viewMenu_ = nullptr;
