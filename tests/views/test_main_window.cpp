@@ -96,7 +96,7 @@ private slots:
     void unsupportedFileShowsADiagnostic_data()
     {
         QTest::addColumn<QString>("name");
-        QTest::newRow("package") << "model.stcpkg";
+        QTest::newRow("broken package (a file)") << "model.stcpkg";
         QTest::newRow("missing") << "does-not-exist.sir";
     }
     void unsupportedFileShowsADiagnostic()

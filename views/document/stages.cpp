@@ -102,8 +102,8 @@ LoadOutcome loadModelFile(const std::string& path, const std::vector<int64_t>& i
     } else {
         out.diagnostics.error({path, 0, 0}, {},
                               "'." + suffix.toStdString() +
-                                  "' files cannot be opened in the IDE yet (deployment packages and projects: "
-                                  "use `stc simulate` / `stc project`); open a .pt, .sir or .nir file");
+                                  "' files cannot be opened in the IDE yet (projects: use `stc project`); open a "
+                                  ".pt, .sir or .nir file or a deployment package (its directory or manifest.json)");
     }
     out.seconds = double(timer.nsecsElapsed()) / 1e9;
     if (out.module)

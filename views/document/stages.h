@@ -96,6 +96,32 @@ std::vector<std::string> availableChips();
 MapOutcome mapModule(const ir::Module& compiled, const ir::Module* document, const MapRequest& request,
                      const std::atomic<bool>* cancel, std::function<void(double, const std::string&)> progress);
 
+// ---- Deployment packages on disk (core/target readPackage; document/stages_package.cpp) ----
+
+// The package directory `path` names: a directory holding manifest.json, a
+// manifest.json, or a missing/empty *.stcpkg path (so that opening it reports
+// the package error); "" otherwise.
+std::string packageDirectoryOf(const std::string& path);
+
+struct PackageOutcome {
+    std::string directory;
+    std::shared_ptr<const FloorplanData> floorplan; // the placement the package records
+    std::shared_ptr<const ChipPackage> package;     // decoded for core/sim; null on failure
+    QString model, pipeline, description;           // module name, pipeline text, one line for the status
+    // The source model the package records (provenance.json of `stc project
+    // export`: path + SHA-256), loaded when the file is still there and
+    // unchanged; sourceNote says what happened either way.
+    LoadOutcome source;
+    QString sourcePath, sourceNote;
+    Diagnostics diagnostics; // errors located at manifest.json (line, column) or the core blob
+    double seconds = 0;
+    bool ok() const { return package != nullptr; }
+};
+
+// Reads, decodes and lays out a package (runs in a job).
+PackageOutcome loadPackageDirectory(const std::string& path, const std::atomic<bool>* cancel,
+                                    std::function<void(double, const std::string&)> progress);
+
 // ---- Chip simulator (core/sim; document/stages_sim.cpp) ----
 
 struct ChipRunOutcome {

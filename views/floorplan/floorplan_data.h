@@ -65,6 +65,10 @@ struct FloorplanData {
     std::vector<FloorRoute> routes;
 
     double stepTimeNs = 0, latencyNs = 0, dynamicPj = 0, staticPj = 0;
+    // Opened from a package directory (not mapped in the IDE): per-core
+    // energies and rates are not in a package, only its total estimate.
+    QString packageDir;
+    bool perCoreEstimate = true;
     double meanBindingUtilization = 0;
     QString summary; // target::formatSummary
 

@@ -6,6 +6,7 @@
 #include "jobs/job_runner.h"
 
 #include <QComboBox>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QScrollBar>
@@ -120,12 +121,16 @@ FloorplanPanel::FloorplanPanel(Document* document, JobRunner* jobs, QWidget* par
     });
     for (QComboBox* c : {chip_, objective_})
         connect(c, &QComboBox::currentIndexChanged, this, [this] {
-            if (!syncing_)
+            if (!syncing_) {
+                pinned_ = false;
                 remap();
+            }
         });
     connect(chips_, &QSpinBox::valueChanged, this, [this] {
-        if (!syncing_)
+        if (!syncing_) {
+            pinned_ = false;
             remap();
+        }
     });
     connect(list_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& i) {
         if (!syncing_)
@@ -138,6 +143,7 @@ FloorplanPanel::FloorplanPanel(Document* document, JobRunner* jobs, QWidget* par
             selectLayer(row);
     });
     connect(doc_, &Document::loaded, this, [this] {
+        pinned_ = false;
         compiled_.reset();
         data_.reset();
         energy_.reset();
@@ -177,7 +183,37 @@ void FloorplanPanel::mapModule(ModulePtr compiled, const QString& pipeline)
 {
     compiled_ = std::move(compiled);
     pipeline_ = pipeline;
+    if (pinned_) {
+        setStatus(QString("showing the opened package · <span style='color:gray'>the compiled model is mapped when "
+                          "you change the chip, chip count or objective</span>"));
+        return;
+    }
     remap();
+}
+
+void FloorplanPanel::showPackage(std::shared_ptr<const FloorplanData> floorplan, std::shared_ptr<const ChipPackage> package)
+{
+    jobs_->cancel("map");
+    pinned_ = floorplan != nullptr;
+    data_ = std::move(floorplan);
+    energy_.reset();
+    package_ = std::move(package);
+    if (data_) {
+        syncing_ = true;
+        if (chip_->findText(data_->chipId) >= 0)
+            chip_->setCurrentText(data_->chipId);
+        chips_->setValue(data_->chips);
+        if (objective_->findText(data_->objective) >= 0)
+            objective_->setCurrentText(data_->objective);
+        syncing_ = false;
+    }
+    showData();
+    if (data_)
+        setStatus(QString("<span style='color:%1'>✓</span> package <b>%2</b>: placement as recorded")
+                      .arg(theme::okColor(theme::isDark()).name(), QFileInfo(data_->packageDir).fileName().toHtmlEscaped()));
+    emit energyChanged(nullptr);
+    emit packageChanged(package_);
+    emit mapped(data_ != nullptr);
 }
 
 void FloorplanPanel::remap()
@@ -256,6 +292,18 @@ void FloorplanPanel::showData()
         banner_->show();
     } else {
         banner_->hide();
+    }
+    if (!data_->perCoreEstimate) {
+        summary_->setText(QString("<b>%1</b> cores on %2 chip(s) · from the package (placement, neurons, axons and "
+                                  "synapse bytes counted from its core blobs) · its estimate: latency %3, energy %4 per "
+                                  "inference <span style='color:gray'>[%5; per-core energy and activity: not in a "
+                                  "package]</span>")
+                              .arg(data_->cores.size())
+                              .arg(data_->chips)
+                              .arg(us(data_->latencyNs), uj(data_->dynamicPj),
+                                   data_->projectedChip ? "estimate, PROJECTED" : "estimate"));
+        summary_->setToolTip("<pre>" + data_->summary.toHtmlEscaped() + "</pre>");
+        return;
     }
     const QString tag = data_->projectedChip ? "estimate, PROJECTED" : "estimate";
     summary_->setText(QString("<b>%1</b> cores on %2 chip(s) · objective %3 · binding utilization %4 % · step %5 ns "

@@ -178,6 +178,7 @@ void MainWindow::createActions()
         return a;
     };
     make("file.open", "&Open…", "open", QKeySequence::Open, [this] { openFileDialog(); });
+    make("file.openPackage", "Open &Package Directory…", "", {}, [this] { openPackageDialog(); });
     make("file.close", "&Close Model", "", QKeySequence::Close, [this] {
         jobs_->cancelAll();
         doc_->close();
@@ -250,6 +251,7 @@ void MainWindow::createMenus()
 {
     QMenu* file = menuBar()->addMenu("&File");
     file->addAction(action("file.open"));
+    file->addAction(action("file.openPackage"));
     recentMenu_ = file->addMenu("Open &Recent");
     file->addSeparator();
     file->addAction(action("file.saveIr"));
@@ -380,7 +382,7 @@ void MainWindow::createStatusBar()
                                  .arg(warnings));
     });
     emit diagnostics_->countsChanged(0, 0);
-    statusBar()->showMessage("Open a model (.pt, .sir or .nir) with Ctrl+O or drop it onto the window.");
+    statusBar()->showMessage("Open a model (.pt, .sir or .nir) or a deployment package with Ctrl+O or drop it onto the window.");
 }
 
 void MainWindow::updateTitle()
@@ -411,7 +413,7 @@ void MainWindow::updateActions()
     action("file.saveIr")->setEnabled(has);
     action("file.saveIr")->setToolTip("Write the current module as Spike IR text");
     for (const char* n : {"sim.run", "sim.step", "sim.reset", "sim.pause"})
-        action(n)->setEnabled(has && sim_->available());
+        action(n)->setEnabled(sim_->available());
     action("pipeline.compile")->setEnabled(has && passes_->available());
 }
 
@@ -442,8 +444,8 @@ void MainWindow::openFileDialog()
     const QString dir = QSettings().value("file/lastDir", QString::fromStdString(util::findResource("models"))).toString();
     const QString path = QFileDialog::getOpenFileName(
         this, "Open model", dir,
-        "Models (*.pt *.pth *.sir *.nir);;TorchScript (*.pt *.pth);;Spike IR (*.sir);;NIR graphs (*.nir);;"
-        "Deployment packages — not yet (*.stcpkg);;Projects — not yet (*.stcproj);;All files (*)");
+        "Models and packages (*.pt *.pth *.sir *.nir manifest.json);;TorchScript (*.pt *.pth);;Spike IR (*.sir);;"
+        "NIR graphs (*.nir);;Deployment packages (manifest.json);;Projects — not yet (*.stcproj);;All files (*)");
     if (!path.isEmpty()) {
         QSettings().setValue("file/lastDir", QFileInfo(path).absolutePath());
         openFile(path);
@@ -452,6 +454,10 @@ void MainWindow::openFileDialog()
 
 void MainWindow::openFile(const QString& path)
 {
+    if (!packageDirectoryOf(path.toStdString()).empty()) {
+        openPackage(path);
+        return;
+    }
     bool cancelled = false;
     const QString suffix = QFileInfo(path).suffix().toLower();
     const std::vector<int64_t> shape = (suffix == "pt" || suffix == "pth") ? inputShapeFor(path, &cancelled)

@@ -63,9 +63,12 @@ public:
     double lastJobMaxLatencyMs() const { return lastJobLatencyMs_; }
 
 public slots:
-    // Opens a .pt (import job) or .sir (parse job); anything else is reported.
+    // Opens a .pt (import job), .sir (parse job), .nir (import job) or a
+    // deployment package (its directory or manifest.json: package job);
+    // anything else is reported.
     void openFile(const QString& path);
     void openFileDialog();
+    void openPackageDialog();
     void showCommandPalette();
     void resetLayout();
     void setThemeMode(theme::Mode mode);
@@ -89,6 +92,9 @@ private:
     void updateTitle();
     void updateActions();
     std::vector<int64_t> inputShapeFor(const QString& path, bool* cancelled);
+    // main_window_open.cpp: deployment packages.
+    void openPackage(const QString& path);
+    void acceptPackage(const QString& path, PackageOutcome r);
 
     Options options_;
     Document* doc_;

@@ -46,6 +46,7 @@ public:
     SimulatorPanel(Document* document, JobRunner* jobs, QWidget* parent = nullptr);
     ~SimulatorPanel() override;
 
+    // A model or a package is open (without a model only the chip engine runs).
     bool available() const;
     Engine engine() const;
     // Chosen by the user: kept when packages come and go (otherwise the chip
@@ -88,6 +89,7 @@ private:
     void accept(sim::SimTrace t, ModulePtr module, int index, bool thenPlay, Engine engine);
     bool traceIsCurrent() const;
     void updateEngineBox();
+    void updateAvailability(); // content or "open a model" page; loads the dataset once available
     void showImage();
     void showTrace();
     void showPrediction();
