@@ -1,8 +1,10 @@
-// Deployment packages in the IDE (offscreen): a package written the way
-// `stc compile` writes it opens from its directory, its manifest.json or a
-// drop, shows the placement it records, sets the Simulator to the chip
-// simulator with it and runs it (F5); a package with provenance.json loads
-// its source model; malformed packages give a located error.
+// Deployment packages and NIR graphs without stc_timesteps in the IDE
+// (offscreen): a package written the way `stc compile` writes it opens from
+// its directory, its manifest.json or a drop, shows the placement it
+// records, sets the Simulator to the chip simulator with it and runs it (F5);
+// a package with provenance.json loads its source model; malformed packages
+// give a located error; a .nir without T asks for one through the injectable
+// prompt.
 // Screenshots go to <build>/screenshots/.
 #include "charts/charts_panel.h"
 #include "diagnostics/diagnostics_model.h"
@@ -318,6 +320,38 @@ private slots:
         // The same window still opens a good package.
         QVERIFY(openAndWait(w, dir_));
         QVERIFY(w.floorplanPanel()->showingPackage());
+    }
+
+    // A NIR graph without stc_timesteps: the prompt is asked (suggesting 4
+    // at first, then the remembered answer), the graph opens with that T; a
+    // declined prompt gives an error, not a model.
+    void nirWithoutTimestepsAsksForT()
+    {
+        const QString nir = STC_TEST_FIXTURE_DIR "/nir/spec_affine_lif.nir";
+        MainWindow w({false, false});
+        QList<int64_t> suggested;
+        QStringList asked;
+        std::optional<int64_t> answer = 3;
+        w.setTimestepsPrompt([&](const QString& path, int64_t s) {
+            suggested << s;
+            asked << path;
+            return answer;
+        });
+        QVERIFY(openAndWait(w, nir));
+        QCOMPARE(suggested, QList<int64_t>{4});
+        QCOMPARE(asked, QStringList{nir});
+        QVERIFY(w.document()->hasModule());
+        QCOMPARE(w.document()->module()->timesteps, int64_t(3));
+        QCOMPARE(QSettings().value("nir/timesteps").toLongLong(), 3LL);
+        answer = 7;
+        QVERIFY(openAndWait(w, nir));
+        QCOMPARE(suggested, (QList<int64_t>{4, 3}));
+        QCOMPARE(w.document()->module()->timesteps, int64_t(7));
+        answer.reset();
+        QVERIFY(!openAndWait(w, nir));
+        QCOMPARE(suggested.size(), 3);
+        const LocatedDiagnostic* d = loadError(w);
+        QVERIFY(d && d->diag.message.find("time steps") != std::string::npos);
     }
 
 private:

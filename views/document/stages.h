@@ -32,15 +32,21 @@ struct LoadOutcome {
     std::string engine;     // "torchscript plugin", "Spike IR parser"
     double seconds = 0.0;
     std::vector<int64_t> inputShape; // the shape used for a .pt import
+    // A .nir graph without stc_timesteps was opened without a T: ask the
+    // user and open again with one (no module, no error then).
+    bool needsTimesteps = false;
 };
 
 // Reads the sidecar `<model>.ref.json` "input_shape" if there is one.
 std::vector<int64_t> sidecarInputShape(const std::string& modelPath);
 
 // .pt through the TorchScript plugin (loaded on first use), .sir through the
-// parser. `cancel` and `progress` come from the job.
+// parser, .nir through core/interop (`nirTimesteps` = the CLI's --timesteps;
+// without it a graph lacking stc_timesteps sets needsTimesteps). `cancel`
+// and `progress` come from the job.
 LoadOutcome loadModelFile(const std::string& path, const std::vector<int64_t>& inputShape,
-                          const std::atomic<bool>* cancel, std::function<void(double, const std::string&)> progress);
+                          const std::atomic<bool>* cancel, std::function<void(double, const std::string&)> progress,
+                          std::optional<int64_t> nirTimesteps = std::nullopt);
 
 struct ParseOutcome {
     ModulePtr module;

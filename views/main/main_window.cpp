@@ -458,6 +458,11 @@ void MainWindow::openFile(const QString& path)
         openPackage(path);
         return;
     }
+    openModelFile(path, std::nullopt);
+}
+
+void MainWindow::openModelFile(const QString& path, std::optional<int64_t> nirTimesteps)
+{
     bool cancelled = false;
     const QString suffix = QFileInfo(path).suffix().toLower();
     const std::vector<int64_t> shape = (suffix == "pt" || suffix == "pth") ? inputShapeFor(path, &cancelled)
@@ -468,11 +473,19 @@ void MainWindow::openFile(const QString& path)
     const std::string p = path.toStdString();
     jobs_->start<LoadOutcome>(
         "import", "Opening " + QFileInfo(path).fileName(),
-        [p, shape](JobContext& ctx) {
+        [p, shape, nirTimesteps](JobContext& ctx) {
             return loadModelFile(p, shape, ctx.cancelFlag(),
-                                 [&ctx](double f, const std::string& msg) { ctx.progress(f, msg); });
+                                 [&ctx](double f, const std::string& msg) { ctx.progress(f, msg); }, nirTimesteps);
         },
         [this, path](LoadOutcome r) {
+            if (r.needsTimesteps) {
+                if (const std::optional<int64_t> t = askNirTimesteps(path)) {
+                    openModelFile(path, t);
+                    return;
+                }
+                r.diagnostics.error({path.toStdString(), 0, 0}, {},
+                                    "a NIR graph has no number of time steps (stc_timesteps) and none was given");
+            }
             const bool ok = static_cast<bool>(r.module);
             if (ok) {
                 doc_->load(path, r.module, r.diagnostics, QString::fromStdString(r.engine), r.inputShape);

@@ -10,6 +10,9 @@
 #include <QMainWindow>
 #include <QPointer>
 
+#include <functional>
+#include <optional>
+
 class QAction;
 class QDockWidget;
 class QLabel;
@@ -62,10 +65,17 @@ public:
     // Largest GUI-thread stall measured while the last job ran.
     double lastJobMaxLatencyMs() const { return lastJobLatencyMs_; }
 
+    // Answers "how many time steps?" for a .nir graph without stc_timesteps
+    // (suggested: the last answer, kept in QSettings, else the open model's
+    // T, else 4); an empty result declines (the open fails with an error).
+    // Default: a QInputDialog (none when Options::askInputShape is false).
+    using TimestepsPrompt = std::function<std::optional<int64_t>(const QString& path, int64_t suggested)>;
+    void setTimestepsPrompt(TimestepsPrompt prompt) { timestepsPrompt_ = std::move(prompt); }
+
 public slots:
-    // Opens a .pt (import job), .sir (parse job), .nir (import job) or a
-    // deployment package (its directory or manifest.json: package job);
-    // anything else is reported.
+    // Opens a .pt (import job), .sir (parse job), .nir (import job; asks for
+    // T when the graph has none) or a deployment package (its directory or
+    // manifest.json: package job); anything else is reported.
     void openFile(const QString& path);
     void openFileDialog();
     void openPackageDialog();
@@ -92,9 +102,11 @@ private:
     void updateTitle();
     void updateActions();
     std::vector<int64_t> inputShapeFor(const QString& path, bool* cancelled);
-    // main_window_open.cpp: deployment packages.
+    void openModelFile(const QString& path, std::optional<int64_t> nirTimesteps);
+    // main_window_open.cpp: packages and the .nir time-step prompt.
     void openPackage(const QString& path);
     void acceptPackage(const QString& path, PackageOutcome r);
+    std::optional<int64_t> askNirTimesteps(const QString& path);
 
     Options options_;
     Document* doc_;
@@ -119,6 +131,7 @@ private:
     QByteArray defaultState_;
     double lastJobLatencyMs_ = 0;
     std::map<QString, QAction*> actions_;
+    TimestepsPrompt timestepsPrompt_;
 };
 
 } // namespace stc::views

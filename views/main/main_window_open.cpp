@@ -1,4 +1,5 @@
-// MainWindow: opening deployment packages (kept apart from main_window.cpp).
+// MainWindow: opening deployment packages and the time-step prompt for NIR
+// graphs without stc_timesteps (kept apart from main_window.cpp).
 #include "main/main_window.h"
 
 #include "document/document.h"
@@ -10,6 +11,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QSettings>
 #include <QStatusBar>
 
@@ -68,6 +70,32 @@ void MainWindow::acceptPackage(const QString& path, PackageOutcome r)
                                  .arg(r.seconds, 0, 'f', 2)
                                  .arg(r.sourceNote));
     emit fileOpened(path, true);
+}
+
+std::optional<int64_t> MainWindow::askNirTimesteps(const QString& path)
+{
+    // Suggest the last answer (QSettings), else the open model's T, else 4
+    // (the T of the bundled models).
+    QSettings settings;
+    int64_t suggested = doc_->hasModule() && doc_->module()->timesteps > 0 ? doc_->module()->timesteps : 4;
+    suggested = settings.value("nir/timesteps", qlonglong(suggested)).toLongLong();
+    std::optional<int64_t> t;
+    if (timestepsPrompt_) {
+        t = timestepsPrompt_(path, suggested);
+    } else if (options_.askInputShape) { // no dialogs in tests and headless runs
+        bool ok = false;
+        const int v = QInputDialog::getInt(
+            this, "NIR time steps",
+            QString("%1 does not record its number of time steps (stc_timesteps).\nTime steps T to unroll the "
+                    "graph over (the CLI's --timesteps):")
+                .arg(QFileInfo(path).fileName()),
+            int(suggested), 1, 1000000, 1, &ok);
+        if (ok)
+            t = v;
+    }
+    if (t && *t >= 1)
+        settings.setValue("nir/timesteps", qlonglong(*t));
+    return t && *t >= 1 ? t : std::nullopt;
 }
 
 } // namespace stc::views
