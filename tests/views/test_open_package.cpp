@@ -1,10 +1,10 @@
 // Deployment packages and NIR graphs without stc_timesteps in the IDE
 // (offscreen): a package written the way `stc compile` writes it opens from
-// its directory, its manifest.json or a drop, shows the placement it
-// records, sets the Simulator to the chip simulator with it and runs it (F5);
-// a package with provenance.json loads its source model; malformed packages
-// give a located error; a .nir without T asks for one through the injectable
-// prompt.
+// its directory or its manifest.json, shows the placement it records, sets
+// the Simulator to the chip simulator with it, runs it (F5) and colours the
+// floorplan by the measured per-core energy and activity; a package with
+// provenance.json loads its source model; malformed packages give a located
+// error; a .nir without T asks for one through the injectable prompt.
 // Screenshots go to <build>/screenshots/.
 #include "charts/charts_panel.h"
 #include "diagnostics/diagnostics_model.h"
@@ -22,6 +22,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QCryptographicHash>
 #include <QDir>
 #include <QDockWidget>
@@ -35,6 +36,8 @@
 #include <QTemporaryDir>
 #include <QUrl>
 #include <QTest>
+
+#include <algorithm>
 
 using namespace stc;
 using namespace stc::views;
@@ -99,6 +102,12 @@ QString screenshot(QWidget* w, const QString& name)
     w->grab().save(path);
     qInfo("screenshot %s", qPrintable(path));
     return path;
+}
+
+void setColour(MainWindow& w, FloorplanWidget::ColorMode mode)
+{
+    auto* box = w.floorplanPanel()->findChild<QComboBox*>("floorplan.color");
+    box->setCurrentIndex(box->findData(int(mode)));
 }
 
 const LocatedDiagnostic* loadError(MainWindow& w)
@@ -185,8 +194,9 @@ private slots:
     }
 
     // F5 on the opened package: the chip simulator runs it; the charts show
-    // the measured ledger.
-    void runsOpenedPackage()
+    // the measured ledger; the floorplan's energy/activity colours switch
+    // from "not in the package" to the measured per-core values.
+    void runsOpenedPackageAndColoursByMeasurement()
     {
         if (!haveDataset())
             QSKIP("Fashion-MNIST is not installed");
@@ -196,6 +206,10 @@ private slots:
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QVERIFY(openAndWait(w, dir_));
         w.findChild<QDockWidget*>("dock.floorplan")->raise();
+        FloorplanWidget* fw = w.floorplanPanel()->floorplan();
+        setColour(w, FloorplanWidget::ColorMode::Energy);
+        QCOMPARE(fw->valueSource(), QString());
+        QVERIFY(fw->legendTitle().contains("not in the package"));
         QTest::qWait(50);
         screenshot(&w, "package-opened-window.png");
 
@@ -212,12 +226,39 @@ private slots:
         QVERIFY(charts->chartData() && charts->chartData()->measured);
         QVERIFY(charts->chartData()->origin.contains("image #2"));
 
+        const FloorMeasurement* m = fw->measurement();
+        QVERIFY(m);
+        QCOMPARE(m->energyPj.size(), pkg_.cores.size());
+        double sum = 0;
+        for (double e : m->energyPj)
+            sum += e;
+        QVERIFY(sum > 0);
+        QVERIFY(m->label.contains("image #2"));
+        QCOMPARE(fw->valueSource(), QString("measured"));
+        QVERIFY(fw->legendTitle().startsWith("MEASURED"));
+        QVERIFY(fw->coreToolTip(0).contains("measured"));
+        // The hottest core is painted with the ramp's top colour.
+        int hottest = 0;
+        for (int k = 1; k < int(m->energyPj.size()); ++k)
+            if (m->energyPj[size_t(k)] > m->energyPj[size_t(hottest)])
+                hottest = k;
+        QVERIFY(fw->coreColor(hottest) != fw->coreColor(int(std::min_element(m->energyPj.begin(), m->energyPj.end()) -
+                                                            m->energyPj.begin())));
+        QTest::qWait(50);
+        screenshot(w.floorplanPanel(), "package-floorplan-measured-energy.png");
+        setColour(w, FloorplanWidget::ColorMode::Activity);
+        QVERIFY(fw->legendTitle().startsWith("MEASURED spikes"));
+        QTest::qWait(50);
+        screenshot(w.floorplanPanel(), "package-floorplan-measured-activity.png");
         w.findChild<QDockWidget*>("dock.simulator")->raise();
         QTest::qWait(50);
         screenshot(w.simulator(), "package-simulator-chip.png");
         w.findChild<QDockWidget*>("dock.energy")->raise();
         QTest::qWait(50);
         screenshot(&w, "package-run-energy-window.png");
+        // Reset drops the measurement.
+        sim->reset();
+        QVERIFY(!fw->measurement());
     }
 
     void provenanceLoadsTheSourceModel()

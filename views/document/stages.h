@@ -134,6 +134,7 @@ struct ChipRunOutcome {
     sim::SimTrace trace;                           // LIF populations, model steps (hardware step - phase)
     std::shared_ptr<const EnergyChartData> energy; // core/sim's measured ledger of this inference
     std::string ledgerText;                        // sim::formatLedger
+    std::shared_ptr<const FloorMeasurement> cores; // per-core measured energy and spikes (floorplan colours)
 };
 
 // Runs one sample (an image, the package's input size) through the

@@ -84,4 +84,12 @@ struct FloorplanData {
     void index();
 };
 
+// Per core (FloorplanData::cores order = the package's cores) what core/sim
+// measured in one chip-simulator run: dynamic energy per inference (the
+// ledger's per-core lines) and spikes sent per model step.
+struct FloorMeasurement {
+    QString label; // "chip simulator, Fashion-MNIST test image #3"
+    std::vector<double> energyPj, spikesPerStep;
+};
+
 } // namespace stc::views

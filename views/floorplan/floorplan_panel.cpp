@@ -47,10 +47,11 @@ FloorplanPanel::FloorplanPanel(Document* document, JobRunner* jobs, QWidget* par
     color_->setObjectName("floorplan.color");
     color_->addItem("Layer", int(FloorplanWidget::ColorMode::Layer));
     color_->addItem("Utilization", int(FloorplanWidget::ColorMode::Utilization));
-    color_->addItem("Energy (est.)", int(FloorplanWidget::ColorMode::Energy));
+    color_->addItem("Energy", int(FloorplanWidget::ColorMode::Energy));
     color_->addItem("Spike activity", int(FloorplanWidget::ColorMode::Activity));
-    color_->setToolTip("Colour cores by layer, utilization of their binding resource, estimated energy per "
-                       "inference or spikes sent per step");
+    color_->setToolTip("Colour cores by layer, utilization of their binding resource, energy per inference or "
+                       "spikes sent per step: measured by the last chip-simulator run when there is one, else the "
+                       "cost model's estimate (the legend says which)");
     auto* fit = new QToolButton(this);
     fit->setIcon(QIcon(":/icons/fit.svg"));
     fit->setToolTip("Fit (F)");
@@ -216,6 +217,11 @@ void FloorplanPanel::showPackage(std::shared_ptr<const FloorplanData> floorplan,
     emit mapped(data_ != nullptr);
 }
 
+void FloorplanPanel::setMeasurement(std::shared_ptr<const FloorMeasurement> measurement)
+{
+    widget_->setMeasurement(std::move(measurement));
+}
+
 void FloorplanPanel::remap()
 {
     if (!compiled_)
@@ -261,6 +267,7 @@ void FloorplanPanel::showData()
     syncing_ = true;
     const int selected = widget_->selectedLayer();
     layers_->setData(data_);
+    widget_->setMeasurement(nullptr); // measured on the previous package
     widget_->setData(data_);
     fitLayerList();
     syncing_ = false;
@@ -296,8 +303,8 @@ void FloorplanPanel::showData()
     if (!data_->perCoreEstimate) {
         summary_->setText(QString("<b>%1</b> cores on %2 chip(s) · from the package (placement, neurons, axons and "
                                   "synapse bytes counted from its core blobs) · its estimate: latency %3, energy %4 per "
-                                  "inference <span style='color:gray'>[%5; per-core energy and activity: not in a "
-                                  "package]</span>")
+                                  "inference <span style='color:gray'>[%5; per-core energy and activity: run the chip "
+                                  "simulator (F5) to colour by measured values]</span>")
                               .arg(data_->cores.size())
                               .arg(data_->chips)
                               .arg(us(data_->latencyNs), uj(data_->dynamicPj),

@@ -55,6 +55,9 @@ public slots:
     // count or objective maps the compiled module again.
     void showPackage(std::shared_ptr<const FloorplanData> floorplan, std::shared_ptr<const ChipPackage> package);
     bool showingPackage() const { return pinned_; }
+    // core/sim's per-core counters of the last chip-simulator run of this
+    // package (null: none; energy/activity colours fall back to the estimate).
+    void setMeasurement(std::shared_ptr<const FloorMeasurement> measurement);
 
 signals:
     void mapped(bool ok);

@@ -149,6 +149,7 @@ void MainWindow::createPanels()
     connect(floorplan_, &FloorplanPanel::packageChanged, charts_, [this] { charts_->setMeasured(nullptr); });
     connect(floorplan_, &FloorplanPanel::mapped, this, [this] { inspector_->model()->setMapping(floorplan_->mapping()); });
     connect(sim_, &SimulatorPanel::measuredEnergyChanged, charts_, &ChartsPanel::setMeasured);
+    connect(sim_, &SimulatorPanel::measuredCoresChanged, floorplan_, &FloorplanPanel::setMeasurement);
     connect(sim_, &SimulatorPanel::firingRatesChanged, this, [this](const std::map<int, double>& rates, const QString& engine) {
         graph_->setActivity(rates);
         inspector_->model()->setFiringRates(rates, engine);

@@ -362,8 +362,10 @@ void SimulatorPanel::simulate(bool thenPlay)
                 tracePackage_ = package;
                 ledgerText_ = QString::fromStdString(r.ledgerText);
                 const bool ok = r.trace.ok();
-                if (ok)
+                if (ok) {
                     emit measuredEnergyChanged(r.energy);
+                    emit measuredCoresChanged(r.cores);
+                }
                 accept(std::move(r.trace), module, index, thenPlay, Engine::ChipSimulator);
             });
         return;
@@ -436,6 +438,7 @@ void SimulatorPanel::reset()
     status_->clear();
     emit firingRatesChanged({}, {});
     emit measuredEnergyChanged(nullptr);
+    emit measuredCoresChanged(nullptr);
     updateControls();
 }
 

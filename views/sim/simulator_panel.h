@@ -83,6 +83,9 @@ signals:
     void firingRatesChanged(const std::map<int, double>& rateByOp, const QString& engine);
     // core/sim's measured ledger of the last chip run (null after Reset or another engine's run).
     void measuredEnergyChanged(std::shared_ptr<const EnergyChartData> energy);
+    // core/sim's per-core energy and spikes of the last chip run (floorplan
+    // colours; null after Reset or another engine's run).
+    void measuredCoresChanged(std::shared_ptr<const FloorMeasurement> cores);
 
 private:
     void simulate(bool thenPlay);
