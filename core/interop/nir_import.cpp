@@ -156,7 +156,7 @@ bool Importer::readSettings(int64_t& timesteps)
     const NirArray* t = g_.metadata.array("stc_timesteps");
     if (opt_.timesteps)
         timesteps = *opt_.timesteps;
-    else if (t && t->values.size() == 1)
+    else if (nirHasTimesteps(g_))
         timesteps = toInt(t->values[0], "stc_timesteps").value_or(0);
     else {
         error("a NIR graph has no number of time steps: give one (--timesteps N)");
@@ -439,6 +439,12 @@ ir::ValueId Importer::neuron(const NirNode& n, ir::ValueId in)
 }
 
 } // namespace
+
+bool nirHasTimesteps(const NirGraph& g)
+{
+    const NirArray* t = g.metadata.array("stc_timesteps");
+    return t && t->values.size() == 1;
+}
 
 NirImportResult importFromNir(const NirGraph& g, const NirImportOptions& options, const std::string& fileName)
 {

@@ -20,6 +20,11 @@ struct NirImportResult {
     Diagnostics diagnostics;          // located at file + node
 };
 
+// True when the graph records its number of time steps (metadata
+// stc_timesteps, one value); otherwise importFromNir needs
+// NirImportOptions::timesteps (the CLI's --timesteps, the IDE's prompt).
+bool nirHasTimesteps(const NirGraph& g);
+
 // `fileName` only locates diagnostics.
 NirImportResult importFromNir(const NirGraph& g, const NirImportOptions& options, const std::string& fileName);
 

@@ -180,6 +180,7 @@ private slots:
     {
         NirReadResult r = readNirFile(fixture("spec_affine_lif.nir"));
         QVERIFY(r.graph);
+        QVERIFY(!nirHasTimesteps(*r.graph));
         NirImportResult i = importFromNir(*r.graph, {}, "spec_affine_lif.nir");
         QVERIFY(!i.module);
         QVERIFY(i.diagnostics.format().find("--timesteps") != std::string::npos);

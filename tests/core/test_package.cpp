@@ -4,6 +4,7 @@
 #include "target/mapper.h"
 #include "target/network_extract.h"
 #include "target/package.h"
+#include "target/package_layout.h"
 
 #include "ir/ir_io.h"
 
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <tuple>
 
 using namespace stc;
@@ -304,6 +306,45 @@ private slots:
         blob[0] ^= 0xff;
         QVERIFY(!decodeCore(blob, &err));
         QVERIFY2(err.find("magic") != std::string::npos, err.c_str());
+    }
+
+    // The placement reconstructed from a package (the IDE's floorplan of an
+    // opened package) has the mapper's coordinates, slices, static usage and
+    // core-to-core routes.
+    void layoutOfPackageMatchesMapping_data()
+    {
+        QTest::addColumn<QString>("chip");
+        QTest::newRow("loihi2") << "loihi2";
+        QTest::newRow("loihi3") << "loihi3";
+    }
+    void layoutOfPackageMatchesMapping()
+    {
+        QFETCH(QString, chip);
+        const Compiled c = compile("conv_snn.sir", chip.toStdString().c_str());
+        const Mapping m = mappingOfPackage(c.pkg, c.chip);
+        QCOMPARE(m.cores.size(), c.map.cores.size());
+        QCOMPARE(m.chipsUsed, c.map.chipsUsed);
+        for (size_t k = 0; k < m.cores.size(); ++k) {
+            const CoreAssignment &a = m.cores[k], &b = c.map.cores[k];
+            QVERIFY(a.coord == b.coord);
+            QCOMPARE(a.usage.neurons, b.usage.neurons);
+            QCOMPARE(a.usage.fanInAxons, b.usage.fanInAxons);
+            QCOMPARE(a.usage.fanOutAxons, b.usage.fanOutAxons);
+            QCOMPARE(a.usage.synapticBytes, b.usage.synapticBytes);
+            QCOMPARE(a.usage.stateBytes, b.usage.stateBytes);
+            QCOMPARE(int(a.utilization.binding), int(b.utilization.binding));
+            QCOMPARE(a.slices.size(), b.slices.size());
+            for (size_t s = 0; s < a.slices.size(); ++s)
+                QVERIFY(m.slices[size_t(a.slices[s])] == c.map.slices[size_t(b.slices[s])]);
+        }
+        std::set<std::pair<int, int>> want, got;
+        for (const auto& r : c.map.routes)
+            want.insert({r.from, r.to});
+        for (const auto& r : m.routes) {
+            got.insert({r.from, r.to});
+            QVERIFY(!r.path.empty());
+        }
+        QVERIFY(got == want);
     }
 
     void missingManifest()

@@ -190,6 +190,48 @@ private slots:
         QVERIFY(w.coreColor(0) != w.coreColor(5));
     }
 
+    // Energy / activity colours: the estimate until a measurement of the
+    // same cores arrives, then the measured values, and the legend says which.
+    void measuredColoursReplaceTheEstimate()
+    {
+        auto data = makeBoard(1, 4, 4, 4, 40, 4);
+        FloorplanWidget w;
+        w.resize(900, 500);
+        w.setData(data);
+        w.setColorMode(FloorplanWidget::ColorMode::Energy);
+        QCOMPARE(w.valueSource(), QString("estimate"));
+        QVERIFY(w.legendTitle().startsWith("ESTIMATED"));
+        // Estimate: core 16 (16 % 17 = 16) is the hottest, core 0 the coldest.
+        QVERIFY(w.coreColor(16) != w.coreColor(0));
+        auto m = std::make_shared<FloorMeasurement>();
+        m->label = "chip simulator, Fashion-MNIST test image #1";
+        m->energyPj.assign(data->cores.size(), 10.0);
+        m->spikesPerStep.assign(data->cores.size(), 0.0);
+        m->energyPj[0] = 5000.0; // measured: core 0 is the hottest
+        m->spikesPerStep[7] = 3.0;
+        w.setMeasurement(m);
+        QCOMPARE(w.valueSource(), QString("measured"));
+        QVERIFY(w.legendTitle().startsWith("MEASURED dynamic energy"));
+        QVERIFY(w.legendTitle().contains("image #1"));
+        QCOMPARE(w.coreColor(16), w.coreColor(1)); // equal measured energy, equal colour
+        QVERIFY(w.coreColor(0) != w.coreColor(16));
+        QVERIFY(w.coreToolTip(0).contains("<b>measured</b>"));
+        w.setColorMode(FloorplanWidget::ColorMode::Activity);
+        QVERIFY(w.legendTitle().startsWith("MEASURED spikes"));
+        QVERIFY(w.coreColor(7) != w.coreColor(0));
+        w.setColorMode(FloorplanWidget::ColorMode::Utilization);
+        QCOMPARE(w.valueSource(), QString()); // utilization is static: neither
+        // A measurement of another package (other core count) is ignored.
+        auto other = std::make_shared<FloorMeasurement>(*m);
+        other->energyPj.pop_back();
+        w.setMeasurement(other);
+        w.setColorMode(FloorplanWidget::ColorMode::Energy);
+        QCOMPARE(w.valueSource(), QString("estimate"));
+        QVERIFY(!w.measurement());
+        w.setMeasurement(nullptr);
+        QVERIFY(w.legendTitle().startsWith("ESTIMATED"));
+    }
+
     // 16 chips x 128 cores: a full board render (fit, then zoomed in with a
     // layer's routes), the cached repaint (hover) and panning.
     void paintTime16x128()

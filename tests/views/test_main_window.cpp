@@ -10,6 +10,7 @@
 #include "document/document.h"
 #include "editor/ir_editor_panel.h"
 #include "floorplan/floorplan_panel.h"
+#include "floorplan/floorplan_widget.h"
 #include "graph/graph_view.h"
 #include "inspector/inspector_model.h"
 #include "inspector/inspector_widget.h"
@@ -28,6 +29,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileInfo>
@@ -96,7 +98,7 @@ private slots:
     void unsupportedFileShowsADiagnostic_data()
     {
         QTest::addColumn<QString>("name");
-        QTest::newRow("package") << "model.stcpkg";
+        QTest::newRow("broken package (a file)") << "model.stcpkg";
         QTest::newRow("missing") << "does-not-exist.sir";
     }
     void unsupportedFileShowsADiagnostic()
@@ -285,6 +287,22 @@ private slots:
         QVERIFY(charts->chartData() && charts->chartData()->measured);
         QVERIFY(charts->chartData()->origin.contains("image #5"));
         QCOMPARE(charts->source(), ChartsPanel::Source::Measured);
+        // The floorplan's energy/activity colours use the run's per-core counters.
+        FloorplanWidget* fw = w.floorplanPanel()->floorplan();
+        QVERIFY(fw->measurement());
+        QCOMPARE(fw->measurement()->energyPj.size(), w.floorplanPanel()->mapping()->cores.size());
+        auto* colour = w.floorplanPanel()->findChild<QComboBox*>("floorplan.color");
+        colour->setCurrentIndex(colour->findData(int(FloorplanWidget::ColorMode::Energy)));
+        QCOMPARE(fw->colorMode(), FloorplanWidget::ColorMode::Energy);
+        QCOMPARE(fw->valueSource(), QString("measured"));
+        QVERIFY(fw->legendTitle().contains("image #5"));
+        {
+            w.findChild<QDockWidget*>("dock.floorplan")->raise();
+            QTest::qWait(50);
+            const QString dir = QDir(STC_BINARY_DIR).filePath("screenshots");
+            QDir().mkpath(dir);
+            w.floorplanPanel()->grab().save(QDir(dir).filePath("ide-floorplan-measured-energy.png"));
+        }
         // Inspector: a traced LIF layer shows its cores and the chip-measured rate.
         const views::sim::LayerTrace* layer = nullptr;
         for (const auto& l : sim->trace()->layers)
@@ -313,6 +331,8 @@ private slots:
         QVERIFY(!sim->trace());
         QCOMPARE(charts->source(), ChartsPanel::Source::Estimate);
         QVERIFY(!charts->chartData()->measured);
+        QVERIFY(!fw->measurement());
+        QCOMPARE(fw->valueSource(), QString("estimate"));
         // The reference engine is still one click away.
         sim->setEngine(SimulatorPanel::Engine::Reference);
         QVERIFY(sim->engineText().contains("interpreter"));

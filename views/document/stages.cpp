@@ -40,7 +40,8 @@ std::vector<int64_t> sidecarInputShape(const std::string& modelPath)
 }
 
 LoadOutcome loadModelFile(const std::string& path, const std::vector<int64_t>& inputShape,
-                          const std::atomic<bool>* cancel, std::function<void(double, const std::string&)> progress)
+                          const std::atomic<bool>* cancel, std::function<void(double, const std::string&)> progress,
+                          std::optional<int64_t> nirTimesteps)
 {
     LoadOutcome out;
     QElapsedTimer timer;
@@ -91,10 +92,14 @@ LoadOutcome loadModelFile(const std::string& path, const std::vector<int64_t>& i
             progress(0.1, "reading the NIR graph");
         interop::NirReadResult file = interop::readNirFile(path);
         out.diagnostics.append(file.diagnostics);
-        if (file.graph) {
+        if (file.graph && !nirTimesteps && !interop::nirHasTimesteps(*file.graph)) {
+            out.needsTimesteps = true; // the caller asks for T and opens again
+        } else if (file.graph) {
             if (progress)
                 progress(0.5, "converting NIR nodes to Spike IR");
-            interop::NirImportResult r = interop::importFromNir(*file.graph, {}, path);
+            interop::NirImportOptions options;
+            options.timesteps = nirTimesteps;
+            interop::NirImportResult r = interop::importFromNir(*file.graph, options, path);
             out.diagnostics.append(r.diagnostics);
             if (r.module)
                 out.module = std::make_shared<const ir::Module>(std::move(*r.module));
@@ -102,8 +107,8 @@ LoadOutcome loadModelFile(const std::string& path, const std::vector<int64_t>& i
     } else {
         out.diagnostics.error({path, 0, 0}, {},
                               "'." + suffix.toStdString() +
-                                  "' files cannot be opened in the IDE yet (deployment packages and projects: "
-                                  "use `stc simulate` / `stc project`); open a .pt, .sir or .nir file");
+                                  "' files cannot be opened in the IDE yet (projects: use `stc project`); open a "
+                                  ".pt, .sir or .nir file or a deployment package (its directory or manifest.json)");
     }
     out.seconds = double(timer.nsecsElapsed()) / 1e9;
     if (out.module)

@@ -32,15 +32,21 @@ struct LoadOutcome {
     std::string engine;     // "torchscript plugin", "Spike IR parser"
     double seconds = 0.0;
     std::vector<int64_t> inputShape; // the shape used for a .pt import
+    // A .nir graph without stc_timesteps was opened without a T: ask the
+    // user and open again with one (no module, no error then).
+    bool needsTimesteps = false;
 };
 
 // Reads the sidecar `<model>.ref.json` "input_shape" if there is one.
 std::vector<int64_t> sidecarInputShape(const std::string& modelPath);
 
 // .pt through the TorchScript plugin (loaded on first use), .sir through the
-// parser. `cancel` and `progress` come from the job.
+// parser, .nir through core/interop (`nirTimesteps` = the CLI's --timesteps;
+// without it a graph lacking stc_timesteps sets needsTimesteps). `cancel`
+// and `progress` come from the job.
 LoadOutcome loadModelFile(const std::string& path, const std::vector<int64_t>& inputShape,
-                          const std::atomic<bool>* cancel, std::function<void(double, const std::string&)> progress);
+                          const std::atomic<bool>* cancel, std::function<void(double, const std::string&)> progress,
+                          std::optional<int64_t> nirTimesteps = std::nullopt);
 
 struct ParseOutcome {
     ModulePtr module;
@@ -96,12 +102,39 @@ std::vector<std::string> availableChips();
 MapOutcome mapModule(const ir::Module& compiled, const ir::Module* document, const MapRequest& request,
                      const std::atomic<bool>* cancel, std::function<void(double, const std::string&)> progress);
 
+// ---- Deployment packages on disk (core/target readPackage; document/stages_package.cpp) ----
+
+// The package directory `path` names: a directory holding manifest.json, a
+// manifest.json, or a missing/empty *.stcpkg path (so that opening it reports
+// the package error); "" otherwise.
+std::string packageDirectoryOf(const std::string& path);
+
+struct PackageOutcome {
+    std::string directory;
+    std::shared_ptr<const FloorplanData> floorplan; // the placement the package records
+    std::shared_ptr<const ChipPackage> package;     // decoded for core/sim; null on failure
+    QString model, pipeline, description;           // module name, pipeline text, one line for the status
+    // The source model the package records (provenance.json of `stc project
+    // export`: path + SHA-256), loaded when the file is still there and
+    // unchanged; sourceNote says what happened either way.
+    LoadOutcome source;
+    QString sourcePath, sourceNote;
+    Diagnostics diagnostics; // errors located at manifest.json (line, column) or the core blob
+    double seconds = 0;
+    bool ok() const { return package != nullptr; }
+};
+
+// Reads, decodes and lays out a package (runs in a job).
+PackageOutcome loadPackageDirectory(const std::string& path, const std::atomic<bool>* cancel,
+                                    std::function<void(double, const std::string&)> progress);
+
 // ---- Chip simulator (core/sim; document/stages_sim.cpp) ----
 
 struct ChipRunOutcome {
     sim::SimTrace trace;                           // LIF populations, model steps (hardware step - phase)
     std::shared_ptr<const EnergyChartData> energy; // core/sim's measured ledger of this inference
     std::string ledgerText;                        // sim::formatLedger
+    std::shared_ptr<const FloorMeasurement> cores; // per-core measured energy and spikes (floorplan colours)
 };
 
 // Runs one sample (an image, the package's input size) through the

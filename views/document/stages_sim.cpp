@@ -100,6 +100,29 @@ std::shared_ptr<EnergyChartData> energyFromLedger(const csim::Ledger& l, const C
     return d;
 }
 
+// Per core: the ledger's dynamic energy lines (scope "core", item = core
+// index) and the counters' spikes per inference over the T model steps.
+std::shared_ptr<FloorMeasurement> measurementOf(const csim::Ledger& l, const csim::Counters& counters,
+                                                const csim::SimProgram& prog, int imageIndex)
+{
+    auto m = std::make_shared<FloorMeasurement>();
+    m->label = QString("chip simulator, Fashion-MNIST test image #%1").arg(imageIndex);
+    const size_t n = prog.cores.size();
+    m->energyPj.assign(n, 0.0);
+    m->spikesPerStep.assign(n, 0.0);
+    for (const csim::LedgerLine& line : l.lines) {
+        if (line.scope != "core" || line.kind == "static")
+            continue;
+        const size_t k = size_t(std::stoul(line.item));
+        if (k < n)
+            m->energyPj[k] += line.energyPj;
+    }
+    const double perStep = 1.0 / (double(std::max<int64_t>(1, counters.samples)) * double(std::max<int64_t>(1, prog.timesteps)));
+    for (size_t k = 0; k < n && int(k) < counters.cores; ++k)
+        m->spikesPerStep[k] = double(counters.core(int(k)).spikes) * perStep;
+    return m;
+}
+
 } // namespace
 
 ChipRunOutcome runChipSimulation(const ChipPackage& package, const ir::Module* document, const std::vector<float>& image,
@@ -183,6 +206,7 @@ ChipRunOutcome runChipSimulation(const ChipPackage& package, const ir::Module* d
     }
     const csim::Ledger ledger = csim::buildLedger(prog, r.counters);
     out.energy = energyFromLedger(ledger, package, imageIndex);
+    out.cores = measurementOf(ledger, r.counters, prog, imageIndex);
     out.ledgerText = csim::formatLedger(ledger);
     return out;
 }

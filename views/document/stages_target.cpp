@@ -2,6 +2,7 @@
 // place, route, cost model) turned into the plain values the floorplan and
 // the charts draw. Part of stages.h; runs inside a JobRunner job.
 #include "document/stages.h"
+#include "document/stages_internal.h"
 
 #include <QElapsedTimer>
 
@@ -68,6 +69,102 @@ std::vector<double> EnergyChartData::stepEnergyPj() const
             out[size_t(step)] = pj;
     }
     return out;
+}
+
+std::shared_ptr<FloorplanData> floorplanOfMapping(const target::Mapping& m, const target::ChipDescriptor& chip,
+                                                  std::vector<FloorLayer> layers, const ir::Module* document)
+{
+    auto f = std::make_shared<FloorplanData>();
+    f->chipId = QString::fromStdString(chip.id);
+    f->chipName = QString::fromStdString(chip.name);
+    f->projectedChip = chip.projectedChip;
+    f->projectionNote = QString::fromStdString(chip.projectionNote);
+    f->projectedNumbers = chip.projectedCount();
+    f->objective = QString::fromStdString(m.objective);
+    f->chips = std::max(1, m.chipsRequested);
+    const target::BoardLayout board = target::makeBoardLayout(chip, f->chips);
+    f->chips = board.chips;
+    f->chipPos = board.chipPos;
+    f->tilesX = chip.tilesX;
+    f->tilesY = chip.tilesY;
+    f->coresPerTile = chip.coresPerTile;
+    for (const auto& d : chip.deadCores)
+        f->deadCores.push_back({d.chip, d.tileX, d.tileY, d.core});
+    f->capacity = {double(chip.limits.neurons),        double(chip.limits.fanInAxons),
+                   double(chip.limits.fanOutAxons),    double(chip.limits.synapticMemoryBytes),
+                   double(chip.limits.coreMemoryBytes), 0.0};
+    f->layers = std::move(layers);
+    if (document)
+        for (FloorLayer& l : f->layers) {
+            ir::ValueId v = document->findValue(l.name.toStdString());
+            if (v != ir::kNoValue)
+                l.opIndex = document->value(v).def;
+        }
+    for (size_t i = 0; i < m.cores.size(); ++i) {
+        const target::CoreAssignment& a = m.cores[i];
+        FloorCore c;
+        c.chip = a.coord.chip;
+        c.tileX = a.coord.tileX;
+        c.tileY = a.coord.tileY;
+        c.core = a.coord.core;
+        std::map<int, int64_t> neuronsOf;
+        for (int32_t s : a.slices) {
+            const int pop = m.slices[size_t(s)].pop;
+            neuronsOf[pop] += m.slices[size_t(s)].neurons();
+        }
+        int64_t best = -1;
+        for (const auto& [pop, n] : neuronsOf) {
+            if (pop < 0 || pop >= int(f->layers.size()))
+                continue;
+            c.layers.push_back(pop);
+            f->layers[size_t(pop)].cores.push_back(int(i));
+            if (n > best) {
+                best = n;
+                c.layer = pop;
+            }
+        }
+        c.neurons = a.usage.neurons;
+        c.fanIn = a.usage.fanInAxons;
+        c.fanOut = a.usage.fanOutAxons;
+        c.synapticBytes = a.usage.synapticBytes;
+        c.stateBytes = a.usage.stateBytes;
+        for (int r = 0; r < kFloorResourceCount; ++r)
+            c.utilization[size_t(r)] = a.utilization.of[r];
+        c.binding = int(a.utilization.binding);
+        f->cores.push_back(std::move(c));
+    }
+    for (const auto& r : m.routes) {
+        FloorRoute fr;
+        fr.from = r.from;
+        fr.to = r.to;
+        fr.hops = r.hopsEw + r.hopsNs;
+        fr.chipLinks = r.chipLinks;
+        fr.path = r.path;
+        f->routes.push_back(std::move(fr));
+    }
+    f->stepTimeNs = m.stepTimeNs;
+    f->meanBindingUtilization = m.meanBindingUtilization;
+    f->index();
+    return f;
+}
+
+std::shared_ptr<ChipPackage> chipPackageOf(const target::Package& pkg, const target::Mapping& m, std::string* error)
+{
+    ::stc::sim::ProgramLoad load = ::stc::sim::buildProgram(pkg);
+    if (!load.ok()) {
+        if (error)
+            *error = load.error;
+        return nullptr;
+    }
+    auto p = std::make_shared<ChipPackage>();
+    p->program = std::make_shared<const ::stc::sim::SimProgram>(std::move(*load.program));
+    p->chipId = QString::fromStdString(pkg.chipId);
+    p->chipName = QString::fromStdString(pkg.chipName);
+    p->projectedChip = pkg.projectedChip;
+    p->cores = int(m.cores.size());
+    for (const auto& c : m.cores)
+        p->coreUtilization.push_back(c.utilization.bindingValue());
+    return p;
 }
 
 std::vector<std::string> availableChips() { return target::availableChipIds(); }
@@ -163,94 +260,34 @@ std::shared_ptr<FloorplanData> floorplanFrom(const target::Network& net, const t
                                              const target::ChipDescriptor& chip, const target::Estimate& e,
                                              const target::CostBreakdown& b, const ir::Module* document)
 {
-    auto f = std::make_shared<FloorplanData>();
-    f->chipId = qs(chip.id);
-    f->chipName = qs(chip.name);
-    f->projectedChip = chip.projectedChip;
-    f->projectionNote = qs(chip.projectionNote);
-    f->projectedNumbers = chip.projectedCount();
-    f->ratesMeasured = net.ratesMeasured;
-    f->objective = qs(m.objective);
-    f->chips = std::max(1, m.chipsRequested);
-    const target::BoardLayout board = target::makeBoardLayout(chip, f->chips);
-    f->chips = board.chips;
-    f->chipPos = board.chipPos;
-    f->tilesX = chip.tilesX;
-    f->tilesY = chip.tilesY;
-    f->coresPerTile = chip.coresPerTile;
-    for (const auto& d : chip.deadCores)
-        f->deadCores.push_back({d.chip, d.tileX, d.tileY, d.core});
-    f->capacity = {double(chip.limits.neurons),        double(chip.limits.fanInAxons),
-                   double(chip.limits.fanOutAxons),    double(chip.limits.synapticMemoryBytes),
-                   double(chip.limits.coreMemoryBytes), m.criticalCoreTimeNs};
-
+    std::vector<FloorLayer> layers;
     for (const auto& p : net.populations) {
         FloorLayer l;
         l.name = qs(p.name);
         l.origin = qs(p.origin);
         l.kind = target::toString(p.kind);
         l.neurons = p.size();
-        if (document) {
-            ir::ValueId v = document->findValue(p.name);
-            if (v != ir::kNoValue)
-                l.opIndex = document->value(v).def;
-        }
-        f->layers.push_back(std::move(l));
+        layers.push_back(std::move(l));
     }
+    auto f = floorplanOfMapping(m, chip, std::move(layers), document);
+    f->ratesMeasured = net.ratesMeasured;
     for (size_t i = 0; i < m.cores.size(); ++i) {
         const target::CoreAssignment& a = m.cores[i];
-        FloorCore c;
-        c.chip = a.coord.chip;
-        c.tileX = a.coord.tileX;
-        c.tileY = a.coord.tileY;
-        c.core = a.coord.core;
-        std::map<int, int64_t> neuronsOf;
-        for (int32_t s : a.slices) {
-            const int pop = m.slices[size_t(s)].pop;
-            neuronsOf[pop] += m.slices[size_t(s)].neurons();
-        }
-        int64_t best = -1;
-        for (const auto& [pop, n] : neuronsOf) {
-            c.layers.push_back(pop);
-            f->layers[size_t(pop)].cores.push_back(int(i));
-            if (n > best) {
-                best = n;
-                c.layer = pop;
-            }
-        }
-        c.neurons = a.usage.neurons;
-        c.fanIn = a.usage.fanInAxons;
-        c.fanOut = a.usage.fanOutAxons;
-        c.synapticBytes = a.usage.synapticBytes;
-        c.stateBytes = a.usage.stateBytes;
+        FloorCore& c = f->cores[i];
         c.synOpsPerStep = a.usage.synOpsPerStep;
         c.spikesOutPerStep = a.usage.spikesOutPerStep;
         c.timeNs = a.usage.timeNs;
-        for (int r = 0; r < kFloorResourceCount; ++r)
-            c.utilization[size_t(r)] = a.utilization.of[r];
-        c.binding = int(a.utilization.binding);
         c.energyPj = i < b.perCore.size() ? b.perCore[i].energyPj(chip.energyPj) : 0.0;
-        f->cores.push_back(std::move(c));
     }
     for (size_t p = 0; p < net.populations.size() && p < b.perPopulation.size(); ++p)
         f->layers[p].energyPj = b.perPopulation[p].energyPj(chip.energyPj);
-    for (const auto& r : m.routes) {
-        FloorRoute fr;
-        fr.from = r.from;
-        fr.to = r.to;
-        fr.spikesPerStep = r.spikesPerStep;
-        fr.hops = r.hopsEw + r.hopsNs;
-        fr.chipLinks = r.chipLinks;
-        fr.path = r.path;
-        f->routes.push_back(std::move(fr));
-    }
-    f->stepTimeNs = m.stepTimeNs;
+    for (size_t r = 0; r < m.routes.size(); ++r)
+        f->routes[r].spikesPerStep = m.routes[r].spikesPerStep;
+    f->capacity[size_t(FloorResource::StepTime)] = m.criticalCoreTimeNs;
     f->latencyNs = e.latencyNs;
     f->dynamicPj = e.synapticPj + e.neuronPj + e.networkPj;
     f->staticPj = e.staticPj;
-    f->meanBindingUtilization = m.meanBindingUtilization;
     f->summary = qs(target::formatSummary(net, m, e, chip));
-    f->index();
     return f;
 }
 
@@ -264,20 +301,10 @@ std::shared_ptr<const ChipPackage> packageFor(const target::Network& net, const 
     std::string error;
     try {
         const target::Package pkg = target::buildPackage(net, m, chip, pipeline, e);
-        ::stc::sim::ProgramLoad load = ::stc::sim::buildProgram(pkg);
-        if (load.ok()) {
-            auto p = std::make_shared<ChipPackage>();
-            p->program = std::make_shared<const ::stc::sim::SimProgram>(std::move(*load.program));
-            p->chipId = qs(chip.id);
-            p->chipName = qs(chip.name);
-            p->projectedChip = chip.projectedChip;
-            p->cores = int(m.cores.size());
-            for (const auto& c : m.cores)
-                p->coreUtilization.push_back(c.utilization.bindingValue());
+        if (auto p = chipPackageOf(pkg, m, &error)) {
             p->buildSeconds = double(timer.nsecsElapsed()) / 1e9;
             return p;
         }
-        error = load.error;
     } catch (const std::exception& ex) {
         error = ex.what();
     }

@@ -65,6 +65,10 @@ struct FloorplanData {
     std::vector<FloorRoute> routes;
 
     double stepTimeNs = 0, latencyNs = 0, dynamicPj = 0, staticPj = 0;
+    // Opened from a package directory (not mapped in the IDE): per-core
+    // energies and rates are not in a package, only its total estimate.
+    QString packageDir;
+    bool perCoreEstimate = true;
     double meanBindingUtilization = 0;
     QString summary; // target::formatSummary
 
@@ -78,6 +82,14 @@ struct FloorplanData {
     static constexpr int kUnused = -1, kDead = -2;
     std::vector<int> coreOfCell; // mapped core index, kUnused or kDead
     void index();
+};
+
+// Per core (FloorplanData::cores order = the package's cores) what core/sim
+// measured in one chip-simulator run: dynamic energy per inference (the
+// ledger's per-core lines) and spikes sent per model step.
+struct FloorMeasurement {
+    QString label; // "chip simulator, Fashion-MNIST test image #3"
+    std::vector<double> energyPj, spikesPerStep;
 };
 
 } // namespace stc::views

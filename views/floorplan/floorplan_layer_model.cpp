@@ -45,8 +45,11 @@ QVariant FloorplanLayerModel::data(const QModelIndex& index, int role) const
         case Kind: return l.kind;
         case Cores: return qulonglong(l.cores.size());
         case Neurons: return qlonglong(l.neurons);
-        case Energy: return l.energyPj >= 1e3 ? QString("%1 nJ").arg(l.energyPj * 1e-3, 0, 'f', 2)
-                                              : QString("%1 pJ").arg(l.energyPj, 0, 'f', 1);
+        case Energy:
+            if (!data_->perCoreEstimate)
+                return QStringLiteral("—"); // an opened package has no per-layer estimate
+            return l.energyPj >= 1e3 ? QString("%1 nJ").arg(l.energyPj * 1e-3, 0, 'f', 2)
+                                     : QString("%1 pJ").arg(l.energyPj, 0, 'f', 1);
         }
         break;
     case Qt::DecorationRole:

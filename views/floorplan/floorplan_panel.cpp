@@ -6,6 +6,7 @@
 #include "jobs/job_runner.h"
 
 #include <QComboBox>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QScrollBar>
@@ -46,10 +47,11 @@ FloorplanPanel::FloorplanPanel(Document* document, JobRunner* jobs, QWidget* par
     color_->setObjectName("floorplan.color");
     color_->addItem("Layer", int(FloorplanWidget::ColorMode::Layer));
     color_->addItem("Utilization", int(FloorplanWidget::ColorMode::Utilization));
-    color_->addItem("Energy (est.)", int(FloorplanWidget::ColorMode::Energy));
+    color_->addItem("Energy", int(FloorplanWidget::ColorMode::Energy));
     color_->addItem("Spike activity", int(FloorplanWidget::ColorMode::Activity));
-    color_->setToolTip("Colour cores by layer, utilization of their binding resource, estimated energy per "
-                       "inference or spikes sent per step");
+    color_->setToolTip("Colour cores by layer, utilization of their binding resource, energy per inference or "
+                       "spikes sent per step: measured by the last chip-simulator run when there is one, else the "
+                       "cost model's estimate (the legend says which)");
     auto* fit = new QToolButton(this);
     fit->setIcon(QIcon(":/icons/fit.svg"));
     fit->setToolTip("Fit (F)");
@@ -120,12 +122,16 @@ FloorplanPanel::FloorplanPanel(Document* document, JobRunner* jobs, QWidget* par
     });
     for (QComboBox* c : {chip_, objective_})
         connect(c, &QComboBox::currentIndexChanged, this, [this] {
-            if (!syncing_)
+            if (!syncing_) {
+                pinned_ = false;
                 remap();
+            }
         });
     connect(chips_, &QSpinBox::valueChanged, this, [this] {
-        if (!syncing_)
+        if (!syncing_) {
+            pinned_ = false;
             remap();
+        }
     });
     connect(list_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& i) {
         if (!syncing_)
@@ -138,6 +144,7 @@ FloorplanPanel::FloorplanPanel(Document* document, JobRunner* jobs, QWidget* par
             selectLayer(row);
     });
     connect(doc_, &Document::loaded, this, [this] {
+        pinned_ = false;
         compiled_.reset();
         data_.reset();
         energy_.reset();
@@ -177,7 +184,42 @@ void FloorplanPanel::mapModule(ModulePtr compiled, const QString& pipeline)
 {
     compiled_ = std::move(compiled);
     pipeline_ = pipeline;
+    if (pinned_) {
+        setStatus(QString("showing the opened package · <span style='color:gray'>the compiled model is mapped when "
+                          "you change the chip, chip count or objective</span>"));
+        return;
+    }
     remap();
+}
+
+void FloorplanPanel::showPackage(std::shared_ptr<const FloorplanData> floorplan, std::shared_ptr<const ChipPackage> package)
+{
+    jobs_->cancel("map");
+    pinned_ = floorplan != nullptr;
+    data_ = std::move(floorplan);
+    energy_.reset();
+    package_ = std::move(package);
+    if (data_) {
+        syncing_ = true;
+        if (chip_->findText(data_->chipId) >= 0)
+            chip_->setCurrentText(data_->chipId);
+        chips_->setValue(data_->chips);
+        if (objective_->findText(data_->objective) >= 0)
+            objective_->setCurrentText(data_->objective);
+        syncing_ = false;
+    }
+    showData();
+    if (data_)
+        setStatus(QString("<span style='color:%1'>✓</span> package <b>%2</b>: placement as recorded")
+                      .arg(theme::okColor(theme::isDark()).name(), QFileInfo(data_->packageDir).fileName().toHtmlEscaped()));
+    emit energyChanged(nullptr);
+    emit packageChanged(package_);
+    emit mapped(data_ != nullptr);
+}
+
+void FloorplanPanel::setMeasurement(std::shared_ptr<const FloorMeasurement> measurement)
+{
+    widget_->setMeasurement(std::move(measurement));
 }
 
 void FloorplanPanel::remap()
@@ -225,6 +267,7 @@ void FloorplanPanel::showData()
     syncing_ = true;
     const int selected = widget_->selectedLayer();
     layers_->setData(data_);
+    widget_->setMeasurement(nullptr); // measured on the previous package
     widget_->setData(data_);
     fitLayerList();
     syncing_ = false;
@@ -256,6 +299,18 @@ void FloorplanPanel::showData()
         banner_->show();
     } else {
         banner_->hide();
+    }
+    if (!data_->perCoreEstimate) {
+        summary_->setText(QString("<b>%1</b> cores on %2 chip(s) · from the package (placement, neurons, axons and "
+                                  "synapse bytes counted from its core blobs) · its estimate: latency %3, energy %4 per "
+                                  "inference <span style='color:gray'>[%5; per-core energy and activity: run the chip "
+                                  "simulator (F5) to colour by measured values]</span>")
+                              .arg(data_->cores.size())
+                              .arg(data_->chips)
+                              .arg(us(data_->latencyNs), uj(data_->dynamicPj),
+                                   data_->projectedChip ? "estimate, PROJECTED" : "estimate"));
+        summary_->setToolTip("<pre>" + data_->summary.toHtmlEscaped() + "</pre>");
+        return;
     }
     const QString tag = data_->projectedChip ? "estimate, PROJECTED" : "estimate";
     summary_->setText(QString("<b>%1</b> cores on %2 chip(s) · objective %3 · binding utilization %4 % · step %5 ns "

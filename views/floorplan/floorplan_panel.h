@@ -49,6 +49,15 @@ public slots:
     void mapModule(ModulePtr compiled, const QString& pipeline = {});
     void remap();
     void selectLayer(int layer); // -1 clears; also selects the graph node
+    // Shows the placement an opened package records (instead of a mapping
+    // of the compiled module) and hands the decoded package to the simulator
+    // (packageChanged). Compiles do not replace it; changing chip, chip
+    // count or objective maps the compiled module again.
+    void showPackage(std::shared_ptr<const FloorplanData> floorplan, std::shared_ptr<const ChipPackage> package);
+    bool showingPackage() const { return pinned_; }
+    // core/sim's per-core counters of the last chip-simulator run of this
+    // package (null: none; energy/activity colours fall back to the estimate).
+    void setMeasurement(std::shared_ptr<const FloorMeasurement> measurement);
 
 signals:
     void mapped(bool ok);
@@ -79,6 +88,7 @@ private:
     std::shared_ptr<const EnergyChartData> energy_;
     std::shared_ptr<const ChipPackage> package_;
     bool syncing_ = false;
+    bool pinned_ = false; // showing an opened package
     int mapCount_ = 0;
     double lastSeconds_ = 0;
 };

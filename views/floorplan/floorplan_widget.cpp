@@ -87,12 +87,7 @@ void FloorplanWidget::setData(std::shared_ptr<const FloorplanData> data)
     data_ = std::move(data);
     colorsValid_ = false;
     hovered_ = -1;
-    maxEnergy_ = maxActivity_ = 0;
-    if (data_)
-        for (const auto& c : data_->cores) {
-            maxEnergy_ = std::max(maxEnergy_, c.energyPj);
-            maxActivity_ = std::max(maxActivity_, c.spikesOutPerStep);
-        }
+    updateMaxima();
     computeGeometry();
     if (!sameShape)
         fitted_ = false;
@@ -102,6 +97,76 @@ void FloorplanWidget::setData(std::shared_ptr<const FloorplanData> data)
     if (!fitted_)
         fit();
     invalidate();
+}
+
+void FloorplanWidget::updateMaxima()
+{
+    maxEnergy_ = maxActivity_ = 0;
+    if (!data_)
+        return;
+    for (int c = 0; c < int(data_->cores.size()); ++c) {
+        maxEnergy_ = std::max(maxEnergy_, coreEnergy(c));
+        maxActivity_ = std::max(maxActivity_, coreActivity(c));
+    }
+}
+
+void FloorplanWidget::setMeasurement(std::shared_ptr<const FloorMeasurement> measurement)
+{
+    if (measurement == measurement_)
+        return;
+    measurement_ = std::move(measurement);
+    updateMaxima();
+    colorsValid_ = false;
+    invalidate();
+}
+
+bool FloorplanWidget::measured() const
+{
+    return data_ && measurement_ && measurement_->energyPj.size() == data_->cores.size() &&
+           measurement_->spikesPerStep.size() == data_->cores.size();
+}
+
+double FloorplanWidget::coreEnergy(int core) const
+{
+    return measured() ? measurement_->energyPj[size_t(core)] : data_->cores[size_t(core)].energyPj;
+}
+
+double FloorplanWidget::coreActivity(int core) const
+{
+    return measured() ? measurement_->spikesPerStep[size_t(core)] : data_->cores[size_t(core)].spikesOutPerStep;
+}
+
+QString FloorplanWidget::valueSource() const
+{
+    if (!data_ || (mode_ != ColorMode::Energy && mode_ != ColorMode::Activity))
+        return {};
+    if (measured())
+        return "measured";
+    return data_->perCoreEstimate ? "estimate" : QString();
+}
+
+QString FloorplanWidget::legendTitle() const
+{
+    const QString source = valueSource();
+    const QString projected = data_ && data_->projectedChip ? ", PROJECTED chip" : "";
+    switch (mode_) {
+    case ColorMode::Layer: return "colour = layer (list on the left)";
+    case ColorMode::Utilization: return "binding-resource utilization";
+    case ColorMode::Energy:
+        if (source == "measured")
+            return QString("MEASURED dynamic energy per inference (%1%2; √ scale)").arg(measurement_->label, projected);
+        if (source == "estimate")
+            return QString("ESTIMATED energy per inference (cost model%1; √ scale)").arg(projected);
+        return "energy per core: not in the package — run the chip simulator (F5) to colour by measured energy";
+    case ColorMode::Activity:
+        if (source == "measured")
+            return QString("MEASURED spikes out per step (%1; √ scale)").arg(measurement_->label);
+        if (source == "estimate")
+            return QString("ESTIMATED spikes out per step (cost model at %1 rates; √ scale)")
+                .arg(data_->ratesMeasured ? "measured" : "assumed");
+        return "activity per core: not in the package — run the chip simulator (F5) to colour by measured spikes";
+    }
+    return {};
 }
 
 void FloorplanWidget::setColorMode(ColorMode mode)
@@ -255,8 +320,8 @@ double FloorplanWidget::coreValue(int core) const
     const FloorCore& c = data_->cores[size_t(core)];
     switch (mode_) {
     case ColorMode::Utilization: return c.bindingUtilization();
-    case ColorMode::Energy: return maxEnergy_ > 0 ? std::sqrt(c.energyPj / maxEnergy_) : 0.0;
-    case ColorMode::Activity: return maxActivity_ > 0 ? std::sqrt(c.spikesOutPerStep / maxActivity_) : 0.0;
+    case ColorMode::Energy: return maxEnergy_ > 0 ? std::sqrt(coreEnergy(core) / maxEnergy_) : 0.0;
+    case ColorMode::Activity: return maxActivity_ > 0 ? std::sqrt(coreActivity(core) / maxActivity_) : 0.0;
     case ColorMode::Layer: break;
     }
     return 0;
@@ -313,10 +378,18 @@ QString FloorplanWidget::coreToolTip(int core) const
     t += row(4, bytes(double(c.synapticBytes + c.stateBytes)), cap[4] > 0 ? bytes(cap[4]) : QString("—"));
     t += row(5, QString::number(c.timeNs, 'f', 1) + " ns", QString::number(cap[5], 'f', 1) + " ns");
     t += "</table>";
-    t += QString("%1 synaptic ops/step · %2 spikes out/step<br>energy %3 per inference (%4)")
-             .arg(c.synOpsPerStep, 0, 'f', 0)
-             .arg(c.spikesOutPerStep, 0, 'f', 1)
-             .arg(energy(c.energyPj), data_->projectedChip ? "estimate, PROJECTED chip" : "estimate");
+    if (data_->perCoreEstimate)
+        t += QString("%1 synaptic ops/step · %2 spikes out/step<br>energy %3 per inference (%4)")
+                 .arg(c.synOpsPerStep, 0, 'f', 0)
+                 .arg(c.spikesOutPerStep, 0, 'f', 1)
+                 .arg(energy(c.energyPj), data_->projectedChip ? "estimate, PROJECTED chip" : "estimate");
+    else
+        t += "rates, synaptic ops and energy per core: not in the package";
+    if (measured())
+        t += QString("<br><b>measured</b> (%1): %2 spikes out/step · dynamic energy %3 per inference")
+                 .arg(measurement_->label.toHtmlEscaped())
+                 .arg(measurement_->spikesPerStep[size_t(core)], 0, 'f', 1)
+                 .arg(energy(measurement_->energyPj[size_t(core)]));
     return t;
 }
 
@@ -464,16 +537,11 @@ void FloorplanWidget::drawLegend(QPainter& p)
         p.drawText(x + 16, y + 13, label);
         x += 16 + fm.horizontalAdvance(label) + 14;
     };
-    QString title;
-    double maxValue = 1;
-    switch (mode_) {
-    case ColorMode::Layer: title = "colour = layer (list on the left)"; break;
-    case ColorMode::Utilization: title = "binding-resource utilization"; break;
-    case ColorMode::Energy: title = "estimated energy per inference (√ scale)"; maxValue = maxEnergy_; break;
-    case ColorMode::Activity: title = "spikes out per step (√ scale)"; maxValue = maxActivity_; break;
-    }
+    const QString title = legendTitle();
+    const double maxValue = mode_ == ColorMode::Energy ? maxEnergy_ : mode_ == ColorMode::Activity ? maxActivity_ : 1;
     p.setPen(palette().color(QPalette::WindowText));
-    if (mode_ != ColorMode::Layer) {
+    // A ramp only when there are values to read off it.
+    if (mode_ == ColorMode::Utilization || !valueSource().isEmpty()) {
         const int w = 120;
         p.drawText(x, y + 13, "0");
         x += fm.horizontalAdvance("0") + 4;

@@ -27,6 +27,15 @@ public:
     void setData(std::shared_ptr<const FloorplanData> data);
     const FloorplanData* data() const { return data_.get(); }
     void setColorMode(ColorMode mode);
+    // Measured per-core energy/spikes of a chip-simulator run of this
+    // floorplan's package (null: the estimate colours energy and activity).
+    // Ignored unless it has one value per core.
+    void setMeasurement(std::shared_ptr<const FloorMeasurement> measurement);
+    const FloorMeasurement* measurement() const { return measured() ? measurement_.get() : nullptr; }
+    // "measured", "estimate", or "" (layer / utilization / nothing to show).
+    QString valueSource() const;
+    // The legend's title for the current mode (what the colours mean).
+    QString legendTitle() const;
     ColorMode colorMode() const { return mode_; }
     void setSelectedLayer(int layer); // -1 clears
     int selectedLayer() const { return selectedLayer_; }
@@ -87,6 +96,10 @@ private:
     QRectF toWidget(const QRectF& r) const;
     QColor valueColor(double t) const;
     double coreValue(int core) const; // 0..1 in the current continuous mode
+    bool measured() const;
+    double coreEnergy(int core) const;   // measured if there is a measurement, else the estimate
+    double coreActivity(int core) const; // spikes out per step, likewise
+    void updateMaxima();
     void invalidate();
     void updateColors();
     void renderBoard(QPainter& p, const QRect& target);
@@ -94,6 +107,7 @@ private:
     void setHovered(int core);
 
     std::shared_ptr<const FloorplanData> data_;
+    std::shared_ptr<const FloorMeasurement> measurement_;
     Geometry geo_;
     ColorMode mode_ = ColorMode::Layer;
     int selectedLayer_ = -1;

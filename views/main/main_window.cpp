@@ -149,6 +149,7 @@ void MainWindow::createPanels()
     connect(floorplan_, &FloorplanPanel::packageChanged, charts_, [this] { charts_->setMeasured(nullptr); });
     connect(floorplan_, &FloorplanPanel::mapped, this, [this] { inspector_->model()->setMapping(floorplan_->mapping()); });
     connect(sim_, &SimulatorPanel::measuredEnergyChanged, charts_, &ChartsPanel::setMeasured);
+    connect(sim_, &SimulatorPanel::measuredCoresChanged, floorplan_, &FloorplanPanel::setMeasurement);
     connect(sim_, &SimulatorPanel::firingRatesChanged, this, [this](const std::map<int, double>& rates, const QString& engine) {
         graph_->setActivity(rates);
         inspector_->model()->setFiringRates(rates, engine);
@@ -179,6 +180,7 @@ void MainWindow::createActions()
         return a;
     };
     make("file.open", "&Open…", "open", QKeySequence::Open, [this] { openFileDialog(); });
+    make("file.openPackage", "Open &Package Directory…", "", {}, [this] { openPackageDialog(); });
     make("file.close", "&Close Model", "", QKeySequence::Close, [this] {
         jobs_->cancelAll();
         doc_->close();
@@ -251,6 +253,7 @@ void MainWindow::createMenus()
 {
     QMenu* file = menuBar()->addMenu("&File");
     file->addAction(action("file.open"));
+    file->addAction(action("file.openPackage"));
     recentMenu_ = file->addMenu("Open &Recent");
     file->addSeparator();
     file->addAction(action("file.saveIr"));
@@ -381,7 +384,8 @@ void MainWindow::createStatusBar()
                                  .arg(warnings));
     });
     emit diagnostics_->countsChanged(0, 0);
-    statusBar()->showMessage("Open a model (.pt, .sir or .nir) or a project (.stcproj) with Ctrl+O or drop it onto the window.");
+    statusBar()->showMessage("Open a model (.pt, .sir or .nir), a deployment package or a project (.stcproj) with Ctrl+O "
+                             "or drop it onto the window.");
 }
 
 void MainWindow::updateTitle()
@@ -412,7 +416,7 @@ void MainWindow::updateActions()
     action("file.saveIr")->setEnabled(has);
     action("file.saveIr")->setToolTip("Write the current module as Spike IR text");
     for (const char* n : {"sim.run", "sim.step", "sim.reset", "sim.pause"})
-        action(n)->setEnabled(has && sim_->available());
+        action(n)->setEnabled(sim_->available());
     action("pipeline.compile")->setEnabled(has && passes_->available());
 }
 
@@ -443,8 +447,8 @@ void MainWindow::openFileDialog()
     const QString dir = QSettings().value("file/lastDir", QString::fromStdString(util::findResource("models"))).toString();
     const QString path = QFileDialog::getOpenFileName(
         this, "Open model", dir,
-        "Models and projects (*.pt *.pth *.sir *.nir *.stcproj);;TorchScript (*.pt *.pth);;Spike IR (*.sir);;"
-        "NIR graphs (*.nir);;Projects (*.stcproj);;Deployment packages — not yet (*.stcpkg);;All files (*)");
+        "Models, packages and projects (*.pt *.pth *.sir *.nir manifest.json *.stcproj);;TorchScript (*.pt *.pth);;"
+        "Spike IR (*.sir);;NIR graphs (*.nir);;Deployment packages (manifest.json);;Projects (*.stcproj);;All files (*)");
     if (!path.isEmpty()) {
         QSettings().setValue("file/lastDir", QFileInfo(path).absolutePath());
         openFile(path);
@@ -452,6 +456,15 @@ void MainWindow::openFileDialog()
 }
 
 void MainWindow::openFile(const QString& path)
+{
+    if (!packageDirectoryOf(path.toStdString()).empty()) {
+        openPackage(path);
+        return;
+    }
+    openModelFile(path, std::nullopt);
+}
+
+void MainWindow::openModelFile(const QString& path, std::optional<int64_t> nirTimesteps)
 {
     bool cancelled = false;
     const QString suffix = QFileInfo(path).suffix().toLower();
@@ -465,11 +478,19 @@ void MainWindow::openFile(const QString& path)
     const std::string p = path.toStdString();
     jobs_->start<LoadOutcome>(
         "import", "Opening " + QFileInfo(path).fileName(),
-        [p, shape](JobContext& ctx) {
+        [p, shape, nirTimesteps](JobContext& ctx) {
             return loadModelFile(p, shape, ctx.cancelFlag(),
-                                 [&ctx](double f, const std::string& msg) { ctx.progress(f, msg); });
+                                 [&ctx](double f, const std::string& msg) { ctx.progress(f, msg); }, nirTimesteps);
         },
         [this, path](LoadOutcome r) {
+            if (r.needsTimesteps) {
+                if (const std::optional<int64_t> t = askNirTimesteps(path)) {
+                    openModelFile(path, t);
+                    return;
+                }
+                r.diagnostics.error({path.toStdString(), 0, 0}, {},
+                                    "a NIR graph has no number of time steps (stc_timesteps) and none was given");
+            }
             const bool ok = static_cast<bool>(r.module);
             if (ok) {
                 doc_->load(path, r.module, r.diagnostics, QString::fromStdString(r.engine), r.inputShape);

@@ -10,6 +10,9 @@
 #include <QMainWindow>
 #include <QPointer>
 
+#include <functional>
+#include <optional>
+
 class QAction;
 class QDockWidget;
 class QLabel;
@@ -64,11 +67,21 @@ public:
     // Largest GUI-thread stall measured while the last job ran.
     double lastJobMaxLatencyMs() const { return lastJobLatencyMs_; }
 
+    // Answers "how many time steps?" for a .nir graph without stc_timesteps
+    // (suggested: the last answer, kept in QSettings, else the open model's
+    // T, else 4); an empty result declines (the open fails with an error).
+    // Default: a QInputDialog (none when Options::askInputShape is false).
+    using TimestepsPrompt = std::function<std::optional<int64_t>(const QString& path, int64_t suggested)>;
+    void setTimestepsPrompt(TimestepsPrompt prompt) { timestepsPrompt_ = std::move(prompt); }
+
 public slots:
-    // Opens a .pt (import job), .sir / .nir (parse job) or a .stcproj project
-    // (Explorer panel, lane "project"); anything else is reported.
+    // Opens a .pt (import job), .sir (parse job), .nir (import job; asks for
+    // T when the graph has none), a deployment package (its directory or
+    // manifest.json: package job) or a .stcproj project (Explorer panel, lane
+    // "project"); anything else is reported.
     void openFile(const QString& path);
     void openFileDialog();
+    void openPackageDialog();
     void showCommandPalette();
     void resetLayout();
     void setThemeMode(theme::Mode mode);
@@ -95,6 +108,11 @@ private:
     void updateTitle();
     void updateActions();
     std::vector<int64_t> inputShapeFor(const QString& path, bool* cancelled);
+    void openModelFile(const QString& path, std::optional<int64_t> nirTimesteps);
+    // main_window_open.cpp: packages and the .nir time-step prompt.
+    void openPackage(const QString& path);
+    void acceptPackage(const QString& path, PackageOutcome r);
+    std::optional<int64_t> askNirTimesteps(const QString& path);
 
     Options options_;
     Document* doc_;
@@ -120,6 +138,7 @@ private:
     QByteArray defaultState_;
     double lastJobLatencyMs_ = 0;
     std::map<QString, QAction*> actions_;
+    TimestepsPrompt timestepsPrompt_;
 };
 
 } // namespace stc::views

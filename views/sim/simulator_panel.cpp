@@ -148,7 +148,7 @@ SimulatorPanel::SimulatorPanel(Document* document, JobRunner* jobs, QWidget* par
     row->addLayout(centre, 3);
     row->addWidget(right, 2);
 
-    notYet_ = new NotYetPanel("Simulator", "Open a model first (File › Open, or drop a .pt/.sir file here).", this);
+    notYet_ = new NotYetPanel("Simulator", "Open a model or a deployment package first (File › Open, or drop a .pt/.sir/.nir file or a package directory here).", this);
     auto* stack = new QStackedLayout(this);
     stack->addWidget(notYet_);
     stack->addWidget(content_);
@@ -171,12 +171,7 @@ SimulatorPanel::SimulatorPanel(Document* document, JobRunner* jobs, QWidget* par
     });
     connect(engineBox_, &QComboBox::currentIndexChanged, this, [this] { updateControls(); });
     connect(raster_, &sim::SpikeRaster::neuronSelected, this, &SimulatorPanel::showNeuronTrace);
-    connect(doc_, &Document::moduleChanged, this, [this, stack] {
-        stack->setCurrentIndex(available() ? 1 : 0);
-        if (available() && !images_ && !datasetLoading_)
-            loadDataset();
-        updateControls();
-    });
+    connect(doc_, &Document::moduleChanged, this, &SimulatorPanel::updateAvailability);
     stack->setCurrentIndex(0);
     showPrediction();
     showNeuronTrace(-1, -1);
@@ -186,7 +181,10 @@ SimulatorPanel::SimulatorPanel(Document* document, JobRunner* jobs, QWidget* par
 
 SimulatorPanel::~SimulatorPanel() = default;
 
-bool SimulatorPanel::available() const { return doc_->hasModule(); }
+bool SimulatorPanel::available() const
+{
+    return doc_->hasModule() || package_ != nullptr;
+}
 
 SimulatorPanel::Engine SimulatorPanel::engine() const { return Engine(engineBox_->currentData().toInt()); }
 
@@ -209,6 +207,15 @@ void SimulatorPanel::setPackage(std::shared_ptr<const ChipPackage> package)
 {
     package_ = std::move(package);
     updateEngineBox();
+    updateAvailability();
+}
+
+void SimulatorPanel::updateAvailability()
+{
+    if (auto* stack = qobject_cast<QStackedLayout*>(layout()))
+        stack->setCurrentIndex(available() ? 1 : 0);
+    if (available() && !images_ && !datasetLoading_)
+        loadDataset();
     updateControls();
 }
 
@@ -333,6 +340,12 @@ void SimulatorPanel::simulate(bool thenPlay)
         return;
     }
     ModulePtr module = doc_->module();
+    if (!module && engine() != Engine::ChipSimulator) {
+        status_->setText("The f32 reference interpreter needs the model: this package does not record its source "
+                         "model. Choose the chip simulator.");
+        emit runFinished(false);
+        return;
+    }
     const int index = imageIndex();
     const auto px = images_->image(index);
     std::vector<float> image(px.begin(), px.end());
@@ -349,8 +362,10 @@ void SimulatorPanel::simulate(bool thenPlay)
                 tracePackage_ = package;
                 ledgerText_ = QString::fromStdString(r.ledgerText);
                 const bool ok = r.trace.ok();
-                if (ok)
+                if (ok) {
                     emit measuredEnergyChanged(r.energy);
+                    emit measuredCoresChanged(r.cores);
+                }
                 accept(std::move(r.trace), module, index, thenPlay, Engine::ChipSimulator);
             });
         return;
@@ -423,6 +438,7 @@ void SimulatorPanel::reset()
     status_->clear();
     emit firingRatesChanged({}, {});
     emit measuredEnergyChanged(nullptr);
+    emit measuredCoresChanged(nullptr);
     updateControls();
 }
 

@@ -46,6 +46,7 @@ public:
     SimulatorPanel(Document* document, JobRunner* jobs, QWidget* parent = nullptr);
     ~SimulatorPanel() override;
 
+    // A model or a package is open (without a model only the chip engine runs).
     bool available() const;
     Engine engine() const;
     // Chosen by the user: kept when packages come and go (otherwise the chip
@@ -82,12 +83,16 @@ signals:
     void firingRatesChanged(const std::map<int, double>& rateByOp, const QString& engine);
     // core/sim's measured ledger of the last chip run (null after Reset or another engine's run).
     void measuredEnergyChanged(std::shared_ptr<const EnergyChartData> energy);
+    // core/sim's per-core energy and spikes of the last chip run (floorplan
+    // colours; null after Reset or another engine's run).
+    void measuredCoresChanged(std::shared_ptr<const FloorMeasurement> cores);
 
 private:
     void simulate(bool thenPlay);
     void accept(sim::SimTrace t, ModulePtr module, int index, bool thenPlay, Engine engine);
     bool traceIsCurrent() const;
     void updateEngineBox();
+    void updateAvailability(); // content or "open a model" page; loads the dataset once available
     void showImage();
     void showTrace();
     void showPrediction();
