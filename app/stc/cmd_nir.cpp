@@ -49,25 +49,10 @@ int runExportNirCommand(const Args& argsIn)
     const auto dt = parseSeconds(dtText, "stc export-nir");
     if (dt && *dt < 0)
         return 2;
-    auto module = loadModelFile("stc export-nir", args[0], inputShape.value_or(std::vector<int64_t>{}));
+    auto module = loadModelWithPipeline("stc export-nir", args[0], inputShape.value_or(std::vector<int64_t>{}),
+                                        pipelineText);
     if (!module)
         return 1;
-    if (pipelineText) {
-        const passes::PassRegistry registry = passes::makeBuiltinRegistry();
-        Diagnostics pd;
-        auto pipeline = passes::parsePipeline(*pipelineText, registry, pd);
-        if (!pipeline) {
-            std::fprintf(stderr, "%s", pd.format().c_str());
-            return 1;
-        }
-        passes::CompileContext ctx;
-        passes::RunResult r = passes::runPipeline(*module, *pipeline, registry, ctx);
-        if (!r.ok()) {
-            std::fprintf(stderr, "%s", r.allDiagnostics().format().c_str());
-            return 1;
-        }
-        module = std::move(r.module);
-    }
     interop::NirExportOptions options;
     if (dt)
         options.dt = *dt;

@@ -30,6 +30,7 @@ int runSimulateCommand(const Args& args); // stc simulate pkg --input FILE | --d
 int runProfileCommand(const Args& args);  // stc profile pkg [--json]
 int runExportNirCommand(const Args& args); // stc export-nir model -o out.nir
 int runImportNirCommand(const Args& args); // stc import-nir in.nir -o out.sir
+int runExportNetxCommand(const Args& args); // stc export-netx model -o out.net
 
 const std::vector<Command>& allCommands();
 

@@ -71,6 +71,10 @@ const std::vector<Command>& allCommands()
          "stc import-nir FILE.nir -o OUT.sir [--timesteps T] [--dt SECONDS]\n"
          "  T and dt default to the values stc wrote into the file; other tools' files need --timesteps",
          runImportNirCommand},
+        {"export-netx", "export a model to lava-dl netx (HDF5), the network description lava-dl runs on Loihi",
+         "stc export-netx MODEL.sir|MODEL.pt -o OUT.net [-p PIPELINE] [--input-shape 1,1,28,28]\n"
+         "  -p runs passes first (e.g. \"fold-bn,canonicalize,dce\"); dense/conv + CUBA layers only (docs/netx.md)",
+         runExportNetxCommand},
     };
     return commands;
 }

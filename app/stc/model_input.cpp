@@ -3,6 +3,7 @@
 #include "plugin_host.h"
 
 #include "ir/ir_io.h"
+#include "passes/runner.h"
 
 #include <QString>
 #include <nlohmann/json.hpp>
@@ -39,6 +40,29 @@ std::optional<ir::Module> loadModelFile(const std::string& command, const std::s
         *diagnostics = r.diagnostics.format();
     if (!r.diagnostics.empty())
         std::fprintf(stderr, "%s", r.diagnostics.format().c_str());
+    return std::move(r.module);
+}
+
+std::optional<ir::Module> loadModelWithPipeline(const std::string& command, const std::string& path,
+                                                const std::vector<int64_t>& inputShape,
+                                                const std::optional<std::string>& pipelineText)
+{
+    auto module = loadModelFile(command, path, inputShape);
+    if (!module || !pipelineText)
+        return module;
+    const passes::PassRegistry registry = passes::makeBuiltinRegistry();
+    Diagnostics pd;
+    auto pipeline = passes::parsePipeline(*pipelineText, registry, pd);
+    if (!pipeline) {
+        std::fprintf(stderr, "%s", pd.format().c_str());
+        return std::nullopt;
+    }
+    passes::CompileContext ctx;
+    passes::RunResult r = passes::runPipeline(*module, *pipeline, registry, ctx);
+    if (!r.ok()) {
+        std::fprintf(stderr, "%s", r.allDiagnostics().format().c_str());
+        return std::nullopt;
+    }
     return std::move(r.module);
 }
 

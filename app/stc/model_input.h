@@ -16,4 +16,10 @@ namespace stc::cli {
 std::optional<ir::Module> loadModelFile(const std::string& command, const std::string& path,
                                         const std::vector<int64_t>& inputShape, std::string* diagnostics = nullptr);
 
+// loadModelFile, then the passes of `pipelineText` (e.g. "fold-bn,canonicalize,dce")
+// when given; what the export commands (export-nir, export-netx) run first.
+std::optional<ir::Module> loadModelWithPipeline(const std::string& command, const std::string& path,
+                                                const std::vector<int64_t>& inputShape,
+                                                const std::optional<std::string>& pipelineText);
+
 } // namespace stc::cli

@@ -1,5 +1,6 @@
 #include "interop/nir_export.h"
 
+#include "interop/export_diag.h"
 #include "interop/nir_neuron.h"
 #include "ir/printer.h"
 
@@ -12,8 +13,7 @@ namespace {
 
 using ir::OpKind;
 
-constexpr const char* kLowerFirst =
-    "; lower it first (stc export-nir -p \"fold-bn,canonicalize,dce\" or stc opt), or remove it from the model";
+const std::string kLowerFirst = lowerFirstHint("stc export-nir");
 
 // Where a Spike IR value lives in the NIR graph: the node producing it and the
 // shape NIR sees. Reshapes are free in NIR (values are flat arrays in row-major
@@ -30,13 +30,11 @@ public:
 
     NirExportResult run()
     {
-        for (const ir::Op& op : m_.ops()) {
-            const size_t errorsBefore = d_.errorCount();
-            visit(op);
-            // Keep going after an op NIR lacks, so that every such op is listed.
-            if (d_.errorCount() > errorsBefore && op.result != ir::kNoValue && !values_.count(op.result))
+        // Keep going after an op NIR lacks, so that every such op is listed.
+        visitEveryOp(m_, d_, [this](const ir::Op& op) { visit(op); }, [this](const ir::Op& op) {
+            if (op.result != ir::kNoValue && !values_.count(op.result))
                 define(op, {"", m_.typeOf(op.result).shape});
-        }
+        });
         NirExportResult r;
         r.diagnostics = std::move(d_);
         if (!r.diagnostics.hasErrors()) {
@@ -57,7 +55,7 @@ private:
     std::set<std::string> names_;
     std::map<std::pair<std::string, ir::Shape>, std::string> flattens_;
 
-    void error(const ir::Op& op, const std::string& msg) { d_.error(op.textLoc, ir::opLabel(m_, op), msg, op.origin); }
+    void error(const ir::Op& op, const std::string& msg) { opError(d_, m_, op, msg); }
 
     std::string uniqueName(const std::string& base)
     {
@@ -216,9 +214,9 @@ void Exporter::visit(const ir::Op& op)
             return error(op, "a mean over time inside the network: NIR streams values step by step and has no "
                              "time average (only a final readout `output(mean over_time)` is exported)");
         }
-        return error(op, "NIR has no mean over tensor axes" + std::string(kLowerFirst));
+        return error(op, "NIR has no mean over tensor axes" + kLowerFirst);
     case OpKind::MaxPool2d:
-        return error(op, "NIR has no max pooling (only SumPool2d and AvgPool2d)" + std::string(kLowerFirst));
+        return error(op, "NIR has no max pooling (only SumPool2d and AvgPool2d)" + kLowerFirst);
     case OpKind::BatchNorm:
         return error(op, "NIR has no batch norm: fold it into the preceding conv/linear (pass fold-bn)" +
                              std::string(kLowerFirst));
@@ -269,7 +267,7 @@ void Exporter::visitNeuron(const ir::Op& op, const NirValue& in)
     if (!ne.error.empty())
         return error(op, ne.error);
     for (const auto& loss : ne.losses)
-        d_.warning(op.textLoc, ir::opLabel(m_, op), loss, op.origin);
+        opWarning(d_, m_, op, loss);
     NirNode& n = addNode(m_.value(op.result).name, ne.node.type, in.node);
     n.fields = std::move(ne.node.fields);
     n.metadata = std::move(ne.node.metadata);
