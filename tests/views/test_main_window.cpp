@@ -19,6 +19,9 @@
 #include "main/command_palette.h"
 #include "main/headless.h"
 #include "main/main_window.h"
+#include "sim/bottleneck_panel.h"
+
+#include <QTableView>
 #include "passes/pass_panel.h"
 #include "passes/pipeline_model.h"
 #include "sim/simulator_panel.h"
@@ -302,6 +305,27 @@ private slots:
             const QString dir = QDir(STC_BINARY_DIR).filePath("screenshots");
             QDir().mkpath(dir);
             w.floorplanPanel()->grab().save(QDir(dir).filePath("ide-floorplan-measured-energy.png"));
+        }
+        // The Bottlenecks dock lists the run's ranked cores and layers; a layer row
+        // highlights that layer's cores on the floorplan.
+        BottleneckPanel* bottlenecks = w.bottleneckPanel();
+        QVERIFY(bottlenecks->model()->rowCount() >= 2);
+        QVERIFY(bottlenecks->sourceText().contains("image #5"));
+        int layerRow = -1;
+        for (int r = 0; r < bottlenecks->model()->rowCount() && layerRow < 0; ++r)
+            if (bottlenecks->model()->at(r)->kind == ::stc::sim::Bottleneck::Kind::Layer)
+                layerRow = r;
+        QVERIFY(layerRow >= 0);
+        bottlenecks->view()->selectRow(layerRow);
+        const auto& floorLayers = w.floorplanPanel()->mapping()->layers;
+        QVERIFY(fw->selectedLayer() >= 0);
+        QCOMPARE(floorLayers[size_t(fw->selectedLayer())].name,
+                 QString::fromStdString(bottlenecks->model()->at(layerRow)->layer));
+        {
+            w.findChild<QDockWidget*>("dock.bottlenecks")->raise();
+            QTest::qWait(50);
+            const QString dir = QDir(STC_BINARY_DIR).filePath("screenshots");
+            w.grab().save(QDir(dir).filePath("ide-bottlenecks.png"));
         }
         // Inspector: a traced LIF layer shows its cores and the chip-measured rate.
         const views::sim::LayerTrace* layer = nullptr;

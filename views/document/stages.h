@@ -3,6 +3,8 @@
 // Everything here is thread-safe and meant to run inside a JobRunner job.
 #pragma once
 
+#include "sim/ledger.h"
+
 #include "charts/energy_data.h"
 #include "floorplan/floorplan_data.h"
 #include "frontend/importer.h"
@@ -135,6 +137,7 @@ struct ChipRunOutcome {
     std::shared_ptr<const EnergyChartData> energy; // core/sim's measured ledger of this inference
     std::string ledgerText;                        // sim::formatLedger
     std::shared_ptr<const FloorMeasurement> cores; // per-core measured energy and spikes (floorplan colours)
+    std::shared_ptr<const std::vector<::stc::sim::Bottleneck>> bottlenecks; // ranked (core/sim findBottlenecks)
 };
 
 // Runs one sample (an image, the package's input size) through the

@@ -207,6 +207,7 @@ ChipRunOutcome runChipSimulation(const ChipPackage& package, const ir::Module* d
     const csim::Ledger ledger = csim::buildLedger(prog, r.counters);
     out.energy = energyFromLedger(ledger, package, imageIndex);
     out.cores = measurementOf(ledger, r.counters, prog, imageIndex);
+    out.bottlenecks = std::make_shared<const std::vector<csim::Bottleneck>>(ledger.bottleneckItems);
     out.ledgerText = csim::formatLedger(ledger);
     return out;
 }

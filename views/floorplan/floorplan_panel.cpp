@@ -347,6 +347,17 @@ void FloorplanPanel::fitLayerList()
         split_->setSizes({want, std::max(100, sizes[0] + sizes[1] - want)});
 }
 
+bool FloorplanPanel::selectLayerNamed(const QString& name)
+{
+    if (data_)
+        for (size_t i = 0; i < data_->layers.size(); ++i)
+            if (data_->layers[i].name == name) {
+                selectLayer(int(i));
+                return true;
+            }
+    return false;
+}
+
 void FloorplanPanel::selectLayer(int layer)
 {
     if (!data_ || layer >= int(data_->layers.size()))

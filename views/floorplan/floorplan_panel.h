@@ -49,6 +49,7 @@ public slots:
     void mapModule(ModulePtr compiled, const QString& pipeline = {});
     void remap();
     void selectLayer(int layer); // -1 clears; also selects the graph node
+    bool selectLayerNamed(const QString& name); // false when no layer of the mapping has that name
     // Shows the placement an opened package records (instead of a mapping
     // of the compiled module) and hands the decoded package to the simulator
     // (packageChanged). Compiles do not replace it; changing chip, chip

@@ -43,7 +43,7 @@ namespace stc::views {
 
 namespace {
 constexpr int kMaxRecent = 10;
-constexpr int kLayoutVersion = 5; // bump when docks change so stale saved states are ignored
+constexpr int kLayoutVersion = 6; // bump when docks change so stale saved states are ignored
 } // namespace
 
 MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), options_(options)
@@ -155,6 +155,7 @@ void MainWindow::createPanels()
         inspector_->model()->setFiringRates(rates, engine);
     });
     createExplorer();
+    createBottlenecks();
 }
 
 QAction* MainWindow::action(const QString& objectName) const

@@ -28,6 +28,7 @@ class FloorplanPanel;
 class DiagnosticsWidget;
 class Document;
 class ExplorerPanel;
+class BottleneckPanel;
 class InspectorWidget;
 class IrEditorPanel;
 class JobRunner;
@@ -58,6 +59,7 @@ public:
     FloorplanPanel* floorplanPanel() const { return floorplan_; }
     ChartsPanel* chartsPanel() const { return charts_; }
     ExplorerPanel* explorerPanel() const { return explorer_; }
+    BottleneckPanel* bottleneckPanel() const { return bottlenecks_; }
     DiagnosticsWidget* diagnostics() const { return diagnostics_; }
     InspectorWidget* inspector() const { return inspector_; }
     CommandPalette* commandPalette() const { return palette_; }
@@ -100,6 +102,7 @@ private:
     void createMenus();
     void createStatusBar();
     void createExplorer(); // main_window_explorer.cpp
+    void createBottlenecks(); // main_window_explorer.cpp
     void openProject(const QString& path);
     void restyleExplorer();
     QDockWidget* addDock(QWidget* content, const QString& title, const QString& objectName, Qt::DockWidgetArea area);
@@ -127,6 +130,7 @@ private:
     FloorplanPanel* floorplan_ = nullptr;
     ChartsPanel* charts_ = nullptr;
     ExplorerPanel* explorer_ = nullptr;
+    BottleneckPanel* bottlenecks_ = nullptr;
     CommandPalette* palette_ = nullptr;
     QMenu* recentMenu_ = nullptr;
     QMenu* viewMenu_ = nullptr;

@@ -6,6 +6,9 @@
 
 #include "document/document.h"
 #include "explorer/explorer_panel.h"
+#include "floorplan/floorplan_panel.h"
+#include "sim/bottleneck_panel.h"
+#include "sim/simulator_panel.h"
 #include "passes/pass_panel.h"
 
 #include <QDockWidget>
@@ -13,6 +16,21 @@
 #include <QStatusBar>
 
 namespace stc::views {
+
+// The Bottlenecks dock: the last chip-simulator run's ranked cores and
+// layers; a selected row highlights its layer on the floorplan.
+void MainWindow::createBottlenecks()
+{
+    bottlenecks_ = new BottleneckPanel(this);
+    QDockWidget* dock = addDock(bottlenecks_, "Bottlenecks", "dock.bottlenecks", Qt::BottomDockWidgetArea);
+    if (QDockWidget* energy = findChild<QDockWidget*>("dock.energy"))
+        tabifyDockWidget(energy, dock);
+    connect(sim_, &SimulatorPanel::bottlenecksChanged, bottlenecks_, &BottleneckPanel::setBottlenecks);
+    connect(bottlenecks_, &BottleneckPanel::layerSelected, this, [this](const QString& name) {
+        if (!name.isEmpty() && floorplan_->selectLayerNamed(name))
+            statusBar()->showMessage("Floorplan: cores of %" + name + " highlighted", 5000);
+    });
+}
 
 // The project Explorer (.stcproj): tabbed with the bottom docks; a picked
 // configuration's pipeline goes to the pass panel, a model version opens.

@@ -365,6 +365,10 @@ void SimulatorPanel::simulate(bool thenPlay)
                 if (ok) {
                     emit measuredEnergyChanged(r.energy);
                     emit measuredCoresChanged(r.cores);
+                    emit bottlenecksChanged(r.bottlenecks,
+                                            QString("test image #%1 on %2%3")
+                                                .arg(index)
+                                                .arg(package->chipId, package->projectedChip ? " (PROJECTED chip)" : ""));
                 }
                 accept(std::move(r.trace), module, index, thenPlay, Engine::ChipSimulator);
             });
@@ -439,6 +443,7 @@ void SimulatorPanel::reset()
     emit firingRatesChanged({}, {});
     emit measuredEnergyChanged(nullptr);
     emit measuredCoresChanged(nullptr);
+    emit bottlenecksChanged(nullptr, {});
     updateControls();
 }
 

@@ -86,6 +86,8 @@ signals:
     // core/sim's per-core energy and spikes of the last chip run (floorplan
     // colours; null after Reset or another engine's run).
     void measuredCoresChanged(std::shared_ptr<const FloorMeasurement> cores);
+    // The chip-simulator run's bottlenecks and what was run (null: cleared).
+    void bottlenecksChanged(std::shared_ptr<const std::vector<::stc::sim::Bottleneck>> list, const QString& source);
 
 private:
     void simulate(bool thenPlay);
