@@ -31,6 +31,8 @@ const H5Group* H5Group::find(const std::string& name) const
 
 #if STC_HAVE_HDF5
 
+#include "interop/hdf5_handle.h"
+
 #include <hdf5.h>
 
 #include <filesystem>
@@ -40,23 +42,7 @@ namespace stc::interop {
 
 namespace {
 
-class Handle {
-public:
-    Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-    ~Handle()
-    {
-        if (id_ >= 0)
-            close_(id_);
-    }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    hid_t get() const { return id_; }
-    bool ok() const { return id_ >= 0; }
-
-private:
-    hid_t id_;
-    herr_t (*close_)(hid_t);
-};
+using Handle = Hdf5Handle;
 
 class TreeWriter {
 public:

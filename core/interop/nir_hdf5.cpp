@@ -2,6 +2,8 @@
 
 #if STC_HAVE_HDF5
 
+#include "interop/hdf5_handle.h"
+
 #include <hdf5.h>
 
 #include <filesystem>
@@ -14,23 +16,7 @@ namespace {
 // Datasets larger than this (1 GiB as double) are refused: a corrupt header must not make us allocate terabytes.
 constexpr int64_t kMaxDatasetElements = int64_t{1} << 27;
 
-class Handle {
-public:
-    Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-    ~Handle()
-    {
-        if (id_ >= 0)
-            close_(id_);
-    }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    hid_t get() const { return id_; }
-    bool ok() const { return id_ >= 0; }
-
-private:
-    hid_t id_;
-    herr_t (*close_)(hid_t);
-};
+using Handle = Hdf5Handle;
 
 class Reader {
 public:
