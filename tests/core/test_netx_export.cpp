@@ -4,6 +4,7 @@
 // against the documented structure (lava-dl d825ac5: netx/hdf5.py, netx/utils.py,
 // slayer/block/base.py, slayer/neuron/cuba.py), weights against the IR's.
 // Not checked against lava-dl itself (not installed).
+#include "bundled_models.h"
 #include "interop/hdf5_tree.h"
 #include "interop/netx_export.h"
 #include "interp/interpreter.h"
@@ -30,18 +31,10 @@ namespace {
 
 ir::Module loadBundled(const char* name, const char* pipeline)
 {
-    ir::LoadResult r = ir::loadModule(std::string(STC_RESOURCE_DIR) + "/models/" + name);
-    if (!r.ok())
-        throw std::runtime_error(r.diagnostics.format());
+    ir::Module m = testutil::loadBundledModel(name);
     if (!pipeline)
-        return std::move(*r.module);
-    const passes::PassRegistry reg = passes::makeBuiltinRegistry();
-    Diagnostics d;
-    auto p = passes::parsePipeline(pipeline, reg, d);
-    if (!p)
-        throw std::runtime_error(d.format());
-    passes::CompileContext ctx;
-    passes::RunResult run = passes::runPipeline(*r.module, *p, reg, ctx);
+        return m;
+    passes::RunResult run = testutil::runPipelineText(m, pipeline);
     if (!run.ok())
         throw std::runtime_error(run.allDiagnostics().format());
     return std::move(run.module);

@@ -1,5 +1,6 @@
 // NIR export/import of our models: Spike IR -> NIR -> .nir file -> NIR -> Spike IR
 // gives the same interpreter outputs; what NIR cannot express is reported per op.
+#include "bundled_models.h"
 #include "interop/nir_export.h"
 #include "interop/nir_hdf5.h"
 #include "interop/nir_import.h"
@@ -19,24 +20,6 @@ using namespace stc::interop;
 
 namespace {
 
-ir::Module loadBundled(const char* name)
-{
-    ir::LoadResult r = ir::loadModule(std::string(STC_RESOURCE_DIR) + "/models/" + name);
-    if (!r.ok())
-        throw std::runtime_error(r.diagnostics.format());
-    return std::move(*r.module);
-}
-
-passes::RunResult runPasses(const ir::Module& m, const std::string& text)
-{
-    const passes::PassRegistry reg = passes::makeBuiltinRegistry();
-    Diagnostics d;
-    auto p = passes::parsePipeline(text, reg, d);
-    if (!p)
-        throw std::runtime_error(d.format());
-    passes::CompileContext ctx;
-    return passes::runPipeline(m, *p, reg, ctx);
-}
 
 // Through a file when HDF5 is there, else in memory.
 ir::Module roundTrip(const ir::Module& m, NirGraph* exported = nullptr)
@@ -82,7 +65,7 @@ std::vector<std::string> nodeTypes(const NirGraph& g)
 // replaced by an average pool: every other layer is the trained model's.
 ir::Module convSnnWithAvgPool()
 {
-    passes::RunResult folded = runPasses(loadBundled("convsnn_fmnist.sir"), "fold-bn,canonicalize,dce");
+    passes::RunResult folded = testutil::runPipelineText(testutil::loadBundledModel("convsnn_fmnist.sir"), "fold-bn,canonicalize,dce");
     if (!folded.ok())
         throw std::runtime_error(folded.allDiagnostics().format());
     ir::Module m = std::move(folded.module);
@@ -104,7 +87,7 @@ class TestNirRoundTrip : public QObject {
 private slots:
     void leakyMlpRoundTripsExactly()
     {
-        const ir::Module m = loadBundled("leaky_mlp_fmnist.sir");
+        const ir::Module m = testutil::loadBundledModel("leaky_mlp_fmnist.sir");
         NirExportResult e = exportToNir(m);
         QVERIFY2(e.graph, e.diagnostics.format().c_str());
         // snnTorch's subtract reset and the membrane readout are not NIR: warned per neuron.
@@ -137,7 +120,7 @@ private slots:
     void leakyMlpWithoutStcMetadataFollowsNir()
     {
         // What another tool sees: NIR's hard reset and v > threshold; the readout becomes a plain LI.
-        const ir::Module m = loadBundled("leaky_mlp_fmnist.sir");
+        const ir::Module m = testutil::loadBundledModel("leaky_mlp_fmnist.sir");
         NirGraph g = *exportToNir(m).graph;
         for (auto& n : g.nodes)
             if (n.type == "LIF" || n.type == "LI")
@@ -160,7 +143,7 @@ private slots:
 
     void convSnnReportsEveryOpNirLacks()
     {
-        const ir::Module m = loadBundled("convsnn_fmnist.sir");
+        const ir::Module m = testutil::loadBundledModel("convsnn_fmnist.sir");
         NirExportResult e = exportToNir(m);
         QVERIFY(!e.graph);
         std::vector<std::string> origins;
@@ -171,7 +154,7 @@ private slots:
         QVERIFY(e.diagnostics.format().find("fold-bn") != std::string::npos);
         QVERIFY(e.diagnostics.format().find("NIR has no max pooling") != std::string::npos);
 
-        passes::RunResult folded = runPasses(m, "fold-bn,canonicalize,dce");
+        passes::RunResult folded = testutil::runPipelineText(m, "fold-bn,canonicalize,dce");
         QVERIFY(folded.ok());
         NirExportResult e2 = exportToNir(folded.module);
         QVERIFY(!e2.graph);
@@ -210,7 +193,7 @@ private slots:
 
     void spikformerListsAttentionAndPooling()
     {
-        passes::RunResult folded = runPasses(loadBundled("spikformer_fmnist.sir"), "fold-bn,canonicalize,dce");
+        passes::RunResult folded = testutil::runPipelineText(testutil::loadBundledModel("spikformer_fmnist.sir"), "fold-bn,canonicalize,dce");
         QVERIFY(folded.ok());
         NirExportResult e = exportToNir(folded.module);
         QVERIFY(!e.graph);

@@ -2,6 +2,7 @@
 // in a real project file, the fitted model, proposals inside the history's
 // range and not measured yet, and an applied proposal reported with its
 // prediction next to the measured result.
+#include "bundled_models.h"
 #include "data/fashion_mnist.h"
 #include "ir/ir_io.h"
 #include "passes/calibration.h"
@@ -30,9 +31,7 @@ private:
 private slots:
     void initTestCase()
     {
-        auto r = ir::loadModule(std::string(STC_RESOURCE_DIR) + "/models/convsnn_fmnist.sir");
-        QVERIFY(r.ok());
-        model_ = std::move(*r.module);
+        model_ = testutil::loadBundledModel("convsnn_fmnist.sir");
         auto test = data::loadFashionMnist(data::Split::Test, data::defaultFashionMnistDir(), 100);
         auto train = data::loadFashionMnist(data::Split::Train, data::defaultFashionMnistDir(), 16);
         if (!test.ok() || !train.ok())

@@ -2,6 +2,7 @@
 // knob passes (set-timesteps, scale-thresholds), the grid over five
 // dimensions, the seeded random sample, resume from a project, and
 // successive halving checked against the full grid it is meant to shortcut.
+#include "bundled_models.h"
 #include "data/fashion_mnist.h"
 #include "ir/ir_io.h"
 #include "passes/calibration.h"
@@ -21,25 +22,6 @@ using namespace stc::store;
 
 namespace {
 
-ir::Module loadBundled(const char* name)
-{
-    ir::LoadResult r = ir::loadModule(std::string(STC_RESOURCE_DIR) + "/models/" + name);
-    if (!r.ok())
-        throw std::runtime_error(r.diagnostics.format());
-    return std::move(*r.module);
-}
-
-passes::RunResult runText(const ir::Module& m, const std::string& text)
-{
-    passes::PassRegistry registry = passes::makeBuiltinRegistry();
-    Diagnostics d;
-    auto p = passes::parsePipeline(text, registry, d);
-    if (!p)
-        throw std::runtime_error(d.format());
-    passes::CompileContext ctx;
-    return passes::runPipeline(m, *p, registry, ctx);
-}
-
 std::string label(const SweepPoint& p) { return p.label(); }
 
 } // namespace
@@ -57,7 +39,7 @@ private:
 private slots:
     void initTestCase()
     {
-        model_ = loadBundled("convsnn_fmnist.sir");
+        model_ = testutil::loadBundledModel("convsnn_fmnist.sir");
         auto test = data::loadFashionMnist(data::Split::Test, data::defaultFashionMnistDir(), 160);
         auto train = data::loadFashionMnist(data::Split::Train, data::defaultFashionMnistDir(), 16);
         if (test.ok() && train.ok()) {
@@ -68,11 +50,11 @@ private slots:
 
     void setTimestepsChangesTAndRefusesAfterQuantize()
     {
-        passes::RunResult r = runText(model_, "set-timesteps{t=2}");
+        passes::RunResult r = testutil::runPipelineText(model_, "set-timesteps{t=2}");
         QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
         QCOMPARE(r.module.timesteps, int64_t(2));
         QCOMPARE(r.records[0].stats.getInt("timesteps-before"), model_.timesteps);
-        passes::RunResult late = runText(model_, "fold-bn,fuse,quantize{bits=8},set-timesteps{t=2}");
+        passes::RunResult late = testutil::runPipelineText(model_, "fold-bn,fuse,quantize{bits=8},set-timesteps{t=2}");
         QVERIFY(!late.ok());
         QVERIFY2(late.allDiagnostics().format().find("before quantize") != std::string::npos,
                  late.allDiagnostics().format().c_str());
@@ -80,7 +62,7 @@ private slots:
 
     void scaleThresholdsScalesSpikingNeuronsOnly()
     {
-        passes::RunResult r = runText(model_, "scale-thresholds{factor=1.5}");
+        passes::RunResult r = testutil::runPipelineText(model_, "scale-thresholds{factor=1.5}");
         QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
         int64_t spiking = 0;
         for (size_t i = 0; i < model_.ops().size(); ++i) {
