@@ -20,7 +20,6 @@ using namespace stc::interop;
 
 namespace {
 
-
 // Through a file when HDF5 is there, else in memory.
 ir::Module roundTrip(const ir::Module& m, NirGraph* exported = nullptr)
 {
