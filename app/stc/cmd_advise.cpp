@@ -134,15 +134,9 @@ int apply(store::Project& project, const store::Advice& a, const store::Proposal
         std::fprintf(stderr, "stc advise: %s\n", test.error.c_str());
         return 1;
     }
-    passes::CalibrationProvider calibration;
-    if (calib > 0) {
-        auto train = data::loadFashionMnist(data::Split::Train, data::defaultFashionMnistDir(), calib);
-        if (!train.ok()) {
-            std::fprintf(stderr, "stc advise: %s\n", train.error.c_str());
-            return 1;
-        }
-        calibration = passes::imageSetCalibration(std::make_shared<data::ImageSet>(std::move(train.value)));
-    }
+    const auto calibration = fashionMnistCalibration("stc advise", calib);
+    if (!calibration)
+        return 1;
     store::SweepSpec spec;
     spec.bits = {p.config.bits};
     spec.sparsity = {p.config.sparsity};
@@ -159,7 +153,7 @@ int apply(store::Project& project, const store::Advice& a, const store::Proposal
     spec.params = store::predictionParams(p, a.baseline->meta.id);
     std::fprintf(stderr, "stc advise: applying %s (%s) on %lld images\n", p.config.label().c_str(), p.change.c_str(),
                  (long long)a.images);
-    const store::SweepResult r = store::runSweep(*loaded, test.value, calibration, spec, &project);
+    const store::SweepResult r = store::runSweep(*loaded, test.value, *calibration, spec, &project);
     if (!r.ok() || r.points.empty() || !r.points[0].error.empty()) {
         std::fprintf(stderr, "stc advise: %s\n",
                      !r.error.empty() ? r.error.c_str() : r.points.empty() ? "cancelled" : r.points[0].error.c_str());

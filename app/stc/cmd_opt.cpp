@@ -1,4 +1,5 @@
 // stc opt: run a pass pipeline on a Spike IR file. stc passes: list the passes.
+#include "model_input.h"
 #include "cli_args.h"
 #include "commands.h"
 
@@ -78,12 +79,10 @@ int runOptCommand(const Args& argsIn)
             std::fprintf(stderr, "stc opt: unknown calibration data set '%s' (known: fashion-mnist)\n", name.c_str());
             return 2;
         }
-        auto loaded = data::loadFashionMnist(data::Split::Train, data::defaultFashionMnistDir(), limit);
-        if (!loaded.ok()) {
-            std::fprintf(stderr, "stc opt: %s\n", loaded.error.c_str());
+        auto calibration = fashionMnistCalibration("stc opt", limit);
+        if (!calibration)
             return 1;
-        }
-        ctx.calibration = passes::imageSetCalibration(std::make_shared<data::ImageSet>(std::move(loaded.value)));
+        ctx.calibration = std::move(*calibration);
     }
     auto timing = std::make_shared<passes::TimingInstrument>();
     auto statistics = std::make_shared<passes::StatisticsInstrument>();

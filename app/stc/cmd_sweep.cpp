@@ -267,15 +267,10 @@ int runSweepCommand(const Args& argsIn)
         std::fprintf(stderr, "stc sweep: %s\n", test.error.c_str());
         return 1;
     }
-    passes::CalibrationProvider calibration;
-    if ((*calib)[0] > 0) {
-        auto train = data::loadFashionMnist(data::Split::Train, data::defaultFashionMnistDir(), (*calib)[0]);
-        if (!train.ok()) {
-            std::fprintf(stderr, "stc sweep: %s\n", train.error.c_str());
-            return 1;
-        }
-        calibration = passes::imageSetCalibration(std::make_shared<data::ImageSet>(std::move(train.value)));
-    }
+    const auto calibrationData = fashionMnistCalibration("stc sweep", (*calib)[0]);
+    if (!calibrationData)
+        return 1;
+    const passes::CalibrationProvider& calibration = *calibrationData;
 
     std::optional<store::Project> project;
     try {

@@ -1,3 +1,4 @@
+#include "model_input.h"
 #include "compile_package.h"
 
 #include "plugin_host.h"
@@ -86,13 +87,12 @@ PackageOutcome compileToPackage(const char* command, const ir::Module& module, c
             out.exitCode = 2;
             return out;
         }
-        auto loaded = data::loadFashionMnist(data::Split::Train, data::defaultFashionMnistDir(), limit);
-        if (!loaded.ok()) {
-            std::fprintf(stderr, "%s: %s\n", command, loaded.error.c_str());
+        auto calibration = fashionMnistCalibration(command, limit);
+        if (!calibration) {
             out.exitCode = 1;
             return out;
         }
-        ctx.calibration = passes::imageSetCalibration(std::make_shared<data::ImageSet>(std::move(loaded.value)));
+        ctx.calibration = std::move(*calibration);
     }
     passes::RunResult r = passes::runPipeline(module, *pipeline, registry, ctx);
     const Diagnostics all = r.allDiagnostics();

@@ -2,6 +2,7 @@
 
 #include "plugin_host.h"
 
+#include "data/fashion_mnist.h"
 #include "ir/ir_io.h"
 #include "passes/runner.h"
 
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <sstream>
 
 namespace stc::cli {
@@ -64,6 +66,18 @@ std::optional<ir::Module> loadModelWithPipeline(const std::string& command, cons
         return std::nullopt;
     }
     return std::move(r.module);
+}
+
+std::optional<passes::CalibrationProvider> fashionMnistCalibration(const std::string& command, int64_t images)
+{
+    if (images <= 0)
+        return passes::CalibrationProvider{};
+    auto loaded = data::loadFashionMnist(data::Split::Train, data::defaultFashionMnistDir(), images);
+    if (!loaded.ok()) {
+        std::fprintf(stderr, "%s: %s\n", command.c_str(), loaded.error.c_str());
+        return std::nullopt;
+    }
+    return passes::imageSetCalibration(std::make_shared<data::ImageSet>(std::move(loaded.value)));
 }
 
 } // namespace stc::cli

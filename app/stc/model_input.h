@@ -5,6 +5,7 @@
 #pragma once
 
 #include "ir/module.h"
+#include "passes/calibration.h"
 
 #include <cstdint>
 #include <optional>
@@ -21,5 +22,10 @@ std::optional<ir::Module> loadModelFile(const std::string& command, const std::s
 std::optional<ir::Module> loadModelWithPipeline(const std::string& command, const std::string& path,
                                                 const std::vector<int64_t>& inputShape,
                                                 const std::optional<std::string>& pipelineText);
+
+// Calibration data for quantize and the mapping's firing rates: the first
+// `images` Fashion-MNIST training images (none when images <= 0). nullopt
+// after printing why the data set could not be read.
+std::optional<passes::CalibrationProvider> fashionMnistCalibration(const std::string& command, int64_t images);
 
 } // namespace stc::cli
