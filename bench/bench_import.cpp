@@ -4,6 +4,7 @@
 // Without MODEL.pt the model is generated once (not committed, ~37 MB) by
 //   /usr/bin/python3 tools/models/gen_spikformer_4_384.py <build>/bench/spikformer_4_384.traced.pt
 // Target: < 2 s per import on 2 cores (plugin load excluded, reported apart).
+#include "host_info.h"
 #include "plugin_host.h"
 
 #include <QCoreApplication>
@@ -27,6 +28,7 @@
 
 namespace {
 
+using stc::bench::loadAverage;
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -36,15 +38,6 @@ long minorFaults()
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     return u.ru_minflt;
-}
-
-// The 1-minute load average (other work on the machine skews the timings).
-double loadAverage()
-{
-    std::ifstream in("/proc/loadavg");
-    double load = -1.0;
-    in >> load;
-    return load;
 }
 
 } // namespace
@@ -131,7 +124,8 @@ int main(int argc, char** argv)
     std::ofstream json(out);
     json << "{\n  \"benchmark\": \"import\",\n  \"model\": \"" << std::filesystem::path(model).filename().string()
          << "\",\n  \"parameters\": " << params << ",\n  \"ir_ops\": " << ops << ",\n  \"timesteps\": " << T
-         << ",\n  \"host_cores\": " << std::thread::hardware_concurrency()
+         << ",\n  \"host_cores\": " << std::thread::hardware_concurrency() << ",\n  \"blas_library\": \""
+         << stc::bench::blasLibrary() << "\""
          << ",\n  \"load_average_1min_before\": " << loadBefore << ",\n  \"load_average_1min_after\": " << loadAfter
          << ",\n  \"plugin_load_seconds\": " << pluginLoad << ",\n  \"import_seconds_median\": " << median
          << ",\n  \"import_seconds_min\": " << totals.front() << ",\n  \"import_seconds_max\": " << totals.back()

@@ -11,6 +11,7 @@
 // <build>/bench/ by tools/models/gen_spikformer_4_384.py, not committed).
 // Reports per-inference CPU and wall time of both, their ratio, synaptic
 // events per CPU second (= per host core) and the agreement of predictions.
+#include "host_info.h"
 #include "plugin_host.h"
 #include "sim/ledger.h"
 #include "sim/simulator.h"
@@ -259,6 +260,7 @@ int main(int argc, char** argv)
     json j;
     j["benchmark"] = "simulator (loihi3 package, event-driven, int8) vs LibTorch dense CPU forward (float32)";
     j["host_threads_available"] = std::thread::hardware_concurrency();
+    j["blas_library"] = bench::blasLibrary(); // LibTorch's matmul speed depends on it
     j["note"] = "2-core host shared with a training job and other builds: CPU seconds are the robust figures; "
                 "synaptic_events_per_cpu_second is per host core";
     json results = json::array();

@@ -2,6 +2,7 @@
 
 #include "interp/interpreter.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <sstream>
@@ -84,11 +85,13 @@ ValidationReport validateImport(const ir::Module& m, const LoweringResult& lower
             continue;
         if (it->second != s.total) {
             ++rep.spikeMismatches;
-            if (rep.spikeMismatches == 1)
+            if (rep.spikeMismatches == 1) {
+                rep.firstDivergingNeuron = s.name;
                 diags.add({Severity::Error, loc, "lif", s.name,
                            "self-validation: neuron " + s.name + " fires " + std::to_string(s.total) +
                                " spikes in the imported model, " + std::to_string(it->second) +
                                " in LibTorch (first diverging neuron)"});
+            }
         }
     }
     for (size_t k = 0; k < lowered.outputs.size() && k < run.outputs.size() && k < reference.outputs.size(); ++k) {
@@ -123,6 +126,29 @@ ValidationReport validateImport(const ir::Module& m, const LoweringResult& lower
         rep.ok = false;
     rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return rep;
+}
+
+double thresholdMargin(const NeuronInstance& n, const Replayer& recording)
+{
+    if (n.stepMembrane.empty())
+        return -1.0;
+    std::vector<std::vector<float>> membranes;
+    std::string error;
+    if (!recording.recorded(n.stepMembrane, 1, membranes, nullptr, &error))
+        return -1.0;
+    double margin = -1.0;
+    for (const auto& step : membranes)
+        for (float v : step) {
+            const double d = std::abs(double(v) - n.params.vThreshold);
+            if (margin < 0 || d < margin)
+                margin = d;
+        }
+    return margin;
+}
+
+bool isRoundingTie(double margin, const NeuronParams& p)
+{
+    return margin >= 0.0 && margin <= 1e-5 * std::max(1.0, std::abs(p.vThreshold));
 }
 
 } // namespace stc::torchscript
