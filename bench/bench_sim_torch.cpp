@@ -261,12 +261,14 @@ int main(int argc, char** argv)
     j["benchmark"] = "simulator (loihi3 package, event-driven, int8) vs LibTorch dense CPU forward (float32)";
     j["host_threads_available"] = std::thread::hardware_concurrency();
     j["blas_library"] = bench::blasLibrary(); // LibTorch's matmul speed depends on it
-    j["note"] = "2-core host shared with a training job and other builds: CPU seconds are the robust figures; "
+    j["note"] = "CPU seconds are the robust figures on a shared host (see the load averages); "
                 "synaptic_events_per_cpu_second is per host core";
+    j["load_average_1min_before"] = loadAverage();
     json results = json::array();
     for (const auto& m : models)
         results.push_back(benchModel(*importer, m));
     j["results"] = results;
+    j["load_average_1min_after"] = loadAverage();
     std::filesystem::create_directories(std::filesystem::path(outPath).parent_path());
     std::ofstream(outPath) << j.dump(1) << "\n";
     std::printf("%s\n", j.dump(1).c_str());

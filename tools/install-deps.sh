@@ -9,8 +9,9 @@ PACKAGES=(
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev qt6-qpa-plugins libqscintilla2-qt6-dev
   libtorch-dev python3-torch
   # LibTorch's linear/matmul call libblas.so.3; without this Debian picks the
-  # reference BLAS, ~3x slower for the frontend's recording run (docs/performance.md).
-  libopenblas0-pthread
+  # reference BLAS, ~3x slower for the frontend's recording run. The OpenMP
+  # build shares LibTorch's libgomp threads (docs/frontend-torchscript.md).
+  libopenblas0-openmp
   libgraphviz-dev libsqlite3-dev nlohmann-json3-dev zlib1g-dev libgl-dev libhdf5-dev
   libopenmpi-dev openmpi-bin
   xvfb xauth
