@@ -14,6 +14,7 @@
 #include "floorplan/floorplan_panel.h"
 #include "jobs/job_runner.h"
 #include "main/main_window.h"
+#include "passes/pass_panel.h"
 #include "sim/simulator_panel.h"
 
 #include "ir/ir_io.h"
@@ -28,6 +29,7 @@
 #include <QDockWidget>
 #include <QFile>
 #include <QJsonDocument>
+#include <QLabel>
 #include <QJsonObject>
 #include <QMimeData>
 #include <QSettings>
@@ -153,6 +155,10 @@ private slots:
         QCOMPARE(fp->mapping()->layers.size(), pkg_.populations.size());
         QVERIFY(!fp->mapping()->perCoreEstimate);
         QCOMPARE(fp->mapping()->chipId, QString("loihi2"));
+        // The pass panel and the compile action name the package's chip.
+        QCOMPARE(w.passPanel()->target(), QString("loihi2"));
+        QVERIFY(w.passPanel()->findChild<QLabel*>("pipeline.target")->text().contains("loihi2"));
+        QCOMPARE(w.action("pipeline.compile")->text(), QString("&Compile for loihi2"));
         qInfo("package: %zu cores, %zu routes", pkg_.cores.size(), fp->mapping()->routes.size());
         QVERIFY(!fp->mapping()->routes.empty());
         for (size_t k = 0; k < pkg_.cores.size(); ++k) {

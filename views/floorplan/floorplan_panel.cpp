@@ -120,6 +120,7 @@ FloorplanPanel::FloorplanPanel(Document* document, JobRunner* jobs, QWidget* par
     connect(color_, &QComboBox::currentIndexChanged, this, [this] {
         widget_->setColorMode(FloorplanWidget::ColorMode(color_->currentData().toInt()));
     });
+    connect(chip_, &QComboBox::currentTextChanged, this, &FloorplanPanel::targetChanged);
     for (QComboBox* c : {chip_, objective_})
         connect(c, &QComboBox::currentIndexChanged, this, [this] {
             if (!syncing_) {

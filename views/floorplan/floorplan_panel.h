@@ -62,6 +62,7 @@ public slots:
 
 signals:
     void mapped(bool ok);
+    void targetChanged(const QString& chip); // the chip chosen (by the user or by an opened package)
     void energyChanged(std::shared_ptr<const EnergyChartData> energy);
     void packageChanged(std::shared_ptr<const ChipPackage> package);
 

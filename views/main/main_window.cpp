@@ -144,6 +144,13 @@ void MainWindow::createPanels()
         if (ok && passes_->compiledModule())
             floorplan_->mapModule(passes_->compiledModule(), passes_->pipelineString());
     });
+    auto showTarget = [this](const QString& chip) {
+        passes_->setTarget(chip);
+        if (QAction* compile = action("pipeline.compile")) // created after the panels
+            compile->setText("&Compile for " + chip);
+    };
+    connect(floorplan_, &FloorplanPanel::targetChanged, this, showTarget);
+    showTarget(QString::fromStdString(floorplan_->request().chip));
     connect(floorplan_, &FloorplanPanel::energyChanged, charts_, &ChartsPanel::setEstimate);
     connect(floorplan_, &FloorplanPanel::packageChanged, sim_, &SimulatorPanel::setPackage);
     connect(floorplan_, &FloorplanPanel::packageChanged, charts_, [this] { charts_->setMeasured(nullptr); });
@@ -238,9 +245,9 @@ void MainWindow::createActions()
     make("sim.reset", "R&eset", "reset", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F5), [this] { sim_->reset(); });
     make("jobs.cancel", "&Cancel Running Jobs", "cancel", QKeySequence(Qt::Key_Escape | Qt::SHIFT),
          [this] { jobs_->cancelAll(); });
-    make("pipeline.compile", "&Compile for loihi3", "compile", QKeySequence(Qt::CTRL | Qt::Key_R), [this] {
-        passes_->recompile();
-    });
+    // Its text follows the Floorplan panel's chip (targetChanged).
+    make("pipeline.compile", "&Compile for " + passes_->target(), "compile", QKeySequence(Qt::CTRL | Qt::Key_R),
+         [this] { passes_->recompile(); });
     make("help.about", "&About STC Studio", "", {}, [this] {
         QMessageBox::about(this, "About STC Studio",
                            QString("<b>STC Studio %1</b><p>Spike-Transformer Compiler IDE: imports PyTorch spiking "

@@ -6,6 +6,7 @@
 #include "passes/instruments.h"
 #include "passes/pipeline_model.h"
 
+#include <algorithm>
 #include <QFontDatabase>
 #include <QHeaderView>
 #include <QLabel>
@@ -192,7 +193,9 @@ PassPanel::PassPanel(Document* document, JobRunner* jobs, QWidget* parent)
     remove_->setText("Remove");
     remove_->setIcon(QIcon(":/icons/delete.svg"));
     remove_->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    auto* target = new QLabel("target: <b>loihi3</b> <span style='color:gray'>(mapping: Floorplan panel)</span>", this);
+    auto* target = targetLabel_ = new QLabel(this);
+    target->setObjectName("pipeline.target");
+    setTarget(target_);
     target->setToolTip("After every successful compile the Floorplan panel partitions, places and routes the "
                        "result onto the chip chosen there (core/target) in the background.");
 
@@ -324,6 +327,21 @@ void PassPanel::applyPipeline(const passes::Pipeline& p)
     recompile();
 }
 
+void PassPanel::setTarget(const QString& chip)
+{
+    targetLabel_->setText(QString("target: <b>%1</b> <span style='color:gray'>(chosen in the Floorplan panel)</span>")
+                              .arg(chip.toHtmlEscaped()));
+    if (chip == target_)
+        return;
+    target_ = chip;
+    const auto& entries = model_->pipeline().entries;
+    const bool usesTarget = std::any_of(entries.begin(), entries.end(), [](const passes::PipelineEntry& e) {
+        return e.enabled && (e.pass == "partition" || e.pass == "place" || e.pass == "route");
+    });
+    if (usesTarget && doc_->module())
+        recompile();
+}
+
 void PassPanel::recompile()
 {
     if (!doc_->hasModule())
@@ -342,9 +360,9 @@ void PassPanel::recompile()
     summary_->setText("compiling…");
     jobs_->start<Compiled>(
         "compile", "Compiling (pass pipeline)",
-        [module, pipeline, registry](JobContext& job) {
+        [module, pipeline, registry, chip = target_.toStdString()](JobContext& job) {
             passes::CompileContext ctx;
-            ctx.target = "loihi3";
+            ctx.target = chip;
             // Elided constants keep snapshots small; the diff is for reading.
             auto snapshots = std::make_shared<passes::SnapshotInstrument>(
                 [](const ir::Module& m) { return ir::printModule(m, ir::PrintOptions{true}); });

@@ -53,9 +53,13 @@ public:
 
     // Sets the pipeline through the undo stack (like any user edit).
     void setPipelineText(const QString& text);
+    // The chip the target passes (partition/place/route) compile for: the
+    // Floorplan panel's choice, or the chip of an opened package.
+    QString target() const { return target_; }
 
 public slots:
     void recompile();
+    void setTarget(const QString& chip); // recompiles if the pipeline has a target pass
     void selectPass(int index);
 
 signals:
@@ -82,6 +86,8 @@ private:
     QLabel* details_;
     QPlainTextEdit* diff_;
     QLabel* summary_;
+    QLabel* targetLabel_;
+    QString target_ = "loihi3";
     bool fillingOptions_ = false;
     std::vector<std::string> before_, after_; // IR snapshots per entry
     ModulePtr compiled_;
