@@ -11,6 +11,7 @@
 #include "diagnostics/diagnostics_widget.h"
 #include "document/document.h"
 #include "editor/ir_editor_panel.h"
+#include "floorplan/floorplan_layer_model.h"
 #include "floorplan/floorplan_panel.h"
 #include "jobs/job_runner.h"
 #include "main/main_window.h"
@@ -243,6 +244,16 @@ private slots:
         QCOMPARE(fw->valueSource(), QString("measured"));
         QVERIFY(fw->legendTitle().startsWith("MEASURED"));
         QVERIFY(fw->coreToolTip(0).contains("measured"));
+        // The layer table's Energy column switches to the measured per-layer
+        // energy; over all layers it adds up to the per-core total.
+        FloorplanLayerModel* layers = w.floorplanPanel()->layerModel();
+        QVERIFY(layers->showsMeasurement());
+        QVERIFY(layers->headerData(FloorplanLayerModel::Energy, Qt::Horizontal).toString().contains("measured"));
+        double layerSum = 0;
+        for (int r = 0; r < layers->rowCount(); ++r)
+            layerSum += layers->index(r, FloorplanLayerModel::Energy).data(FloorplanLayerModel::SortRole).toDouble();
+        QVERIFY2(std::abs(layerSum - sum) <= 1e-6 * sum,
+                 qPrintable(QString("layers %1 pJ, cores %2 pJ").arg(layerSum).arg(sum)));
         // The hottest core is painted with the ramp's top colour.
         int hottest = 0;
         for (int k = 1; k < int(m->energyPj.size()); ++k)
@@ -265,6 +276,7 @@ private slots:
         // Reset drops the measurement.
         sim->reset();
         QVERIFY(!fw->measurement());
+        QVERIFY(!layers->showsMeasurement());
     }
 
     void provenanceLoadsTheSourceModel()

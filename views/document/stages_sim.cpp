@@ -101,7 +101,8 @@ std::shared_ptr<EnergyChartData> energyFromLedger(const csim::Ledger& l, const C
 }
 
 // Per core: the ledger's dynamic energy lines (scope "core", item = core
-// index) and the counters' spikes per inference over the T model steps.
+// index) and the counters' spikes per inference over the T model steps; per
+// layer: its dynamic energy lines (scope "layer", item = population name).
 std::shared_ptr<FloorMeasurement> measurementOf(const csim::Ledger& l, const csim::Counters& counters,
                                                 const csim::SimProgram& prog, int imageIndex)
 {
@@ -111,7 +112,13 @@ std::shared_ptr<FloorMeasurement> measurementOf(const csim::Ledger& l, const csi
     m->energyPj.assign(n, 0.0);
     m->spikesPerStep.assign(n, 0.0);
     for (const csim::LedgerLine& line : l.lines) {
-        if (line.scope != "core" || line.kind == "static")
+        if (line.kind == "static")
+            continue;
+        if (line.scope == "layer") {
+            m->layerEnergyPj[QString::fromStdString(line.item)] += line.energyPj;
+            continue;
+        }
+        if (line.scope != "core")
             continue;
         const size_t k = size_t(std::stoul(line.item));
         if (k < n)

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <vector>
 
 namespace stc::views {
@@ -89,7 +90,8 @@ struct FloorplanData {
 // ledger's per-core lines) and spikes sent per model step.
 struct FloorMeasurement {
     QString label; // "chip simulator, Fashion-MNIST test image #3"
-    std::vector<double> energyPj, spikesPerStep;
+    std::vector<double> energyPj, spikesPerStep; // per core
+    std::map<QString, double> layerEnergyPj;     // dynamic energy per population name (the ledger's layer lines)
 };
 
 } // namespace stc::views

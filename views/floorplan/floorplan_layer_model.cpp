@@ -5,6 +5,9 @@
 #include <QApplication>
 #include <QPalette>
 
+#include <cmath>
+#include <limits>
+
 namespace stc::views {
 
 FloorplanLayerModel::FloorplanLayerModel(QObject* parent) : QAbstractTableModel(parent) {}
@@ -13,7 +16,25 @@ void FloorplanLayerModel::setData(std::shared_ptr<const FloorplanData> data)
 {
     beginResetModel();
     data_ = std::move(data);
+    measurement_.reset();
     endResetModel();
+}
+
+void FloorplanLayerModel::setMeasurement(std::shared_ptr<const FloorMeasurement> measurement)
+{
+    measurement_ = std::move(measurement);
+    if (rowCount() > 0)
+        emit dataChanged(index(0, Energy), index(rowCount() - 1, Energy));
+    emit headerDataChanged(Qt::Horizontal, Energy, Energy);
+}
+
+double FloorplanLayerModel::energyPj(const FloorLayer& l) const
+{
+    if (measurement_) {
+        const auto it = measurement_->layerEnergyPj.find(l.name);
+        return it == measurement_->layerEnergyPj.end() ? 0.0 : it->second; // no line: no dynamic energy
+    }
+    return data_->perCoreEstimate ? l.energyPj : std::numeric_limits<double>::quiet_NaN();
 }
 
 int FloorplanLayerModel::rowForOp(int opIndex) const
@@ -45,11 +66,12 @@ QVariant FloorplanLayerModel::data(const QModelIndex& index, int role) const
         case Kind: return l.kind;
         case Cores: return qulonglong(l.cores.size());
         case Neurons: return qlonglong(l.neurons);
-        case Energy:
-            if (!data_->perCoreEstimate)
+        case Energy: {
+            const double e = energyPj(l);
+            if (std::isnan(e))
                 return QStringLiteral("—"); // an opened package has no per-layer estimate
-            return l.energyPj >= 1e3 ? QString("%1 nJ").arg(l.energyPj * 1e-3, 0, 'f', 2)
-                                     : QString("%1 pJ").arg(l.energyPj, 0, 'f', 1);
+            return e >= 1e3 ? QString("%1 nJ").arg(e * 1e-3, 0, 'f', 2) : QString("%1 pJ").arg(e, 0, 'f', 1);
+        }
         }
         break;
     case Qt::DecorationRole:
@@ -57,6 +79,10 @@ QVariant FloorplanLayerModel::data(const QModelIndex& index, int role) const
             return theme::layerColor(index.row(), theme::isDark(QApplication::palette()));
         break;
     case Qt::ToolTipRole:
+        if (index.column() == Energy)
+            return measurement_ ? "dynamic energy measured by the " + measurement_->label
+                                : QString("cost-model estimate from the mapping (firing rates estimated); run the "
+                                          "chip simulator (F5) to measure it");
         return QString("%1 (%2)\n%3\n%4 neurons on %5 core(s)%6")
             .arg(l.name, l.kind, l.origin.isEmpty() ? QString("(no model location)") : l.origin)
             .arg(l.neurons)
@@ -72,7 +98,7 @@ QVariant FloorplanLayerModel::data(const QModelIndex& index, int role) const
         switch (index.column()) {
         case Cores: return qulonglong(l.cores.size());
         case Neurons: return qlonglong(l.neurons);
-        case Energy: return l.energyPj;
+        case Energy: return energyPj(l);
         default: return index.row();
         }
     }
@@ -88,7 +114,7 @@ QVariant FloorplanLayerModel::headerData(int section, Qt::Orientation orientatio
     case Kind: return "Kind";
     case Cores: return "Cores";
     case Neurons: return "Neurons";
-    case Energy: return "Energy/inf.";
+    case Energy: return measurement_ ? "Energy/inf. (measured)" : "Energy/inf.";
     }
     return {};
 }

@@ -220,6 +220,7 @@ void FloorplanPanel::showPackage(std::shared_ptr<const FloorplanData> floorplan,
 
 void FloorplanPanel::setMeasurement(std::shared_ptr<const FloorMeasurement> measurement)
 {
+    layers_->setMeasurement(measurement);
     widget_->setMeasurement(std::move(measurement));
 }
 
