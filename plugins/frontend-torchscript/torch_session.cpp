@@ -1,6 +1,7 @@
 // Loading TorchScript archives (with clear errors for files that are not
 // TorchScript) and running LibTorch's own forward as the reference.
 #include "torch_internal.h"
+#include "isolated_probe.h"
 
 #include <ATen/Parallel.h>
 #include <c10/core/CPUAllocator.h>
@@ -367,6 +368,43 @@ std::string damagedTensor(const torch::jit::Module& m)
     return {};
 }
 
+// Every source range the importer may look up later, resolved now.
+void touchSourceRanges(const torch::jit::Block* b)
+{
+    for (const torch::jit::Node* n : b->nodes()) {
+        const auto& r = n->sourceRange();
+        if (r.source()) {
+            const auto orig = r.findSourceRangeThatGenerated();
+            const torch::jit::SourceRange& use = orig ? *orig : r;
+            if (use.file_line_col() && use.source())
+                (void)use.source()->get_line(use.source()->lineno_for_offset(use.start()));
+        }
+        for (const torch::jit::Block* inner : n->blocks())
+            touchSourceRanges(inner);
+    }
+}
+
+// What has crashed LibTorch 1.13 itself on damaged archives (a short
+// constants/N record inside torch::jit::load; a damaged *.debug_pkl when a
+// source range is looked up), done in a child process before the real load.
+ProbeOutcome probeArchive(const std::string& path)
+{
+    return runIsolated(
+        [&] {
+            // libgomp is not fork-safe: an OpenMP region in a child of a process
+            // that already ran one hangs. One intra-op thread keeps ATen out of them.
+            at::set_num_threads(1);
+            torch::jit::Module m = torch::jit::load(path, torch::kCPU);
+            if (!damagedTensor(m).empty())
+                return 1;
+            for (const auto& sub : m.modules())
+                for (const auto& method : sub.get_methods())
+                    touchSourceRanges(method.graph()->block());
+            return 0; // the module is destroyed on return: heap damage shows up in free()
+        },
+        std::chrono::seconds(60));
+}
+
 } // namespace
 
 std::unique_ptr<TorchSession> TorchSession::open(const std::string& path, Diagnostics& diags)
@@ -379,6 +417,14 @@ std::unique_ptr<TorchSession> TorchSession::open(const std::string& path, Diagno
             return nullptr;
         }
     }
+    if (const ProbeOutcome probe = probeArchive(path); probe.kind == ProbeOutcome::Kind::Crashed) {
+        diags.add({Severity::Error, loc, "", "",
+                   "the archive is damaged: LibTorch crashed reading it (" + probe.detail +
+                       ", in a separate process; nothing was loaded). Save the model again; " + std::string(kExpected)});
+        return nullptr;
+    }
+    // Passed or Failed: the load below runs (and reports an ordinary error
+    // itself). TimedOut or Unavailable: no isolation was possible; load as before.
     torch::jit::Module module;
     try {
         module = torch::jit::load(path, torch::kCPU);
