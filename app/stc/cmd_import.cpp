@@ -2,6 +2,7 @@
 // the plugin host) and a layer summary of a model.
 #include "cli_args.h"
 #include "commands.h"
+#include "model_input.h"
 #include "plugin_host.h"
 
 #include "interp/interpreter.h"
@@ -114,7 +115,7 @@ void printSummary(const ir::Module& m, const std::map<std::string, int64_t>& spi
         for (ir::ValueId v : op.operands)
             if (m.definingOp(v).kind == ir::OpKind::Const)
                 params += m.typeOf(v).numElements();
-        std::string kind(ir::opName(op.kind));
+        std::string kind(ir::opName(op));
         if (op.kind == ir::OpKind::Lif)
             kind = op.attrs.getString("neuron", "lif");
         std::printf("%-36s %-10s %-24s %10s\n", ("%" + m.value(op.result).name).c_str(), kind.c_str(),
@@ -205,7 +206,7 @@ int runInspectCommand(const Args& argsIn)
     }
     const std::string& path = args[0];
     if (path.size() > 4 && path.ends_with(".sir")) {
-        ir::LoadResult in = ir::loadModule(path);
+        ir::LoadResult in = ir::loadModule(path, sirLoadOptions());
         if (!in.ok()) {
             std::fprintf(stderr, "%s", in.diagnostics.format().c_str());
             return 1;

@@ -24,9 +24,7 @@ namespace {
 
 std::optional<ir::Module> loadOrReport(const std::string& path, bool verify = true)
 {
-    ir::LoadOptions opts;
-    opts.verify = verify;
-    ir::LoadResult r = ir::loadModule(path, opts);
+    ir::LoadResult r = ir::loadModule(path, sirLoadOptions(verify));
     if (!r.diagnostics.empty())
         std::fputs(r.diagnostics.format().c_str(), stderr);
     if (!r.ok())

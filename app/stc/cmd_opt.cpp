@@ -64,7 +64,7 @@ int runOptCommand(const Args& argsIn)
         printDiagnostics(pd, *pipelineText);
         return 1;
     }
-    ir::LoadResult in = ir::loadModule(args[0]);
+    ir::LoadResult in = ir::loadModule(args[0], sirLoadOptions());
     if (!in.ok()) {
         std::fprintf(stderr, "%s", in.diagnostics.format().c_str());
         return 1;

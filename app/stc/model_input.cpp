@@ -16,11 +16,19 @@
 
 namespace stc::cli {
 
+ir::LoadOptions sirLoadOptions(bool verify)
+{
+    ir::LoadOptions opts;
+    opts.verify = verify;
+    opts.customOps = &plugins::PluginHost::instance().customOps();
+    return opts;
+}
+
 std::optional<ir::Module> loadModelFile(const std::string& command, const std::string& path,
                                         const std::vector<int64_t>& inputShape, std::string* diagnostics)
 {
     if (path.ends_with(".sir")) {
-        ir::LoadResult in = ir::loadModule(path);
+        ir::LoadResult in = ir::loadModule(path, sirLoadOptions());
         if (diagnostics)
             *diagnostics = in.diagnostics.format();
         if (!in.ok()) {

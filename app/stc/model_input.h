@@ -4,6 +4,7 @@
 // `diagnostics`, are also returned formatted (what a project records).
 #pragma once
 
+#include "ir/ir_io.h"
 #include "ir/module.h"
 #include "passes/calibration.h"
 
@@ -13,6 +14,10 @@
 #include <vector>
 
 namespace stc::cli {
+
+// Options for loading a .sir: custom ops resolve through the custom-op
+// plugins the PluginHost finds (loaded on first use).
+ir::LoadOptions sirLoadOptions(bool verify = true);
 
 std::optional<ir::Module> loadModelFile(const std::string& command, const std::string& path,
                                         const std::vector<int64_t>& inputShape, std::string* diagnostics = nullptr);

@@ -25,7 +25,7 @@ int64_t saturatingMul(int64_t a, int64_t b)
 std::string describe(const ir::Module& m, int32_t opIndex)
 {
     const ir::Op& op = m.ops()[size_t(opIndex)];
-    std::string s(ir::opName(op.kind));
+    std::string s(ir::opName(op));
     if (op.result != ir::kNoValue)
         s = "%" + m.value(op.result).name + " = " + s;
     return s;
@@ -201,7 +201,10 @@ std::string propagateOp(const ir::Module& m, int32_t i, std::vector<ValueQ>& inf
         break;
     }
     case OpKind::BatchNorm: return "batchnorm is not supported in the fixed-point path (run fold-bn)";
-    default: return std::string("op ") + std::string(ir::opName(op.kind)) + " is not supported in the fixed-point path";
+    case OpKind::Custom:
+        return "custom op " + std::string(ir::opName(op)) +
+               " is not supported in the fixed-point path (run lower-custom to rewrite it into built-in ops)";
+    default: return std::string("op ") + std::string(ir::opName(op)) + " is not supported in the fixed-point path";
     }
     if (out.bound > kBoundLimit)
         return "integer values may reach " + std::to_string(out.bound) + ", beyond 32 bits";

@@ -221,7 +221,7 @@ bool Exporter::refuseByKind(const ir::Op& op)
         return true;
     case OpKind::Permute:
     case OpKind::Sum:
-        error(op, "netx has no " + std::string(ir::opName(op.kind)) + " layer" + kLowerFirst);
+        error(op, "netx has no " + std::string(ir::opName(op)) + " layer" + kLowerFirst);
         return true;
     case OpKind::Mean:
         if (op.attrs.getBool("over_time") && op.attrs.getInts("axes").empty())
@@ -308,7 +308,7 @@ void Exporter::visit(const ir::Op& op)
         return define(op, in);
     }
     default:
-        return error(op, "netx has no " + std::string(ir::opName(op.kind)) + " layer" + kLowerFirst);
+        return error(op, "netx has no " + std::string(ir::opName(op)) + " layer" + kLowerFirst);
     }
 }
 

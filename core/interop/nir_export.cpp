@@ -228,7 +228,7 @@ void Exporter::visit(const ir::Op& op)
         return error(op, "a sum of two computed values (a residual): NIR sums the edges into a node, which "
                          "stc does not export yet");
     default:
-        return error(op, "NIR has no " + std::string(ir::opName(op.kind)) + " op" + kLowerFirst);
+        return error(op, "NIR has no " + std::string(ir::opName(op)) + " op" + kLowerFirst);
     }
 }
 

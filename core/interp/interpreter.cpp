@@ -210,6 +210,15 @@ void Runner::exec(PlannedOp& p, int t)
             runReduce(std::get<ReduceState>(p.state), in(operand(p, 0)), out(r), nb, ex_);
         }
         break;
+    case OpKind::Custom: {
+        auto& st = std::get<CustomState>(p.state);
+        for (size_t k = 0; k < st.inputs.size(); ++k) {
+            const In x = in(operand(p, k));
+            st.inputs[k] = {x.p, x.bstride};
+        }
+        st.kernel->step(t, nb, st.inputs, out(r).p);
+        break;
+    }
     default: break;
     }
 }

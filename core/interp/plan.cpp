@@ -13,7 +13,7 @@ std::string describeOp(const ir::Module& m, int32_t opIndex)
     std::string s = "op #" + std::to_string(opIndex) + " (";
     if (op.result >= 0 && size_t(op.result) < m.values().size())
         s += '%' + m.value(op.result).name + " = ";
-    s += std::string(ir::opName(op.kind));
+    s += static_cast<int>(op.kind) < ir::kOpKindCount ? std::string(ir::opName(op)) : "<invalid op kind>";
     if (!op.origin.empty())
         s += " at " + op.origin;
     return s + ')';
@@ -38,7 +38,9 @@ std::string checkOp(const ir::Module& m, int32_t i)
         if (m.value(v).def < 0 || m.value(v).def >= i)
             return "operand %" + m.value(v).name + " is not defined before its use";
     }
-    const ir::OpDef& def = ir::opDef(op.kind);
+    if (op.kind == OpKind::Custom && !op.custom)
+        return "custom op without a definition";
+    const ir::OpDef& def = ir::opDefOf(op);
     if (def.hasResult) {
         if (op.result < 0 || op.result >= nvalues || m.value(op.result).def != i)
             return "result value is missing or not defined by this op";
@@ -60,12 +62,12 @@ std::string checkOp(const ir::Module& m, int32_t i)
             return "constants must be time-invariant";
         return {};
     }
-    if (auto e = ir::checkAttributes(op.kind, op.attrs); !e.empty())
+    if (auto e = ir::checkOpAttributes(op); !e.empty())
         return e;
     std::vector<ir::Type> types;
     for (ir::ValueId v : op.operands)
         types.push_back(m.typeOf(v));
-    const ir::InferResult r = ir::inferType(op.kind, types, op.attrs);
+    const ir::InferResult r = ir::inferOpType(op, types);
     if (!r.type)
         return r.error;
     const ir::Type& stored = m.typeOf(op.result);
@@ -162,6 +164,23 @@ std::string prepareOp(const ir::Module& m, const ir::Op& op, PlannedOp& p, const
             p.state = std::move(rs);
         }
         return e;
+    }
+    case OpKind::Custom: {
+        ir::KernelSetup setup;
+        for (ir::ValueId v : op.operands)
+            setup.operands.push_back(m.typeOf(v));
+        setup.result = m.typeOf(op.result);
+        setup.attrs = &op.attrs;
+        setup.timesteps = m.timesteps;
+        std::string error;
+        CustomState st;
+        st.kernel = op.custom->createKernel(setup, &error);
+        if (!st.kernel)
+            return "custom op " + op.custom->name() + ": " +
+                   (error.empty() ? std::string("its plugin provides no reference implementation") : error);
+        st.inputs.resize(op.operands.size());
+        p.state = std::move(st);
+        return {};
     }
     default: return {};
     }

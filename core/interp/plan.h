@@ -8,6 +8,7 @@
 #include "interp/kernels_linear.h"
 #include "interp/kernels_neuron.h"
 #include "interp/kernels_pool.h"
+#include "ir/custom_op.h"
 #include "ir/module.h"
 
 #include <string>
@@ -29,6 +30,12 @@ struct TimeMeanState {
     std::vector<float> tmp; // per-step reduced value when there are axes
 };
 
+// A custom op's reference kernel (ir/custom_op.h), created for this run.
+struct CustomState {
+    std::shared_ptr<ir::CustomKernel> kernel;
+    std::vector<ir::KernelInput> inputs; // rebound before each call
+};
+
 struct PlannedOp {
     int32_t op = -1; // index into module.ops()
     ir::OpKind kind = ir::OpKind::Const;
@@ -39,7 +46,7 @@ struct PlannedOp {
     float factor = 0.0f;   // scale
     uint64_t seed = 0;     // rate encode
     std::variant<std::monostate, ConvState, LinearState, MatMulState, PoolState, BatchNormState, LifState,
-                 BinaryState, PermuteState, ReduceState, TimeMeanState>
+                 BinaryState, PermuteState, ReduceState, TimeMeanState, CustomState>
         state;
 };
 

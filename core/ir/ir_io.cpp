@@ -72,7 +72,7 @@ bool writeTextFileAtomic(const std::string& path, std::string_view contents, std
 
 LoadResult loadModuleFromText(std::string_view text, const std::string& fileName, const LoadOptions& options)
 {
-    ParseResult parsed = parseModule(text, fileName);
+    ParseResult parsed = parseModule(text, fileName, options.customOps);
     LoadResult result;
     result.diagnostics = std::move(parsed.diagnostics);
     result.moduleLoc = parsed.moduleLoc;

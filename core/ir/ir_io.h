@@ -10,8 +10,11 @@
 
 namespace stc::ir {
 
+class CustomOpRegistry;
+
 struct LoadOptions {
     bool verify = true; // run verify() after a successful parse
+    const CustomOpRegistry* customOps = nullptr; // resolves custom op names (parseModule)
 };
 
 struct LoadResult {

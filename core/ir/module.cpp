@@ -1,5 +1,7 @@
 #include "ir/module.h"
 
+#include "ir/custom_op.h"
+
 #include <algorithm>
 
 namespace stc::ir {
@@ -9,6 +11,8 @@ bool Op::sameAs(const Op& o) const
     if (kind != o.kind || operands != o.operands || result != o.result || !(attrs == o.attrs) || origin != o.origin)
         return false;
     if (static_cast<bool>(constant) != static_cast<bool>(o.constant))
+        return false;
+    if (static_cast<bool>(custom) != static_cast<bool>(o.custom) || (custom && custom->name() != o.custom->name()))
         return false;
     return !constant || *constant == *o.constant;
 }
@@ -73,6 +77,28 @@ ValueId Module::build(OpKind kind, std::vector<ValueId> operands, Attributes att
     op.operands = std::move(operands);
     op.attrs = std::move(attrs);
     op.origin = std::move(origin);
+    return append(std::move(op), std::move(*r.type), std::move(resultName));
+}
+
+ValueId Module::buildCustom(std::shared_ptr<const CustomOpDef> def, std::vector<ValueId> operands, Attributes attrs,
+                            std::string origin, std::string resultName, std::string* error)
+{
+    Op op;
+    op.kind = OpKind::Custom;
+    op.custom = std::move(def);
+    op.operands = std::move(operands);
+    op.attrs = std::move(attrs);
+    op.origin = std::move(origin);
+    std::vector<Type> types;
+    types.reserve(op.operands.size());
+    for (ValueId v : op.operands)
+        types.push_back(typeOf(v));
+    InferResult r = inferOpType(op, types);
+    if (!r.type) {
+        if (error)
+            *error = r.error;
+        return kNoValue;
+    }
     return append(std::move(op), std::move(*r.type), std::move(resultName));
 }
 

@@ -7,6 +7,7 @@
 #include "ir/types.h"
 #include "util/diagnostics.h"
 
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -23,6 +24,8 @@ struct Value {
     friend bool operator==(const Value&, const Value&) = default;
 };
 
+class CustomOpDef;
+
 struct Op {
     OpKind kind = OpKind::Const;
     std::vector<ValueId> operands;
@@ -31,9 +34,19 @@ struct Op {
     TensorPtr constant;  // Const ops only
     std::string origin;  // model-level location (module path, torch source range), printed as loc("...")
     SourceLoc textLoc;   // where the op was parsed from; not part of equality
+    std::shared_ptr<const CustomOpDef> custom; // OpKind::Custom only: its definition (compared by name)
 
     bool sameAs(const Op& other) const; // equality ignoring textLoc, constants compared by content
 };
+
+// An op's schema and name: its custom definition's for a custom op (the
+// generic "custom" entry when it has none), else the built-in op table's.
+// `op.kind` must be a valid OpKind.
+const OpDef& opDefOf(const Op& op);
+std::string_view opName(const Op& op);
+// Result type and attribute value checks, dispatching to the custom definition.
+InferResult inferOpType(const Op& op, const std::vector<Type>& operands);
+std::string checkOpAttributes(const Op& op);
 
 class Module {
 public:
@@ -59,6 +72,9 @@ public:
     // kNoValue and stores the reason in `error`.
     ValueId build(OpKind kind, std::vector<ValueId> operands, Attributes attrs, std::string origin,
                   std::string resultName, std::string* error);
+    // The same for a custom op with definition `def`.
+    ValueId buildCustom(std::shared_ptr<const CustomOpDef> def, std::vector<ValueId> operands, Attributes attrs,
+                        std::string origin, std::string resultName, std::string* error);
 
     ValueId findValue(const std::string& name) const; // kNoValue if absent
     std::string freshName(const std::string& base) const;

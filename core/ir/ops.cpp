@@ -82,6 +82,8 @@ std::vector<OpDef> makeDefs()
         {OpKind::Sum, "sum", 1, 1, true,
          {{"axes", K::IntList, true, "per-sample axes to sum"}, {"keepdim", K::Bool, false, "default false"}},
          "sum over axes"},
+        {OpKind::Custom, "custom", 0, -1, true, {},
+         "an op defined by a custom-op plugin, written by its registered name (custom.sdt_mask_add)"},
         {OpKind::Output, "output", 1, -1, false, {}, "module results"},
     };
 }
@@ -312,6 +314,7 @@ InferResult inferType(OpKind kind, const std::vector<Type>& in, const Attributes
     case OpKind::Input:
     case OpKind::Const:
     case OpKind::Output: return InferResult::fail("type of " + std::string(def.name) + " is not inferred");
+    case OpKind::Custom: return InferResult::fail("a custom op's type is inferred by its definition (inferOpType)");
     case OpKind::Encode: {
         if (in[0].perStep())
             return InferResult::fail("encode needs a time-invariant input, got " + shapeStr(in[0]));

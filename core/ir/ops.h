@@ -31,6 +31,7 @@ enum class OpKind : uint8_t {
     Permute,   // {perm}
     Mean,      // {axes, over_time}
     Sum,       // {axes, keepdim}
+    Custom,    // defined by a custom-op plugin, written by its registered name (ir/custom_op.h)
     Output,    // module results (no result value)
 };
 
@@ -62,7 +63,8 @@ const std::vector<OpDef>& allOpDefs();
 
 // Result type inference: from operand types and attributes, the result type,
 // or an error message saying what was expected. Const and Input carry their
-// type explicitly and are not inferred here.
+// type explicitly and are not inferred here; nor are custom ops (their
+// definition infers them: inferOpType in module.h).
 struct InferResult {
     std::optional<Type> type;
     std::string error;

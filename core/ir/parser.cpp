@@ -1,5 +1,6 @@
 #include "ir/parser.h"
 
+#include "ir/custom_op.h"
 #include "ir/lexer.h"
 #include "ir/name_index.h"
 #include "ir/verifier.h"
@@ -40,8 +41,8 @@ struct PendingPayload {
 
 class Parser {
 public:
-    Parser(std::string_view src, const std::string& file, ParseResult& out)
-        : lex_(src), file_(file), out_(out)
+    Parser(std::string_view src, const std::string& file, ParseResult& out, const CustomOpRegistry* customOps)
+        : lex_(src), file_(file), out_(out), customOps_(customOps)
     {
     }
 
@@ -100,6 +101,7 @@ private:
     Lexer lex_;
     const std::string& file_;
     ParseResult& out_;
+    const CustomOpRegistry* customOps_;
     Module m_;
     NameIndex names_; // views into the source text
     std::string_view contextName_, contextOp_;
@@ -208,10 +210,20 @@ void Parser::parseResultOp()
     const Token name = lex_.next();
     if (name.kind != TokKind::Ident)
         failExpected(name, "op name after '='");
-    const auto kind = opKindFromName(name.text);
+    auto kind = opKindFromName(name.text);
+    std::shared_ptr<const CustomOpDef> custom;
+    if (kind == OpKind::Custom)
+        fail(name, "'custom' is not an op name: a custom op is written by its registered name "
+                   "(<namespace>.<op>, e.g. custom.sdt_mask_add)");
+    if (!kind && name.text.find('.') != std::string_view::npos) {
+        custom = customOps_ ? customOps_->find(name.text) : nullptr;
+        if (!custom)
+            fail(name, clip(unknownCustomOpMessage(customOps_, name.text), 400));
+        kind = OpKind::Custom;
+    }
     if (!kind)
         fail(name, "unknown op '" + clip(name.text) + "'");
-    const OpDef& def = opDef(*kind);
+    const OpDef& def = custom ? custom->schema() : opDef(*kind);
     contextOp_ = name.text;
     if (!def.hasResult)
         fail(name, "op '" + std::string(name.text) + "' has no result: write '" + std::string(name.text) +
@@ -223,6 +235,7 @@ void Parser::parseResultOp()
 
     Op op;
     op.kind = *kind;
+    op.custom = std::move(custom);
     op.textLoc = loc(res);
     std::vector<TextPos> pos;
     std::optional<PendingPayload> payload;
@@ -543,10 +556,10 @@ TensorPtr Parser::decodePayload(PendingPayload& p, const Type& type)
 
 } // namespace
 
-ParseResult parseModule(std::string_view text, const std::string& fileName)
+ParseResult parseModule(std::string_view text, const std::string& fileName, const CustomOpRegistry* customOps)
 {
     ParseResult result;
-    Parser parser(text, fileName, result);
+    Parser parser(text, fileName, result, customOps);
     try {
         result.module = parser.run();
     } catch (const SyntaxError& e) {

@@ -33,7 +33,13 @@ struct ParseResult {
     bool ok() const { return module.has_value(); }
 };
 
-// `fileName` goes into every SourceLoc (diagnostics, Op::textLoc).
-ParseResult parseModule(std::string_view text, const std::string& fileName = {});
+class CustomOpRegistry;
+
+// `fileName` goes into every SourceLoc (diagnostics, Op::textLoc). Custom op
+// names ("custom.sdt_mask_add") resolve through `customOps`; without it (or
+// when it lacks the name) they are a located error naming the plugin that
+// would provide the op, if one advertised it.
+ParseResult parseModule(std::string_view text, const std::string& fileName = {},
+                        const CustomOpRegistry* customOps = nullptr);
 
 } // namespace stc::ir

@@ -150,7 +150,7 @@ void appendOp(std::string& out, const Module& m, const Op& op, const PrintOption
         out += "<invalid op kind " + std::to_string(static_cast<int>(op.kind)) + ">";
         return;
     }
-    const OpDef& def = opDef(op.kind);
+    const OpDef& def = opDefOf(op);
     if (def.hasResult) {
         appendValueRef(out, m, op.result);
         out += " = ";
@@ -212,7 +212,7 @@ std::string opLabel(const Module& m, const Op& op)
 {
     if (static_cast<int>(op.kind) >= kOpKindCount)
         return "<invalid op kind " + std::to_string(static_cast<int>(op.kind)) + ">";
-    const OpDef& def = opDef(op.kind);
+    const OpDef& def = opDefOf(op);
     if (!def.hasResult)
         return std::string(def.name);
     std::string out;

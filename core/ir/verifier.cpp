@@ -1,5 +1,6 @@
 #include "ir/verifier.h"
 
+#include "ir/custom_op.h"
 #include "ir/lexer.h"
 #include "ir/name_index.h"
 #include "ir/printer.h"
@@ -147,7 +148,11 @@ void Verifier::checkOp(int32_t index)
         error(op, "invalid op kind " + std::to_string(static_cast<int>(op.kind)));
         return;
     }
-    const OpDef& def = opDef(op.kind);
+    if (op.kind == OpKind::Custom && !op.custom) {
+        error(op, "custom op without a definition (Op::custom is not set; custom ops come from plugins)");
+        return;
+    }
+    const OpDef& def = opDefOf(op);
     bool resultOk = true;
     if (def.hasResult && (!validValue(op.result) || m_.value(op.result).def != index)) {
         error(op, "op has no valid result value (result id " + std::to_string(op.result) + ")");
@@ -157,6 +162,8 @@ void Verifier::checkOp(int32_t index)
         error(op, std::string(def.name) + " must not have a result value");
     if (op.kind != OpKind::Const && op.constant)
         error(op, "only const ops carry a constant payload");
+    if (op.kind != OpKind::Custom && op.custom)
+        error(op, "only custom ops carry a custom op definition");
 
     std::vector<Type> types;
     const bool operandsOk = checkOperands(index, op, types);
@@ -181,7 +188,7 @@ void Verifier::checkOp(int32_t index)
 
 bool Verifier::checkOperands(int32_t index, const Op& op, std::vector<Type>& types)
 {
-    const OpDef& def = opDef(op.kind);
+    const OpDef& def = opDefOf(op);
     const int n = static_cast<int>(op.operands.size());
     bool ok = true;
     if (n < def.minOperands || (def.maxOperands >= 0 && n > def.maxOperands)) {
@@ -264,7 +271,7 @@ bool Verifier::checkAttrs(const Op& op, const OpDef& def)
             ok = false;
         }
     if (ok)
-        if (std::string msg = checkAttributes(op.kind, op.attrs); !msg.empty())
+        if (std::string msg = checkOpAttributes(op); !msg.empty())
             error(op, msg);
     return ok;
 }
@@ -314,7 +321,7 @@ void Verifier::inferAndCompare(const Op& op, const std::vector<Type>& types)
             n *= v;
         }
     }
-    const InferResult r = inferType(op.kind, types, op.attrs);
+    const InferResult r = inferOpType(op, types);
     const Type& declared = m_.typeOf(op.result);
     if (r.type && *r.type == declared)
         return;

@@ -27,6 +27,8 @@ void registerBuiltinProperties(PassRegistry& r)
                                     return false;
                             return true;
                         }});
+    r.registerProperty({prop::kCustomLowered, "no custom op (from a custom-op plugin) is left",
+                        [](const ir::Module& m) { return noOpOfKind(m, ir::OpKind::Custom); }});
     r.registerProperty({prop::kFused, "neuron inputs fused (module attribute fused=true)",
                         [](const ir::Module& m) { return m.attrs.getBool("fused"); }});
     r.registerProperty({prop::kQuantized, "weights and neuron state in fixed point (module attribute quantized=true)",
@@ -47,6 +49,7 @@ void registerBuiltinPasses(PassRegistry& r)
     r.registerPass(makeCanonicalizePass());
     r.registerPass(makePrunePass());
     r.registerPass(makeLowerAttentionPass());
+    r.registerPass(makeLowerCustomPass());
     r.registerPass(makeFusePass());
     r.registerPass(makeQuantizePass());
     r.registerPass(makeScheduleTimePass());

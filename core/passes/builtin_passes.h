@@ -11,6 +11,7 @@ PassDef makeDcePass();
 PassDef makeCanonicalizePass();
 PassDef makePrunePass();
 PassDef makeLowerAttentionPass();
+PassDef makeLowerCustomPass();
 PassDef makeFusePass();
 PassDef makeQuantizePass();
 PassDef makeScheduleTimePass();
@@ -22,6 +23,7 @@ PassDef makeScaleThresholdsPass();
 namespace prop {
 inline constexpr const char* kBnFolded = "bn-folded";
 inline constexpr const char* kAttentionLowered = "attention-lowered";
+inline constexpr const char* kCustomLowered = "custom-lowered";
 inline constexpr const char* kFused = "fused";
 inline constexpr const char* kQuantized = "quantized";
 inline constexpr const char* kTimeScheduled = "time-scheduled";

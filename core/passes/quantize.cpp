@@ -314,7 +314,7 @@ PassDef makeQuantizePass()
     PassInfo info;
     info.name = "quantize";
     info.description = "post-training quantization: intN weights, graded-spike inputs, 24-bit fixed-point neurons";
-    info.needs = {prop::kBnFolded};
+    info.needs = {prop::kBnFolded, prop::kCustomLowered};
     info.provides = {prop::kQuantized};
     info.options = {
         OptionSpec::integer("bits", 8, 2, 16, "weight mantissa bits (signed)"),

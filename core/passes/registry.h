@@ -41,7 +41,7 @@ private:
     std::vector<PropertyDef> properties_;
 };
 
-// fold-bn, dce, canonicalize, prune, lower-attention, fuse, quantize,
+// fold-bn, dce, canonicalize, prune, lower-attention, lower-custom, fuse, quantize,
 // schedule-time, layout-buffers and the properties they declare.
 void registerBuiltinPasses(PassRegistry& registry);
 

@@ -40,8 +40,8 @@ void Extractor::run()
 
 std::string Extractor::opLabel(const ir::Op& op) const
 {
-    return op.result == ir::kNoValue ? std::string(ir::opName(op.kind))
-                                     : "%" + m_.value(op.result).name + " = " + std::string(ir::opName(op.kind));
+    return op.result == ir::kNoValue ? std::string(ir::opName(op))
+                                     : "%" + m_.value(op.result).name + " = " + std::string(ir::opName(op));
 }
 
 Expr Extractor::fail(const ir::Op& op, const std::string& msg)
@@ -229,7 +229,11 @@ Expr Extractor::compute(const ir::Op& op)
     case ir::OpKind::Mean:
     case ir::OpKind::MatMul: return weightOp(op);
     case ir::OpKind::MaxPool2d: return maxPool(op);
-    default: return fail(op, "op kind " + std::string(ir::opName(op.kind)) + " has no neuromorphic mapping");
+    case ir::OpKind::Custom:
+        return fail(op, "custom op " + std::string(ir::opName(op)) +
+                            " was not lowered: no backend maps custom ops (run lower-custom first; its plugin must "
+                            "provide a lowering)");
+    default: return fail(op, "op kind " + std::string(ir::opName(op)) + " has no neuromorphic mapping");
     }
 }
 

@@ -78,6 +78,8 @@ void PluginHost::scan()
                 info.fileExtensions << e.toString().toLower();
             for (const auto& c : md.value("chips").toArray())
                 info.chips << c.toString();
+            for (const auto& o : md.value("ops").toArray())
+                info.ops << o.toString();
             if (meta.isEmpty())
                 info.problem = "not a Qt plugin (no metadata)";
             else if (info.name.isEmpty() || info.kind.isEmpty())
@@ -86,6 +88,10 @@ void PluginHost::scan()
                 info.problem = QString("interface %1, this host needs %2").arg(info.iid, kFrontendIid);
             else if (info.kind == "backend" && info.iid != QLatin1String(kBackendIid))
                 info.problem = QString("interface %1, this host needs %2").arg(info.iid, kBackendIid);
+            else if (info.kind == "customops" && info.iid != QLatin1String(kCustomOpsIid))
+                info.problem = QString("interface %1, this host needs %2").arg(info.iid, kCustomOpsIid);
+            else if (info.kind == "customops" && info.ops.isEmpty())
+                info.problem = "custom-op plugin metadata lists no \"ops\"";
             else if (info.compatVersion != kPluginApiVersion)
                 info.problem = QString("plugin API version %1, this host needs %2")
                                    .arg(info.compatVersion)
@@ -187,6 +193,68 @@ stc::target::Backend* PluginHost::backendFor(const QString& chip, QString* error
                                           .arg(chip, searchPath_.join(", "))
                                     : problems.join("; ");
     return nullptr;
+}
+
+} // namespace stc::plugins
+
+namespace stc::plugins {
+
+const stc::ir::CustomOpRegistry& PluginHost::customOps()
+{
+    std::lock_guard lock(mutex_);
+    if (!scanned_)
+        scan();
+    if (customOpsLoaded_)
+        return customOps_;
+    customOpsLoaded_ = true;
+    for (const PluginInfo& info : infos_) {
+        if (info.kind != "customops")
+            continue;
+        const std::string provider = "'" + info.name.toStdString() + "' (" + info.file.toStdString() + ")";
+        auto unavailable = [&](const QString& problem) {
+            customOpProblems_ << QString("%1 (%2): %3").arg(info.name, info.file, problem);
+            for (const QString& op : info.ops)
+                customOps_.addUnavailable(op.toStdString(), provider, problem.toStdString());
+        };
+        if (!info.usable) {
+            unavailable(info.problem);
+            continue;
+        }
+        auto loaded = std::make_unique<Loaded>();
+        loaded->name = info.name;
+        loaded->loader = std::make_unique<QPluginLoader>(info.file);
+        QObject* root = loaded->loader->instance();
+        auto* plugin = root ? qobject_cast<CustomOpsPlugin*>(root) : nullptr;
+        if (!plugin) {
+            unavailable("failed to load: " + loaded->loader->errorString());
+            continue;
+        }
+        for (auto& def : plugin->customOps()) {
+            const QString name = def ? QString::fromStdString(def->name()) : QString("<null>");
+            std::string why;
+            if (!info.ops.contains(name))
+                why = "registers " + name.toStdString() + ", which its metadata \"ops\" does not list";
+            else
+                why = customOps_.add(std::move(def), provider);
+            if (!why.empty())
+                customOpProblems_ << QString("%1 (%2): %3").arg(info.name, info.file, QString::fromStdString(why));
+        }
+        for (const QString& op : info.ops)
+            if (!customOps_.find(op.toStdString())) {
+                const QString problem = "its metadata lists " + op + " but the plugin does not register it";
+                customOpProblems_ << QString("%1 (%2): %3").arg(info.name, info.file, problem);
+                customOps_.addUnavailable(op.toStdString(), provider, problem.toStdString());
+            }
+        loaded_.push_back(std::move(loaded));
+    }
+    return customOps_;
+}
+
+QStringList PluginHost::customOpProblems()
+{
+    customOps();
+    std::lock_guard lock(mutex_);
+    return customOpProblems_;
 }
 
 } // namespace stc::plugins

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "frontend/importer.h"
+#include "ir/custom_op.h"
 #include "target/backend.h"
 
 #include <QString>
@@ -20,11 +21,12 @@ struct PluginInfo {
     QString file;
     QString iid;
     QString name;
-    QString kind;    // "frontend" or "backend"
+    QString kind;    // "frontend", "backend" or "customops"
     QString version;
     int compatVersion = 0;
     QStringList fileExtensions;
     QStringList chips; // backends: chip ids they package for
+    QStringList ops;   // custom-op plugins: the op names they register
     bool usable = false;
     QString problem; // why it is not usable (IID or version mismatch, bad metadata)
 };
@@ -44,11 +46,21 @@ public:
     // The backend for a chip id (metadata "chips"); loads its plugin on first use.
     stc::target::Backend* backendFor(const QString& chip, QString* error);
     bool isLoaded(const QString& name) const;
+    // Every usable custom-op plugin loaded (on the first call) and its ops
+    // registered; ops advertised by plugins that are refused or fail to load
+    // are noted, so that parsing them names the plugin and the reason. Pass it
+    // to ir::parseModule / LoadOptions::customOps.
+    const stc::ir::CustomOpRegistry& customOps();
+    // Problems met while loading custom-op plugins (empty when all loaded).
+    QStringList customOpProblems();
 
 private:
     void scan();
     QStringList searchPath_;
     bool scanned_ = false;
+    bool customOpsLoaded_ = false;
+    stc::ir::CustomOpRegistry customOps_;
+    QStringList customOpProblems_;
     std::vector<PluginInfo> infos_;
     struct Loaded;
     std::vector<std::unique_ptr<Loaded>> loaded_;

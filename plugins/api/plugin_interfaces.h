@@ -4,16 +4,19 @@
 #pragma once
 
 #include "frontend/importer.h"
+#include "ir/custom_op.h"
 #include "target/backend.h"
 
 #include <QtPlugin>
 #include <memory>
+#include <vector>
 
 namespace stc::plugins {
 
 // Bump the number in the IID whenever the interface or core ABI changes.
 inline constexpr const char* kFrontendIid = "org.stc.Frontend/2";
 inline constexpr const char* kBackendIid = "org.stc.Backend/1";
+inline constexpr const char* kCustomOpsIid = "org.stc.CustomOps/1";
 inline constexpr int kPluginApiVersion = 1;
 
 class FrontendPlugin {
@@ -29,7 +32,18 @@ public:
     virtual std::unique_ptr<stc::target::Backend> createBackend() = 0;
 };
 
+// Custom Spike IR ops (ir/custom_op.h; docs/custom-ops.md). Metadata kind
+// "customops" and "ops": [every op name it registers]; the host registers the
+// defs at load, before any .sir is parsed, and refuses a def whose name the
+// metadata does not list.
+class CustomOpsPlugin {
+public:
+    virtual ~CustomOpsPlugin() = default;
+    virtual std::vector<std::shared_ptr<const stc::ir::CustomOpDef>> customOps() = 0;
+};
+
 } // namespace stc::plugins
 
 Q_DECLARE_INTERFACE(stc::plugins::FrontendPlugin, "org.stc.Frontend/2")
 Q_DECLARE_INTERFACE(stc::plugins::BackendPlugin, "org.stc.Backend/1")
+Q_DECLARE_INTERFACE(stc::plugins::CustomOpsPlugin, "org.stc.CustomOps/1")

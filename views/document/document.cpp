@@ -25,7 +25,7 @@ private:
 QString opLabel(const ir::Module& m, int opIndex)
 {
     const ir::Op& op = m.ops()[size_t(opIndex)];
-    QString name = QString::fromUtf8(ir::opName(op.kind).data(), int(ir::opName(op.kind).size()));
+    QString name = QString::fromUtf8(ir::opName(op).data(), int(ir::opName(op).size()));
     if (op.result != ir::kNoValue)
         name = "%" + QString::fromStdString(m.value(op.result).name) + " = " + name;
     return name;
@@ -274,7 +274,7 @@ std::optional<ir::Module> rebuild(const ir::Module& m, const std::vector<bool>& 
             const ir::ValueId mapped = newId[size_t(resolve(v))];
             if (mapped == ir::kNoValue) {
                 if (why)
-                    *why = "op " + std::to_string(i) + " (" + std::string(ir::opName(op.kind)) + ") would lose its input %" +
+                    *why = "op " + std::to_string(i) + " (" + std::string(ir::opName(op)) + ") would lose its input %" +
                            m.value(v).name;
                 return std::nullopt;
             }

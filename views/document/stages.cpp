@@ -119,7 +119,7 @@ LoadOutcome loadModelFile(const std::string& path, const std::vector<int64_t>& i
 ParseOutcome parseIrText(const std::string& text, const std::string& filename)
 {
     ParseOutcome out;
-    auto r = ir::parseModule(text, filename);
+    auto r = ir::parseModule(text, filename, &plugins::PluginHost::instance().customOps());
     out.diagnostics.append(r.diagnostics);
     if (r.module)
         out.module = std::make_shared<const ir::Module>(std::move(*r.module));

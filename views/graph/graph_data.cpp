@@ -193,7 +193,7 @@ GraphData buildGraph(const ir::Module& m, const BuildOptions& options)
         node.opIndex = int(i);
         node.opIndices = {int(i)};
         node.group = groups[i];
-        node.title = std::string(ir::opName(op.kind));
+        node.title = std::string(ir::opName(op));
         const std::string path = modulePathOf(m, int(i));
         if (!path.empty() && path != node.group)
             node.title += "  " + lastComponent(path);

@@ -88,7 +88,7 @@ void InspectorWidget::refreshHeader()
     }
     const ir::Module& m = *doc_->module();
     const ir::Op& o = m.ops()[size_t(op)];
-    QString title = QString::fromUtf8(ir::opName(o.kind).data(), int(ir::opName(o.kind).size()));
+    QString title = QString::fromUtf8(ir::opName(o).data(), int(ir::opName(o).size()));
     if (o.result != ir::kNoValue)
         title = "%" + QString::fromStdString(m.value(o.result).name).toHtmlEscaped() + " = " + title;
     header_->setText(QString("<b>%1</b>").arg(title) +
