@@ -268,6 +268,13 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
             for (int32_t k = first; k < last && ok; ++k)
                 ok = prev->usage[size_t(k)].timeNs <= opt.timeCapNs;
             std::vector<Usage> usage(prev->usage.begin() + first, prev->usage.begin() + last);
+            // Same destination slices as in `prev`: the same counts.
+            const bool prevCounts = !destChanged && size_t(pop) < prev->destinationCounts.size() &&
+                                    prev->destinationCounts[size_t(pop)];
+            if (prevCounts) {
+                an.setDestinationCounts(pop, prev->destinationCounts[size_t(pop)]);
+                destinationsSet = true;
+            }
             if (ok && destChanged && !dest.empty()) {
                 // Same cut, new destinations: only the fan-out changes.
                 setDestinations(pop, dest);
@@ -453,6 +460,9 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
         fp.message = msg.str();
         part.problems.push_back(fp);
     }
+    part.destinationCounts.resize(size_t(np));
+    for (int32_t pop = 0; pop < np; ++pop)
+        part.destinationCounts[size_t(pop)] = an.destinationCounts(pop);
     if (!part.problems.empty())
         return part;
 
