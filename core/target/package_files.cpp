@@ -92,7 +92,9 @@ bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& di
     refs.assign(cores.size(), BlobRef{file, 0, 0});
     interp::ThreadPool pool(std::min<int>(threads < 1 ? 0 : threads, int(std::max<size_t>(1, cores.size()))));
     // A chunk of cores is encoded on every thread, then appended in core order.
-    const size_t chunk = 16 * size_t(pool.size());
+    // Large chunks: few joins (a worker preempted by another process stalls
+    // each join), and at most a chunk of blobs in memory.
+    const size_t chunk = 256;
     std::vector<std::vector<uint8_t>> blobs(std::min(chunk, cores.size()));
     int64_t offset = 0;
     for (size_t b = 0; b < cores.size(); b += chunk) {
