@@ -2,8 +2,9 @@
 // bit-accurately, as a directory (docs/package-format.md):
 //   manifest.json     model, chip (descriptor embedded), pipeline, schedule,
 //                     fixed-point parameters, per-core assignment, resources
-//   cores/NNNN.bin    per-core configuration: slices, neuron biases, synapse
-//                     tables in the chip's encodings, routing table
+//   cores.bin         per-core configurations, one blob per core (byte range in
+//                     the manifest): slices, neuron biases, synapse tables in
+//                     the chip's encodings, routing table
 //   listing.txt       human-readable summary
 // buildPackage() encodes, writePackage()/readPackage() store and load; a
 // written and re-read package compares equal (round trip exact).
@@ -20,8 +21,9 @@
 
 namespace stc::target {
 
-// Version 2: run-coded core blobs (blob version 3); readers also read version 1.
-inline constexpr const char* kPackageFormat = "stc.package/2";
+// Version 3: every core blob (blob version 3, run-coded) in one file,
+// cores.bin; readers also read versions 2 and 1 (a file per core).
+inline constexpr const char* kPackageFormat = "stc.package/3";
 
 // Fixed-point neuron parameters (semantics of fixedpoint/arith.h).
 struct PackagePopulation {

@@ -63,7 +63,7 @@ bool preparePackageDir(const std::string& dir, std::vector<std::string>* oldFile
                 return setError(error, "cannot remove the old " + manifest.string() + ": " + ec.message());
         }
     }
-    fs::create_directories(root / "cores", ec);
+    fs::create_directories(root, ec);
     if (ec)
         return setError(error, "cannot create " + dir + ": " + ec.message());
     return true;
@@ -77,49 +77,75 @@ void removeStaleFiles(const std::string& dir, const std::vector<std::string>& ol
     for (const std::string& f : oldFiles)
         if (!keep.count(f))
             fs::remove(fs::path(dir) / f, ec);
+    const fs::path cores = fs::path(dir) / "cores";
+    if (fs::is_directory(cores, ec) && fs::is_empty(cores, ec))
+        fs::remove(cores, ec);
 }
 
-bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& dir,
-                    const std::vector<std::string>& files, int threads, std::string* error)
+bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& dir, const std::string& file,
+                    int threads, std::vector<BlobRef>& refs, std::string* error)
 {
-    std::vector<char> failed(cores.size(), 0);
+    const fs::path path = fs::path(dir) / file;
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    if (!f)
+        return setError(error, "cannot write " + path.string());
+    refs.assign(cores.size(), BlobRef{file, 0, 0});
     interp::ThreadPool pool(std::min<int>(threads < 1 ? 0 : threads, int(std::max<size_t>(1, cores.size()))));
-    pool.parallelFor(int64_t(cores.size()), [&](int64_t k, int) {
-        const std::vector<uint8_t> blob = encodeCore(cores[size_t(k)]);
-        std::ofstream f(fs::path(dir) / files[size_t(k)], std::ios::binary);
-        f.write(reinterpret_cast<const char*>(blob.data()), std::streamsize(blob.size()));
-        failed[size_t(k)] = !f;
-    });
-    for (size_t k = 0; k < cores.size(); ++k)
-        if (failed[k])
-            return setError(error, "cannot write " + (fs::path(dir) / files[k]).string());
+    // A chunk of cores is encoded on every thread, then appended in core order.
+    // Large chunks: few joins (a worker preempted by another process stalls
+    // each join), and at most a chunk of blobs in memory.
+    const size_t chunk = 256;
+    std::vector<std::vector<uint8_t>> blobs(std::min(chunk, cores.size()));
+    int64_t offset = 0;
+    for (size_t b = 0; b < cores.size(); b += chunk) {
+        const size_t e = std::min(cores.size(), b + chunk);
+        pool.parallelFor(int64_t(e - b), [&](int64_t k, int) { blobs[size_t(k)] = encodeCore(cores[b + size_t(k)]); });
+        for (size_t k = b; k < e; ++k) {
+            const std::vector<uint8_t>& blob = blobs[k - b];
+            f.write(reinterpret_cast<const char*>(blob.data()), std::streamsize(blob.size()));
+            refs[k].offset = offset;
+            refs[k].bytes = int64_t(blob.size());
+            offset += int64_t(blob.size());
+        }
+    }
+    f.close();
+    if (!f)
+        return setError(error, "cannot write " + path.string());
     return true;
 }
 
-bool readCoreBlobs(const std::string& dir, const std::vector<std::string>& files, int threads,
+bool readCoreBlobs(const std::string& dir, const std::vector<BlobRef>& refs, int threads,
                    std::vector<PackageCore>& cores, std::string* error)
 {
-    cores.assign(files.size(), PackageCore{});
-    std::vector<std::string> errors(files.size());
-    interp::ThreadPool pool(std::min<int>(threads < 1 ? 0 : threads, int(std::max<size_t>(1, files.size()))));
-    pool.parallelFor(int64_t(files.size()), [&](int64_t k, int) {
-        const std::string& file = files[size_t(k)];
-        std::ifstream f(fs::path(dir) / file, std::ios::binary);
+    cores.assign(refs.size(), PackageCore{});
+    std::vector<std::string> errors(refs.size());
+    interp::ThreadPool pool(std::min<int>(threads < 1 ? 0 : threads, int(std::max<size_t>(1, refs.size()))));
+    pool.parallelFor(int64_t(refs.size()), [&](int64_t k, int) {
+        const BlobRef& ref = refs[size_t(k)];
+        // Errors name the file and, for a file of several cores, the core.
+        const std::string where = ref.bytes < 0 ? ref.file : ref.file + " (core " + std::to_string(k) + ")";
+        std::ifstream f(fs::path(dir) / ref.file, std::ios::binary);
         if (!f) {
-            errors[size_t(k)] = "missing core blob " + file;
+            errors[size_t(k)] = "missing core blob " + where;
             return;
         }
         f.seekg(0, std::ios::end);
-        std::vector<uint8_t> blob(size_t(std::max<std::streamoff>(0, f.tellg())));
-        f.seekg(0);
+        const int64_t size = std::max<int64_t>(0, int64_t(f.tellg()));
+        const int64_t bytes = ref.bytes < 0 ? size : ref.bytes;
+        if (ref.bytes >= 0 && (ref.offset < 0 || ref.offset > size || bytes > size - ref.offset)) {
+            errors[size_t(k)] = "truncated core blob " + where;
+            return;
+        }
+        f.seekg(ref.bytes < 0 ? 0 : ref.offset);
+        std::vector<uint8_t> blob(static_cast<size_t>(bytes));
         if (!f.read(reinterpret_cast<char*>(blob.data()), std::streamsize(blob.size()))) {
-            errors[size_t(k)] = "cannot read core blob " + file;
+            errors[size_t(k)] = (ref.bytes < 0 ? "cannot read core blob " : "truncated core blob ") + where;
             return;
         }
         std::string err;
         auto core = decodeCore(blob, &err);
         if (!core)
-            errors[size_t(k)] = file + ": " + err;
+            errors[size_t(k)] = where + ": " + err;
         else
             cores[size_t(k)] = std::move(*core);
     });

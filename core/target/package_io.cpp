@@ -154,12 +154,9 @@ ProjectionGeometry geometryFrom(const json& j)
     return g;
 }
 
-std::string coreFile(int32_t index)
-{
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "cores/%04d.bin", index);
-    return buf;
-}
+// stc.package/3 keeps every core's blob in this one file (a file per core
+// cost more time creating files than encoding them).
+constexpr const char* kCoreBlobFile = "cores.bin";
 
 } // namespace
 
@@ -167,7 +164,7 @@ bool writePackage(const Package& p, const std::string& dir, const std::string& l
                   int threads)
 {
     namespace fs = std::filesystem;
-    std::vector<std::string> oldFiles, files;
+    std::vector<std::string> oldFiles;
     if (!preparePackageDir(dir, &oldFiles, error))
         return false;
     json m;
@@ -217,7 +214,7 @@ bool writePackage(const Package& p, const std::string& dir, const std::string& l
         for (const auto& s : c.slices)
             slices.push_back(sliceJson(s));
         cores.push_back({{"index", c.index},
-                         {"file", coreFile(c.index)},
+                         {"file", kCoreBlobFile},
                          {"chip", c.coord.chip},
                          {"tile", {c.coord.tileX, c.coord.tileY}},
                          {"core", c.coord.core},
@@ -225,12 +222,16 @@ bool writePackage(const Package& p, const std::string& dir, const std::string& l
                          {"neurons", c.bias.size()},
                          {"inputs", c.inputs.size()},
                          {"routes", c.routes.size()}});
-        files.push_back(coreFile(c.index));
     }
-    m["cores"] = cores;
-    if (!writeCoreBlobs(p.cores, dir, files, threads, error))
+    std::vector<BlobRef> refs;
+    if (!writeCoreBlobs(p.cores, dir, kCoreBlobFile, threads, refs, error))
         return false;
-    removeStaleFiles(dir, oldFiles, files);
+    for (size_t k = 0; k < refs.size(); ++k) {
+        cores[k]["offset"] = refs[k].offset;
+        cores[k]["bytes"] = refs[k].bytes;
+    }
+    m["cores"] = std::move(cores);
+    removeStaleFiles(dir, oldFiles, {kCoreBlobFile});
     // The manifest last: until it exists the directory is not a package.
     if (!writeFileAtomically((fs::path(dir) / "listing.txt").string(), listing) ||
         !writeFileAtomically((fs::path(dir) / "manifest.json").string(), m.dump(1) + '\n')) {
@@ -257,9 +258,9 @@ std::optional<Package> readPackage(const std::string& dir, std::string* error, i
         m = json::parse(mf);
         Package p;
         p.format = m.at("format").get<std::string>();
-        if (p.format != kPackageFormat && p.format != "stc.package/1")
+        if (p.format != kPackageFormat && p.format != "stc.package/2" && p.format != "stc.package/1")
             return fail("package format " + p.format + ", this reader reads " + kPackageFormat +
-                        " and stc.package/1");
+                        ", stc.package/2 and stc.package/1");
         p.compilerVersion = m.at("compiler_version").get<std::string>();
         p.model = m.at("model").get<std::string>();
         const json& chip = m.at("chip");
@@ -316,11 +317,20 @@ std::optional<Package> readPackage(const std::string& dir, std::string* error, i
             if (q.contains("geometry"))
                 p.projections.back().geometry = geometryFrom(q.at("geometry"));
         }
-        std::vector<std::string> files;
-        for (const json& c : m.at("cores"))
-            files.push_back(c.at("file").get<std::string>());
+        // Version 3: a byte range of one shared file per core; 1 and 2: a file per core.
+        std::vector<BlobRef> refs;
+        for (const json& c : m.at("cores")) {
+            BlobRef r{c.at("file").get<std::string>(), 0, -1};
+            if (c.contains("bytes")) {
+                r.offset = c.at("offset").get<int64_t>();
+                r.bytes = c.at("bytes").get<int64_t>();
+                if (r.offset < 0 || r.bytes < 0)
+                    return fail("manifest.json: core " + std::to_string(refs.size()) + " has a negative blob range");
+            }
+            refs.push_back(std::move(r));
+        }
         std::string err;
-        if (!readCoreBlobs(dir, files, threads, p.cores, &err))
+        if (!readCoreBlobs(dir, refs, threads, p.cores, &err))
             return fail(err);
         return p;
     } catch (const std::exception& e) {

@@ -95,6 +95,55 @@ std::vector<Slice> representatives(int32_t pop, const std::vector<int64_t>& dims
     return out;
 }
 
+// Lower bound on the fan-in axons and table bytes of any slice, through one
+// Explicit or Diag projection: every destination neuron has at least `minIn`
+// synapse entries and every source neuron at most `maxOut`, so nb neurons
+// have at least ceil(nb * minIn / maxOut) axons, each a table row of at least
+// `minRow` bytes in every encoding the chip has. Used only to skip cuts that
+// cannot fit, so the chosen cut is the same as without it.
+struct AxonBound {
+    int64_t minIn = 0, maxOut = 1, minRow = 0;
+    int64_t axons(int64_t nb) const { return minIn > 0 ? (nb * minIn + maxOut - 1) / maxOut : 0; }
+};
+
+AxonBound axonBound(const Network& net, const ChipDescriptor& chip, const Projection& pr)
+{
+    AxonBound b;
+    if (pr.coupling == Coupling::Full)
+        return b; // counted analytically; no bound needed
+    const Population& sp = net.populations[size_t(pr.src)];
+    const Population& dp = net.populations[size_t(pr.dst)];
+    std::vector<int32_t> out(size_t(sp.size()), 0);
+    int64_t minIn = -1;
+    for (int64_t n = 0; n < dp.size(); ++n) {
+        int64_t in = 0;
+        forEachSynapseOf(pr, sp, dp, n, [&](int64_t src, float) {
+            ++out[size_t(src)];
+            ++in;
+        });
+        minIn = minIn < 0 ? in : std::min(minIn, in);
+    }
+    const int64_t maxOut = out.empty() ? 0 : *std::max_element(out.begin(), out.end());
+    if (minIn <= 0 || maxOut <= 0)
+        return b;
+    b.minIn = minIn;
+    b.maxOut = maxOut;
+    // The cheapest row of one axon: dense holds at least one run of one
+    // weight, sparse may hold only its header (zeros dropped), conv_shared
+    // (Diag) a row header (its kernel is counted once).
+    const int64_t wb = chip.limits.weightBits;
+    b.minRow = -1;
+    auto consider = [&](int64_t bytes) { b.minRow = b.minRow < 0 ? bytes : std::min(b.minRow, bytes); };
+    if (const SynapseEncoding* e = chip.encoding("dense"))
+        consider(alignUp(e->rowHeaderBytes + e->runHeaderBytes + (wb + 7) / 8, e->rowAlignBytes));
+    if (const SynapseEncoding* e = chip.encoding("sparse"))
+        consider(alignUp(e->rowHeaderBytes, e->rowAlignBytes));
+    if (const SynapseEncoding* e = chip.encoding("conv_shared"); e && pr.coupling == Coupling::Diag)
+        consider(e->rowHeaderBytes);
+    b.minRow = std::max<int64_t>(0, b.minRow);
+    return b;
+}
+
 } // namespace
 
 bool fitsCore(const Usage& u, const ChipDescriptor& chip, double timeCapNs, FitProblem* why)
@@ -219,6 +268,13 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
             for (int32_t k = first; k < last && ok; ++k)
                 ok = prev->usage[size_t(k)].timeNs <= opt.timeCapNs;
             std::vector<Usage> usage(prev->usage.begin() + first, prev->usage.begin() + last);
+            // Same destination slices as in `prev`: the same counts.
+            const bool prevCounts = !destChanged && size_t(pop) < prev->destinationCounts.size() &&
+                                    prev->destinationCounts[size_t(pop)];
+            if (prevCounts) {
+                an.setDestinationCounts(pop, prev->destinationCounts[size_t(pop)]);
+                destinationsSet = true;
+            }
             if (ok && destChanged && !dest.empty()) {
                 // Same cut, new destinations: only the fan-out changes.
                 setDestinations(pop, dest);
@@ -309,6 +365,7 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
             return a.count != b.count ? a.count < b.count : a.block[0] > b.block[0];
         });
         bool placed = false;
+        bool bounded = false;
         for (size_t next = 0; next < cands.size() && !placed;) {
             // Screen a window of candidates, one per thread; the first that passes is cut.
             const size_t window = std::min(cands.size() - next, size_t(pool.size()));
@@ -321,6 +378,25 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
                 ++k;
             if (k == window) {
                 next += window;
+                if (!bounded && next < cands.size()) {
+                    // Screening fails: drop the remaining cuts whose full block cannot
+                    // fit by the fan-in bounds (their screening would fail too: the first
+                    // representative slice is a full block), keeping the order.
+                    bounded = true;
+                    std::vector<AxonBound> bounds;
+                    for (int32_t pi : net.incoming(pop))
+                        if (net.projections[size_t(pi)].coupling != Coupling::Full)
+                            bounds.push_back(axonBound(net, chip, net.projections[size_t(pi)]));
+                    auto cannotFit = [&](const Candidate& c) {
+                        int64_t axons = 0, bytes = 0;
+                        for (const AxonBound& b : bounds) {
+                            axons += b.axons(c.neurons);
+                            bytes += b.axons(c.neurons) * b.minRow;
+                        }
+                        return axons > chip.limits.fanInAxons || bytes > chip.limits.synapticMemoryBytes;
+                    };
+                    cands.erase(std::remove_if(cands.begin() + long(next), cands.end(), cannotFit), cands.end());
+                }
                 continue;
             }
             const Candidate& c = cands[next + k];
@@ -384,6 +460,9 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
         fp.message = msg.str();
         part.problems.push_back(fp);
     }
+    part.destinationCounts.resize(size_t(np));
+    for (int32_t pop = 0; pop < np; ++pop)
+        part.destinationCounts[size_t(pop)] = an.destinationCounts(pop);
     if (!part.problems.empty())
         return part;
 

@@ -34,6 +34,10 @@ struct Partition {
     std::vector<int32_t> firstSlice;
     std::vector<FitProblem> problems; // populations that cannot be cut to fit a core
     double criticalTimeNs = 0;         // slowest logical core
+    // Per population: how many destination slices each neuron sends to (null
+    // for populations without destinations); a later partition whose
+    // destinations of a population did not change reuses them.
+    std::vector<SliceAnalyzer::Counts> destinationCounts;
     bool ok() const { return problems.empty(); }
     // The slice holding neuron `n` of population `pop`.
     int32_t sliceOf(const Network& net, int32_t pop, int64_t n) const;

@@ -29,7 +29,7 @@ SliceAnalyzer::SliceAnalyzer(const Network& net, const ChipDescriptor& chip)
       conv_(chip.encoding("conv_shared"))
 {
     incoming_.resize(net.populations.size());
-    outCount_ = std::make_shared<std::vector<std::vector<int32_t>>>(net.populations.size());
+    outCount_ = std::make_shared<std::vector<Counts>>(net.populations.size());
     for (size_t i = 0; i < net.projections.size(); ++i)
         incoming_[size_t(net.projections[i].dst)].push_back(int32_t(i));
     size_t maxPop = 0, maxIn = 0;
@@ -400,7 +400,7 @@ void SliceAnalyzer::countDestination(int32_t pop, const std::vector<Slice>& slic
 int64_t SliceAnalyzer::fanOut(const Slice& s) const
 {
     const Population& p = net_.populations[size_t(s.pop)];
-    const auto& cnt = (*outCount_)[size_t(s.pop)];
+    const auto& cnt = *(*outCount_)[size_t(s.pop)];
     int64_t n = 0;
     forEachPosition(p, s, [&](int64_t pd) {
         for (int64_t f = s.f0; f < s.f1; ++f)
@@ -412,7 +412,7 @@ int64_t SliceAnalyzer::fanOut(const Slice& s) const
 double SliceAnalyzer::spikesOut(const Slice& s) const
 {
     const Population& p = net_.populations[size_t(s.pop)];
-    const auto& cnt = (*outCount_)[size_t(s.pop)];
+    const auto& cnt = *(*outCount_)[size_t(s.pop)];
     double n = 0;
     forEachPosition(p, s, [&](int64_t pd) {
         for (int64_t f = s.f0; f < s.f1; ++f) {

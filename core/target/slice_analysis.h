@@ -62,14 +62,25 @@ public:
     // the summed counts. Integer sums: the split does not change the result.
     void countDestination(int32_t pop, const std::vector<Slice>& slices, int32_t destinationSlice,
                           std::vector<int32_t>& counts);
-    void setDestinationCounts(int32_t pop, std::vector<int32_t> counts) { (*outCount_)[size_t(pop)] = std::move(counts); }
+    void setDestinationCounts(int32_t pop, std::vector<int32_t> counts)
+    {
+        (*outCount_)[size_t(pop)] = std::make_shared<const std::vector<int32_t>>(std::move(counts));
+    }
+    // Counts computed earlier for the same destination slices (shared, not copied).
+    using Counts = std::shared_ptr<const std::vector<int32_t>>;
+    void setDestinationCounts(int32_t pop, Counts counts) { (*outCount_)[size_t(pop)] = std::move(counts); }
+    const Counts& destinationCounts(int32_t pop) const { return (*outCount_)[size_t(pop)]; }
     // Reads the destination counts of `owner` (shared, not copied): analyzers
     // of other threads then give the same fan-out as the owner. Not while the
     // owner's counts are being set.
     void shareDestinations(const SliceAnalyzer& owner) { outCount_ = owner.outCount_; }
     int64_t fanOut(const Slice& s) const;     // needs setDestinations(s.pop, ...)
     double spikesOut(const Slice& s) const;   // messages per step
-    bool hasDestinations(int32_t pop) const { return !(*outCount_)[size_t(pop)].empty(); }
+    bool hasDestinations(int32_t pop) const
+    {
+        const Counts& c = (*outCount_)[size_t(pop)];
+        return c && !c->empty();
+    }
 
     // While set, analyze() stops counting once a slice exceeds these (the
     // result then only tells that it does not fit): candidate screening.
@@ -91,7 +102,7 @@ private:
     const ChipDescriptor& chip_;
     const SynapseEncoding *dense_, *sparse_, *conv_;
     std::vector<std::vector<int32_t>> incoming_;
-    std::shared_ptr<std::vector<std::vector<int32_t>>> outCount_; // per population, per neuron
+    std::shared_ptr<std::vector<Counts>> outCount_; // per population, per neuron
     // Scratch, reused across calls.
     std::vector<int32_t> hits_, touched_;
     std::vector<int64_t> axons_;

@@ -8,10 +8,13 @@
 
 #include "ir/ir_io.h"
 
+#include <nlohmann/json.hpp>
+
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -206,8 +209,8 @@ private slots:
     }
 
     // A package written over a larger one leaves no stale core blobs (also
-    // blob-named files no manifest lists); other files survive; other
-    // directories are refused.
+    // blob-named files of an older writer's cores/ that no manifest lists);
+    // other files survive; other directories are refused.
     void replacesOldPackageSafely()
     {
         namespace fs = std::filesystem;
@@ -218,15 +221,19 @@ private slots:
         const fs::path dir = fs::path(tmp.path().toStdString()) / "out.stcpkg";
         std::string err;
         QVERIFY2(writePackage(big.pkg, dir.string(), "big\n", &err), err.c_str());
+        const auto bigBlobs = fs::file_size(dir / "cores.bin");
+        QVERIFY(!fs::exists(dir / "cores")); // stc.package/3: one blob file
         std::ofstream(dir / "notes.txt") << "mine";
-        std::ofstream(dir / "cores" / "mine.bin") << "mine";
+        fs::create_directories(dir / "cores");
+        std::ofstream(dir / "cores" / "0000.bin") << "left by an stc.package/2 writer";
         std::ofstream(dir / "cores" / "99999.bin") << "left by an older writer, in no manifest";
         QVERIFY2(writePackage(small.pkg, dir.string(), "small\n", &err), err.c_str());
-        int blobs = 0;
-        for (const auto& e : fs::directory_iterator(dir / "cores"))
-            blobs += e.path().filename() != "mine.bin";
-        QCOMPARE(blobs, int(small.pkg.cores.size()));
+        QVERIFY(!fs::exists(dir / "cores")); // emptied and removed
+        QVERIFY(fs::file_size(dir / "cores.bin") < bigBlobs);
         QVERIFY(fs::exists(dir / "notes.txt"));
+        fs::create_directories(dir / "cores");
+        std::ofstream(dir / "cores" / "mine.bin") << "mine";
+        QVERIFY2(writePackage(small.pkg, dir.string(), "small\n", &err), err.c_str());
         QVERIFY(fs::exists(dir / "cores" / "mine.bin"));
         auto back = readPackage(dir.string(), &err);
         QVERIFY2(back.has_value(), err.c_str());
@@ -345,6 +352,65 @@ private slots:
             QVERIFY(!r.path.empty());
         }
         QVERIFY(got == want);
+    }
+
+    // stc.package/2 directories (a blob file per core, no byte ranges) are
+    // still read: the package's own blobs rewritten in that layout.
+    void readsVersion2Directories()
+    {
+        namespace fs = std::filesystem;
+        const Compiled c = compile("spikformer_cifar.sir", "loihi3");
+        QTemporaryDir tmp;
+        const fs::path dir = fs::path(tmp.path().toStdString()) / "v2.stcpkg";
+        std::string err;
+        QVERIFY2(writePackage(c.pkg, dir.string(), "x\n", &err), err.c_str());
+        nlohmann::json m = nlohmann::json::parse(std::ifstream(dir / "manifest.json"));
+        QCOMPARE(m["format"].get<std::string>(), std::string("stc.package/3"));
+        std::ifstream blobs(dir / "cores.bin", std::ios::binary);
+        fs::create_directories(dir / "cores");
+        for (auto& core : m["cores"]) {
+            std::string bytes(size_t(core["bytes"].get<int64_t>()), '\0');
+            blobs.seekg(core["offset"].get<int64_t>());
+            QVERIFY(blobs.read(bytes.data(), std::streamsize(bytes.size())));
+            char name[32];
+            std::snprintf(name, sizeof name, "cores/%04d.bin", core["index"].get<int>());
+            std::ofstream(dir / name, std::ios::binary) << bytes;
+            core["file"] = name;
+            core.erase("offset");
+            core.erase("bytes");
+        }
+        blobs.close();
+        fs::remove(dir / "cores.bin");
+        m["format"] = "stc.package/2";
+        std::ofstream(dir / "manifest.json") << m.dump(1);
+        auto back = readPackage(dir.string(), &err);
+        QVERIFY2(back.has_value(), err.c_str());
+        QCOMPARE(back->format, std::string("stc.package/2"));
+        back->format = c.pkg.format;
+        QVERIFY(*back == c.pkg);
+        // Written again, the directory becomes stc.package/3 and loses the per-core files.
+        QVERIFY2(writePackage(c.pkg, dir.string(), "x\n", &err), err.c_str());
+        QVERIFY(!fs::exists(dir / "cores"));
+        back = readPackage(dir.string(), &err);
+        QVERIFY2(back.has_value(), err.c_str());
+        QVERIFY(*back == c.pkg);
+    }
+
+    // A truncated or missing cores.bin is an error naming the file (and the core).
+    void damagedBlobFileIsLocated()
+    {
+        namespace fs = std::filesystem;
+        const Compiled c = compile("spikformer_cifar.sir", "loihi3");
+        QTemporaryDir tmp;
+        const fs::path dir = fs::path(tmp.path().toStdString()) / "bad.stcpkg";
+        std::string err;
+        QVERIFY2(writePackage(c.pkg, dir.string(), "x\n", &err), err.c_str());
+        fs::resize_file(dir / "cores.bin", fs::file_size(dir / "cores.bin") / 2);
+        QVERIFY(!readPackage(dir.string(), &err));
+        QVERIFY2(err.find("truncated core blob cores.bin (core ") != std::string::npos, err.c_str());
+        fs::remove(dir / "cores.bin");
+        QVERIFY(!readPackage(dir.string(), &err));
+        QVERIFY2(err.find("missing core blob cores.bin") != std::string::npos, err.c_str());
     }
 
     void missingManifest()

@@ -323,8 +323,8 @@ private slots:
         QTest::addColumn<QString>("file"); // where the error must point
         QTest::addColumn<int>("line");     // > 0: a line is required
         QTest::newRow("truncated manifest") << "truncate-manifest" << "manifest.json" << 1;
-        QTest::newRow("missing core blob") << "remove-blob" << "cores/0000.bin" << 0;
-        QTest::newRow("truncated core blob") << "truncate-blob" << "cores/0001.bin" << 0;
+        QTest::newRow("missing core blob") << "remove-blob" << "cores.bin" << 0;
+        QTest::newRow("truncated core blob") << "truncate-blob" << "cores.bin" << 0;
         QTest::newRow("unknown format") << "format" << "manifest.json" << 0;
         QTest::newRow("missing key") << "drop-populations" << "manifest.json" << 0;
         QTest::newRow("bad chip descriptor") << "descriptor" << "manifest.json" << 0;
@@ -358,9 +358,9 @@ private slots:
                 chip["descriptor"] = "{\"id\": 3}";
                 j["chip"] = chip;
             } else if (damage == "remove-blob")
-                QVERIFY(QFile::remove(QDir(dir).filePath("cores/0000.bin")));
+                QVERIFY(QFile::remove(QDir(dir).filePath("cores.bin")));
             else if (damage == "truncate-blob")
-                QVERIFY(QFile::resize(QDir(dir).filePath("cores/0001.bin"), 40));
+                QVERIFY(QFile::resize(QDir(dir).filePath("cores.bin"), 40));
             if (damage == "format" || damage == "drop-populations" || damage == "descriptor")
                 text = QJsonDocument(j).toJson();
             QVERIFY(mf.open(QIODevice::WriteOnly | QIODevice::Truncate));

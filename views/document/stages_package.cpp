@@ -24,13 +24,14 @@ namespace {
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
-// readPackage's message located: a core blob it names, else manifest.json
+// readPackage's message located: a core blob file it names (cores.bin, or
+// cores/NNNN.bin of packages before stc.package/3), else manifest.json
 // (with nlohmann's "at line L, column C" when the JSON does not parse).
 void addPackageError(Diagnostics& d, const QString& dir, const std::string& error)
 {
     const QString msg = qs(error);
     SourceLoc loc{QDir(dir).filePath("manifest.json").toStdString(), 0, 0};
-    const QRegularExpressionMatch blob = QRegularExpression(R"(cores/\d+\.bin)").match(msg);
+    const QRegularExpressionMatch blob = QRegularExpression(R"(cores(/\d+)?\.bin)").match(msg);
     if (blob.hasMatch()) {
         loc.file = QDir(dir).filePath(blob.captured(0)).toStdString();
     } else {
