@@ -23,6 +23,7 @@ int runInspectCommand(const Args& args);  // stc inspect model.pt|model.sir
 int runOptCommand(const Args& args);      // stc opt in.sir -p PIPELINE -o out.sir
 int runPassesCommand(const Args& args);   // stc passes
 int runCompileCommand(const Args& args);  // stc compile model --chip loihi3 -o out.stcpkg
+int runTargetsCommand(const Args& args);  // stc targets [--json]
 int runAdviseCommand(const Args& args);   // stc advise p.stcproj [--apply 1]
 int runSweepCommand(const Args& args);    // stc sweep model --bits 8,4 --sparsity 0,0.5 --project p.stcproj
 int runProjectCommand(const Args& args);  // stc project info|runs|pareto p.stcproj

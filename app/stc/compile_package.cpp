@@ -29,6 +29,13 @@ PackageOutcome compileToPackage(const char* command, const ir::Module& module, c
     out.record.status = store::CompileStatus::Failed; // until the passes ran
     out.record.notMappedReason = "not compiled";
     auto session = std::make_shared<target::TargetSession>();
+    // The chip's backend plugin may add per-layer rules, run by `partition`
+    // before mapping (descriptor-driven rules run for every chip).
+    session->layerCheck = [](const ir::Module& m, const target::ChipDescriptor& chip) {
+        QString ignored;
+        target::Backend* b = plugins::PluginHost::instance().backendFor(QString::fromStdString(chip.id), &ignored);
+        return b ? b->checkLayers(m, chip) : std::vector<target::LayerIssue>{};
+    };
     passes::PassRegistry registry = passes::makeBuiltinRegistry();
     target::registerTargetPasses(registry, session);
     // The package carries the quantize pass's integer model (exact against the
@@ -126,6 +133,11 @@ PackageOutcome compileToPackage(const char* command, const ir::Module& module, c
     bool ok;
     if (backend) {
         ok = backend->emitPackage(session->network, session->mapping, cd, text, req.output, &out.listing, &error);
+    } else if (!cd.id.starts_with("loihi")) {
+        std::fprintf(stderr, "%s: %s\n", command, qPrintable(err));
+        out.record.status = store::CompileStatus::Failed;
+        out.exitCode = 1;
+        return out;
     } else {
         std::fprintf(stderr, "%s: note: %s; writing the package with the built-in Loihi writer\n", command,
                      qPrintable(err));

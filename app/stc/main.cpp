@@ -1,6 +1,7 @@
 // stc — the Spike-Transformer Compiler command line. Thin: subcommands call core/.
 #include "commands.h"
 #include "mpi_session.h"
+#include "plugin_host.h"
 
 #include <QCoreApplication>
 #include <cstdio>
@@ -31,6 +32,11 @@ const std::vector<Command>& allCommands()
          "            [--project FILE.stcproj]\n"
          "  --calibration measures firing rates for the mapping and the energy estimate (without it they are assumed)",
          runCompileCommand},
+        {"targets", "list the chips (descriptors) and backend plugins this stc can compile for",
+         "stc targets [--json]\n"
+         "  chips come from $STC_CHIP_PATH, <resources>/chips and the descriptors backend plugins ship;\n"
+         "  `stc compile --chip ID` packages through the backend whose metadata lists ID",
+         runTargetsCommand},
         {"sweep", "sweep bits x sparsity x T x threshold scale x chips: accuracy vs estimated energy, Pareto front",
          "stc sweep MODEL.pt|MODEL.sir [--bits 8,6,4] [--sparsity 0,0.25,0.5] [--timesteps 2,4] [--threshold-scale 1,1.25]\n"
          "          [--chips 1,2] [--strategy grid|random|halving] [--samples K] [--seed S] [--accuracy-budget A]\n"
@@ -117,6 +123,8 @@ int main(int argc, char** argv)
                 std::printf("%s — %s\n\n%s\n", c.name, c.summary, c.usage);
                 return 0;
             }
+        // Descriptors shipped by backend plugins join the chip search path.
+        stc::plugins::PluginHost::instance().registerChipDescriptors();
         return c.run(args);
     }
     std::fprintf(stderr, "stc: unknown command '%s'\n\n", argv[1]);

@@ -8,6 +8,7 @@
 // The headless modes run offscreen when there is no display.
 #include "main/headless.h"
 #include "main/main_window.h"
+#include "plugin_host.h"
 
 #include <QApplication>
 #include <QElapsedTimer>
@@ -78,6 +79,9 @@ int main(int argc, char** argv)
     QApplication::setOrganizationName("STC");
     QApplication::setApplicationName("STC Studio");
     QApplication::setApplicationVersion(STC_VERSION);
+    // Chip descriptors shipped by backend plugins join the descriptor search
+    // path before any panel lists chips (reads plugin metadata, loads nothing).
+    stc::plugins::PluginHost::instance().registerChipDescriptors();
 
     const QStringList args = app.arguments();
     if (args.contains("--dark"))

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "target/chip_descriptor.h"
+#include "target/layer_check.h"
 #include "target/mapping.h"
 #include "target/network.h"
 
@@ -23,6 +24,15 @@ public:
     virtual bool emitPackage(const Network& net, const Mapping& mapping, const ChipDescriptor& chip,
                              const std::string& pipeline, const std::string& outDir, std::string* listing,
                              std::string* error) = 0;
+    // Optional target-specific constraint check, run by `partition` before
+    // mapping after the descriptor-driven one (layer_check.h): one issue per
+    // op the target cannot run. Default: no extra rules.
+    virtual std::vector<LayerIssue> checkLayers(const ir::Module& module, const ChipDescriptor& chip) const
+    {
+        (void)module;
+        (void)chip;
+        return {};
+    }
 };
 
 // The Loihi-family package writer (used by the plugin; callable without Qt).

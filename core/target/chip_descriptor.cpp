@@ -1,5 +1,6 @@
 #include "target/chip_descriptor.h"
 
+#include "ir/ops.h"
 #include "util/resource_paths.h"
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -153,6 +155,44 @@ public:
             return nullptr;
         }
         return &o["value"];
+    }
+
+    // Optional sourced lists: core.layer_ops (op names), core.weight_bit_widths
+    // and core.input_weight_bit_widths (1..32).
+    void readCapabilities(const json& core)
+    {
+        if (core.contains("layer_ops"))
+            if (const json* ops = sourced(core, "layer_ops", "core.layer_ops")) {
+                if (!ops->is_array() || ops->empty())
+                    error("core.layer_ops", "expected a non-empty array of Spike IR op names, got " + describe(*ops));
+                else
+                    for (const auto& o : *ops) {
+                        if (!o.is_string() || !ir::opKindFromName(o.get<std::string>()))
+                            error("core.layer_ops", "expected Spike IR op names (docs/ir-reference.md), got " +
+                                                        describe(o));
+                        else
+                            chip_.layerOps.push_back(o.get<std::string>());
+                    }
+            }
+        for (const char* key : {"weight_bit_widths", "input_weight_bit_widths"}) {
+            if (!core.contains(key))
+                continue;
+            const std::string path = std::string("core.") + key;
+            const json* v = sourced(core, key, path);
+            if (!v)
+                continue;
+            auto& out = std::string(key) == "weight_bit_widths" ? chip_.weightBitWidths : chip_.inputWeightBitWidths;
+            if (!v->is_array() || v->empty()) {
+                error(path, "expected a non-empty array of bit widths, got " + describe(*v));
+                continue;
+            }
+            for (const auto& b : *v) {
+                if (!b.is_number_integer() || b.get<int64_t>() < 1 || b.get<int64_t>() > 32)
+                    error(path, "expected bit widths between 1 and 32, got " + describe(b));
+                else
+                    out.push_back(int(b.get<int64_t>()));
+            }
+        }
     }
 
     std::optional<double> number(const json& parent, const std::string& key, const std::string& path, Num kind)
@@ -398,6 +438,8 @@ void checkConsistency(const ChipDescriptor& c, Diagnostics& d, const std::string
         err("core.limits.state_bits", "expected at most 64, got " + std::to_string(l.stateBits));
     if (l.gradedSpikeBits > 32)
         err("core.limits.graded_spike_bits", "expected at most 32, got " + std::to_string(l.gradedSpikeBits));
+    if (l.inputSpikeBits > 32)
+        err("core.limits.input_spike_bits", "expected at most 32, got " + std::to_string(l.inputSpikeBits));
     if (c.barrierMinNs > c.barrierMaxNs)
         err("timing_ns.barrier_min", "barrier_min (" + std::to_string(c.barrierMinNs) + ") exceeds barrier_max (" +
                                          std::to_string(c.barrierMaxNs) + ")");
@@ -588,11 +630,12 @@ DescriptorLoad parseChipDescriptor(const std::string& text, const std::string& f
             c.embeddedCpus = int(r.integer(*chip, "embedded_cpus", "chip.embedded_cpus", Num::NonNegInt));
     }
     if (const json* core = r.object(root, "core", "core")) {
-        r.checkKeys(*core, "core", {"limits", "neuron_models", "synapse_encodings"});
+        r.checkKeys(*core, "core", {"limits", "neuron_models", "synapse_encodings", "layer_ops", "weight_bit_widths",
+                                    "input_weight_bit_widths"});
         if (const json* lim = r.object(*core, "limits", "core.limits")) {
             r.checkKeys(*lim, "core.limits",
                         {"neurons", "fan_in_axons", "fan_out_axons", "synaptic_memory_bytes", "core_memory_bytes",
-                         "neuron_state_bytes", "weight_bits", "state_bits", "graded_spike_bits",
+                         "neuron_state_bytes", "weight_bits", "state_bits", "graded_spike_bits", "input_spike_bits",
                          "max_synaptic_delay"});
             const std::string p = "core.limits.";
             CoreLimits& l = c.limits;
@@ -606,6 +649,8 @@ DescriptorLoad parseChipDescriptor(const std::string& text, const std::string& f
             l.weightBits = r.integer(*lim, "weight_bits", p + "weight_bits", Num::PositiveInt);
             l.stateBits = r.integer(*lim, "state_bits", p + "state_bits", Num::PositiveInt);
             l.gradedSpikeBits = r.integer(*lim, "graded_spike_bits", p + "graded_spike_bits", Num::PositiveInt, 1);
+            if (lim->contains("input_spike_bits"))
+                l.inputSpikeBits = r.integer(*lim, "input_spike_bits", p + "input_spike_bits", Num::PositiveInt);
             l.maxSynapticDelay = r.integer(*lim, "max_synaptic_delay", p + "max_synaptic_delay", Num::NonNegInt);
         }
         if (const json* models = r.sourced(*core, "neuron_models", "core.neuron_models")) {
@@ -620,6 +665,7 @@ DescriptorLoad parseChipDescriptor(const std::string& text, const std::string& f
                 }
         }
         r.readEncodings(*core);
+        r.readCapabilities(*core);
     }
     r.readEventCosts(root, "timing_ns", c.latencyNs, true);
     r.readEventCosts(root, "energy_pj", c.energyPj, false);
@@ -646,6 +692,19 @@ DescriptorLoad loadChipDescriptor(const std::string& path)
     return parseChipDescriptor(ss.str(), path);
 }
 
+namespace {
+std::mutex& extraDirsMutex()
+{
+    static std::mutex m;
+    return m;
+}
+std::vector<std::string>& extraDirs()
+{
+    static std::vector<std::string> dirs;
+    return dirs;
+}
+} // namespace
+
 std::vector<std::string> chipSearchPath()
 {
     std::vector<std::string> dirs;
@@ -664,7 +723,18 @@ std::vector<std::string> chipSearchPath()
     }
     for (const auto& res : util::resourceDirs())
         dirs.push_back(res + "/chips");
+    std::lock_guard lock(extraDirsMutex());
+    for (const auto& d : extraDirs())
+        dirs.push_back(d);
     return dirs;
+}
+
+void addChipSearchDirectory(const std::string& dir)
+{
+    std::lock_guard lock(extraDirsMutex());
+    auto& dirs = extraDirs();
+    if (!dir.empty() && std::find(dirs.begin(), dirs.end(), dir) == dirs.end())
+        dirs.push_back(dir);
 }
 
 DescriptorLoad findChip(const std::string& nameOrPath)
@@ -683,7 +753,7 @@ DescriptorLoad findChip(const std::string& nameOrPath)
     for (const auto& id : availableChipIds())
         known += (known.empty() ? "" : ", ") + id;
     out.diagnostics.error({}, {}, "unknown chip '" + nameOrPath + "' (available: " + (known.empty() ? "none" : known) +
-                                      "; searched $STC_CHIP_PATH and <resources>/chips, resources from $STC_RESOURCE_DIR, "
+                                      "; searched $STC_CHIP_PATH, <resources>/chips and backend plugins' descriptor directories, resources from $STC_RESOURCE_DIR, "
                                       "<exe>/../share/stc or the source tree)");
     return out;
 }

@@ -33,6 +33,8 @@ struct CoreLimits {
     int64_t weightBits = 0;
     int64_t stateBits = 0;
     int64_t gradedSpikeBits = 1;     // 1 = binary spikes only
+    int64_t inputSpikeBits = 0;      // encoded model input events; 0 = gradedSpikeBits
+    int64_t inputBits() const { return inputSpikeBits > 0 ? inputSpikeBits : gradedSpikeBits; }
     int64_t maxSynapticDelay = 0;    // time steps
     friend bool operator==(const CoreLimits&, const CoreLimits&) = default;
 };
@@ -102,6 +104,12 @@ struct ChipDescriptor {
     CoreLimits limits;
     std::vector<std::string> neuronModels;
     std::vector<SynapseEncoding> encodings; // available ones only
+    // Optional capability lists (empty = not restricted), checked per layer
+    // before mapping (layer_check.h): Spike IR op kinds the chip executes,
+    // weight widths of its layers, and of layers fed by the model input.
+    std::vector<std::string> layerOps;
+    std::vector<int> weightBitWidths;
+    std::vector<int> inputWeightBitWidths;
 
     EventCosts energyPj;
     EventCosts latencyNs;
@@ -136,8 +144,11 @@ DescriptorLoad parseChipDescriptor(const std::string& jsonText, const std::strin
 DescriptorLoad loadChipDescriptor(const std::string& path);
 
 // Directories searched for `<id>.json`: $STC_CHIP_PATH (colon separated), then
-// the source tree's resources/chips.
+// <resources>/chips, then directories added with addChipSearchDirectory (the
+// plugin host adds the descriptor directories backend plugins declare).
 std::vector<std::string> chipSearchPath();
+// Appends a directory to the search path (thread-safe, duplicates ignored).
+void addChipSearchDirectory(const std::string& dir);
 // `nameOrPath` is a chip id ("loihi3") or a path to a .json file.
 DescriptorLoad findChip(const std::string& nameOrPath);
 std::vector<std::string> availableChipIds();

@@ -134,10 +134,12 @@ void finishNetwork(Network& net, const ir::Module& m, const ChipDescriptor* chip
                         std::string(toString(p.kind)) + " population needs neuron model \"" + p.neuron.model +
                             "\", which " + chip->id + " does not support",
                         p.origin);
-        if (p.spikeBits > chip->limits.gradedSpikeBits)
+        const bool input = p.kind == PopulationKind::Input;
+        const int64_t limit = input ? chip->limits.inputBits() : chip->limits.gradedSpikeBits;
+        if (p.spikeBits > limit)
             diags.error({}, "%" + p.name,
                         "emits " + std::to_string(p.spikeBits) + "-bit graded spikes; " + chip->id + " supports " +
-                            std::to_string(chip->limits.gradedSpikeBits) + "-bit spikes",
+                            std::to_string(limit) + "-bit " + (input ? "input events" : "spikes"),
                         p.origin);
     }
     (void)m;

@@ -2,6 +2,8 @@
 
 #include "passes/context.h"
 
+#include <algorithm>
+
 namespace stc::target {
 
 using passes::OptionSpec;
@@ -23,8 +25,32 @@ void partitionPass(TargetSession& s, const ir::Module& m, PassRun& run)
         run.diagnostics().add(diag);
     if (!d.chip)
         return;
+    LayerCheck check = std::move(s.layerCheck);
     s = TargetSession{};
+    s.layerCheck = check;
     s.chip = std::move(*d.chip);
+    // Unsupported layers are reported per layer before anything is mapped.
+    s.layerIssues = checkLayersAgainstDescriptor(m, *s.chip);
+    if (s.layerCheck) {
+        // The backend's reasons are more precise: they replace the generic
+        // ones for the same op (one issue per op and reason source).
+        std::vector<LayerIssue> specific = s.layerCheck(m, *s.chip);
+        std::erase_if(s.layerIssues, [&](const LayerIssue& g) {
+            return std::any_of(specific.begin(), specific.end(), [&](const LayerIssue& b) { return b.op == g.op; });
+        });
+        for (auto& issue : specific)
+            if (std::find(s.layerIssues.begin(), s.layerIssues.end(), issue) == s.layerIssues.end())
+                s.layerIssues.push_back(std::move(issue));
+    }
+    std::stable_sort(s.layerIssues.begin(), s.layerIssues.end(),
+                     [](const LayerIssue& a, const LayerIssue& b) { return a.op < b.op; });
+    for (const auto& issue : s.layerIssues)
+        run.error(issue.reason, issue.label, issue.origin);
+    if (!s.layerIssues.empty()) {
+        run.error(std::to_string(s.layerIssues.size()) + " layer(s) unsupported on " + s.chip->id +
+                  "; nothing was mapped");
+        return;
+    }
     if (run.context().calibration) {
         passes::CalibrationSet cal = run.context().calibration(o.getInt("calibration-samples"));
         std::string err;

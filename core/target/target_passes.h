@@ -10,6 +10,7 @@
 #pragma once
 
 #include "passes/registry.h"
+#include "target/layer_check.h"
 #include "target/mapper.h"
 #include "target/network_extract.h"
 
@@ -26,6 +27,12 @@ struct TargetSession {
     Partition partition;
     Mapping mapping;
     bool partitioned = false, placed = false, routed = false;
+    // Optional target-specific per-layer check (the chip's backend plugin),
+    // run by `partition` after the descriptor-driven check and before network
+    // extraction; every issue is a located error and stops the pass. Kept
+    // when partition resets the session.
+    LayerCheck layerCheck;
+    std::vector<LayerIssue> layerIssues; // what the last partition reported
 };
 
 // Properties "partitioned", "placed", "routed" (provided only by the passes).

@@ -80,6 +80,15 @@ void PluginHost::scan()
                 info.chips << c.toString();
             for (const auto& o : md.value("ops").toArray())
                 info.ops << o.toString();
+            info.description = md.value("description").toString();
+            QStringList missing;
+            for (const auto& d : md.value("descriptors").toArray()) {
+                const QString path = QDir(fi.absolutePath()).filePath(d.toString());
+                if (QFileInfo(path).isFile())
+                    info.descriptors << QFileInfo(path).absoluteFilePath();
+                else
+                    missing << d.toString();
+            }
             if (meta.isEmpty())
                 info.problem = "not a Qt plugin (no metadata)";
             else if (info.name.isEmpty() || info.kind.isEmpty())
@@ -96,6 +105,9 @@ void PluginHost::scan()
                 info.problem = QString("plugin API version %1, this host needs %2")
                                    .arg(info.compatVersion)
                                    .arg(kPluginApiVersion);
+            else if (!missing.isEmpty())
+                info.problem = QString("chip descriptor(s) %1 missing next to the plugin (%2)")
+                                   .arg(missing.join(", "), fi.absolutePath());
             info.usable = info.problem.isEmpty();
             infos_.push_back(info);
         }
@@ -108,6 +120,17 @@ const std::vector<PluginInfo>& PluginHost::plugins()
     if (!scanned_)
         scan();
     return infos_;
+}
+
+void PluginHost::registerChipDescriptors()
+{
+    std::lock_guard lock(mutex_);
+    if (!scanned_)
+        scan();
+    for (const PluginInfo& info : infos_)
+        if (info.kind == "backend" && info.usable)
+            for (const QString& d : info.descriptors)
+                stc::target::addChipSearchDirectory(QFileInfo(d).absolutePath().toStdString());
 }
 
 bool PluginHost::isLoaded(const QString& name) const

@@ -27,6 +27,8 @@ struct PluginInfo {
     QStringList fileExtensions;
     QStringList chips; // backends: chip ids they package for
     QStringList ops;   // custom-op plugins: the op names they register
+    QStringList descriptors; // backends: absolute paths of the chip descriptors they ship
+    QString description;
     bool usable = false;
     QString problem; // why it is not usable (IID or version mismatch, bad metadata)
 };
@@ -43,6 +45,11 @@ public:
     // The importer for a file (by extension); loads its plugin on first use.
     // Returns nullptr and sets `error` if none fits or loading fails.
     stc::frontend::Importer* importerFor(const QString& path, QString* error);
+    // Adds the directories of every usable backend's "descriptors" to the chip
+    // descriptor search path (target::addChipSearchDirectory); scans first.
+    // The CLI and the IDE call it at startup, so `--chip ID` and the chip
+    // lists find descriptors that plugins ship without core or views knowing.
+    void registerChipDescriptors();
     // The backend for a chip id (metadata "chips"); loads its plugin on first use.
     stc::target::Backend* backendFor(const QString& chip, QString* error);
     bool isLoaded(const QString& name) const;

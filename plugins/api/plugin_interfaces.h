@@ -15,7 +15,7 @@ namespace stc::plugins {
 
 // Bump the number in the IID whenever the interface or core ABI changes.
 inline constexpr const char* kFrontendIid = "org.stc.Frontend/2";
-inline constexpr const char* kBackendIid = "org.stc.Backend/1";
+inline constexpr const char* kBackendIid = "org.stc.Backend/2";
 inline constexpr const char* kCustomOpsIid = "org.stc.CustomOps/1";
 inline constexpr int kPluginApiVersion = 1;
 
@@ -25,7 +25,12 @@ public:
     virtual std::unique_ptr<stc::frontend::Importer> createImporter() = 0;
 };
 
-// A code generator for a family of chips (metadata "chips": ["loihi3", ...]).
+// A target: code generator and optional per-layer constraint check
+// (target::Backend) for a family of chips. Metadata (read before loading):
+// "chips": ["spinnaker2", ...] and optionally "descriptors": chip descriptor
+// files relative to the plugin file ("chips/spinnaker2.json"), whose
+// directories the host adds to the descriptor search path. Version 2 added
+// Backend::checkLayers and "descriptors" (docs/backends.md).
 class BackendPlugin {
 public:
     virtual ~BackendPlugin() = default;
@@ -45,5 +50,5 @@ public:
 } // namespace stc::plugins
 
 Q_DECLARE_INTERFACE(stc::plugins::FrontendPlugin, "org.stc.Frontend/2")
-Q_DECLARE_INTERFACE(stc::plugins::BackendPlugin, "org.stc.Backend/1")
+Q_DECLARE_INTERFACE(stc::plugins::BackendPlugin, "org.stc.Backend/2")
 Q_DECLARE_INTERFACE(stc::plugins::CustomOpsPlugin, "org.stc.CustomOps/1")

@@ -7,7 +7,9 @@
 #include <QElapsedTimer>
 
 #include "sim/program.h"
+#include "plugin_host.h"
 #include "target/cost_model.h"
+#include "target/layer_check.h"
 #include "target/mapper.h"
 #include "target/network_extract.h"
 #include "target/package.h"
@@ -340,6 +342,23 @@ MapOutcome mapModuleImpl(const ir::Module& compiled, const ir::Module* document,
         return out;
     }
     const target::ChipDescriptor& chip = *d.chip;
+    // Unsupported layers are listed before mapping: the descriptor's rules,
+    // then the chip's backend plugin's (which replace them for the same op).
+    std::vector<target::LayerIssue> issues = target::checkLayersAgainstDescriptor(compiled, chip);
+    QString noBackend;
+    if (auto* backend = plugins::PluginHost::instance().backendFor(QString::fromStdString(chip.id), &noBackend)) {
+        const auto specific = backend->checkLayers(compiled, chip);
+        std::erase_if(issues, [&](const target::LayerIssue& g) {
+            return std::any_of(specific.begin(), specific.end(), [&](const auto& b) { return b.op == g.op; });
+        });
+        issues.insert(issues.end(), specific.begin(), specific.end());
+    }
+    for (const auto& issue : issues)
+        out.diagnostics.error({}, issue.label, issue.reason, issue.origin);
+    if (!issues.empty()) {
+        out.error = std::to_string(issues.size()) + " layer(s) unsupported on " + chip.id + " (see Diagnostics)";
+        return out;
+    }
     if (!step(0.05, "extracting the network"))
         return cancelled();
     target::ExtractResult ex = target::extractNetwork(compiled, &chip);
