@@ -182,6 +182,17 @@ bool callerChoseInput(const frontend::ImportOptions& o) { return !o.exampleInput
 
 constexpr unsigned kTieRetries = 2;
 
+// The model outputs as LibTorch computed them in the recording.
+void takeRecordedOutputs(const Recording& rec, frontend::ReferenceRun& ref)
+{
+    std::vector<ValueRef> outs;
+    rec.graph.output.collectDyn(outs);
+    for (ValueRef v : outs) {
+        ref.outputs.push_back(rec.recorded(v));
+        ref.outputShapes.push_back(rec.graph.values[size_t(v)].shape);
+    }
+}
+
 // LibTorch's outputs and per-neuron spike totals on a fresh random input
 // (seed) of the recorded shape.
 bool referenceOn(TorchSession& s, const frontend::ImportOptions& options, const std::vector<int64_t>& shape,
@@ -197,12 +208,7 @@ bool referenceOn(TorchSession& s, const frontend::ImportOptions& options, const 
         return false;
     for (const auto& n : recognizeNeurons(rec->graph, *rec, quiet).neurons)
         ref.spikeCounts[n.path] = n.spikeTotal;
-    std::vector<ValueRef> outs;
-    rec->graph.output.collectDyn(outs);
-    for (ValueRef v : outs) {
-        ref.outputs.push_back(rec->recorded(v));
-        ref.outputShapes.push_back(rec->graph.values[size_t(v)].shape);
-    }
+    takeRecordedOutputs(*rec, ref);
     return true;
 }
 
@@ -235,12 +241,7 @@ frontend::ImportResult TorchScriptImporter::importFile(const std::string& path, 
     if (!rec)
         return finish();
     const RecordedGraph& g = rec->graph;
-    std::vector<ValueRef> outs;
-    g.output.collectDyn(outs);
-    for (ValueRef v : outs) {
-        result.reference.outputs.push_back(rec->recorded(v));
-        result.reference.outputShapes.push_back(g.values[size_t(v)].shape);
-    }
+    takeRecordedOutputs(*rec, result.reference);
 
     progress(options, 0.5, "recognizing spiking neurons");
     const NeuronAnalysis neurons = recognizeNeurons(g, *rec, diags);
