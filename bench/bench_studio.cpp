@@ -23,6 +23,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMetaEnum>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTimer>
@@ -32,10 +33,95 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <vector>
 
 using namespace stc::views;
 
 namespace {
+
+// Times every event dispatch on the GUI thread so a stall can be attributed:
+// the receiver's class, its object name and the event type of each dispatch
+// that took long, with the nesting depth (a paint inside a timer event, ...).
+class TimingApplication : public QApplication {
+public:
+    using QApplication::QApplication;
+
+    struct SlowEvent {
+        double ms;
+        double cpuMs; // the GUI thread's CPU time: less than `ms` means it waited (lock, I/O, preempted)
+        int depth;
+        QString what;
+    };
+
+    bool notify(QObject* receiver, QEvent* event) override
+    {
+        if (!recording_ || QThread::currentThread() != thread())
+            return QApplication::notify(receiver, event);
+        const QString what = describe(receiver, event); // before dispatch: the receiver may be deleted by it
+        QElapsedTimer t;
+        t.start();
+        const double cpu0 = threadCpuMs();
+        ++depth_;
+        const bool r = QApplication::notify(receiver, event);
+        --depth_;
+        const double ms = double(t.nsecsElapsed()) / 1e6;
+        if (ms >= 10.0)
+            slow_.push_back({ms, threadCpuMs() - cpu0, depth_, what});
+        return r;
+    }
+
+    void record(bool on)
+    {
+        recording_ = on;
+        if (on)
+            slow_.clear();
+    }
+
+    // The slowest outermost dispatches, each followed by its slow nested ones.
+    QJsonArray slowest(int count) const
+    {
+        std::vector<size_t> outer;
+        for (size_t i = 0; i < slow_.size(); ++i)
+            if (slow_[i].depth == 0)
+                outer.push_back(i);
+        std::sort(outer.begin(), outer.end(), [&](size_t a, size_t b) { return slow_[a].ms > slow_[b].ms; });
+        QJsonArray list;
+        for (size_t k = 0; k < outer.size() && int(k) < count; ++k) {
+            const size_t i = outer[k];
+            QJsonArray nested; // recorded before their outer event, which finishes last
+            for (size_t j = i; j-- > 0 && slow_[j].depth > 0;)
+                nested.prepend(QString("%1 ms (CPU %2)  %3%4")
+                                   .arg(slow_[j].ms, 0, 'f', 1)
+                                   .arg(slow_[j].cpuMs, 0, 'f', 1)
+                                   .arg(QString(2 * slow_[j].depth, ' '), slow_[j].what));
+            list.append(QJsonObject{
+                {"ms", slow_[i].ms}, {"cpu_ms", slow_[i].cpuMs}, {"event", slow_[i].what}, {"nested", nested}});
+        }
+        return list;
+    }
+
+private:
+    static double threadCpuMs()
+    {
+        timespec ts{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+    }
+
+    static QString describe(QObject* receiver, QEvent* event)
+    {
+        QString s = receiver->metaObject()->className();
+        if (!receiver->objectName().isEmpty())
+            s += "(" + receiver->objectName() + ")";
+        const char* type = QMetaEnum::fromType<QEvent::Type>().valueToKey(int(event->type()));
+        return s + " " + (type ? QString(type) : QString::number(int(event->type())));
+    }
+
+    bool recording_ = false;
+    int depth_ = 0;
+    std::vector<SlowEvent> slow_;
+};
 
 void sleepLoop(int ms)
 {
@@ -61,6 +147,8 @@ QJsonObject stats(const LatencyStats& s)
 // Opens `model`, waits for import + layout + compile + mapping; returns the probe's stats.
 QJsonObject openAndMeasure(MainWindow& w, const QString& model, double* seconds)
 {
+    auto* app = static_cast<TimingApplication*>(QApplication::instance());
+    app->record(true);
     LatencyProbe probe(5);
     probe.start();
     QElapsedTimer t;
@@ -78,7 +166,9 @@ QJsonObject openAndMeasure(MainWindow& w, const QString& model, double* seconds)
     *seconds = double(t.nsecsElapsed()) / 1e9;
     sleepLoop(300); // first paints of the new content
     probe.stop();
+    app->record(false);
     QJsonObject o = stats(probe.stats());
+    o["slowest_dispatches"] = app->slowest(6);
     o["opened"] = ok;
     o["mapped"] = mapped.count() > 0 && mapped.first().first().toBool();
     o["wall_s"] = *seconds;
@@ -118,7 +208,7 @@ int main(int argc, char** argv)
 {
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
+    TimingApplication app(argc, argv);
     QApplication::setOrganizationName("STC-bench");
     QApplication::setApplicationName("bench_studio");
     QString model = QString(STC_SOURCE_DIR) + "/tests/data/ir/spikformer_cifar.sir";
