@@ -5,8 +5,11 @@
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QLoggingCategory>
-#include <QTimer>
+#include <QThread>
 #include <QThreadPool>
+#include <QTimer>
+
+#include <algorithm>
 
 #ifdef __linux__
 #include <sys/resource.h>
@@ -58,14 +61,21 @@ void JobRunner::reportSlowCallback(const QString& lane, qint64 ns)
         qCWarning(lcJobs, "result callback of lane '%s' blocked the GUI thread for %.1f ms", qPrintable(lane), ns / 1e6);
 }
 
-JobRunner::JobRunner(QObject* parent) : QObject(parent) {}
+JobRunner::JobRunner(QObject* parent) : QObject(parent), pool_(new QThreadPool)
+{
+    pool_->setMaxThreadCount(std::max(2, QThread::idealThreadCount()));
+    pool_->setExpiryTimeout(-1); // no thread creation on the GUI thread after an idle minute (see settings_writer.h)
+}
 
 JobRunner::~JobRunner()
 {
     cancelAll();
     // Jobs may still reference their contexts (shared_ptr) but never `this`
     // after the watchers are gone; wait so no worker outlives the app's data.
-    QThreadPool::globalInstance()->waitForDone(5000);
+    // A job that ignores its cancel flag for 5 s keeps its pool: deleting a
+    // QThreadPool waits without a limit.
+    if (pool_->waitForDone(5000))
+        delete pool_;
 }
 
 std::pair<quint64, std::shared_ptr<JobContext>> JobRunner::begin(const QString& lane, const QString& title)
