@@ -1,6 +1,7 @@
 #include "main/main_window.h"
 
 #include "charts/charts_panel.h"
+#include "common/settings_writer.h"
 #include "floorplan/floorplan_panel.h"
 #include "diagnostics/diagnostics_model.h"
 #include "diagnostics/diagnostics_widget.h"
@@ -58,6 +59,7 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
     jobs_ = new JobRunner(this);
     probe_ = new LatencyProbe(5, this);
 
+    settings::startWriter();
     createPanels();
     createActions();
     createMenus();
@@ -79,6 +81,7 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
         restoreState(settings.value("window/state").toByteArray(), kLayoutVersion);
         setThemeMode(theme::Mode(settings.value("view/theme", int(theme::Mode::System)).toInt()));
     }
+    recent_ = QSettings().value("file/recent").toStringList();
     updateTitle();
     updateActions();
     rebuildRecentMenu();
@@ -458,7 +461,7 @@ void MainWindow::openFileDialog()
         "Models, packages and projects (*.pt *.pth *.sir *.nir manifest.json *.stcproj);;TorchScript (*.pt *.pth);;"
         "Spike IR (*.sir);;NIR graphs (*.nir);;Deployment packages (manifest.json);;Projects (*.stcproj);;All files (*)");
     if (!path.isEmpty()) {
-        QSettings().setValue("file/lastDir", QFileInfo(path).absolutePath());
+        settings::writeLater("file/lastDir", QFileInfo(path).absolutePath());
         openFile(path);
     }
 }
@@ -520,18 +523,16 @@ void MainWindow::openModelFile(const QString& path, std::optional<int64_t> nirTi
 
 void MainWindow::addRecentFile(const QString& path)
 {
-    QSettings settings;
-    QStringList list = settings.value("file/recent").toStringList();
     const QString abs = QFileInfo(path).absoluteFilePath();
-    list.removeAll(abs);
-    list.prepend(abs);
-    while (list.size() > kMaxRecent)
-        list.removeLast();
-    settings.setValue("file/recent", list);
+    recent_.removeAll(abs);
+    recent_.prepend(abs);
+    while (recent_.size() > kMaxRecent)
+        recent_.removeLast();
+    settings::writeLater("file/recent", recent_);
     rebuildRecentMenu();
 }
 
-QStringList MainWindow::recentFiles() const { return QSettings().value("file/recent").toStringList(); }
+QStringList MainWindow::recentFiles() const { return recent_; }
 
 void MainWindow::rebuildRecentMenu()
 {
@@ -548,7 +549,8 @@ void MainWindow::rebuildRecentMenu()
     else {
         recentMenu_->addSeparator();
         connect(recentMenu_->addAction("Clear Recent Files"), &QAction::triggered, this, [this] {
-            QSettings().remove("file/recent");
+            recent_.clear();
+            settings::writeLater("file/recent", {});
             rebuildRecentMenu();
         });
     }
@@ -561,7 +563,7 @@ void MainWindow::resetLayout() { restoreState(defaultState_, kLayoutVersion); }
 void MainWindow::setThemeMode(theme::Mode mode)
 {
     theme::apply(mode);
-    QSettings().setValue("view/theme", int(mode));
+    settings::writeLater("view/theme", int(mode));
     // Custom-painted and cached items pick the palette up on the next paint.
     graph_->relayout();
     sim_->update();

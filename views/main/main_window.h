@@ -133,6 +133,7 @@ private:
     BottleneckPanel* bottlenecks_ = nullptr;
     CommandPalette* palette_ = nullptr;
     QMenu* recentMenu_ = nullptr;
+    QStringList recent_; // the recent-files list; QSettings is written behind it (settings_writer.h)
     QMenu* viewMenu_ = nullptr;
     QLabel* jobLabel_ = nullptr;
     QProgressBar* jobProgress_ = nullptr;

@@ -2,6 +2,8 @@
 // graphs without stc_timesteps (kept apart from main_window.cpp).
 #include "main/main_window.h"
 
+#include "common/settings_writer.h"
+
 #include "document/document.h"
 #include "editor/ir_editor_panel.h"
 #include "floorplan/floorplan_panel.h"
@@ -23,7 +25,7 @@ void MainWindow::openPackageDialog()
     const QString path = QFileDialog::getExistingDirectory(this, "Open deployment package directory", dir);
     if (path.isEmpty())
         return;
-    QSettings().setValue("file/lastDir", QFileInfo(path).absolutePath());
+    settings::writeLater("file/lastDir", QFileInfo(path).absolutePath());
     openFile(path);
 }
 
@@ -94,7 +96,7 @@ std::optional<int64_t> MainWindow::askNirTimesteps(const QString& path)
             t = v;
     }
     if (t && *t >= 1)
-        settings.setValue("nir/timesteps", qlonglong(*t));
+        settings::writeLater("nir/timesteps", qlonglong(*t));
     return t && *t >= 1 ? t : std::nullopt;
 }
 
