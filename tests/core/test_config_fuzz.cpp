@@ -106,7 +106,7 @@ private slots:
             "chips=99999999999999999999", "objective=", "true", "false", "nan", "1e400", "quantize", "partition",
             "route", "place", "fold-bn", "x{", "{}", "{{", "}}", ",,", "\"", "\xff", std::string(1, '\0'), "\n",
         };
-        fuzz("pipeline", corpus, dictionary, envInt("STC_FUZZ_ITERATIONS", 200000 / kScale),
+        fuzz("pipeline", corpus, dictionary, envInt("STC_FUZZ_ITERATIONS", 500000 / kScale),
              [&](const std::string& input, Counts& counts) -> std::string {
                  Diagnostics d;
                  const std::optional<passes::Pipeline> p = passes::parsePipeline(input, registry, d);
@@ -143,7 +143,7 @@ private slots:
             "0.5", "9223372036854775807", "18446744073709551616", "\"value\"", "\"projected\"", "\"source\"",
             "{\"value\": -3}", "{\"value\": \"x\"}", "[]", "{}", "\"\\u0000\"", "\"\\ud800\"", "\xff", "/*", "NaN",
         };
-        fuzz("descriptor", corpus, dictionary, envInt("STC_FUZZ_ITERATIONS", 20000 / kScale),
+        fuzz("descriptor", corpus, dictionary, envInt("STC_FUZZ_ITERATIONS", 100000 / kScale),
              [](const std::string& input, Counts& counts) -> std::string {
                  const target::DescriptorLoad load = target::parseChipDescriptor(input, "fuzz.json");
                  if (!load.chip) {

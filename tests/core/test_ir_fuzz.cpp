@@ -105,9 +105,9 @@ private slots:
         QVERIFY(corpus.size() > 10);
 
 #if defined(__SANITIZE_ADDRESS__)
-        const int64_t defaultIterations = 20000; // ~15x slower; keeps ctest well inside its timeout
+        const int64_t defaultIterations = 40000; // ~15x slower; keeps ctest well inside its timeout
 #else
-        const int64_t defaultIterations = 100000;
+        const int64_t defaultIterations = 400000;
 #endif
         const int64_t iterations = envInt("STC_FUZZ_ITERATIONS", defaultIterations);
         const uint64_t seed = uint64_t(envInt("STC_FUZZ_SEED", 20240601));
