@@ -5,6 +5,7 @@
 // the charts and its firing rates and the mapped cores the inspector; and the
 // headless report.
 #include "charts/charts_panel.h"
+#include "common/settings_writer.h"
 #include "diagnostics/diagnostics_model.h"
 #include "diagnostics/diagnostics_widget.h"
 #include "document/document.h"
@@ -92,6 +93,8 @@ private slots:
         QVERIFY(!w.graphView()->scene()->items().isEmpty());
         QVERIFY(w.irEditor()->text().contains("module"));
         QVERIFY(w.recentFiles().contains(QFileInfo(sir_).absoluteFilePath()));
+        settings::waitForWrites(); // the list reaches QSettings from the writer thread
+        QCOMPARE(QSettings().value("file/recent").toStringList().value(0), QFileInfo(sir_).absoluteFilePath());
         // Typical dispatch stays < 50 ms; the max includes the first paint of every
         // panel and OS scheduling on a loaded machine, so it only has a loose bound.
         QVERIFY2(probe.stats().p95Ms < 50, qPrintable(QString::number(probe.stats().p95Ms)));
