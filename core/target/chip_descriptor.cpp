@@ -503,8 +503,11 @@ int lineOf(const std::string& text, size_t byte, int* col)
 Diagnostics validateChip(const ChipDescriptor& chip, const std::string& fileName)
 {
     Diagnostics d;
-    if (chip.tilesX < 1 || chip.tilesY < 1 || chip.coresPerTile < 1)
+    if (chip.tilesX < 1 || chip.tilesY < 1)
         d.error({fileName, 0, 0}, {}, "chip.tile_grid: expected a positive grid");
+    if (chip.coresPerTile < 1)
+        d.error({fileName, 0, 0}, {}, "chip.cores_per_tile: expected a positive integer, got " +
+                                          std::to_string(chip.coresPerTile));
     const CoreLimits& l = chip.limits;
     auto positive = [&](int64_t v, const char* path) {
         if (v <= 0)

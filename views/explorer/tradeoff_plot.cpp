@@ -26,6 +26,18 @@ namespace stc::views {
 
 namespace {
 
+// Enough decimals to tell neighbouring ticks apart: "%.3g" printed a narrow
+// range (28.90 .. 29.00) as "28.9 28.9 28.9 29".
+QString labelFormatFor(const QValueAxis& a)
+{
+    const double step = (a.max() - a.min()) / std::max(1, a.tickCount() - 1);
+    const double magnitude = std::max(std::abs(a.min()), std::abs(a.max()));
+    if (!(step > 0) || magnitude >= 1e6 || magnitude < 1e-3)
+        return "%.3g";
+    const int decimals = std::clamp(int(std::ceil(-std::log10(step) - 1e-9)), 0, 6);
+    return QString("%.%1f").arg(decimals);
+}
+
 void styleAxis(QValueAxis* axis, const QString& title)
 {
     const QPalette pal = QApplication::palette();
@@ -213,8 +225,8 @@ void TradeoffPlot::rebuild()
         ax->setRange(0, 1);
         ay->setRange(0, 100);
     }
-    ax->setLabelFormat("%.3g");
-    ay->setLabelFormat("%.3g");
+    ax->setLabelFormat(labelFormatFor(*ax));
+    ay->setLabelFormat(labelFormatFor(*ay));
     chart->addAxis(ax, Qt::AlignBottom);
     chart->addAxis(ay, Qt::AlignLeft);
     for (QAbstractSeries* s : chart->series()) {

@@ -210,6 +210,7 @@ HeadlessResult runHeadless(MainWindow& w, const HeadlessOptions& o, QTextStream&
                               .arg(l.neurons)
                               .arg(l.steps())
                               .arg(l.firingRate() * 100, 0, 'f', 2);
+            sim->raster()->grab(); // paints the raster now: the window may not have painted since the run ended
             report << QString("raster paint: %1 for %2 spikes").arg(ms(sim->raster()->lastRenderMs() / 1000.0)).arg(sim->raster()->lastPaintedSpikes());
         } else {
             report << "simulation: FAILED " + sim->datasetError();

@@ -254,8 +254,9 @@ void MainWindow::createActions()
     make("help.about", "&About STC Studio", "", {}, [this] {
         QMessageBox::about(this, "About STC Studio",
                            QString("<b>STC Studio %1</b><p>Spike-Transformer Compiler IDE: imports PyTorch spiking "
-                                   "transformers, shows them as Spike IR, simulates them and (soon) maps them onto "
-                                   "neuromorphic chips.</p>")
+                                   "transformers, shows them as Spike IR, optimizes them with a pass pipeline, maps them onto "
+                                   "neuromorphic chips (Loihi 1/2, Loihi 3 projected, and the backends' plugins) and "
+                                   "simulates the compiled package bit-accurately with an energy/latency ledger.</p>")
                                .arg(STC_VERSION));
     });
 }
