@@ -247,6 +247,11 @@ void buildConvPlan(const Context& cx, const target::PackageInput& in, const Slic
         }
     }
     plan.bytesPerTap = (F / std::max<int64_t>(1, g.groups) * wb + 7) / 8;
+    for (size_t a = 0; a < plan.axonFeature.size(); ++a) {
+        const int64_t i = plan.axonFeature[a], p = plan.axonPosition[a];
+        plan.axons.push_back({int32_t(i / plan.inPerGroup), int32_t((i % plan.inPerGroup) * plan.taps),
+                              plan.tapStart[size_t(p)], plan.tapStart[size_t(p) + 1]});
+    }
     b.conv = true;
     // Structural synapses: each axon reaches its taps' targets x the group's features.
     for (size_t a = 0; a < plan.axonFeature.size(); ++a) {

@@ -60,6 +60,13 @@ struct ConvPlan {
     };
     std::vector<Group> groups;
     int64_t bytesPerTap = 0; // kernel bytes read per tap (memory-read counter)
+    // What a spike of axon a needs, in one 16-byte load (derived from the
+    // arrays above at load): its group, the kernel row of its feature within
+    // the group ((i % inPerGroup) x taps) and its taps [tapBegin, tapEnd).
+    struct Axon {
+        int32_t group, kernelRow, tapBegin, tapEnd;
+    };
+    std::vector<Axon> axons;
 };
 
 struct SynapseBlock {

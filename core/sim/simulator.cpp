@@ -40,6 +40,18 @@ const char* toString(Parallel p)
 
 namespace {
 
+// A prefetch GCC cannot drop: a helper that only reads memory and calls
+// __builtin_prefetch is found "pure" by interprocedural analysis and its
+// calls, having no result, are deleted (GCC 12, -O2).
+inline void prefetch(const void* p)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
+#else
+    __builtin_prefetch(p);
+#endif
+}
+
 struct Event {
     uint32_t local; // core-local neuron
     int32_t value;
@@ -122,6 +134,12 @@ private:
     // Messages and hops are charged to the sender by the thread that owns the
     // sending core (summed in registers per segment); the synaptic work to
     // the receiver by the thread that owns the receiving core.
+    //
+    // The event loop is bound by memory latency (route -> synapse record ->
+    // accumulators, docs/performance.md), so a message's synapse record is
+    // prefetched when it is sent and the message is delivered kAhead
+    // messages later (through a ring, over all segments and cores of the
+    // step), in the same order as sent: the integer sums are unchanged.
     void deliverAll(int64_t h)
     {
         const int prev = int((h - 1) & 1);
@@ -131,11 +149,15 @@ private:
             const bool sender = owns(int32_t(c));
             const uint32_t* routeStart = src.routeStart.data();
             const RouteHop* routes = src.routes.data();
+            const Event* events = ss.events[prev].data();
             for (const Segment& seg : ss.segments[prev]) {
                 int64_t messages = 0, hopsEw = 0, hopsNs = 0, links = 0, chipMessages = 0;
                 float maxNs = 0;
+                const int stepIndex = seg.stepIndex + 1;
                 for (uint32_t e = seg.begin; e < seg.end; ++e) {
-                    const Event& ev = ss.events[prev][e];
+                    if (e + kRouteAhead < seg.end)
+                        prefetch(routes + routeStart[events[e + kRouteAhead].local]);
+                    const Event& ev = events[e];
                     const uint32_t r0 = routeStart[ev.local], r1 = routeStart[ev.local + 1];
                     messages += r1 - r0;
                     for (uint32_t r = r0; r < r1; ++r) {
@@ -145,8 +167,17 @@ private:
                         links += rt.chipLinks;
                         chipMessages += rt.chipLinks > 0;
                         maxNs = std::max(maxNs, rt.latencyNs);
-                        if (owns(rt.destCore))
-                            deliver(rt, ev.value, seg.stepIndex + 1);
+                        if (!owns(rt.destCore))
+                            continue;
+                        if (ringSize_ == kAhead) {
+                            const Pending& old = ring_[ringHead_];
+                            deliver(*old.rt, old.x, old.stepIndex);
+                            ringHead_ = (ringHead_ + 1) % kAhead;
+                            --ringSize_;
+                        }
+                        prefetchRecord(rt);
+                        ring_[(ringHead_ + ringSize_) % kAhead] = {&rt, ev.value, stepIndex};
+                        ++ringSize_;
                     }
                 }
                 if (!sender || messages == 0)
@@ -161,6 +192,33 @@ private:
                     sent->maxMessageNs = std::max(sent->maxMessageNs, double(maxNs));
                 }
             }
+        }
+        for (; ringSize_ > 0; --ringSize_) {
+            const Pending& old = ring_[ringHead_];
+            deliver(*old.rt, old.x, old.stepIndex);
+            ringHead_ = (ringHead_ + 1) % kAhead;
+        }
+    }
+
+    static constexpr uint32_t kAhead = 16, kRouteAhead = 8;
+    struct Pending {
+        const RouteHop* rt;
+        int32_t x;
+        int32_t stepIndex;
+    };
+    Pending ring_[kAhead];
+    uint32_t ringHead_ = 0, ringSize_ = 0;
+
+    // Starts loading the synapse record a message will walk.
+    void prefetchRecord(const RouteHop& rt) const
+    {
+        const SynapseBlock& b = prog_.cores[size_t(rt.destCore)].inputs[size_t(rt.destInput)];
+        if (b.conv) {
+            prefetch(b.plan.axons.data() + rt.entry);
+        } else {
+            const int32_t* r = b.rows.data() + rt.entry;
+            prefetch(r);
+            prefetch(r + 16);
         }
     }
 
@@ -186,14 +244,13 @@ private:
         int64_t ops = 0, bytes = 0;
         if (b.conv) {
             const ConvPlan& p = b.plan;
-            const uint32_t a = rt.entry;
-            const int32_t i = p.axonFeature[a], pos = p.axonPosition[a];
-            const ConvPlan::Group& g = p.groups[size_t(i / p.inPerGroup)];
-            const int64_t ii = i % p.inPerGroup, n = int64_t(g.features.size());
+            const ConvPlan::Axon ax = p.axons[rt.entry];
+            const ConvPlan::Group& g = p.groups[size_t(ax.group)];
+            const int64_t n = int64_t(g.features.size());
             const int32_t first = g.features.empty() ? 0 : int32_t(g.features[0]);
-            const int32_t k0 = p.tapStart[size_t(pos)], k1 = p.tapStart[size_t(pos) + 1];
+            const int32_t k0 = ax.tapBegin, k1 = ax.tapEnd;
             for (int32_t k = k0; k < k1; ++k) {
-                const int32_t* w = g.kernel.data() + (ii * p.taps + p.tapTap[size_t(k)]) * n;
+                const int32_t* w = g.kernel.data() + (ax.kernelRow + p.tapTap[size_t(k)]) * n;
                 int32_t* dst = acc + p.tapBase[size_t(k)];
                 if (g.contiguous)
                     accumulate(dst + first, w, uint32_t(n), x);
