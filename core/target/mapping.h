@@ -109,9 +109,10 @@ struct MapOptions {
     uint64_t seed = 1;                 // placement annealing
     int annealIterations = -1;         // < 0: automatic (scaled with the core count)
     bool shareCores = true;            // pack slices of different populations onto one core
-    // Host threads for slice analysis and traffic; the same mapping for any count. Default 1: the
-    // analysis forks and joins per candidate and chunk, and on a loaded host a preempted worker
-    // stalls every join (stc compile took 20-90 s wall instead of 6 s at load 5 on 2 cores).
+    // Host threads for slice analysis and traffic (< 1: every host thread); the same mapping for
+    // any count. Default 1 for library callers that run several compiles at once; stc compile
+    // passes 0. The analysis joins once per growing chunk of a cut's slices (candidates are
+    // screened on one thread), so that a worker preempted on a loaded host stalls few joins.
     int threads = 1;
 };
 
