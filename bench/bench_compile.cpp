@@ -1,8 +1,8 @@
 // Compile benchmark: a Spikformer-4-384-shaped model (embed 384, 12 heads,
 // 4 blocks, MLP x4, T=4, ~9.1 M parameters, 28x28 input -> 49 tokens) through
 // fold-bn,canonicalize,dce + partition/place/route + package writing, and a
-// multi-chip scaling table. Writes bench/results/compile.json. The package is
-// encoded and written on every host thread (CPU time can exceed wall time).
+// multi-chip scaling table. Writes bench/results/compile.json. Mapping, package
+// encoding and writing run on every host thread (CPU time can exceed wall time).
 //   bench_compile [--quick] [--chip loihi3] [--chips 16] [--out bench/results/compile.json]
 //                 [--write-sir FILE]   (also saves the model as Spike IR text, for timing `stc compile`)
 #include "../tests/core/interp_models.h"
@@ -44,6 +44,7 @@ Run compile(const ir::Module& m, const std::string& chip, int chips, const std::
 {
     Run r;
     r.session = std::make_shared<target::TargetSession>();
+    r.session->options.threads = 0; // as stc compile: every host thread
     passes::PassRegistry reg = passes::makeBuiltinRegistry();
     target::registerTargetPasses(reg, r.session);
     const std::string text = "fold-bn,canonicalize,dce,partition{chip=" + chip + " chips=" + std::to_string(chips) +
@@ -108,9 +109,9 @@ int main(int argc, char** argv)
                   {"parameters", ir::parameterCount(model)},
                   {"timesteps", model.timesteps}};
     j["chip"] = chip;
-    // Mapping runs on one thread (MapOptions::threads, default 1); package
-    // encoding and writing on all of them.
-    j["host_threads"] = {{"mapping", 1}, {"package", std::max(1u, std::thread::hardware_concurrency())}};
+    // Mapping (as in stc compile), package encoding and writing run on every host thread.
+    const unsigned hostThreads = std::max(1u, std::thread::hardware_concurrency());
+    j["host_threads"] = {{"mapping", hostThreads}, {"package", hostThreads}};
 
     Run main = compile(model, chip, chips, "balanced");
     if (!main.ok) {

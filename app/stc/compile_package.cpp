@@ -29,6 +29,7 @@ PackageOutcome compileToPackage(const char* command, const ir::Module& module, c
     out.record.status = store::CompileStatus::Failed; // until the passes ran
     out.record.notMappedReason = "not compiled";
     auto session = std::make_shared<target::TargetSession>();
+    session->options.threads = 0; // one compile per process: map on every host thread
     // The chip's backend plugin may add per-layer rules, run by `partition`
     // before mapping (descriptor-driven rules run for every chip).
     session->layerCheck = [](const ir::Module& m, const target::ChipDescriptor& chip) {

@@ -51,7 +51,7 @@ Traffic computeTraffic(const Network& net, const ChipDescriptor& chip, const Par
     // The axons of each destination slice and the slice holding each source
     // neuron are found on `threads` threads, a chunk of slices at a time; the
     // rates are then added in slice order, the same additions as on one thread.
-    interp::ThreadPool pool(std::max(1, threads));
+    interp::ThreadPool pool(threads < 1 ? 0 : threads);
     std::vector<std::unique_ptr<SliceAnalyzer>> analyzers(size_t(pool.size()));
     struct Axons {
         std::vector<int64_t> neuron;   // every projection's axons, in order

@@ -28,7 +28,7 @@ void routeStep(const Network& net, const ChipDescriptor& chip, Mapping& mapping)
 Mapping mapNetwork(const Network& net, const ChipDescriptor& chip, const MapOptions& opt);
 
 // Spike messages between logical cores (one per source neuron and destination core).
-// Axons are found on `threads` host threads (< 1: 1); the sums do not depend on it.
+// Axons are found on `threads` host threads (< 1: every host thread); the sums do not depend on it.
 Traffic computeTraffic(const Network& net, const ChipDescriptor& chip, const Partition& part,
                        const std::vector<int32_t>& sliceCore, int threads = 1);
 

@@ -1,5 +1,7 @@
 #include "target/mapping.h"
 
+#include "target/slice_analysis.h"
+
 #include <algorithm>
 
 namespace stc::target {
@@ -136,6 +138,25 @@ NeuronLocator::NeuronLocator(const Network& net, const std::vector<std::vector<i
         for (size_t a = 0; a < q.posShape.size(); ++a)
             q.blocksPerAxis.push_back((q.posShape[a] + q.block[a + 1] - 1) / q.block[a + 1]);
     }
+    // The tables, from each slice's neurons in slice-local order (positions
+    // row-major, features inner), the order locate() computes.
+    where_.resize(pops_.size());
+    for (size_t i = 0; i < pops_.size(); ++i) {
+        const Pop& q = pops_[i];
+        if (q.blocksPerAxis.size() != q.posShape.size() || q.first < 0 || (q.posShape.empty() && q.block.size() != 1))
+            continue;
+        const Population& p = net.populations[i];
+        auto& w = where_[i];
+        w.assign(size_t(p.size()), {-1, 0});
+        for (size_t s = size_t(q.first); s < slices.size() && slices[s].pop == int32_t(i); ++s) {
+            const Slice& sl = slices[s];
+            int32_t local = 0;
+            forEachSlicePosition(q.posShape, sl, [&](int64_t pd) {
+                for (int64_t f = sl.f0; f < sl.f1; ++f)
+                    w[size_t(p.neuronIndex(f, pd))] = {int32_t(s), local++};
+            });
+        }
+    }
 }
 
 int32_t NeuronLocator::sliceAndCoords(const Pop& p, int64_t n, int64_t& f, int64_t* coord) const
@@ -154,12 +175,18 @@ int32_t NeuronLocator::sliceAndCoords(const Pop& p, int64_t n, int64_t& f, int64
 
 int32_t NeuronLocator::slice(int32_t pop, int64_t n) const
 {
+    if (const auto& w = where_[size_t(pop)]; !w.empty())
+        return w[size_t(n)].first;
     int64_t f, coord[8];
     return sliceAndCoords(pops_[size_t(pop)], n, f, coord);
 }
 
 int32_t NeuronLocator::locate(int32_t pop, int64_t n, int64_t& local) const
 {
+    if (const auto& w = where_[size_t(pop)]; !w.empty()) {
+        local = w[size_t(n)].second;
+        return w[size_t(n)].first;
+    }
     const Pop& p = pops_[size_t(pop)];
     int64_t f, coord[8];
     const int32_t s = sliceAndCoords(p, n, f, coord);

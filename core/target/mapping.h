@@ -109,9 +109,10 @@ struct MapOptions {
     uint64_t seed = 1;                 // placement annealing
     int annealIterations = -1;         // < 0: automatic (scaled with the core count)
     bool shareCores = true;            // pack slices of different populations onto one core
-    // Host threads for slice analysis and traffic; the same mapping for any count. Default 1: the
-    // analysis forks and joins per candidate and chunk, and on a loaded host a preempted worker
-    // stalls every join (stc compile took 20-90 s wall instead of 6 s at load 5 on 2 cores).
+    // Host threads for slice analysis and traffic (< 1: every host thread); the same mapping for
+    // any count. Default 1 for library callers that run several compiles at once; stc compile
+    // passes 0. The analysis joins once per growing chunk of a cut's slices (candidates are
+    // screened on one thread), so that a worker preempted on a loaded host stalls few joins.
     int threads = 1;
 };
 
@@ -151,8 +152,9 @@ struct Mapping {
     int32_t sliceOf(const Network& net, int32_t pop, int64_t neuron) const;
 };
 
-// Finds the slice of a population neuron and its slice-local index without
-// allocating (shapes cached per population): for loops over every axon.
+// Finds the slice of a population neuron and its slice-local index: for loops
+// over every axon. Both are tabulated per neuron once (8 bytes a neuron), as the
+// arithmetic took about ten 64-bit divisions a lookup.
 class NeuronLocator {
 public:
     // popBlock/popFirstSlice/slices as in Mapping (or Partition).
@@ -170,6 +172,7 @@ private:
     };
     int32_t sliceAndCoords(const Pop& p, int64_t neuron, int64_t& feature, int64_t* coord) const;
     std::vector<Pop> pops_;
+    std::vector<std::vector<std::pair<int32_t, int32_t>>> where_; // per population, per neuron: slice, local
     const std::vector<Slice>& slices_;
 };
 

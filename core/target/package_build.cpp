@@ -23,19 +23,17 @@ namespace {
 class BitWriter {
 public:
     explicit BitWriter(std::vector<uint8_t>& out) : out_(out) {}
+    // The low `bits` of value, least significant first, filling each byte from its low bit.
     void put(uint64_t value, int bits)
     {
-        if (used_ == 0 && bits % 8 == 0) { // byte-aligned fast path (8-bit weights)
-            for (int b = 0; b < bits; b += 8)
-                out_.push_back(uint8_t(value >> b));
-            return;
-        }
-        for (int b = 0; b < bits; ++b) {
+        while (bits > 0) {
             if (used_ == 0)
                 out_.push_back(0);
-            if ((value >> b) & 1u)
-                out_.back() |= uint8_t(1u << used_);
-            used_ = (used_ + 1) % 8;
+            const int take = std::min(bits, 8 - used_);
+            out_.back() |= uint8_t((value & ((1u << take) - 1)) << used_);
+            value >>= take;
+            bits -= take;
+            used_ = (used_ + take) % 8;
         }
     }
     void u16(uint32_t v)

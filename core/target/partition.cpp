@@ -200,7 +200,7 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
     // reading `an`'s destination counts. An analysis depends only on the slice
     // (and those counts), and every decision below is taken in candidate and
     // slice order, so the partition does not depend on the thread count.
-    interp::ThreadPool pool(std::max(1, opt.threads));
+    interp::ThreadPool pool(opt.threads < 1 ? 0 : opt.threads);
     std::vector<std::unique_ptr<SliceAnalyzer>> helpers(size_t(pool.size()));
     auto helper = [&](int worker) -> SliceAnalyzer& { // a worker only touches its own slot
         auto& h = helpers[size_t(worker)];
@@ -367,17 +367,11 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
         bool placed = false;
         bool bounded = false;
         for (size_t next = 0; next < cands.size() && !placed;) {
-            // Screen a window of candidates, one per thread; the first that passes is cut.
-            const size_t window = std::min(cands.size() - next, size_t(pool.size()));
-            std::vector<char> pass(window, 0);
-            pool.parallelFor(int64_t(window), [&](int64_t k, int w) {
-                pass[size_t(k)] = screen(helper(w), pop, dims, cands[next + size_t(k)]);
-            });
-            size_t k = 0;
-            while (k < window && !pass[k])
-                ++k;
-            if (k == window) {
-                next += window;
+            // Candidates are screened one at a time on this thread (the first that
+            // passes is cut): a window per thread wasted the others' work when the
+            // first passed and paid a join per window.
+            if (!screen(an, pop, dims, cands[next])) {
+                ++next;
                 if (!bounded && next < cands.size()) {
                     // Screening fails: drop the remaining cuts whose full block cannot
                     // fit by the fan-in bounds (their screening would fail too: the first
@@ -399,16 +393,18 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
                 }
                 continue;
             }
-            const Candidate& c = cands[next + k];
-            next += k + 1;
+            const Candidate& c = cands[next];
+            ++next;
             std::vector<Slice> sl = slicesFor(pop, dims, c.block);
             std::vector<Usage> us(sl.size());
             std::vector<std::vector<SliceInput>> ins(sl.size());
-            // In chunks, so that a cut failing early does not analyse all of its slices.
+            // In chunks, so that a cut failing early does not analyse all of its
+            // slices; the chunks grow (few joins for the cuts that fit: a worker
+            // preempted by another process stalls every join).
             bool ok = true;
-            const size_t chunk = 16 * size_t(pool.size());
-            for (size_t b = 0; b < sl.size() && ok; b += chunk) {
-                const size_t e = std::min(sl.size(), b + chunk);
+            size_t chunk = 16 * size_t(pool.size());
+            for (size_t b = 0, e = 0; b < sl.size() && ok; b = e, chunk *= 2) {
+                e = std::min(sl.size(), b + chunk);
                 pool.parallelFor(int64_t(e - b), [&](int64_t j, int w) {
                     us[b + size_t(j)] = helper(w).analyze(sl[b + size_t(j)], &ins[b + size_t(j)]);
                 });

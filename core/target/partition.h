@@ -15,7 +15,7 @@ namespace stc::target {
 struct PartitionOptions {
     double timeCapNs = std::numeric_limits<double>::infinity(); // per-core compute time per step
     bool shareCores = true;
-    int threads = 1; // host threads analysing slices (< 1: 1); the partition does not depend on it
+    int threads = 1; // host threads analysing slices (< 1: every host thread); the partition does not depend on it
     // A partition of the same network under a looser cap: populations whose
     // slices already meet this cap (and whose destinations did not change)
     // keep their cut, which makes the allocation search incremental.
