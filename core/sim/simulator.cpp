@@ -169,12 +169,8 @@ private:
                         maxNs = std::max(maxNs, rt.latencyNs);
                         if (!owns(rt.destCore))
                             continue;
-                        if (ringSize_ == kAhead) {
-                            const Pending& old = ring_[ringHead_];
-                            deliver(*old.rt, old.x, old.stepIndex);
-                            ringHead_ = (ringHead_ + 1) % kAhead;
-                            --ringSize_;
-                        }
+                        if (ringSize_ == kAhead)
+                            deliverOldest();
                         prefetchRecord(rt);
                         ring_[(ringHead_ + ringSize_) % kAhead] = {&rt, ev.value, stepIndex};
                         ++ringSize_;
@@ -193,11 +189,8 @@ private:
                 }
             }
         }
-        for (; ringSize_ > 0; --ringSize_) {
-            const Pending& old = ring_[ringHead_];
-            deliver(*old.rt, old.x, old.stepIndex);
-            ringHead_ = (ringHead_ + 1) % kAhead;
-        }
+        while (ringSize_ > 0)
+            deliverOldest();
     }
 
     static constexpr uint32_t kAhead = 16, kRouteAhead = 8;
@@ -208,6 +201,14 @@ private:
     };
     Pending ring_[kAhead];
     uint32_t ringHead_ = 0, ringSize_ = 0;
+
+    void deliverOldest()
+    {
+        const Pending& old = ring_[ringHead_];
+        deliver(*old.rt, old.x, old.stepIndex);
+        ringHead_ = (ringHead_ + 1) % kAhead;
+        --ringSize_;
+    }
 
     // Starts loading the synapse record a message will walk.
     void prefetchRecord(const RouteHop& rt) const
