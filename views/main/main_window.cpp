@@ -302,7 +302,10 @@ void MainWindow::createMenus()
         a->setCheckable(true);
         a->setChecked(int(mode) == current);
         group->addAction(a);
-        connect(a, &QAction::triggered, this, [this, mode = mode] { setThemeMode(mode); });
+        connect(a, &QAction::triggered, this, [this, mode = mode] {
+            setThemeMode(mode);
+            settings::writeLater("view/theme", int(mode)); // a user's choice; restoring it at start-up writes nothing
+        });
     }
     viewMenu_->addAction(action("view.resetLayout"));
 
@@ -564,7 +567,6 @@ void MainWindow::resetLayout() { restoreState(defaultState_, kLayoutVersion); }
 void MainWindow::setThemeMode(theme::Mode mode)
 {
     theme::apply(mode);
-    settings::writeLater("view/theme", int(mode));
     // Custom-painted and cached items pick the palette up on the next paint.
     graph_->relayout();
     sim_->update();
