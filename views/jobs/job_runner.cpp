@@ -64,7 +64,7 @@ void JobRunner::reportSlowCallback(const QString& lane, qint64 ns)
 JobRunner::JobRunner(QObject* parent) : QObject(parent), pool_(new QThreadPool)
 {
     pool_->setMaxThreadCount(std::max(2, QThread::idealThreadCount()));
-    pool_->setExpiryTimeout(-1); // no thread creation on the GUI thread after an idle minute (see settings_writer.h)
+    pool_->setExpiryTimeout(-1); // no thread creation on the GUI thread again after 30 s idle (see settings_writer.h)
 }
 
 JobRunner::~JobRunner()
