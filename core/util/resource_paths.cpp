@@ -1,10 +1,14 @@
 #include "util/resource_paths.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
 #ifndef STC_SOURCE_RESOURCE_DIR
 #define STC_SOURCE_RESOURCE_DIR ""
+#endif
+#ifndef STC_INSTALL_RESOURCE_DIRS
+#define STC_INSTALL_RESOURCE_DIRS ""
 #endif
 
 namespace stc::util {
@@ -35,6 +39,12 @@ std::vector<std::string> resourceDirs()
         add(env);
     if (const std::string exe = executableDir(); !exe.empty())
         add(fs::path(exe) / ".." / "share" / "stc");
+    const std::string installed = STC_INSTALL_RESOURCE_DIRS; // colon-separated
+    for (std::size_t start = 0; start <= installed.size();) {
+        const std::size_t end = std::min(installed.find(':', start), installed.size());
+        add(installed.substr(start, end - start));
+        start = end + 1;
+    }
     add(STC_SOURCE_RESOURCE_DIR);
     return dirs;
 }

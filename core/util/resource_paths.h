@@ -1,6 +1,8 @@
 // Where STC's data files (chip descriptors, bundled models, syntax files) live.
 // Searched in order: $STC_RESOURCE_DIR, <exe dir>/../share/stc (installed
-// layout), and the source tree's resources/ (build tree).
+// layout), the installed data directories (<prefix>/share/stc of the build's
+// install prefix and of the .deb: programs linked against an installed
+// stc_core run from anywhere), and the source tree's resources/ (build tree).
 #pragma once
 
 #include <string>
