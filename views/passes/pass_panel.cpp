@@ -97,7 +97,9 @@ std::vector<std::string> splitLines(const std::string& s)
 passes::Pipeline defaultPipeline(const passes::PassRegistry& registry)
 {
     passes::Pipeline p;
-    for (const char* name : {"canonicalize", "fold-bn", "lower-attention", "fuse", "quantize", "dce"})
+    // Ends with schedule-time like `stc compile`'s default, so the IDE's package
+    // uses the same (throughput) schedule and static energy as the CLI's.
+    for (const char* name : {"canonicalize", "fold-bn", "lower-attention", "fuse", "quantize", "dce", "schedule-time"})
         if (registry.find(name))
             p.add(name);
     return p;
