@@ -289,6 +289,7 @@ private slots:
     void passesInThePipeline()
     {
         auto session = std::make_shared<TargetSession>();
+        session->options.threads = 3; // as stc compile sets it (0 there: every host thread)
         passes::PassRegistry reg = passes::makeBuiltinRegistry();
         registerTargetPasses(reg, session);
         const std::string text = "fold-bn,canonicalize,partition{chip=loihi2 chips=2 objective=min-cores},place{seed=7},route";
@@ -304,6 +305,7 @@ private slots:
         QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
         QVERIFY(session->routed);
         QCOMPARE(session->mapping.seed, uint64_t(7));
+        QCOMPARE(session->options.threads, 3); // partition's session reset keeps the caller's thread count
         QVERIFY(!session->mapping.cores.empty());
         QVERIFY(r.module.sameAs(m) || !r.module.ops().empty()); // analysis passes leave the IR alone
         // Order constraint: place before partition is rejected.
