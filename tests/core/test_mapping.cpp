@@ -262,6 +262,33 @@ private slots:
         }
     }
 
+    void storedAxonListsMatchCollectAxons()
+    {
+        // Destination counts and traffic read the axon lists the partition's
+        // analysis kept; they must be collectAxons' lists, in its order.
+        const ChipDescriptor c = chipNamed("loihi3");
+        const Network net = networkOf(loadGolden("spikformer_cifar.sir"), c);
+        PartitionOptions po;
+        po.threads = 2;
+        const Partition part = partitionNetwork(net, c, po);
+        QVERIFY(part.ok());
+        QCOMPARE(part.axons.size(), part.slices.size());
+        SliceAnalyzer an(net, c);
+        std::vector<int64_t> expected;
+        std::set<Coupling> seen;
+        for (size_t d = 0; d < part.slices.size(); ++d) {
+            QCOMPARE(part.axons[d].size(), part.inputs[d].size());
+            for (size_t j = 0; j < part.inputs[d].size(); ++j) {
+                an.collectAxons(part.slices[d], part.inputs[d][j].projection, expected);
+                const std::vector<int32_t>& got = *part.axons[d][j];
+                QCOMPARE(int64_t(got.size()), part.inputs[d][j].axons);
+                QVERIFY(std::equal(got.begin(), got.end(), expected.begin(), expected.end()));
+                seen.insert(net.projections[size_t(part.inputs[d][j].projection)].coupling);
+            }
+        }
+        QVERIFY(seen.count(Coupling::Full) && seen.size() >= 2); // analytic and enumerated lists both checked
+    }
+
     void multiChipScaling()
     {
         ChipDescriptor c = chipNamed("loihi2");
