@@ -540,6 +540,10 @@ void buildRoutes(const Network& net, const Mapping& m, interp::ThreadPool& pool,
     std::vector<std::vector<std::pair<int32_t, int32_t>>> source(cores.size());
     forEachParallel(pool, cores.size(), [&](size_t ci, int) {
         auto& out = source[ci];
+        size_t axons = 0;
+        for (const PackageInput& in : cores[ci].inputs)
+            axons += in.axonSource.size();
+        out.reserve(axons);
         for (const PackageInput& in : cores[ci].inputs) {
             const int32_t srcPop = net.projections[size_t(in.projection)].src;
             for (int32_t n : in.axonSource) {
@@ -549,36 +553,37 @@ void buildRoutes(const Network& net, const Mapping& m, interp::ThreadPool& pool,
             }
         }
     });
-    std::vector<size_t> count(cores.size(), 0);
-    for (const auto& src : source)
-        for (const auto& [core, local] : src)
-            ++count[size_t(core)];
-    std::vector<std::vector<RouteEntry>> byDest(cores.size());
-    for (size_t c = 0; c < cores.size(); ++c)
-        byDest[c].reserve(count[c]);
-    // Filled in (destination core, input, axon) order ...
-    for (size_t ci = 0; ci < cores.size(); ++ci) {
-        size_t k = 0;
-        for (size_t i = 0; i < cores[ci].inputs.size(); ++i)
-            for (size_t a = 0; a < cores[ci].inputs[i].axonSource.size(); ++a, ++k) {
-                const auto& [core, local] = source[ci][k];
-                byDest[size_t(core)].push_back({local, int32_t(ci), int32_t(i), int32_t(a)});
-            }
-        source[ci] = {};
-    }
-    // ... so a stable counting sort by local neuron gives the full order.
-    forEachParallel(pool, cores.size(), [&](size_t c, int) {
-        const auto& in = byDest[c];
-        std::vector<uint32_t> start(cores[c].bias.size() + 1, 0);
-        for (const RouteEntry& r : in)
-            ++start[size_t(r.localNeuron) + 1];
-        for (size_t n = 1; n < start.size(); ++n)
-            start[n] += start[n - 1];
-        auto& routes = cores[c].routes;
-        routes.resize(in.size());
-        for (const RouteEntry& r : in)
-            routes[start[size_t(r.localNeuron)]++] = r;
-        byDest[c] = {};
+    // A counting sort by (source core, local neuron) of the entries taken in
+    // (destination core, input, axon) order, straight into each core's routes.
+    // Worker k owns the source cores c with c % workers == k and scans every
+    // entry twice (count, place); the order does not depend on the split.
+    const size_t workers = size_t(pool.size());
+    std::vector<std::vector<uint32_t>> start(cores.size());
+    forEachParallel(pool, workers, [&](size_t k, int) {
+        for (size_t c = k; c < cores.size(); c += workers)
+            start[c].assign(cores[c].bias.size() + 1, 0);
+        for (const auto& src : source)
+            for (const auto& [core, local] : src)
+                if (size_t(core) % workers == k)
+                    ++start[size_t(core)][size_t(local) + 1];
+        for (size_t c = k; c < cores.size(); c += workers) {
+            std::vector<uint32_t>& st = start[c];
+            for (size_t n = 1; n < st.size(); ++n)
+                st[n] += st[n - 1];
+            cores[c].routes.resize(st.back());
+        }
+        for (size_t ci = 0; ci < cores.size(); ++ci) {
+            size_t e = 0;
+            for (size_t i = 0; i < cores[ci].inputs.size(); ++i)
+                for (size_t a = 0; a < cores[ci].inputs[i].axonSource.size(); ++a, ++e) {
+                    const auto& [core, local] = source[ci][e];
+                    if (size_t(core) % workers == k)
+                        cores[size_t(core)].routes[start[size_t(core)][size_t(local)]++] = {local, int32_t(ci), int32_t(i),
+                                                                                            int32_t(a)};
+                }
+        }
+        for (size_t c = k; c < cores.size(); c += workers)
+            start[c] = {};
     });
 }
 
