@@ -166,6 +166,7 @@ void partitionStep(const Network& net, const ChipDescriptor& chip, const MapOpti
     m.slices = best.slices;
     m.sliceUsage = best.usage;
     m.sliceInputs = best.inputs;
+    m.sliceAxons = best.axons;
     m.sliceCore.assign(best.slices.size(), -1);
     m.popBlock = best.block;
     m.popFirstSlice = best.firstSlice;

@@ -323,7 +323,9 @@ public:
                     throw std::runtime_error("bias " + std::to_string(b) + " of %" + dp.name + " is not an int32");
                 pc.bias.push_back(q_.integer ? int32_t(b) : int32_t(std::llround(b / q_.unit[size_t(sl.pop)])));
             }
-            for (const SliceInput& si : m_.sliceInputs[size_t(s)]) {
+            const auto& inputs = m_.sliceInputs[size_t(s)];
+            for (size_t j = 0; j < inputs.size(); ++j) {
+                const SliceInput& si = inputs[j];
                 const Projection& pr = net_.projections[size_t(si.projection)];
                 PackageInput in;
                 in.slice = int32_t(k);
@@ -332,7 +334,7 @@ public:
                 in.delay = pr.delay;
                 in.table.reserve(size_t(std::max<int64_t>(0, si.bytes)));
                 if (si.encoding == Encoding::ConvShared)
-                    encodeShared(sl, si, in);
+                    encodeShared(sl, si, in, storedAxons(size_t(s), j));
                 else
                     encodeRows(sl, si, in);
                 if (int64_t(in.table.size()) != si.bytes)
@@ -346,24 +348,46 @@ public:
 
 private:
     // Axon headers (source feature, position), then one kernel per slice feature.
-    void encodeShared(const Slice& sl, const SliceInput& si, PackageInput& in)
+    // The partition's axon list of input j of slice s, if the mapping kept it.
+    const std::vector<int32_t>* storedAxons(size_t s, size_t j) const
+    {
+        if (s >= m_.sliceAxons.size() || j >= m_.sliceAxons[s].size())
+            return nullptr;
+        return m_.sliceAxons[s][j].get();
+    }
+
+    void encodeShared(const Slice& sl, const SliceInput& si, PackageInput& in, const std::vector<int32_t>* stored)
     {
         const Projection& pr = net_.projections[size_t(si.projection)];
         const Population& sp = net_.populations[size_t(pr.src)];
         const Population& dp = net_.populations[size_t(sl.pop)];
-        BitWriter bw(in.table);
-        an_.collectAxons(sl, si.projection, axons_);
-        in.axonSource.reserve(axons_.size());
-        in.rowOffset.reserve(axons_.size());
-        for (int64_t n : axons_) {
-            int64_t f, pos;
-            sp.split(n, f, pos);
-            in.axonSource.push_back(int32_t(n));
-            in.rowOffset.push_back(uint32_t(in.table.size()));
-            bw.u16(checked16(f, "source feature"));
-            bw.u16(checked16(pos, "source position"));
+        // 4 bytes an axon, little-endian u16 source feature and position.
+        auto headers = [&](const auto& axons) {
+            const size_t n = axons.size();
+            in.axonSource.resize(n);
+            in.rowOffset.resize(n);
+            in.table.resize(4 * n);
+            uint8_t* t = in.table.data();
+            for (size_t k = 0; k < n; ++k) {
+                const int64_t src = axons[k];
+                int64_t f, pos;
+                sp.split(src, f, pos);
+                in.axonSource[k] = int32_t(src);
+                in.rowOffset[k] = uint32_t(4 * k);
+                const uint16_t fv = checked16(f, "source feature"), pv = checked16(pos, "source position");
+                t[4 * k] = uint8_t(fv & 0xff);
+                t[4 * k + 1] = uint8_t(fv >> 8);
+                t[4 * k + 2] = uint8_t(pv & 0xff);
+                t[4 * k + 3] = uint8_t(pv >> 8);
+            }
+        };
+        if (stored) {
+            headers(*stored);
+        } else {
+            an_.collectAxons(sl, si.projection, axons_);
+            headers(axons_);
         }
-        bw.flush();
+        BitWriter bw(in.table);
         // Kernel: slice output features x inputs per group x taps (rows from kernels_).
         std::vector<uint8_t> exps;
         const std::vector<int64_t> diagOp =
@@ -376,11 +400,8 @@ private:
                 throw std::runtime_error(rows.error[size_t(o)]);
             exps.push_back(rows.exponent[size_t(o)]);
             const int32_t* m = rows.mantissa.data() + size_t(o) * len;
-            if (wb_ == 8) { // BitWriter::put's byte-aligned path, one byte per weight
-                const size_t at = in.table.size();
-                in.table.resize(at + len);
-                for (size_t j = 0; j < len; ++j)
-                    in.table[at + j] = uint8_t(uint32_t(m[j]));
+            if (wb_ == 8) { // BitWriter::put's byte-aligned path: the low byte of each mantissa
+                in.table.insert(in.table.end(), m, m + len);
             } else {
                 for (size_t j = 0; j < len; ++j)
                     bw.put(uint64_t(uint32_t(m[j])), wb_);
