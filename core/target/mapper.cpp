@@ -63,21 +63,32 @@ Traffic computeTraffic(const Network& net, const ChipDescriptor& chip, const Par
     for (size_t d0 = 0; d0 < part.slices.size(); d0 += chunk) {
         const size_t d1 = std::min(part.slices.size(), d0 + chunk);
         pool.parallelFor(int64_t(d1 - d0), [&](int64_t k, int w) {
-            auto& an = analyzers[size_t(w)];
-            if (!an)
-                an = std::make_unique<SliceAnalyzer>(net, chip);
             static thread_local std::vector<int64_t> axons;
             Axons& out = found[size_t(k)];
             out.neuron.clear();
             out.srcSlice.clear();
             out.end.clear();
-            const Slice& ds = part.slices[d0 + size_t(k)];
+            const size_t d = d0 + size_t(k);
+            const Slice& ds = part.slices[d];
+            // The partition's axon lists when it kept them (same order as collectAxons).
+            const bool stored = d < part.axons.size() && part.axons[d].size() == part.inputs[d].size();
+            size_t j = 0;
             for (int32_t pi : net.incoming(ds.pop)) {
                 const int32_t src = net.projections[size_t(pi)].src;
-                an->collectAxons(ds, pi, axons);
-                for (int64_t n : axons) {
-                    out.neuron.push_back(n);
-                    out.srcSlice.push_back(locator.slice(src, n));
+                if (stored) {
+                    for (int32_t n : *part.axons[d][j++]) {
+                        out.neuron.push_back(n);
+                        out.srcSlice.push_back(locator.slice(src, n));
+                    }
+                } else {
+                    auto& an = analyzers[size_t(w)];
+                    if (!an)
+                        an = std::make_unique<SliceAnalyzer>(net, chip);
+                    an->collectAxons(ds, pi, axons);
+                    for (int64_t n : axons) {
+                        out.neuron.push_back(n);
+                        out.srcSlice.push_back(locator.slice(src, n));
+                    }
                 }
                 out.end.push_back(out.neuron.size());
             }
@@ -155,6 +166,7 @@ void partitionStep(const Network& net, const ChipDescriptor& chip, const MapOpti
     m.slices = best.slices;
     m.sliceUsage = best.usage;
     m.sliceInputs = best.inputs;
+    m.sliceAxons = best.axons;
     m.sliceCore.assign(best.slices.size(), -1);
     m.popBlock = best.block;
     m.popFirstSlice = best.firstSlice;

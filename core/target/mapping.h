@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -127,6 +128,10 @@ struct Mapping {
     std::vector<Slice> slices;
     std::vector<Usage> sliceUsage;                  // per slice
     std::vector<std::vector<SliceInput>> sliceInputs; // per slice, per incoming projection
+    // Per slice, per input (as sliceInputs): the source neurons of its fan-in
+    // axons in SliceAnalyzer::collectAxons' order, as the partition found them
+    // (shared, not copied); the package encoder reads them when present.
+    std::vector<std::vector<std::shared_ptr<const std::vector<int32_t>>>> sliceAxons;
     std::vector<int32_t> sliceCore;                 // slice -> index into cores
     // Per population: block shape [features, positions...] and first slice
     // (a population's slices are its blocks in row-major block order).

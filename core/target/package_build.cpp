@@ -323,7 +323,9 @@ public:
                     throw std::runtime_error("bias " + std::to_string(b) + " of %" + dp.name + " is not an int32");
                 pc.bias.push_back(q_.integer ? int32_t(b) : int32_t(std::llround(b / q_.unit[size_t(sl.pop)])));
             }
-            for (const SliceInput& si : m_.sliceInputs[size_t(s)]) {
+            const auto& inputs = m_.sliceInputs[size_t(s)];
+            for (size_t j = 0; j < inputs.size(); ++j) {
+                const SliceInput& si = inputs[j];
                 const Projection& pr = net_.projections[size_t(si.projection)];
                 PackageInput in;
                 in.slice = int32_t(k);
@@ -332,7 +334,7 @@ public:
                 in.delay = pr.delay;
                 in.table.reserve(size_t(std::max<int64_t>(0, si.bytes)));
                 if (si.encoding == Encoding::ConvShared)
-                    encodeShared(sl, si, in);
+                    encodeShared(sl, si, in, storedAxons(size_t(s), j));
                 else
                     encodeRows(sl, si, in);
                 if (int64_t(in.table.size()) != si.bytes)
@@ -346,24 +348,46 @@ public:
 
 private:
     // Axon headers (source feature, position), then one kernel per slice feature.
-    void encodeShared(const Slice& sl, const SliceInput& si, PackageInput& in)
+    // The partition's axon list of input j of slice s, if the mapping kept it.
+    const std::vector<int32_t>* storedAxons(size_t s, size_t j) const
+    {
+        if (s >= m_.sliceAxons.size() || j >= m_.sliceAxons[s].size())
+            return nullptr;
+        return m_.sliceAxons[s][j].get();
+    }
+
+    void encodeShared(const Slice& sl, const SliceInput& si, PackageInput& in, const std::vector<int32_t>* stored)
     {
         const Projection& pr = net_.projections[size_t(si.projection)];
         const Population& sp = net_.populations[size_t(pr.src)];
         const Population& dp = net_.populations[size_t(sl.pop)];
-        BitWriter bw(in.table);
-        an_.collectAxons(sl, si.projection, axons_);
-        in.axonSource.reserve(axons_.size());
-        in.rowOffset.reserve(axons_.size());
-        for (int64_t n : axons_) {
-            int64_t f, pos;
-            sp.split(n, f, pos);
-            in.axonSource.push_back(int32_t(n));
-            in.rowOffset.push_back(uint32_t(in.table.size()));
-            bw.u16(checked16(f, "source feature"));
-            bw.u16(checked16(pos, "source position"));
+        // 4 bytes an axon, little-endian u16 source feature and position.
+        auto headers = [&](const auto& axons) {
+            const size_t n = axons.size();
+            in.axonSource.resize(n);
+            in.rowOffset.resize(n);
+            in.table.resize(4 * n);
+            uint8_t* t = in.table.data();
+            for (size_t k = 0; k < n; ++k) {
+                const int64_t src = axons[k];
+                int64_t f, pos;
+                sp.split(src, f, pos);
+                in.axonSource[k] = int32_t(src);
+                in.rowOffset[k] = uint32_t(4 * k);
+                const uint16_t fv = checked16(f, "source feature"), pv = checked16(pos, "source position");
+                t[4 * k] = uint8_t(fv & 0xff);
+                t[4 * k + 1] = uint8_t(fv >> 8);
+                t[4 * k + 2] = uint8_t(pv & 0xff);
+                t[4 * k + 3] = uint8_t(pv >> 8);
+            }
+        };
+        if (stored) {
+            headers(*stored);
+        } else {
+            an_.collectAxons(sl, si.projection, axons_);
+            headers(axons_);
         }
-        bw.flush();
+        BitWriter bw(in.table);
         // Kernel: slice output features x inputs per group x taps (rows from kernels_).
         std::vector<uint8_t> exps;
         const std::vector<int64_t> diagOp =
@@ -376,11 +400,8 @@ private:
                 throw std::runtime_error(rows.error[size_t(o)]);
             exps.push_back(rows.exponent[size_t(o)]);
             const int32_t* m = rows.mantissa.data() + size_t(o) * len;
-            if (wb_ == 8) { // BitWriter::put's byte-aligned path, one byte per weight
-                const size_t at = in.table.size();
-                in.table.resize(at + len);
-                for (size_t j = 0; j < len; ++j)
-                    in.table[at + j] = uint8_t(uint32_t(m[j]));
+            if (wb_ == 8) { // BitWriter::put's byte-aligned path: the low byte of each mantissa
+                in.table.insert(in.table.end(), m, m + len);
             } else {
                 for (size_t j = 0; j < len; ++j)
                     bw.put(uint64_t(uint32_t(m[j])), wb_);
@@ -540,6 +561,10 @@ void buildRoutes(const Network& net, const Mapping& m, interp::ThreadPool& pool,
     std::vector<std::vector<std::pair<int32_t, int32_t>>> source(cores.size());
     forEachParallel(pool, cores.size(), [&](size_t ci, int) {
         auto& out = source[ci];
+        size_t axons = 0;
+        for (const PackageInput& in : cores[ci].inputs)
+            axons += in.axonSource.size();
+        out.reserve(axons);
         for (const PackageInput& in : cores[ci].inputs) {
             const int32_t srcPop = net.projections[size_t(in.projection)].src;
             for (int32_t n : in.axonSource) {
@@ -549,36 +574,37 @@ void buildRoutes(const Network& net, const Mapping& m, interp::ThreadPool& pool,
             }
         }
     });
-    std::vector<size_t> count(cores.size(), 0);
-    for (const auto& src : source)
-        for (const auto& [core, local] : src)
-            ++count[size_t(core)];
-    std::vector<std::vector<RouteEntry>> byDest(cores.size());
-    for (size_t c = 0; c < cores.size(); ++c)
-        byDest[c].reserve(count[c]);
-    // Filled in (destination core, input, axon) order ...
-    for (size_t ci = 0; ci < cores.size(); ++ci) {
-        size_t k = 0;
-        for (size_t i = 0; i < cores[ci].inputs.size(); ++i)
-            for (size_t a = 0; a < cores[ci].inputs[i].axonSource.size(); ++a, ++k) {
-                const auto& [core, local] = source[ci][k];
-                byDest[size_t(core)].push_back({local, int32_t(ci), int32_t(i), int32_t(a)});
-            }
-        source[ci] = {};
-    }
-    // ... so a stable counting sort by local neuron gives the full order.
-    forEachParallel(pool, cores.size(), [&](size_t c, int) {
-        const auto& in = byDest[c];
-        std::vector<uint32_t> start(cores[c].bias.size() + 1, 0);
-        for (const RouteEntry& r : in)
-            ++start[size_t(r.localNeuron) + 1];
-        for (size_t n = 1; n < start.size(); ++n)
-            start[n] += start[n - 1];
-        auto& routes = cores[c].routes;
-        routes.resize(in.size());
-        for (const RouteEntry& r : in)
-            routes[start[size_t(r.localNeuron)]++] = r;
-        byDest[c] = {};
+    // A counting sort by (source core, local neuron) of the entries taken in
+    // (destination core, input, axon) order, straight into each core's routes.
+    // Worker k owns the source cores c with c % workers == k and scans every
+    // entry twice (count, place); the order does not depend on the split.
+    const size_t workers = size_t(pool.size());
+    std::vector<std::vector<uint32_t>> start(cores.size());
+    forEachParallel(pool, workers, [&](size_t k, int) {
+        for (size_t c = k; c < cores.size(); c += workers)
+            start[c].assign(cores[c].bias.size() + 1, 0);
+        for (const auto& src : source)
+            for (const auto& [core, local] : src)
+                if (size_t(core) % workers == k)
+                    ++start[size_t(core)][size_t(local) + 1];
+        for (size_t c = k; c < cores.size(); c += workers) {
+            std::vector<uint32_t>& st = start[c];
+            for (size_t n = 1; n < st.size(); ++n)
+                st[n] += st[n - 1];
+            cores[c].routes.resize(st.back());
+        }
+        for (size_t ci = 0; ci < cores.size(); ++ci) {
+            size_t e = 0;
+            for (size_t i = 0; i < cores[ci].inputs.size(); ++i)
+                for (size_t a = 0; a < cores[ci].inputs[i].axonSource.size(); ++a, ++e) {
+                    const auto& [core, local] = source[ci][e];
+                    if (size_t(core) % workers == k)
+                        cores[size_t(core)].routes[start[size_t(core)][size_t(local)]++] = {local, int32_t(ci), int32_t(i),
+                                                                                            int32_t(a)};
+                }
+        }
+        for (size_t c = k; c < cores.size(); c += workers)
+            start[c] = {};
     });
 }
 

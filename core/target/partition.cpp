@@ -214,9 +214,16 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
         const size_t n = size_t(net.populations[size_t(pop)].size());
         std::vector<std::vector<int32_t>> counts(helpers.size());
         pool.parallelFor(int64_t(dest.size()), [&](int64_t k, int w) {
-            if (counts[size_t(w)].empty())
-                counts[size_t(w)].assign(n, 0);
-            helper(w).countDestination(pop, part.slices, dest[size_t(k)], counts[size_t(w)]);
+            std::vector<int32_t>& cnt = counts[size_t(w)];
+            if (cnt.empty())
+                cnt.assign(n, 0);
+            // The destination slice's axons from `pop`, as its analysis found them.
+            const size_t d = size_t(dest[size_t(k)]);
+            const std::vector<SliceInput>& ins = part.inputs[d];
+            for (size_t j = 0; j < ins.size(); ++j)
+                if (net.projections[size_t(ins[j].projection)].src == pop)
+                    for (int32_t src : *part.axons[d][j])
+                        ++cnt[size_t(src)];
         });
         std::vector<int32_t> total(n, 0);
         for (const auto& c : counts)
@@ -294,6 +301,7 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
                     part.slices.push_back(prev->slices[size_t(k)]);
                     part.usage.push_back(usage[size_t(k - first)]);
                     part.inputs.push_back(prev->inputs[size_t(k)]);
+                    part.axons.push_back(prev->axons[size_t(k)]); // shared lists, not copied
                 }
                 changed[size_t(pop)] = 0;
                 continue;
@@ -398,6 +406,7 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
             std::vector<Slice> sl = slicesFor(pop, dims, c.block);
             std::vector<Usage> us(sl.size());
             std::vector<std::vector<SliceInput>> ins(sl.size());
+            std::vector<std::vector<SliceAnalyzer::AxonList>> axs(sl.size());
             // In chunks, so that a cut failing early does not analyse all of its
             // slices; the chunks grow (few joins for the cuts that fit: a worker
             // preempted by another process stalls every join).
@@ -406,7 +415,7 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
             for (size_t b = 0, e = 0; b < sl.size() && ok; b = e, chunk *= 2) {
                 e = std::min(sl.size(), b + chunk);
                 pool.parallelFor(int64_t(e - b), [&](int64_t j, int w) {
-                    us[b + size_t(j)] = helper(w).analyze(sl[b + size_t(j)], &ins[b + size_t(j)]);
+                    us[b + size_t(j)] = helper(w).analyze(sl[b + size_t(j)], &ins[b + size_t(j)], &axs[b + size_t(j)]);
                 });
                 for (size_t j = b; j < e && ok; ++j)
                     ok = fitsCore(us[j], chip, opt.timeCapNs);
@@ -420,6 +429,7 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
                 part.slices.push_back(std::move(sl[j]));
                 part.usage.push_back(us[j]);
                 part.inputs.push_back(std::move(ins[j]));
+                part.axons.push_back(std::move(axs[j]));
             }
             placed = true;
         }

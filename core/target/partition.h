@@ -26,6 +26,10 @@ struct Partition {
     std::vector<Slice> slices;
     std::vector<Usage> usage;
     std::vector<std::vector<SliceInput>> inputs;
+    // Per slice, per input (as `inputs`): the source neurons of its fan-in
+    // axons, found by the analysis; destination counts and traffic read them
+    // instead of enumerating the synapses again.
+    std::vector<std::vector<SliceAnalyzer::AxonList>> axons;
     std::vector<std::vector<int32_t>> cores; // logical cores -> slices
     std::vector<Usage> coreUsage;
     // Per population: its block shape [features, positions...] and first slice;

@@ -67,7 +67,7 @@ void SliceAnalyzer::finishBytes(SliceInput& in, int64_t dense, int64_t sparse, i
         in.bytes = 0;
 }
 
-SliceInput SliceAnalyzer::analyzeFull(const Slice& s, int32_t pi)
+SliceInput SliceAnalyzer::analyzeFull(const Slice& s, int32_t pi, std::vector<int32_t>* axonList)
 {
     const Projection& pr = net_.projections[size_t(pi)];
     const Population& dp = net_.populations[size_t(s.pop)];
@@ -115,6 +115,15 @@ SliceInput SliceAnalyzer::analyzeFull(const Slice& s, int32_t pi)
     for (size_t g = 0; g < count.size(); ++g)
         activeInputs += count[g] > 0 ? inPer : 0;
     in.axons = activeInputs * int64_t(touched_.size());
+    if (axonList) { // collectAxons' order: group, input feature, position in order of first touch
+        axonList->reserve(size_t(in.axons));
+        for (size_t g = 0; g < count.size(); ++g)
+            if (count[g] > 0)
+                for (int64_t ii = 0; ii < inPer; ++ii)
+                    for (int32_t p : touched_)
+                        axonList->push_back(int32_t(sp.neuronIndex(pr.inFeatureToSrc[size_t(int64_t(g) * inPer + ii)],
+                                                                   pr.inPositionToSrc[size_t(p)])));
+    }
     std::map<int64_t, int64_t> hist;
     int64_t hitSum = 0;
     for (int32_t p : touched_) {
@@ -214,7 +223,7 @@ SliceInput SliceAnalyzer::analyzeFull(const Slice& s, int32_t pi)
     return in;
 }
 
-SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi)
+SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vector<int32_t>* axonList)
 {
     const Projection& pr = net_.projections[size_t(pi)];
     const Population& dp = net_.populations[size_t(s.pop)];
@@ -277,6 +286,11 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi)
         eventsNonzero += r * double(a.nnz);
     }
     in.axons = int64_t(axons.size());
+    if (axonList) {
+        axonList->reserve(axons.size());
+        for (const Axon& a : axons)
+            axonList->push_back(int32_t(a.src));
+    }
     int64_t convShared = -1;
     if (conv_ && pr.coupling == Coupling::Diag)
         convShared = alignUp(bitsToBytes(F * pr.taps() * wb), conv_->rowAlignBytes) + in.axons * conv_->rowHeaderBytes;
@@ -285,7 +299,7 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi)
     return in;
 }
 
-Usage SliceAnalyzer::analyze(const Slice& s, std::vector<SliceInput>* inputs)
+Usage SliceAnalyzer::analyze(const Slice& s, std::vector<SliceInput>* inputs, std::vector<AxonList>* axons)
 {
     const Population& p = net_.populations[size_t(s.pop)];
     Usage u;
@@ -293,10 +307,16 @@ Usage SliceAnalyzer::analyze(const Slice& s, std::vector<SliceInput>* inputs)
     u.stateBytes = u.neurons * chip_.limits.neuronStateBytes;
     if (inputs)
         inputs->clear();
+    if (axons)
+        axons->clear();
     for (int32_t pi : incoming_[size_t(s.pop)]) {
         const Projection& pr = net_.projections[size_t(pi)];
         fanInSoFar_ = u.fanInAxons;
-        SliceInput in = pr.coupling == Coupling::Full ? analyzeFull(s, pi) : analyzeEnumerated(s, pi);
+        std::vector<int32_t> list;
+        std::vector<int32_t>* listOut = axons ? &list : nullptr;
+        SliceInput in = pr.coupling == Coupling::Full ? analyzeFull(s, pi, listOut) : analyzeEnumerated(s, pi, listOut);
+        if (axons)
+            axons->push_back(std::make_shared<const std::vector<int32_t>>(std::move(list)));
         u.fanInAxons += in.axons;
         u.synapticBytes += in.bytes;
         u.synOpsPerStep += in.synOpsPerStep;

@@ -44,10 +44,15 @@ class SliceAnalyzer {
 public:
     SliceAnalyzer(const Network& net, const ChipDescriptor& chip);
 
+    // Source neurons of one input's fan-in axons, in collectAxons() order.
+    using AxonList = std::shared_ptr<const std::vector<int32_t>>;
+
     // Resources of `s` as a destination: neurons, fan-in axons, synaptic
     // memory (best available encoding per projection), synaptic ops, state,
     // compute time. Fan-out is filled by fanOut() once destinations exist.
-    Usage analyze(const Slice& s, std::vector<SliceInput>* inputs = nullptr);
+    // With `axons`, also each input's axon list (what collectAxons() finds),
+    // so that later stages need not enumerate the synapses again.
+    Usage analyze(const Slice& s, std::vector<SliceInput>* inputs = nullptr, std::vector<AxonList>* axons = nullptr);
 
     // Calls f(srcNeuron) once per fan-in axon of `s` through projection `pi`.
     void forEachAxon(const Slice& s, int32_t pi, const std::function<void(int64_t)>& f);
@@ -94,8 +99,8 @@ public:
     const ChipDescriptor& chip() const { return chip_; }
 
 private:
-    SliceInput analyzeFull(const Slice& s, int32_t pi);
-    SliceInput analyzeEnumerated(const Slice& s, int32_t pi);
+    SliceInput analyzeFull(const Slice& s, int32_t pi, std::vector<int32_t>* axons);
+    SliceInput analyzeEnumerated(const Slice& s, int32_t pi, std::vector<int32_t>* axons);
     void finishBytes(SliceInput& in, int64_t dense, int64_t sparse, int64_t convShared);
 
     const Network& net_;

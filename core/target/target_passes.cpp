@@ -25,9 +25,12 @@ void partitionPass(TargetSession& s, const ir::Module& m, PassRun& run)
         run.diagnostics().add(diag);
     if (!d.chip)
         return;
+    // The caller's layer check and host thread count outlive the reset.
     LayerCheck check = std::move(s.layerCheck);
+    const int threads = s.options.threads;
     s = TargetSession{};
     s.layerCheck = check;
+    s.options.threads = threads;
     s.chip = std::move(*d.chip);
     // Unsupported layers are reported per layer before anything is mapped.
     s.layerIssues = checkLayersAgainstDescriptor(m, *s.chip);

@@ -262,6 +262,33 @@ private slots:
         }
     }
 
+    void storedAxonListsMatchCollectAxons()
+    {
+        // Destination counts and traffic read the axon lists the partition's
+        // analysis kept; they must be collectAxons' lists, in its order.
+        const ChipDescriptor c = chipNamed("loihi3");
+        const Network net = networkOf(loadGolden("spikformer_cifar.sir"), c);
+        PartitionOptions po;
+        po.threads = 2;
+        const Partition part = partitionNetwork(net, c, po);
+        QVERIFY(part.ok());
+        QCOMPARE(part.axons.size(), part.slices.size());
+        SliceAnalyzer an(net, c);
+        std::vector<int64_t> expected;
+        std::set<Coupling> seen;
+        for (size_t d = 0; d < part.slices.size(); ++d) {
+            QCOMPARE(part.axons[d].size(), part.inputs[d].size());
+            for (size_t j = 0; j < part.inputs[d].size(); ++j) {
+                an.collectAxons(part.slices[d], part.inputs[d][j].projection, expected);
+                const std::vector<int32_t>& got = *part.axons[d][j];
+                QCOMPARE(int64_t(got.size()), part.inputs[d][j].axons);
+                QVERIFY(std::equal(got.begin(), got.end(), expected.begin(), expected.end()));
+                seen.insert(net.projections[size_t(part.inputs[d][j].projection)].coupling);
+            }
+        }
+        QVERIFY(seen.count(Coupling::Full) && seen.size() >= 2); // analytic and enumerated lists both checked
+    }
+
     void multiChipScaling()
     {
         ChipDescriptor c = chipNamed("loihi2");
@@ -289,6 +316,7 @@ private slots:
     void passesInThePipeline()
     {
         auto session = std::make_shared<TargetSession>();
+        session->options.threads = 3; // as stc compile sets it (0 there: every host thread)
         passes::PassRegistry reg = passes::makeBuiltinRegistry();
         registerTargetPasses(reg, session);
         const std::string text = "fold-bn,canonicalize,partition{chip=loihi2 chips=2 objective=min-cores},place{seed=7},route";
@@ -304,6 +332,7 @@ private slots:
         QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
         QVERIFY(session->routed);
         QCOMPARE(session->mapping.seed, uint64_t(7));
+        QCOMPARE(session->options.threads, 3); // partition's session reset keeps the caller's thread count
         QVERIFY(!session->mapping.cores.empty());
         QVERIFY(r.module.sameAs(m) || !r.module.ops().empty()); // analysis passes leave the IR alone
         // Order constraint: place before partition is rejected.
