@@ -1,0 +1,272 @@
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3") // the synaptic accumulation loops must vectorize
+#endif
+// Batched execution of Parallel::Samples: a host thread runs `batch` samples
+// in lock-step through the hardware steps of their inference windows, each
+// with its own chip state. In every step the spikes of one source slice are
+// gathered over the samples by neuron, so a neuron that fired in k samples
+// has its routes read once and its synapse record (or conv taps) read once
+// and added to the accumulators of the k samples, instead of k times from
+// memory. The chip itself still runs one sample at a time: every sample sees
+// the same integer additions as alone (in another order, and integer sums do
+// not depend on it), and the counters are the same sums, so outputs, spike
+// trains, counters and ledger equal the unbatched run's bit for bit
+// (tests/core/test_sim_batch.cpp).
+#include "sim/worker.h"
+
+#include <atomic>
+#include <thread>
+
+namespace stc::sim::detail {
+
+void Worker::setBatch(std::vector<std::vector<CoreState>>* states)
+{
+    batch_ = states;
+    batchSize_ = int(states->size());
+    st_ = &(*states)[0];
+    const size_t cores = prog_.cores.size(), B = size_t(batchSize_);
+    accBase_.resize(cores * B);
+    int64_t maxNeurons = 0;
+    for (size_t c = 0; c < cores; ++c) {
+        for (size_t b = 0; b < B; ++b)
+            accBase_[c * B + b] = (*states)[b][c].acc.data();
+        maxNeurons = std::max(maxNeurons, prog_.cores[c].neurons);
+    }
+    head_.assign(size_t(maxNeurons), -1);
+    segCursor_.assign(B, 0);
+}
+
+void Worker::stepBatch(int64_t hl, const std::vector<std::vector<float>>& inputs, int64_t first, int n)
+{
+    std::vector<std::vector<CoreState>>& states = *batch_;
+    // Delay slots are relative (every sample starts from empty dendrites), so
+    // the window's own step count serves all samples of the batch.
+    slotNow_.resize(prog_.cores.size());
+    for (size_t c = 0; c < prog_.cores.size(); ++c)
+        slotNow_[c] = int32_t(hl % states[0][c].slots);
+    if (hl > 0)
+        deliverBatch(hl, n);
+    for (size_t c = 0; c < prog_.cores.size(); ++c)
+        for (int b = 0; b < n; ++b) {
+            st_ = &states[size_t(b)];
+            updateCore(int32_t(c), (first + b) * run_.interval + hl, int(hl & 1), inputs[size_t(b)], first + b);
+        }
+    st_ = &states[0];
+}
+
+void Worker::deliverBatch(int64_t hl, int n)
+{
+    const int prev = int((hl - 1) & 1);
+    std::vector<std::vector<CoreState>>& states = *batch_;
+    for (size_t c = 0; c < prog_.cores.size(); ++c) {
+        bool any = false;
+        for (int b = 0; b < n; ++b) {
+            segCursor_[size_t(b)] = 0;
+            any = any || !states[size_t(b)][c].segments[prev].empty();
+        }
+        if (!any)
+            continue;
+        for (size_t k = 0; k < prog_.cores[c].slices.size(); ++k)
+            gatherSlice(int32_t(c), int32_t(k), prev, n);
+    }
+    while (fanSize_ > 0) {
+        deliverFan(fanRing_[fanHead_]);
+        fanHead_ = (fanHead_ + 1) % kAhead;
+        --fanSize_;
+    }
+    fan_.clear();
+}
+
+// Spikes of slice `slice` of core c in the previous step, over the samples:
+// per fired neuron its (sample, value) list, then its routes (sender
+// counters multiplied by the number of samples) and the messages to the ring.
+void Worker::gatherSlice(int32_t c, int32_t slice, int prev, int n)
+{
+    std::vector<std::vector<CoreState>>& states = *batch_;
+    touched_.clear();
+    links_.clear();
+    int32_t stepIndex = 0;
+    for (int b = 0; b < n; ++b) {
+        const CoreState& ss = states[size_t(b)][size_t(c)];
+        const std::vector<Segment>& segs = ss.segments[prev];
+        uint32_t& cur = segCursor_[size_t(b)];
+        if (cur >= segs.size() || segs[cur].slice != slice)
+            continue;
+        const Segment& seg = segs[cur++];
+        stepIndex = seg.stepIndex; // the same in every sample: they run in lock-step
+        const Event* ev = ss.events[prev].data();
+        for (uint32_t e = seg.begin; e < seg.end; ++e) {
+            int32_t& h = head_[ev[e].local];
+            if (h < 0)
+                touched_.push_back(ev[e].local);
+            links_.push_back({b, ev[e].value, h});
+            h = int32_t(links_.size() - 1);
+        }
+    }
+    if (touched_.empty())
+        return;
+    const CoreProgram& src = prog_.cores[size_t(c)];
+    const uint32_t* routeStart = src.routeStart.data();
+    const RouteHop* routes = src.routes.data();
+    int64_t messages = 0, hopsEw = 0, hopsNs = 0, links = 0, chipMessages = 0;
+    float maxNs = 0;
+    const size_t fired = touched_.size();
+    for (size_t i = 0; i < fired; ++i) {
+        if (i + kRouteAhead < fired)
+            prefetch(routes + routeStart[touched_[i + kRouteAhead]]);
+        const uint32_t local = touched_[i];
+        const uint32_t start = uint32_t(fan_.size());
+        for (int32_t l = head_[local]; l >= 0; l = links_[size_t(l)].next)
+            fan_.push_back({links_[size_t(l)].sample, links_[size_t(l)].x});
+        head_[local] = -1;
+        const uint32_t count = uint32_t(fan_.size()) - start;
+        const uint32_t r0 = routeStart[local], r1 = routeStart[local + 1];
+        messages += int64_t(count) * (r1 - r0);
+        for (uint32_t r = r0; r < r1; ++r) {
+            const RouteHop& rt = routes[r];
+            hopsEw += int64_t(count) * rt.hopsEw;
+            hopsNs += int64_t(count) * rt.hopsNs;
+            links += int64_t(count) * rt.chipLinks;
+            chipMessages += rt.chipLinks > 0 ? count : 0;
+            maxNs = std::max(maxNs, rt.latencyNs);
+            if (fanSize_ == kAhead) {
+                deliverFan(fanRing_[fanHead_]);
+                fanHead_ = (fanHead_ + 1) % kAhead;
+                --fanSize_;
+            }
+            prefetchRecord(rt);
+            fanRing_[(fanHead_ + fanSize_) % kAhead] = {&rt, start, count, stepIndex + 1};
+            ++fanSize_;
+        }
+    }
+    if (messages == 0)
+        return;
+    for (EventCounts* sent : {&counters.at(c, stepIndex), &counters.perPopulation[size_t(src.slices[size_t(slice)].pop)]}) {
+        sent->messages += messages;
+        sent->hopsEw += hopsEw;
+        sent->hopsNs += hopsNs;
+        sent->chipLinks += links;
+        sent->chipMessages += chipMessages;
+        sent->maxMessageNs = std::max(sent->maxMessageNs, double(maxNs));
+    }
+}
+
+// One message in m.count samples: the record is walked once, each run (or
+// kernel row) is added to every sample's accumulators while it is in L1.
+void Worker::deliverFan(const PendingFan& m)
+{
+    const RouteHop& rt = *m.rt;
+    const CoreProgram& dc = prog_.cores[size_t(rt.destCore)];
+    const SynapseBlock& b = dc.inputs[size_t(rt.destInput)];
+    const CoreState& ds = (*batch_)[0][size_t(rt.destCore)];
+    int32_t slot = slotNow_[size_t(rt.destCore)] + b.delay; // delay < slots
+    slot -= slot >= ds.slots ? ds.slots : 0;
+    const size_t off = (size_t(slot) * size_t(ds.comps) + size_t(b.compartment)) * size_t(dc.neurons);
+    int32_t* const* base = accBase_.data() + size_t(rt.destCore) * size_t(batchSize_);
+    const Fan* f = fan_.data() + m.start;
+    const uint32_t count = m.count;
+    int64_t ops = 0, bytes = 0;
+    if (b.conv) {
+        const ConvPlan& p = b.plan;
+        const ConvPlan::Axon ax = p.axons[rt.entry];
+        const ConvPlan::Group& g = p.groups[size_t(ax.group)];
+        const int64_t n = int64_t(g.features.size());
+        const int32_t first = g.features.empty() ? 0 : int32_t(g.features[0]);
+        const int32_t k0 = ax.tapBegin, k1 = ax.tapEnd;
+        for (int32_t k = k0; k < k1; ++k) {
+            const int32_t* w = g.kernel.data() + (ax.kernelRow + p.tapTap[size_t(k)]) * n;
+            const size_t to = off + p.tapBase[size_t(k)];
+            for (uint32_t i = 0; i < count; ++i) {
+                int32_t* dst = base[f[i].sample] + to;
+                if (g.contiguous)
+                    accumulate(dst + first, w, uint32_t(n), f[i].x);
+                else
+                    for (int64_t j = 0; j < n; ++j)
+                        dst[g.features[size_t(j)]] += f[i].x * w[j];
+            }
+        }
+        ops = (k1 - k0) * n;
+        bytes = 4 + (k1 - k0) * p.bytesPerTap;
+    } else {
+        const int32_t* r = b.rows.data() + rt.entry;
+        const int32_t runs = r[0];
+        ops = r[1];
+        bytes = r[2];
+        r += SynapseBlock::kRowHeader;
+        for (int32_t k = 0; k < runs; ++k) {
+            const uint32_t len = uint32_t(r[1]);
+            const size_t to = off + size_t(r[0]);
+            for (uint32_t i = 0; i < count; ++i)
+                accumulate(base[f[i].sample] + to, r + SynapseBlock::kRunHeader, len, f[i].x);
+            r += SynapseBlock::kRunHeader + len;
+        }
+    }
+    ops *= count;
+    bytes *= count;
+    EventCounts& ec = counters.at(rt.destCore, m.stepIndex);
+    EventCounts& pc = counters.perPopulation[size_t(b.dstPop)];
+    ec.synapticOps += ops;
+    ec.memReadBytes += bytes;
+    pc.synapticOps += ops;
+    pc.memReadBytes += bytes;
+    if (b.fromInput)
+        counters.inputSynapticOps += ops;
+}
+
+void runBatches(RunContext& run, const SampleSource& source, int threads, int batch)
+{
+    std::mutex sourceMu;
+    std::atomic<int64_t> next{0}, done{0};
+    std::atomic<bool> stop{false};
+    std::vector<Counters> counters(static_cast<size_t>(threads));
+    auto body = [&](int k) {
+        std::vector<std::vector<CoreState>> states;
+        for (int b = 0; b < batch; ++b)
+            states.push_back(makeState(run.prog));
+        Worker w(run, states[0], nullptr, 0);
+        w.setBatch(&states);
+        std::vector<std::vector<float>> inputs(size_t(batch), std::vector<float>(size_t(run.prog.inputSize()), 0.0f));
+        for (int64_t first; !stop && (first = next.fetch_add(batch)) < run.samples;) {
+            const int n = int(std::min<int64_t>(batch, run.samples - first));
+            {
+                std::lock_guard lock(sourceMu);
+                for (int b = 0; b < n && !stop; ++b)
+                    if (!source(first + b, inputs[size_t(b)])) {
+                        run.result.error = "sample " + std::to_string(first + b) + " is not available";
+                        stop = true;
+                    }
+            }
+            if (stop)
+                break;
+            // As runSamples: every sample starts from a clean chip.
+            for (int b = 0; b < n; ++b)
+                resetTransient(states[size_t(b)]);
+            for (int64_t hl = 0; hl < run.steps && !stop; ++hl) {
+                if (run.opt.control && !run.opt.control->checkpoint()) {
+                    stop = true;
+                    run.result.cancelled = true;
+                    break;
+                }
+                w.stepBatch(hl, inputs, first, n);
+            }
+            if (w.traceBuf.size() >= run.opt.traceChunk)
+                w.flushTrace();
+            const int64_t d = done += n;
+            if (run.opt.progress && k == 0)
+                run.opt.progress(d, run.samples);
+        }
+        w.flushTrace();
+        counters[size_t(k)] = std::move(w.counters);
+    };
+    std::vector<std::thread> pool;
+    for (int k = 1; k < threads; ++k)
+        pool.emplace_back(body, k);
+    body(0);
+    for (auto& t : pool)
+        t.join();
+    for (auto& c : counters)
+        run.result.counters += c;
+    run.result.samples = done;
+}
+
+} // namespace stc::sim::detail
