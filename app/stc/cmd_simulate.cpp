@@ -30,12 +30,13 @@ constexpr const char* kSimUsage =
     "                    [--threads N] [--batch N] [--schedule package|latency|throughput] [--json]\n"
     "                    [--project FILE.stcproj [--run COMPILE_RUN_ID]]\n"
     "  FILE: numbers (JSON array or whitespace/comma separated), a multiple of the package's input size\n"
-    "  --batch: samples a host thread runs in lock-step through the same synapse rows (default 16, 1 with\n"
-    "           --trace so that the trace holds one sample after another); results are the same for any N\n"
+    "  --batch: samples a host thread runs in lock-step through the same synapse rows (default 1); results\n"
+    "           are the same for any N; with --trace the samples of a batch interleave in the trace\n"
     "  --project: record the ledger (and the top-1 with --dataset) in the project, linked to compile run\n"
     "             --run, or to the newest compile run that wrote this package\n";
-// Samples per lock-step batch of `stc simulate` (docs/performance.md, session 8).
-constexpr int kDefaultBatch = 16;
+// Samples per lock-step batch of `stc simulate`: 1, because batching measured no gain on the
+// Fashion-MNIST models (docs/performance.md, session 8).
+constexpr int kDefaultBatch = 1;
 constexpr const char* kProfileUsage =
     "usage: stc profile PKG.stcpkg [--input FILE | --dataset fashion-mnist] [--limit N] [--mode latency|throughput]\n"
     "                   [--rows N] [--json]\n"
@@ -155,7 +156,7 @@ int runSimulateCommand(const Args& argsIn)
     }
     sim::SimOptions opt;
     opt.threads = *threads > 0 ? int(*threads) : 0;
-    opt.batch = *batch > 0 ? int(std::min<int64_t>(*batch, 1024)) : tracePath ? 1 : kDefaultBatch;
+    opt.batch = *batch > 0 ? int(std::min<int64_t>(*batch, 1024)) : kDefaultBatch;
     if (scheduleText) {
         if (*scheduleText == "latency")
             opt.schedule = sim::Schedule::Latency;

@@ -33,17 +33,15 @@ void Worker::setBatch(std::vector<std::vector<CoreState>>* states)
         maxNeurons = std::max(maxNeurons, prog_.cores[c].neurons);
     }
     head_.assign(size_t(maxNeurons), -1);
+    pend_.assign(cores, {});
+    delayedFans_.assign(delayed_.size(), {});
+    delayedFanMsgs_.assign(delayed_.size(), {});
     segCursor_.assign(B, 0);
 }
 
 void Worker::stepBatch(int64_t hl, const std::vector<std::vector<float>>& inputs, int64_t first, int n)
 {
     std::vector<std::vector<CoreState>>& states = *batch_;
-    // Delay slots are relative (every sample starts from empty dendrites), so
-    // the window's own step count serves all samples of the batch.
-    slotNow_.resize(prog_.cores.size());
-    for (size_t c = 0; c < prog_.cores.size(); ++c)
-        slotNow_[c] = int32_t(hl % states[0][c].slots);
     if (hl > 0)
         deliverBatch(hl, n);
     for (size_t c = 0; c < prog_.cores.size(); ++c)
@@ -58,6 +56,11 @@ void Worker::deliverBatch(int64_t hl, int n)
 {
     const int prev = int((hl - 1) & 1);
     std::vector<std::vector<CoreState>>& states = *batch_;
+    const size_t due = size_t(hl % int64_t(delayedFans_.size()));
+    for (const PendingFan& m : delayedFanMsgs_[due])
+        deliverFan(m, delayedFans_[due].data());
+    delayedFanMsgs_[due].clear();
+    delayedFans_[due].clear();
     for (size_t c = 0; c < prog_.cores.size(); ++c) {
         bool any = false;
         for (int b = 0; b < n; ++b) {
@@ -67,20 +70,30 @@ void Worker::deliverBatch(int64_t hl, int n)
         if (!any)
             continue;
         for (size_t k = 0; k < prog_.cores[c].slices.size(); ++k)
-            gatherSlice(int32_t(c), int32_t(k), prev, n);
+            gatherSlice(hl, int32_t(c), int32_t(k), prev, n);
     }
-    while (fanSize_ > 0) {
-        deliverFan(fanRing_[fanHead_]);
-        fanHead_ = (fanHead_ + 1) % kAhead;
-        --fanSize_;
+    // Destination-major: all messages into one core (over all samples) in a
+    // row, so its accumulators stay in cache; records prefetched ahead.
+    for (int32_t d : pendCores_) {
+        std::vector<PendingFan>& list = pend_[size_t(d)];
+        const size_t m = list.size();
+        for (size_t i = 0; i < m && i < kAhead; ++i)
+            prefetchRecord(*list[i].rt);
+        for (size_t i = 0; i < m; ++i) {
+            if (i + kAhead < m)
+                prefetchRecord(*list[i + kAhead].rt);
+            deliverFan(list[i], fan_.data());
+        }
+        list.clear();
     }
+    pendCores_.clear();
     fan_.clear();
 }
 
 // Spikes of slice `slice` of core c in the previous step, over the samples:
 // per fired neuron its (sample, value) list, then its routes (sender
 // counters multiplied by the number of samples) and the messages to the ring.
-void Worker::gatherSlice(int32_t c, int32_t slice, int prev, int n)
+void Worker::gatherSlice(int64_t hl, int32_t c, int32_t slice, int prev, int n)
 {
     std::vector<std::vector<CoreState>>& states = *batch_;
     touched_.clear();
@@ -129,14 +142,17 @@ void Worker::gatherSlice(int32_t c, int32_t slice, int prev, int n)
             links += int64_t(count) * rt.chipLinks;
             chipMessages += rt.chipLinks > 0 ? count : 0;
             maxNs = std::max(maxNs, rt.latencyNs);
-            if (fanSize_ == kAhead) {
-                deliverFan(fanRing_[fanHead_]);
-                fanHead_ = (fanHead_ + 1) % kAhead;
-                --fanSize_;
+            if (const int delay = blockOf(rt).delay; delay > 0) { // see deliverAll
+                const size_t at = size_t((hl + delay) % int64_t(delayedFans_.size()));
+                std::vector<Fan>& store = delayedFans_[at];
+                delayedFanMsgs_[at].push_back({&rt, uint32_t(store.size()), count, stepIndex + 1});
+                store.insert(store.end(), fan_.begin() + start, fan_.begin() + start + count);
+                continue;
             }
-            prefetchRecord(rt);
-            fanRing_[(fanHead_ + fanSize_) % kAhead] = {&rt, start, count, stepIndex + 1};
-            ++fanSize_;
+            std::vector<PendingFan>& list = pend_[size_t(rt.destCore)];
+            if (list.empty())
+                pendCores_.push_back(rt.destCore);
+            list.push_back({&rt, start, count, stepIndex + 1});
         }
     }
     if (messages == 0)
@@ -153,17 +169,15 @@ void Worker::gatherSlice(int32_t c, int32_t slice, int prev, int n)
 
 // One message in m.count samples: the record is walked once, each run (or
 // kernel row) is added to every sample's accumulators while it is in L1.
-void Worker::deliverFan(const PendingFan& m)
+void Worker::deliverFan(const PendingFan& m, const Fan* fans)
 {
     const RouteHop& rt = *m.rt;
     const CoreProgram& dc = prog_.cores[size_t(rt.destCore)];
     const SynapseBlock& b = dc.inputs[size_t(rt.destInput)];
-    const CoreState& ds = (*batch_)[0][size_t(rt.destCore)];
-    int32_t slot = slotNow_[size_t(rt.destCore)] + b.delay; // delay < slots
-    slot -= slot >= ds.slots ? ds.slots : 0;
-    const size_t off = (size_t(slot) * size_t(ds.comps) + size_t(b.compartment)) * size_t(dc.neurons);
+
+    const size_t off = size_t(b.compartment) * size_t(dc.neurons);
     int32_t* const* base = accBase_.data() + size_t(rt.destCore) * size_t(batchSize_);
-    const Fan* f = fan_.data() + m.start;
+    const Fan* f = fans + m.start;
     const uint32_t count = m.count;
     int64_t ops = 0, bytes = 0;
     if (b.conv) {
@@ -241,6 +255,7 @@ void runBatches(RunContext& run, const SampleSource& source, int threads, int ba
             // As runSamples: every sample starts from a clean chip.
             for (int b = 0; b < n; ++b)
                 resetTransient(states[size_t(b)]);
+            w.clearDelayed();
             for (int64_t hl = 0; hl < run.steps && !stop; ++hl) {
                 if (run.opt.control && !run.opt.control->checkpoint()) {
                     stop = true;

@@ -45,7 +45,6 @@ std::vector<CoreState> makeState(const SimProgram& prog)
     for (size_t c = 0; c < prog.cores.size(); ++c) {
         const CoreProgram& cp = prog.cores[c];
         CoreState& cs = st[c];
-        cs.slots = cp.maxDelay + 1;
         bool lif = false, readout = false;
         for (const auto& s : cp.slices) {
             const NeuronKind k = prog.populations[size_t(s.pop)].kind;
@@ -53,7 +52,7 @@ std::vector<CoreState> makeState(const SimProgram& prog)
             lif = lif || k == NeuronKind::Lif;
             readout = readout || k == NeuronKind::Readout;
         }
-        cs.acc.assign(size_t(cs.slots * cs.comps) * size_t(cp.neurons), 0);
+        cs.acc.assign(size_t(cs.comps) * size_t(cp.neurons), 0);
         if (lif)
             cs.u.assign(size_t(cp.neurons), 0), cs.v.assign(size_t(cp.neurons), 0);
         if (readout)
@@ -175,6 +174,7 @@ void runSamples(RunContext& run, const SampleSource& source, int threads)
             // sample from a clean chip: no spikes in flight, empty dendrites
             // (neuron state is reset by the schedule at model step 0).
             resetTransient(state);
+            w.clearDelayed();
             for (int64_t h = 0; h < run.steps && !stop; ++h) {
                 if (run.opt.control && !run.opt.control->checkpoint()) {
                     stop = true;
@@ -218,7 +218,7 @@ SimResult simulate(const SimProgram& prog, int64_t samples, const SampleSource& 
     int threads = opt.threads < 1 ? int(std::max(1u, std::thread::hardware_concurrency())) : opt.threads;
     Parallel par = opt.parallel;
     if (par == Parallel::Auto)
-        par = samples > 1 && threads > 1 ? Parallel::Samples : Parallel::Cores;
+        par = samples > 1 && (threads > 1 || opt.batch > 1) ? Parallel::Samples : Parallel::Cores;
     threads = std::max(1, std::min<int>(threads, par == Parallel::Cores ? int(prog.cores.size())
                                                                          : int(std::max<int64_t>(1, samples))));
     threads = std::min(threads, 127);

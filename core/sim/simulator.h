@@ -41,7 +41,8 @@ enum class Parallel : uint8_t { Auto, Samples, Cores };
 struct SimOptions {
     Schedule schedule = Schedule::Package;
     int threads = 1;                     // host threads (< 1: hardware concurrency)
-    Parallel parallel = Parallel::Auto;  // Auto: Samples for batches, Cores for a single sample
+    Parallel parallel = Parallel::Auto;  // Auto: Samples for several samples on several threads or
+                                         // with batch > 1, else Cores
     int batch = 1;                       // Samples: samples in lock-step per thread (1 = one at a time)
     TraceSink* trace = nullptr;          // receives every spike (of tracePopulations)
     std::vector<char> tracePopulations;  // per population: 1 = traced; empty = all

@@ -2,7 +2,7 @@
 // that advances it hardware step by hardware step (simulator.cpp runs it one
 // sample at a time or over cores; batch.cpp runs several samples in
 // lock-step through the same synapse rows). Layout of the state of one core:
-// dendritic accumulators [delay slot][compartment][neuron] (int32, exact: the
+// dendritic accumulators [compartment][neuron] (int32, exact: the
 // quantize pass bounds every partial sum inside int32), neuron state u/v,
 // readout accumulators, and double-buffered spike lists (events of step h
 // are delivered in step h + 1). Include only from .cpp files compiled with
@@ -41,17 +41,13 @@ struct Segment {
 };
 
 struct CoreState {
-    int slots = 1, comps = 1;
-    std::vector<int32_t> acc;
+    int comps = 1;
+    std::vector<int32_t> acc; // [compartment][neuron]: input of the current step
     std::vector<int32_t> u, v;
     std::vector<int64_t> readout;
     std::vector<Event> events[2];
     std::vector<Segment> segments[2];
-    // Accumulators of delay slot `slot` (= hardware step mod slots).
-    int32_t* slot(int64_t slot, int comp, int64_t neurons)
-    {
-        return acc.data() + (size_t(slot) * size_t(comps) + size_t(comp)) * size_t(neurons);
-    }
+    int32_t* dendrite(int comp, int64_t neurons) { return acc.data() + size_t(comp) * size_t(neurons); }
 };
 
 // Everything one schedule run needs besides the program.
@@ -74,6 +70,21 @@ public:
         : run_(run), prog_(run.prog), st_(&state), owner_(owner), id_(id)
     {
         counters.reset(int(prog_.cores.size()), run.steps, prog_.populations.size());
+        int maxDelay = 0;
+        for (const CoreProgram& c : prog_.cores)
+            maxDelay = std::max(maxDelay, c.maxDelay);
+        delayed_.resize(size_t(maxDelay) + 1);
+    }
+
+    // Drops messages still waiting for their delay (a new sample on a clean chip).
+    void clearDelayed()
+    {
+        for (auto& d : delayed_)
+            d.clear();
+        for (auto& d : delayedFans_)
+            d.clear();
+        for (auto& d : delayedFanMsgs_)
+            d.clear();
     }
 
     Counters counters;
@@ -85,9 +96,6 @@ public:
     // populations' current model step (sample inputSample).
     void step(int64_t h, const std::vector<float>& input, int64_t inputSample)
     {
-        slotNow_.resize(st_->size());
-        for (size_t c = 0; c < st_->size(); ++c) // one division per core and step, none per message
-            slotNow_[c] = int32_t(h % (*st_)[c].slots);
         if (h > 0)
             deliverAll(h);
         for (size_t c = 0; c < prog_.cores.size(); ++c)
@@ -122,8 +130,16 @@ private:
     // prefetched when it is sent and the message is delivered kAhead
     // messages later (through a ring, over all segments and cores of the
     // step), in the same order as sent: the integer sums are unchanged.
+    //
+    // A message with a synaptic delay d waits in delayed_ and is delivered
+    // d steps later, at the step whose neuron update integrates it, so each
+    // core needs one dendritic accumulator per compartment instead of a ring
+    // of d + 1 of them (the ring rotated through 22x the memory on the
+    // bundled model, and every accumulator line it touched was a miss). Its
+    // synaptic ops are still counted at the step the message was sent to.
     void deliverAll(int64_t h)
     {
+        deliverArrivals(h);
         const int prev = int((h - 1) & 1);
         for (size_t c = 0; c < prog_.cores.size(); ++c) {
             const CoreProgram& src = prog_.cores[c];
@@ -151,6 +167,12 @@ private:
                         maxNs = std::max(maxNs, rt.latencyNs);
                         if (!owns(rt.destCore))
                             continue;
+                        const int delay = blockOf(rt).delay;
+                        if (delay > 0) {
+                            delayed_[size_t((h + delay) % int64_t(delayed_.size()))].push_back(
+                                {&rt, ev.value, stepIndex});
+                            continue;
+                        }
                         if (ringSize_ == kAhead)
                             deliverOldest();
                         prefetchRecord(rt);
@@ -183,6 +205,27 @@ private:
     };
     Pending ring_[kAhead];
     uint32_t ringHead_ = 0, ringSize_ = 0;
+
+    std::vector<std::vector<Pending>> delayed_; // [arrival step % (max delay + 1)]
+
+    const SynapseBlock& blockOf(const RouteHop& rt) const
+    {
+        return prog_.cores[size_t(rt.destCore)].inputs[size_t(rt.destInput)];
+    }
+
+    void deliverArrivals(int64_t h)
+    {
+        std::vector<Pending>& due = delayed_[size_t(h % int64_t(delayed_.size()))];
+        const size_t m = due.size();
+        for (size_t i = 0; i < m && i < kAhead; ++i)
+            prefetchRecord(*due[i].rt);
+        for (size_t i = 0; i < m; ++i) {
+            if (i + kAhead < m)
+                prefetchRecord(*due[i + kAhead].rt);
+            deliver(*due[i].rt, due[i].x, due[i].stepIndex);
+        }
+        due.clear();
+    }
 
     void deliverOldest()
     {
@@ -221,9 +264,7 @@ private:
         const CoreProgram& dc = prog_.cores[size_t(rt.destCore)];
         const SynapseBlock& b = dc.inputs[size_t(rt.destInput)];
         CoreState& ds = (*st_)[size_t(rt.destCore)];
-        int32_t slot = slotNow_[size_t(rt.destCore)] + b.delay; // delay < slots
-        slot -= slot >= ds.slots ? ds.slots : 0;
-        int32_t* acc = ds.slot(slot, b.compartment, dc.neurons);
+        int32_t* acc = ds.dendrite(b.compartment, dc.neurons);
         int64_t ops = 0, bytes = 0;
         if (b.conv) {
             const ConvPlan& p = b.plan;
@@ -301,7 +342,7 @@ private:
             EventCounts& pc = counters.perPopulation[size_t(si.pop)];
             int64_t active = 0;
             const int32_t* bias = cp.bias.data() + si.first;
-            int32_t* a0 = cs.slot(slotNow_[size_t(c)], 0, cp.neurons) + si.first;
+            int32_t* a0 = cs.dendrite(0, cp.neurons) + si.first;
             switch (pop.kind) {
             case NeuronKind::Input: {
                 if (s != inputSample)
@@ -350,7 +391,7 @@ private:
                 }
                 break;
             case NeuronKind::Product: {
-                int32_t* a1 = cs.slot(slotNow_[size_t(c)], 1, cp.neurons) + si.first;
+                int32_t* a1 = cs.dendrite(1, cp.neurons) + si.first;
                 for (int64_t i = 0; i < si.count; ++i) {
                     const int64_t p = int64_t(a0[i]) * a1[i];
                     active += (a0[i] | a1[i]) != 0;
@@ -426,8 +467,8 @@ private:
         int32_t stepIndex;
     };
     void deliverBatch(int64_t hl, int n);
-    void gatherSlice(int32_t c, int32_t slice, int prev, int n);
-    void deliverFan(const PendingFan& m);
+    void gatherSlice(int64_t hl, int32_t c, int32_t slice, int prev, int n);
+    void deliverFan(const PendingFan& m, const Fan* fans);
     std::vector<std::vector<CoreState>>* batch_ = nullptr;
     int batchSize_ = 0;
     std::vector<int32_t*> accBase_;     // [core * batchSize_ + sample]: accumulators of a sample's core
@@ -436,8 +477,10 @@ private:
     std::vector<uint32_t> touched_;     // neurons of the gathered slice that fired in some sample
     std::vector<Fan> fan_;              // per fired neuron: (sample, value) of its spikes, contiguous
     std::vector<uint32_t> segCursor_;   // per sample: next segment of the source core
-    PendingFan fanRing_[kAhead];
-    uint32_t fanHead_ = 0, fanSize_ = 0;
+    std::vector<std::vector<PendingFan>> pend_; // per destination core: messages of the step
+    std::vector<std::vector<Fan>> delayedFans_; // [arrival step % (max delay + 1)]: fans of delayed messages
+    std::vector<std::vector<PendingFan>> delayedFanMsgs_;
+    std::vector<int32_t> pendCores_;            // cores with messages, in first-message order
 
     RunContext& run_;
     const SimProgram& prog_;
@@ -445,7 +488,6 @@ private:
     std::vector<int8_t>* owner_;
     int id_;
     int cur_ = 0;
-    std::vector<int32_t> slotNow_; // per core: delay slot of the current hardware step
     const SliceInfo* home_ = nullptr;
 };
 
