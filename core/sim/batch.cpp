@@ -14,8 +14,6 @@
 // (tests/core/test_sim_batch.cpp).
 #include "sim/worker.h"
 
-#include <atomic>
-#include <thread>
 
 namespace stc::sim::detail {
 
@@ -174,114 +172,15 @@ void Worker::deliverFan(const PendingFan& m, const Fan* fans)
     const RouteHop& rt = *m.rt;
     const CoreProgram& dc = prog_.cores[size_t(rt.destCore)];
     const SynapseBlock& b = dc.inputs[size_t(rt.destInput)];
-
     const size_t off = size_t(b.compartment) * size_t(dc.neurons);
     int32_t* const* base = accBase_.data() + size_t(rt.destCore) * size_t(batchSize_);
     const Fan* f = fans + m.start;
     const uint32_t count = m.count;
-    int64_t ops = 0, bytes = 0;
-    if (b.conv) {
-        const ConvPlan& p = b.plan;
-        const ConvPlan::Axon ax = p.axons[rt.entry];
-        const ConvPlan::Group& g = p.groups[size_t(ax.group)];
-        const int64_t n = int64_t(g.features.size());
-        const int32_t first = g.features.empty() ? 0 : int32_t(g.features[0]);
-        const int32_t k0 = ax.tapBegin, k1 = ax.tapEnd;
-        for (int32_t k = k0; k < k1; ++k) {
-            const int32_t* w = g.kernel.data() + (ax.kernelRow + p.tapTap[size_t(k)]) * n;
-            const size_t to = off + p.tapBase[size_t(k)];
-            for (uint32_t i = 0; i < count; ++i) {
-                int32_t* dst = base[f[i].sample] + to;
-                if (g.contiguous)
-                    accumulate(dst + first, w, uint32_t(n), f[i].x);
-                else
-                    for (int64_t j = 0; j < n; ++j)
-                        dst[g.features[size_t(j)]] += f[i].x * w[j];
-            }
-        }
-        ops = (k1 - k0) * n;
-        bytes = 4 + (k1 - k0) * p.bytesPerTap;
-    } else {
-        const int32_t* r = b.rows.data() + rt.entry;
-        const int32_t runs = r[0];
-        ops = r[1];
-        bytes = r[2];
-        r += SynapseBlock::kRowHeader;
-        for (int32_t k = 0; k < runs; ++k) {
-            const uint32_t len = uint32_t(r[1]);
-            const size_t to = off + size_t(r[0]);
-            for (uint32_t i = 0; i < count; ++i)
-                accumulate(base[f[i].sample] + to, r + SynapseBlock::kRunHeader, len, f[i].x);
-            r += SynapseBlock::kRunHeader + len;
-        }
-    }
-    ops *= count;
-    bytes *= count;
-    EventCounts& ec = counters.at(rt.destCore, m.stepIndex);
-    EventCounts& pc = counters.perPopulation[size_t(b.dstPop)];
-    ec.synapticOps += ops;
-    ec.memReadBytes += bytes;
-    pc.synapticOps += ops;
-    pc.memReadBytes += bytes;
-    if (b.fromInput)
-        counters.inputSynapticOps += ops;
-}
-
-void runBatches(RunContext& run, const SampleSource& source, int threads, int batch)
-{
-    std::mutex sourceMu;
-    std::atomic<int64_t> next{0}, done{0};
-    std::atomic<bool> stop{false};
-    std::vector<Counters> counters(static_cast<size_t>(threads));
-    auto body = [&](int k) {
-        std::vector<std::vector<CoreState>> states;
-        for (int b = 0; b < batch; ++b)
-            states.push_back(makeState(run.prog));
-        Worker w(run, states[0], nullptr, 0);
-        w.setBatch(&states);
-        std::vector<std::vector<float>> inputs(size_t(batch), std::vector<float>(size_t(run.prog.inputSize()), 0.0f));
-        for (int64_t first; !stop && (first = next.fetch_add(batch)) < run.samples;) {
-            const int n = int(std::min<int64_t>(batch, run.samples - first));
-            {
-                std::lock_guard lock(sourceMu);
-                for (int b = 0; b < n && !stop; ++b)
-                    if (!source(first + b, inputs[size_t(b)])) {
-                        run.result.error = "sample " + std::to_string(first + b) + " is not available";
-                        stop = true;
-                    }
-            }
-            if (stop)
-                break;
-            // As runSamples: every sample starts from a clean chip.
-            for (int b = 0; b < n; ++b)
-                resetTransient(states[size_t(b)]);
-            w.clearDelayed();
-            for (int64_t hl = 0; hl < run.steps && !stop; ++hl) {
-                if (run.opt.control && !run.opt.control->checkpoint()) {
-                    stop = true;
-                    run.result.cancelled = true;
-                    break;
-                }
-                w.stepBatch(hl, inputs, first, n);
-            }
-            if (w.traceBuf.size() >= run.opt.traceChunk)
-                w.flushTrace();
-            const int64_t d = done += n;
-            if (run.opt.progress && k == 0)
-                run.opt.progress(d, run.samples);
-        }
-        w.flushTrace();
-        counters[size_t(k)] = std::move(w.counters);
-    };
-    std::vector<std::thread> pool;
-    for (int k = 1; k < threads; ++k)
-        pool.emplace_back(body, k);
-    body(0);
-    for (auto& t : pool)
-        t.join();
-    for (auto& c : counters)
-        run.result.counters += c;
-    run.result.samples = done;
+    const auto [ops, bytes] = walkRecord(b, rt.entry, [&](uint32_t first, const int32_t* w, uint32_t n) {
+        for (uint32_t i = 0; i < count; ++i)
+            accumulate(base[f[i].sample] + off + first, w, n, f[i].x);
+    });
+    countDelivery(rt, b, m.stepIndex, ops * count, bytes * count);
 }
 
 } // namespace stc::sim::detail

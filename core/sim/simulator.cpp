@@ -149,31 +149,41 @@ void runCores(RunContext& run, const SampleSource& source, int threads)
     }
 }
 
-void runSamples(RunContext& run, const SampleSource& source, int threads)
+// Whole samples per thread, `batch` of them in lock-step (batch.cpp) or one
+// at a time.
+void runSamples(RunContext& run, const SampleSource& source, int threads, int batch)
 {
     std::mutex sourceMu;
     std::atomic<int64_t> next{0}, done{0};
     std::atomic<bool> stop{false};
     std::vector<Counters> counters(static_cast<size_t>(threads));
     auto body = [&](int k) {
-        std::vector<CoreState> state = makeState(run.prog);
-        Worker w(run, state, nullptr, 0);
-        std::vector<float> input(size_t(run.prog.inputSize()), 0.0f);
-        for (int64_t s; !stop && (s = next.fetch_add(1)) < run.samples;) {
+        std::vector<std::vector<CoreState>> states;
+        for (int b = 0; b < batch; ++b)
+            states.push_back(makeState(run.prog));
+        Worker w(run, states[0], nullptr, 0);
+        if (batch > 1)
+            w.setBatch(&states);
+        std::vector<std::vector<float>> inputs(size_t(batch), std::vector<float>(size_t(run.prog.inputSize()), 0.0f));
+        for (int64_t first; !stop && (first = next.fetch_add(batch)) < run.samples;) {
+            const int n = int(std::min<int64_t>(batch, run.samples - first));
             {
                 std::lock_guard lock(sourceMu);
-                if (!source(s, input)) {
-                    run.result.error = "sample " + std::to_string(s) + " is not available";
-                    stop = true;
-                    break;
-                }
+                for (int b = 0; b < n && !stop; ++b)
+                    if (!source(first + b, inputs[size_t(b)])) {
+                        run.result.error = "sample " + std::to_string(first + b) + " is not available";
+                        stop = true;
+                    }
             }
+            if (stop)
+                break;
             // One sample alone: the latency-mode pipeline, with sample index s
             // mapped to slot 0 of the schedule (outputs are written at s). A
             // thread skips the samples other threads run, so it starts each
             // sample from a clean chip: no spikes in flight, empty dendrites
             // (neuron state is reset by the schedule at model step 0).
-            resetTransient(state);
+            for (int b = 0; b < n; ++b)
+                resetTransient(states[size_t(b)]);
             w.clearDelayed();
             for (int64_t h = 0; h < run.steps && !stop; ++h) {
                 if (run.opt.control && !run.opt.control->checkpoint()) {
@@ -181,11 +191,14 @@ void runSamples(RunContext& run, const SampleSource& source, int threads)
                     run.result.cancelled = true;
                     break;
                 }
-                w.step(h + s * run.interval, input, s);
+                if (batch > 1)
+                    w.stepBatch(h, inputs, first, n);
+                else
+                    w.step(h + first * run.interval, inputs[0], first);
             }
             if (w.traceBuf.size() >= run.opt.traceChunk)
                 w.flushTrace();
-            const int64_t d = ++done;
+            const int64_t d = done += n;
             if (run.opt.progress && k == 0)
                 run.opt.progress(d, run.samples);
         }
@@ -249,10 +262,8 @@ SimResult simulate(const SimProgram& prog, int64_t samples, const SampleSource& 
     if (samples > 0) {
         if (par == Parallel::Cores)
             runCores(run, source, threads);
-        else if (result.batch > 1)
-            runBatches(run, source, threads, result.batch);
         else
-            runSamples(run, source, threads);
+            runSamples(run, source, threads, result.batch);
     }
     result.counters.samples = result.samples;
     if (opt.trace)

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 namespace stc::sim::detail {
@@ -259,43 +260,45 @@ private:
                 d[j] += x * w[j];
     }
 
-    void deliver(const RouteHop& rt, int32_t x, int stepIndex)
+    // Walks the synapse record (or the conv taps) a message of axon record
+    // `entry` reaches: add(first, w, n) for every run of n consecutive
+    // core-local accumulators from `first` with weights w. Returns the
+    // message's synaptic ops and synapse-table bytes.
+    template <typename Add>
+    static std::pair<int64_t, int64_t> walkRecord(const SynapseBlock& b, uint32_t entry, Add&& add)
     {
-        const CoreProgram& dc = prog_.cores[size_t(rt.destCore)];
-        const SynapseBlock& b = dc.inputs[size_t(rt.destInput)];
-        CoreState& ds = (*st_)[size_t(rt.destCore)];
-        int32_t* acc = ds.dendrite(b.compartment, dc.neurons);
-        int64_t ops = 0, bytes = 0;
         if (b.conv) {
             const ConvPlan& p = b.plan;
-            const ConvPlan::Axon ax = p.axons[rt.entry];
+            const ConvPlan::Axon ax = p.axons[entry];
             const ConvPlan::Group& g = p.groups[size_t(ax.group)];
             const int64_t n = int64_t(g.features.size());
-            const int32_t first = g.features.empty() ? 0 : int32_t(g.features[0]);
-            const int32_t k0 = ax.tapBegin, k1 = ax.tapEnd;
-            for (int32_t k = k0; k < k1; ++k) {
+            const uint32_t first = g.features.empty() ? 0 : g.features[0];
+            for (int32_t k = ax.tapBegin; k < ax.tapEnd; ++k) {
                 const int32_t* w = g.kernel.data() + (ax.kernelRow + p.tapTap[size_t(k)]) * n;
-                int32_t* dst = acc + p.tapBase[size_t(k)];
+                const uint32_t base = p.tapBase[size_t(k)];
                 if (g.contiguous)
-                    accumulate(dst + first, w, uint32_t(n), x);
+                    add(base + first, w, uint32_t(n));
                 else
                     for (int64_t j = 0; j < n; ++j)
-                        dst[g.features[size_t(j)]] += x * w[j];
+                        add(base + g.features[size_t(j)], w + j, 1u);
             }
-            ops = (k1 - k0) * n;
-            bytes = 4 + (k1 - k0) * p.bytesPerTap;
-        } else {
-            const int32_t* r = b.rows.data() + rt.entry;
-            const int32_t runs = r[0];
-            ops = r[1];
-            bytes = r[2];
-            r += SynapseBlock::kRowHeader;
-            for (int32_t k = 0; k < runs; ++k) {
-                const uint32_t len = uint32_t(r[1]);
-                accumulate(acc + r[0], r + SynapseBlock::kRunHeader, len, x);
-                r += SynapseBlock::kRunHeader + len;
-            }
+            return {(ax.tapEnd - ax.tapBegin) * n, 4 + (ax.tapEnd - ax.tapBegin) * p.bytesPerTap};
         }
+        const int32_t* r = b.rows.data() + entry;
+        const int32_t runs = r[0];
+        const std::pair<int64_t, int64_t> cost{r[1], r[2]};
+        r += SynapseBlock::kRowHeader;
+        for (int32_t k = 0; k < runs; ++k) {
+            const uint32_t len = uint32_t(r[1]);
+            add(uint32_t(r[0]), r + SynapseBlock::kRunHeader, len);
+            r += SynapseBlock::kRunHeader + len;
+        }
+        return cost;
+    }
+
+    // Synaptic work is charged to the receiving core at the step the message was sent to.
+    void countDelivery(const RouteHop& rt, const SynapseBlock& b, int stepIndex, int64_t ops, int64_t bytes)
+    {
         EventCounts& ec = counters.at(rt.destCore, stepIndex);
         EventCounts& pc = counters.perPopulation[size_t(b.dstPop)];
         ec.synapticOps += ops;
@@ -304,6 +307,17 @@ private:
         pc.memReadBytes += bytes;
         if (b.fromInput)
             counters.inputSynapticOps += ops;
+    }
+
+    void deliver(const RouteHop& rt, int32_t x, int stepIndex)
+    {
+        const CoreProgram& dc = prog_.cores[size_t(rt.destCore)];
+        const SynapseBlock& b = dc.inputs[size_t(rt.destInput)];
+        int32_t* acc = (*st_)[size_t(rt.destCore)].dendrite(b.compartment, dc.neurons);
+        const auto [ops, bytes] = walkRecord(b, rt.entry, [&](uint32_t first, const int32_t* w, uint32_t n) {
+            accumulate(acc + first, w, n, x);
+        });
+        countDelivery(rt, b, stepIndex, ops, bytes);
     }
 
     void emit(CoreState& cs, const SliceInfo& si, const PopulationInfo& pop, int64_t sample, int stepIndex,
@@ -493,7 +507,6 @@ private:
 
 std::vector<CoreState> makeState(const SimProgram& prog);
 void resetTransient(std::vector<CoreState>& state);
-// Parallel::Samples with `batch` > 1 samples in lock-step per thread (batch.cpp).
-void runBatches(RunContext& run, const SampleSource& source, int threads, int batch);
+
 
 } // namespace stc::sim::detail
