@@ -55,8 +55,7 @@ void Worker::deliverBatch(int64_t hl, int n)
     const int prev = int((hl - 1) & 1);
     std::vector<std::vector<CoreState>>& states = *batch_;
     const size_t due = size_t(hl % int64_t(delayedFans_.size()));
-    for (const PendingFan& m : delayedFanMsgs_[due])
-        deliverFan(m, delayedFans_[due].data());
+    eachPrefetched(delayedFanMsgs_[due], [&](const PendingFan& m) { deliverFan(m, delayedFans_[due].data()); });
     delayedFanMsgs_[due].clear();
     delayedFans_[due].clear();
     for (size_t c = 0; c < prog_.cores.size(); ++c) {
@@ -74,14 +73,7 @@ void Worker::deliverBatch(int64_t hl, int n)
     // row, so its accumulators stay in cache; records prefetched ahead.
     for (int32_t d : pendCores_) {
         std::vector<PendingFan>& list = pend_[size_t(d)];
-        const size_t m = list.size();
-        for (size_t i = 0; i < m && i < kAhead; ++i)
-            prefetchRecord(*list[i].rt);
-        for (size_t i = 0; i < m; ++i) {
-            if (i + kAhead < m)
-                prefetchRecord(*list[i + kAhead].rt);
-            deliverFan(list[i], fan_.data());
-        }
+        eachPrefetched(list, [&](const PendingFan& m) { deliverFan(m, fan_.data()); });
         list.clear();
     }
     pendCores_.clear();
@@ -90,7 +82,8 @@ void Worker::deliverBatch(int64_t hl, int n)
 
 // Spikes of slice `slice` of core c in the previous step, over the samples:
 // per fired neuron its (sample, value) list, then its routes (sender
-// counters multiplied by the number of samples) and the messages to the ring.
+// counters multiplied by the number of samples) and the messages to their
+// destination core's list (or, delayed, to the step they arrive in).
 void Worker::gatherSlice(int64_t hl, int32_t c, int32_t slice, int prev, int n)
 {
     std::vector<std::vector<CoreState>>& states = *batch_;
@@ -119,8 +112,7 @@ void Worker::gatherSlice(int64_t hl, int32_t c, int32_t slice, int prev, int n)
     const CoreProgram& src = prog_.cores[size_t(c)];
     const uint32_t* routeStart = src.routeStart.data();
     const RouteHop* routes = src.routes.data();
-    int64_t messages = 0, hopsEw = 0, hopsNs = 0, links = 0, chipMessages = 0;
-    float maxNs = 0;
+    EventCounts sent; // messages and hops of the slice, over the samples
     const size_t fired = touched_.size();
     for (size_t i = 0; i < fired; ++i) {
         if (i + kRouteAhead < fired)
@@ -132,14 +124,14 @@ void Worker::gatherSlice(int64_t hl, int32_t c, int32_t slice, int prev, int n)
         head_[local] = -1;
         const uint32_t count = uint32_t(fan_.size()) - start;
         const uint32_t r0 = routeStart[local], r1 = routeStart[local + 1];
-        messages += int64_t(count) * (r1 - r0);
+        sent.messages += int64_t(count) * (r1 - r0);
         for (uint32_t r = r0; r < r1; ++r) {
             const RouteHop& rt = routes[r];
-            hopsEw += int64_t(count) * rt.hopsEw;
-            hopsNs += int64_t(count) * rt.hopsNs;
-            links += int64_t(count) * rt.chipLinks;
-            chipMessages += rt.chipLinks > 0 ? count : 0;
-            maxNs = std::max(maxNs, rt.latencyNs);
+            sent.hopsEw += int64_t(count) * rt.hopsEw;
+            sent.hopsNs += int64_t(count) * rt.hopsNs;
+            sent.chipLinks += int64_t(count) * rt.chipLinks;
+            sent.chipMessages += rt.chipLinks > 0 ? count : 0;
+            sent.maxMessageNs = std::max(sent.maxMessageNs, double(rt.latencyNs));
             if (const int delay = blockOf(rt).delay; delay > 0) { // see deliverAll
                 const size_t at = size_t((hl + delay) % int64_t(delayedFans_.size()));
                 std::vector<Fan>& store = delayedFans_[at];
@@ -153,16 +145,8 @@ void Worker::gatherSlice(int64_t hl, int32_t c, int32_t slice, int prev, int n)
             list.push_back({&rt, start, count, stepIndex + 1});
         }
     }
-    if (messages == 0)
-        return;
-    for (EventCounts* sent : {&counters.at(c, stepIndex), &counters.perPopulation[size_t(src.slices[size_t(slice)].pop)]}) {
-        sent->messages += messages;
-        sent->hopsEw += hopsEw;
-        sent->hopsNs += hopsNs;
-        sent->chipLinks += links;
-        sent->chipMessages += chipMessages;
-        sent->maxMessageNs = std::max(sent->maxMessageNs, double(maxNs));
-    }
+    if (sent.messages > 0)
+        countSent(c, stepIndex, src.slices[size_t(slice)].pop, sent);
 }
 
 // One message in m.count samples: the record is walked once, each run (or

@@ -150,22 +150,21 @@ private:
             const RouteHop* routes = src.routes.data();
             const Event* events = ss.events[prev].data();
             for (const Segment& seg : ss.segments[prev]) {
-                int64_t messages = 0, hopsEw = 0, hopsNs = 0, links = 0, chipMessages = 0;
-                float maxNs = 0;
+                EventCounts sent; // messages and hops of the segment
                 const int stepIndex = seg.stepIndex + 1;
                 for (uint32_t e = seg.begin; e < seg.end; ++e) {
                     if (e + kRouteAhead < seg.end)
                         prefetch(routes + routeStart[events[e + kRouteAhead].local]);
                     const Event& ev = events[e];
                     const uint32_t r0 = routeStart[ev.local], r1 = routeStart[ev.local + 1];
-                    messages += r1 - r0;
+                    sent.messages += r1 - r0;
                     for (uint32_t r = r0; r < r1; ++r) {
                         const RouteHop& rt = routes[r];
-                        hopsEw += rt.hopsEw;
-                        hopsNs += rt.hopsNs;
-                        links += rt.chipLinks;
-                        chipMessages += rt.chipLinks > 0;
-                        maxNs = std::max(maxNs, rt.latencyNs);
+                        sent.hopsEw += rt.hopsEw;
+                        sent.hopsNs += rt.hopsNs;
+                        sent.chipLinks += rt.chipLinks;
+                        sent.chipMessages += rt.chipLinks > 0;
+                        sent.maxMessageNs = std::max(sent.maxMessageNs, double(rt.latencyNs));
                         if (!owns(rt.destCore))
                             continue;
                         const int delay = blockOf(rt).delay;
@@ -181,17 +180,8 @@ private:
                         ++ringSize_;
                     }
                 }
-                if (!sender || messages == 0)
-                    continue;
-                for (EventCounts* sent : {&counters.at(int(c), seg.stepIndex),
-                                          &counters.perPopulation[size_t(src.slices[size_t(seg.slice)].pop)]}) {
-                    sent->messages += messages;
-                    sent->hopsEw += hopsEw;
-                    sent->hopsNs += hopsNs;
-                    sent->chipLinks += links;
-                    sent->chipMessages += chipMessages;
-                    sent->maxMessageNs = std::max(sent->maxMessageNs, double(maxNs));
-                }
+                if (sender && sent.messages > 0)
+                    countSent(int(c), seg.stepIndex, src.slices[size_t(seg.slice)].pop, sent);
             }
         }
         while (ringSize_ > 0)
@@ -209,6 +199,28 @@ private:
 
     std::vector<std::vector<Pending>> delayed_; // [arrival step % (max delay + 1)]
 
+    // Messages and hops are charged to the sending core and population.
+    void countSent(int core, int step, int32_t pop, const EventCounts& sent)
+    {
+        counters.at(core, step) += sent;
+        counters.perPopulation[size_t(pop)] += sent;
+    }
+
+    // Calls f(m) for the messages of `list` in order, prefetching the synapse
+    // record of the message kAhead later.
+    template <typename T, typename F>
+    void eachPrefetched(const std::vector<T>& list, F&& f) const
+    {
+        const size_t m = list.size();
+        for (size_t i = 0; i < m && i < kAhead; ++i)
+            prefetchRecord(*list[i].rt);
+        for (size_t i = 0; i < m; ++i) {
+            if (i + kAhead < m)
+                prefetchRecord(*list[i + kAhead].rt);
+            f(list[i]);
+        }
+    }
+
     const SynapseBlock& blockOf(const RouteHop& rt) const
     {
         return prog_.cores[size_t(rt.destCore)].inputs[size_t(rt.destInput)];
@@ -217,14 +229,7 @@ private:
     void deliverArrivals(int64_t h)
     {
         std::vector<Pending>& due = delayed_[size_t(h % int64_t(delayed_.size()))];
-        const size_t m = due.size();
-        for (size_t i = 0; i < m && i < kAhead; ++i)
-            prefetchRecord(*due[i].rt);
-        for (size_t i = 0; i < m; ++i) {
-            if (i + kAhead < m)
-                prefetchRecord(*due[i + kAhead].rt);
-            deliver(*due[i].rt, due[i].x, due[i].stepIndex);
-        }
+        eachPrefetched(due, [&](const Pending& m) { deliver(*m.rt, m.x, m.stepIndex); });
         due.clear();
     }
 
