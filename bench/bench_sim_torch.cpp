@@ -4,13 +4,16 @@
 // package and loaded back; the simulator runs the inputs, and LibTorch's own
 // dense CPU forward of the original .pt runs the same inputs through the
 // plugin's std-only interface (frontend::Importer::timeForward).
-//   bench_sim_torch [--limit N] [--large-limit N] [--no-large] [--out FILE] [MODEL.pt SHAPE]...
+//   bench_sim_torch [--limit N] [--large-limit N] [--batch N] [--no-large] [--out FILE] [MODEL.pt SHAPE]...
 // SHAPE is the per-sample input shape, e.g. 1,28,28. Defaults: the bundled
 // spikformer_fmnist.traced.pt on Fashion-MNIST test images, and a
 // Spikformer-4-384-shaped model on random pixels (generated once into
 // <build>/bench/ by tools/models/gen_spikformer_4_384.py, not committed).
 // Reports per-inference CPU and wall time of both, their ratio, synaptic
-// events per CPU second (= per host core) and the agreement of predictions.
+// events per CPU second (= per host core), the measured firing rate of the
+// LIF layers and the agreement of predictions. The simulator runs one sample
+// at a time and `--batch N` samples in lock-step (default 16; the same
+// results, sim::SimOptions::batch); the ratio is taken on the batched run.
 #include "host_info.h"
 #include "plugin_host.h"
 #include "sim/ledger.h"
@@ -85,7 +88,35 @@ json torchRun(frontend::Importer& importer, const ModelSpec& spec, const std::ve
             {"cpu_seconds_per_inference", t.cpuSeconds / inferences}};
 }
 
-json benchModel(frontend::Importer& importer, const ModelSpec& spec)
+// Outputs bit for bit and the counters the ledger is built from.
+bool sameResults(const sim::SimResult& a, const sim::SimResult& b)
+{
+    if (a.outputs.size() != b.outputs.size())
+        return false;
+    for (size_t k = 0; k < a.outputs.size(); ++k)
+        if (a.outputs[k].size() != b.outputs[k].size() ||
+            std::memcmp(a.outputs[k].data(), b.outputs[k].data(), a.outputs[k].size() * sizeof(float)) != 0)
+            return false;
+    const sim::EventCounts x = a.counters.total(), y = b.counters.total();
+    return x.synapticOps == y.synapticOps && x.spikes == y.spikes && x.messages == y.messages &&
+           x.neuronActive == y.neuronActive && x.memReadBytes == y.memReadBytes && x.hopsEw == y.hopsEw &&
+           x.hopsNs == y.hopsNs;
+}
+
+// Spikes per neuron update over the LIF populations (binary spiking
+// neurons; relays, products and readouts excluded), over all samples.
+double lifFiringRate(const sim::SimProgram& prog, const sim::Counters& c)
+{
+    double spikes = 0, updates = 0;
+    for (size_t p = 0; p < prog.populations.size() && p < c.perPopulation.size(); ++p)
+        if (prog.populations[p].kind == sim::NeuronKind::Lif) {
+            spikes += double(c.perPopulation[p].spikes);
+            updates += double(c.perPopulation[p].neuronActive + c.perPopulation[p].neuronIdle);
+        }
+    return updates > 0 ? spikes / updates : 0.0;
+}
+
+json benchModel(frontend::Importer& importer, const ModelSpec& spec, int batch)
 {
     json out;
     out["model"] = spec.label;
@@ -123,11 +154,12 @@ json benchModel(frontend::Importer& importer, const ModelSpec& spec)
     out["samples"] = n;
     out["inputs"] = in.what;
 
-    // Simulator: 1 thread (CPU time per inference = per host core), then 2 threads.
+    // Simulator: 1 thread (CPU time per inference = per host core) one sample
+    // at a time, then batched on 1 and 2 threads.
     json simRuns = json::array();
     sim::SimResult first;
-    for (int threads : {1, 2}) {
-        TimedSimulation t = timeSimulation(spec.label, prog, in.pixels, n, threads);
+    for (auto [threads, b] : {std::pair{1, 1}, std::pair{1, batch}, std::pair{2, batch}}) {
+        TimedSimulation t = timeSimulation(spec.label, prog, in.pixels, n, threads, b);
         sim::SimResult& r = t.result;
         const double cpu = t.cpuSeconds;
         if (!r.ok()) {
@@ -135,20 +167,26 @@ json benchModel(frontend::Importer& importer, const ModelSpec& spec)
             return out;
         }
         const double events = t.synapticOps();
+        if (threads == 1 && b == 1)
+            first = r;
+        else if (!sameResults(first, r)) {
+            out["error"] = "the batched simulation differs from the unbatched one";
+            return out;
+        }
         simRuns.push_back({{"threads", threads},
+                           {"batch", r.batch},
                            {"seconds_per_inference", r.seconds / double(n)},
                            {"cpu_seconds_per_inference", cpu / double(n)},
                            {"synaptic_events_per_second", events / r.seconds},
                            {"synaptic_events_per_cpu_second", events / cpu}});
-        if (threads == 1)
-            first = std::move(r);
     }
     out["simulator"] = simRuns;
     const sim::EventCounts perInf = sim::buildLedger(prog, first.counters).perInference;
     out["per_inference"] = {{"synaptic_ops", perInf.synapticOps},
                             {"messages", perInf.messages},
                             {"spikes", perInf.spikes},
-                            {"neuron_updates", perInf.neuronActive + perInf.neuronIdle}};
+                            {"neuron_updates", perInf.neuronActive + perInf.neuronIdle},
+                            {"lif_firing_rate", lifFiringRate(prog, first.counters)}};
 
     // LibTorch dense forward of the original model on the same pixels.
     json torchRuns = json::array();
@@ -170,8 +208,9 @@ json benchModel(frontend::Importer& importer, const ModelSpec& spec)
         return torch.value(key, 0.0) / sim.value(key, 0.0);
     };
     out["speed_vs_libtorch"] = {
-        {"cpu_1_thread", ratio(simRuns[0], torchRuns[0], "cpu_seconds_per_inference")},
-        {"wall_2_threads", ratio(simRuns[1], torchRuns[1], "seconds_per_inference")},
+        {"cpu_1_thread", ratio(simRuns[1], torchRuns[0], "cpu_seconds_per_inference")},
+        {"cpu_1_thread_unbatched", ratio(simRuns[0], torchRuns[0], "cpu_seconds_per_inference")},
+        {"wall_2_threads", ratio(simRuns[2], torchRuns[1], "seconds_per_inference")},
         {"meaning", "LibTorch time per inference / simulator time per inference (> 1: the simulator is faster)"}};
 
     // Agreement of the predictions (int8 chip vs float LibTorch), and accuracy.
@@ -214,6 +253,7 @@ int main(int argc, char** argv)
 {
     QCoreApplication app(argc, argv);
     int64_t limit = 64, largeLimit = 4;
+    int batch = 16;
     bool large = true;
     std::string outPath = std::string(STC_SOURCE_RESOURCE_DIR) + "/../bench/results/sim_vs_libtorch.json";
     std::vector<ModelSpec> models;
@@ -223,6 +263,8 @@ int main(int argc, char** argv)
             limit = std::max<int64_t>(1, std::atoll(argv[++i]));
         else if (a == "--large-limit" && i + 1 < argc)
             largeLimit = std::max<int64_t>(1, std::atoll(argv[++i]));
+        else if (a == "--batch" && i + 1 < argc)
+            batch = std::max(1, std::atoi(argv[++i]));
         else if (a == "--no-large")
             large = false;
         else if (a == "--out" && i + 1 < argc)
@@ -230,7 +272,7 @@ int main(int argc, char** argv)
         else if (a.size() > 3 && a.rfind(".pt") == a.size() - 3 && i + 1 < argc) {
             models.push_back({a, std::filesystem::path(a).filename().string(), parseShape(argv[++i]), 0});
         } else {
-            std::fprintf(stderr, "usage: bench_sim_torch [--limit N] [--large-limit N] [--no-large] [--out FILE] "
+            std::fprintf(stderr, "usage: bench_sim_torch [--limit N] [--large-limit N] [--batch N] [--no-large] [--out FILE] "
                                  "[MODEL.pt C,H,W]...\n");
             return 2;
         }
@@ -266,7 +308,7 @@ int main(int argc, char** argv)
     j["load_average_1min_before"] = loadAverage();
     json results = json::array();
     for (const auto& m : models)
-        results.push_back(benchModel(*importer, m));
+        results.push_back(benchModel(*importer, m, batch));
     j["results"] = results;
     j["load_average_1min_after"] = loadAverage();
     std::filesystem::create_directories(std::filesystem::path(outPath).parent_path());

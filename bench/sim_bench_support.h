@@ -115,19 +115,22 @@ inline CompiledProgram compileAndLoad(const std::string& label, const ir::Module
     return out;
 }
 
-// One timed simulator run of `n` samples, whole samples per host thread.
+// One timed simulator run of `n` samples, whole samples per host thread
+// (`batch` of them in lock-step per thread).
 struct TimedSimulation {
     sim::SimResult result;
     double cpuSeconds = 0;
     double synapticOps() const { return double(result.counters.total().synapticOps); }
 };
 inline TimedSimulation timeSimulation(const std::string& label, const sim::SimProgram& prog,
-                                      const std::vector<float>& pixels, int64_t n, int threads)
+                                      const std::vector<float>& pixels, int64_t n, int threads, int batch = 1)
 {
     sim::SimOptions opt;
     opt.threads = threads;
     opt.parallel = sim::Parallel::Samples;
-    std::fprintf(stderr, "[%s] simulating %lld samples on %d thread(s)...\n", label.c_str(), (long long)n, threads);
+    opt.batch = batch;
+    std::fprintf(stderr, "[%s] simulating %lld samples on %d thread(s), batch %d...\n", label.c_str(), (long long)n,
+                 threads, batch);
     TimedSimulation t;
     const double c0 = cpuNow();
     t.result = sim::simulate(prog, pixels, n, opt);

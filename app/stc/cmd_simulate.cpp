@@ -27,11 +27,16 @@ namespace {
 
 constexpr const char* kSimUsage =
     "usage: stc simulate PKG.stcpkg (--input FILE | --dataset fashion-mnist) [--limit N] [--trace OUT.bin]\n"
-    "                    [--threads N] [--schedule package|latency|throughput] [--json]\n"
+    "                    [--threads N] [--batch N] [--schedule package|latency|throughput] [--json]\n"
     "                    [--project FILE.stcproj [--run COMPILE_RUN_ID]]\n"
     "  FILE: numbers (JSON array or whitespace/comma separated), a multiple of the package's input size\n"
+    "  --batch: samples a host thread runs in lock-step through the same synapse rows (default 1); results\n"
+    "           are the same for any N; with --trace the samples of a batch interleave in the trace\n"
     "  --project: record the ledger (and the top-1 with --dataset) in the project, linked to compile run\n"
     "             --run, or to the newest compile run that wrote this package\n";
+// Samples per lock-step batch of `stc simulate`: 1, because batching measured no gain on the
+// Fashion-MNIST models (docs/performance.md, session 8).
+constexpr int kDefaultBatch = 1;
 constexpr const char* kProfileUsage =
     "usage: stc profile PKG.stcpkg [--input FILE | --dataset fashion-mnist] [--limit N] [--mode latency|throughput]\n"
     "                   [--rows N] [--json]\n"
@@ -128,6 +133,7 @@ int runSimulateCommand(const Args& argsIn)
     const auto limitText = takeOption(args, "--limit");
     const auto tracePath = takeOption(args, "--trace");
     const auto threadsText = takeOption(args, "--threads");
+    const auto batchText = takeOption(args, "--batch");
     const auto scheduleText = takeOption(args, "--schedule");
     const bool json = takeFlag(args, "--json");
     const auto projectPath = takeOption(args, "--project");
@@ -141,7 +147,8 @@ int runSimulateCommand(const Args& argsIn)
     const auto limit = parseCount(limitText, "simulate", "--limit");
     const auto threads = parseCount(threadsText, "simulate", "--threads");
     const auto runId = parseCount(runText, "simulate", "--run");
-    if (!limit || !threads || !runId)
+    const auto batch = parseCount(batchText, "simulate", "--batch");
+    if (!limit || !threads || !runId || !batch)
         return 2;
     if (runText && !projectPath) {
         std::fprintf(stderr, "stc simulate: --run needs --project\n");
@@ -149,6 +156,7 @@ int runSimulateCommand(const Args& argsIn)
     }
     sim::SimOptions opt;
     opt.threads = *threads > 0 ? int(*threads) : 0;
+    opt.batch = *batch > 0 ? int(std::min<int64_t>(*batch, 1024)) : kDefaultBatch;
     if (scheduleText) {
         if (*scheduleText == "latency")
             opt.schedule = sim::Schedule::Latency;
@@ -256,6 +264,7 @@ int runSimulateCommand(const Args& argsIn)
         j["inferences_per_second"] = double(r.samples) / seconds;
         j["synaptic_events_per_second"] = double(e.synapticOps) / seconds;
         j["threads"] = r.threads;
+        j["batch"] = r.batch;
         j["mpi_ranks"] = mpi.size();
         j["parallel"] = sim::toString(r.parallel);
         j["schedule"] = sim::toString(r.schedule);
@@ -275,9 +284,9 @@ int runSimulateCommand(const Args& argsIn)
     }
     std::printf("package   %s (model %s, chip %s%s)\n", args[0].c_str(), prog.model.c_str(), prog.chipId.c_str(),
                 prog.projectedChip ? ", PROJECTED" : "");
-    std::printf("samples   %lld in %.3f s (%.1f inferences/s, %.3g synaptic events/s, %d thread(s), %s%s)\n",
+    std::printf("samples   %lld in %.3f s (%.1f inferences/s, %.3g synaptic events/s, %d thread(s), %s%s%s)\n",
                 (long long)r.samples, r.seconds, double(r.samples) / seconds, double(e.synapticOps) / seconds,
-                r.threads, sim::toString(r.parallel),
+                r.threads, sim::toString(r.parallel), r.batch > 1 ? (", batch " + std::to_string(r.batch)).c_str() : "",
                 mpi.active() ? (", " + std::to_string(mpi.size()) + " MPI ranks").c_str() : "");
     if (!in.labels.empty())
         std::printf("accuracy  %.2f %% (%lld / %lld)\n", 100.0 * double(correct) / double(std::max<int64_t>(1, r.samples)),

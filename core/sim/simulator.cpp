@@ -1,12 +1,11 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3") // the synaptic accumulation loops must vectorize
 #endif
-// The event loop of the simulator (see simulator.h). Layout of the state of
-// one core: dendritic accumulators [delay slot][compartment][neuron] (int32,
-// exact: the quantize pass bounds every partial sum inside int32), neuron
-// state u/v, readout accumulators, and double-buffered spike lists (events
-// of step h are delivered in step h + 1).
+// The simulator's schedules (see simulator.h): samples one after another
+// (or several in lock-step, batch.cpp) on host threads, or one sample's cores
+// split over threads. The event loop itself is sim/worker.h.
 #include "sim/simulator.h"
+#include "sim/worker.h"
 
 #include <algorithm>
 #include <atomic>
@@ -38,405 +37,7 @@ const char* toString(Parallel p)
     return "?";
 }
 
-namespace {
-
-// A prefetch GCC cannot drop: a helper that only reads memory and calls
-// __builtin_prefetch is found "pure" by interprocedural analysis and its
-// calls, having no result, are deleted (GCC 12, -O2).
-inline void prefetch(const void* p)
-{
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-    asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
-#else
-    __builtin_prefetch(p);
-#endif
-}
-
-struct Event {
-    uint32_t local; // core-local neuron
-    int32_t value;
-};
-
-// Events of one slice in one step: they share a sample and a step index.
-struct Segment {
-    uint32_t begin, end;
-    int32_t slice;
-    int32_t stepIndex;
-};
-
-struct CoreState {
-    int slots = 1, comps = 1;
-    std::vector<int32_t> acc;
-    std::vector<int32_t> u, v;
-    std::vector<int64_t> readout;
-    std::vector<Event> events[2];
-    std::vector<Segment> segments[2];
-    // Accumulators of delay slot `slot` (= hardware step mod slots).
-    int32_t* slot(int64_t slot, int comp, int64_t neurons)
-    {
-        return acc.data() + (size_t(slot) * size_t(comps) + size_t(comp)) * size_t(neurons);
-    }
-};
-
-// Everything one schedule run needs besides the program.
-struct RunContext {
-    const SimProgram& prog;
-    const SimOptions& opt;
-    int64_t samples = 0;
-    int64_t interval = 1;  // hardware steps between sample starts
-    int64_t timesteps = 1;
-    int steps = 1;         // T + depth: step slots of an inference
-    SimResult& result;
-    std::vector<int32_t> readoutIndex; // population -> index in readoutPops (-1)
-    std::vector<int64_t> inputOffset;  // population -> offset in a sample vector
-    std::mutex traceMu;
-};
-
-class Worker {
-public:
-    Worker(RunContext& run, std::vector<CoreState>& state, std::vector<int8_t>* owner, int id)
-        : run_(run), prog_(run.prog), st_(state), owner_(owner), id_(id)
-    {
-        counters.reset(int(prog_.cores.size()), run.steps, prog_.populations.size());
-    }
-
-    Counters counters;
-    std::vector<SpikeRecord> traceBuf;
-    int64_t samplesDone = 0;
-
-    // One hardware step: deliver the spikes of step h - 1, then update the
-    // neurons of the owned cores. `input` is the raw sample of the input
-    // populations' current model step (sample inputSample).
-    void step(int64_t h, const std::vector<float>& input, int64_t inputSample)
-    {
-        slotNow_.resize(st_.size());
-        for (size_t c = 0; c < st_.size(); ++c) // one division per core and step, none per message
-            slotNow_[c] = int32_t(h % st_[c].slots);
-        if (h > 0)
-            deliverAll(h);
-        for (size_t c = 0; c < prog_.cores.size(); ++c)
-            if (owns(int32_t(c)))
-                updateCore(int32_t(c), h, input, inputSample);
-    }
-
-    void flushTrace()
-    {
-        if (!run_.opt.trace || traceBuf.empty())
-            return;
-        std::lock_guard lock(run_.traceMu);
-        run_.opt.trace->onChunk(traceBuf);
-        traceBuf.clear();
-    }
-
-private:
-    bool owns(int32_t core) const { return !owner_ || (*owner_)[size_t(core)] == id_; }
-
-    // Messages and hops are charged to the sender by the thread that owns the
-    // sending core (summed in registers per segment); the synaptic work to
-    // the receiver by the thread that owns the receiving core.
-    //
-    // The event loop is bound by memory latency (route -> synapse record ->
-    // accumulators, docs/performance.md), so a message's synapse record is
-    // prefetched when it is sent and the message is delivered kAhead
-    // messages later (through a ring, over all segments and cores of the
-    // step), in the same order as sent: the integer sums are unchanged.
-    void deliverAll(int64_t h)
-    {
-        const int prev = int((h - 1) & 1);
-        for (size_t c = 0; c < prog_.cores.size(); ++c) {
-            const CoreProgram& src = prog_.cores[c];
-            const CoreState& ss = st_[c];
-            const bool sender = owns(int32_t(c));
-            const uint32_t* routeStart = src.routeStart.data();
-            const RouteHop* routes = src.routes.data();
-            const Event* events = ss.events[prev].data();
-            for (const Segment& seg : ss.segments[prev]) {
-                int64_t messages = 0, hopsEw = 0, hopsNs = 0, links = 0, chipMessages = 0;
-                float maxNs = 0;
-                const int stepIndex = seg.stepIndex + 1;
-                for (uint32_t e = seg.begin; e < seg.end; ++e) {
-                    if (e + kRouteAhead < seg.end)
-                        prefetch(routes + routeStart[events[e + kRouteAhead].local]);
-                    const Event& ev = events[e];
-                    const uint32_t r0 = routeStart[ev.local], r1 = routeStart[ev.local + 1];
-                    messages += r1 - r0;
-                    for (uint32_t r = r0; r < r1; ++r) {
-                        const RouteHop& rt = routes[r];
-                        hopsEw += rt.hopsEw;
-                        hopsNs += rt.hopsNs;
-                        links += rt.chipLinks;
-                        chipMessages += rt.chipLinks > 0;
-                        maxNs = std::max(maxNs, rt.latencyNs);
-                        if (!owns(rt.destCore))
-                            continue;
-                        if (ringSize_ == kAhead)
-                            deliverOldest();
-                        prefetchRecord(rt);
-                        ring_[(ringHead_ + ringSize_) % kAhead] = {&rt, ev.value, stepIndex};
-                        ++ringSize_;
-                    }
-                }
-                if (!sender || messages == 0)
-                    continue;
-                for (EventCounts* sent : {&counters.at(int(c), seg.stepIndex),
-                                          &counters.perPopulation[size_t(src.slices[size_t(seg.slice)].pop)]}) {
-                    sent->messages += messages;
-                    sent->hopsEw += hopsEw;
-                    sent->hopsNs += hopsNs;
-                    sent->chipLinks += links;
-                    sent->chipMessages += chipMessages;
-                    sent->maxMessageNs = std::max(sent->maxMessageNs, double(maxNs));
-                }
-            }
-        }
-        while (ringSize_ > 0)
-            deliverOldest();
-    }
-
-    static constexpr uint32_t kAhead = 16, kRouteAhead = 8;
-    struct Pending {
-        const RouteHop* rt;
-        int32_t x;
-        int32_t stepIndex;
-    };
-    Pending ring_[kAhead];
-    uint32_t ringHead_ = 0, ringSize_ = 0;
-
-    void deliverOldest()
-    {
-        const Pending& old = ring_[ringHead_];
-        deliver(*old.rt, old.x, old.stepIndex);
-        ringHead_ = (ringHead_ + 1) % kAhead;
-        --ringSize_;
-    }
-
-    // Starts loading the synapse record a message will walk.
-    void prefetchRecord(const RouteHop& rt) const
-    {
-        const SynapseBlock& b = prog_.cores[size_t(rt.destCore)].inputs[size_t(rt.destInput)];
-        if (b.conv) {
-            prefetch(b.plan.axons.data() + rt.entry);
-        } else {
-            const int32_t* r = b.rows.data() + rt.entry;
-            prefetch(r);
-            prefetch(r + 16);
-        }
-    }
-
-    // Adds x * w[0 .. n) to d[0 .. n) (d and w never overlap).
-    static void accumulate(int32_t* __restrict d, const int32_t* __restrict w, uint32_t n, int32_t x)
-    {
-        if (x == 1)
-            for (uint32_t j = 0; j < n; ++j)
-                d[j] += w[j];
-        else
-            for (uint32_t j = 0; j < n; ++j)
-                d[j] += x * w[j];
-    }
-
-    void deliver(const RouteHop& rt, int32_t x, int stepIndex)
-    {
-        const CoreProgram& dc = prog_.cores[size_t(rt.destCore)];
-        const SynapseBlock& b = dc.inputs[size_t(rt.destInput)];
-        CoreState& ds = st_[size_t(rt.destCore)];
-        int32_t slot = slotNow_[size_t(rt.destCore)] + b.delay; // delay < slots
-        slot -= slot >= ds.slots ? ds.slots : 0;
-        int32_t* acc = ds.slot(slot, b.compartment, dc.neurons);
-        int64_t ops = 0, bytes = 0;
-        if (b.conv) {
-            const ConvPlan& p = b.plan;
-            const ConvPlan::Axon ax = p.axons[rt.entry];
-            const ConvPlan::Group& g = p.groups[size_t(ax.group)];
-            const int64_t n = int64_t(g.features.size());
-            const int32_t first = g.features.empty() ? 0 : int32_t(g.features[0]);
-            const int32_t k0 = ax.tapBegin, k1 = ax.tapEnd;
-            for (int32_t k = k0; k < k1; ++k) {
-                const int32_t* w = g.kernel.data() + (ax.kernelRow + p.tapTap[size_t(k)]) * n;
-                int32_t* dst = acc + p.tapBase[size_t(k)];
-                if (g.contiguous)
-                    accumulate(dst + first, w, uint32_t(n), x);
-                else
-                    for (int64_t j = 0; j < n; ++j)
-                        dst[g.features[size_t(j)]] += x * w[j];
-            }
-            ops = (k1 - k0) * n;
-            bytes = 4 + (k1 - k0) * p.bytesPerTap;
-        } else {
-            const int32_t* r = b.rows.data() + rt.entry;
-            const int32_t runs = r[0];
-            ops = r[1];
-            bytes = r[2];
-            r += SynapseBlock::kRowHeader;
-            for (int32_t k = 0; k < runs; ++k) {
-                const uint32_t len = uint32_t(r[1]);
-                accumulate(acc + r[0], r + SynapseBlock::kRunHeader, len, x);
-                r += SynapseBlock::kRunHeader + len;
-            }
-        }
-        EventCounts& ec = counters.at(rt.destCore, stepIndex);
-        EventCounts& pc = counters.perPopulation[size_t(b.dstPop)];
-        ec.synapticOps += ops;
-        ec.memReadBytes += bytes;
-        pc.synapticOps += ops;
-        pc.memReadBytes += bytes;
-        if (b.fromInput)
-            counters.inputSynapticOps += ops;
-    }
-
-    void emit(CoreState& cs, const SliceInfo& si, const PopulationInfo& pop, int64_t sample, int stepIndex,
-              int64_t local, int32_t value, bool traced)
-    {
-        cs.events[cur_].push_back({uint32_t(si.first + local), value});
-        if (traced)
-            traceBuf.push_back({uint32_t(sample), uint16_t(stepIndex), 0,
-                                uint32_t(pop.firstId + si.popNeuron[size_t(local)]), value});
-    }
-
-    void updateCore(int32_t c, int64_t h, const std::vector<float>& input, int64_t inputSample)
-    {
-        const CoreProgram& cp = prog_.cores[size_t(c)];
-        CoreState& cs = st_[size_t(c)];
-        cur_ = int(h & 1);
-        cs.events[cur_].clear();
-        cs.segments[cur_].clear();
-        const int64_t T = run_.timesteps;
-        for (size_t k = 0; k < cp.slices.size(); ++k) {
-            const SliceInfo& si = cp.slices[k];
-            const PopulationInfo& pop = prog_.populations[size_t(si.pop)];
-            const int64_t local = h - pop.phase;
-            if (local < 0)
-                continue;
-            const int64_t s = local / run_.interval, t = local - s * run_.interval;
-            if (t >= T || s >= run_.samples)
-                continue;
-            const int stepIndex = int(t + pop.phase);
-            const bool traced = run_.opt.trace &&
-                                (run_.opt.tracePopulations.empty() || run_.opt.tracePopulations[size_t(si.pop)]);
-            const uint32_t begin = uint32_t(cs.events[cur_].size());
-            EventCounts& ec = counters.at(c, stepIndex);
-            EventCounts& pc = counters.perPopulation[size_t(si.pop)];
-            int64_t active = 0;
-            const int32_t* bias = cp.bias.data() + si.first;
-            int32_t* a0 = cs.slot(slotNow_[size_t(c)], 0, cp.neurons) + si.first;
-            switch (pop.kind) {
-            case NeuronKind::Input: {
-                if (s != inputSample)
-                    break; // cannot happen: inputs have phase 0
-                const float* x = input.data() + run_.inputOffset[size_t(si.pop)];
-                for (int64_t i = 0; i < si.count; ++i) {
-                    const int32_t q = fixedpoint::encodeInput(x[si.popNeuron[size_t(i)]], pop.inputScale,
-                                                              pop.inputLo, pop.inputHi);
-                    if (q != 0)
-                        emit(cs, si, pop, s, stepIndex, i, q, traced);
-                }
-                break;
-            }
-            case NeuronKind::Lif: {
-                int32_t* u = cs.u.data() + si.first;
-                int32_t* v = cs.v.data() + si.first;
-                if (t == 0)
-                    std::fill(u, u + si.count, 0), std::fill(v, v + si.count, 0);
-                // A resting neuron (no input, u = v = 0) stays at rest and
-                // silent unless the threshold is reachable from 0.
-                const bool restSilent = pop.neuron.fireOnEqual ? pop.neuron.theta > 0 : pop.neuron.theta >= 0;
-                for (int64_t i = 0; i < si.count; ++i) {
-                    const int64_t in = int64_t(a0[i]) + bias[i];
-                    const bool busy = (in != 0) | (u[i] != 0) | (v[i] != 0);
-                    active += busy;
-                    a0[i] = 0;
-                    if (!busy && restSilent)
-                        continue;
-                    if (fixedpoint::neuronStep(pop.neuron, u[i], v[i], in))
-                        emit(cs, si, pop, s, stepIndex, i, 1, traced);
-                }
-                break;
-            }
-            case NeuronKind::RelayOr:
-            case NeuronKind::RelayGraded:
-                for (int64_t i = 0; i < si.count; ++i) {
-                    const int32_t in = a0[i] + bias[i];
-                    a0[i] = 0;
-                    if (in == 0)
-                        continue;
-                    ++active;
-                    if (pop.kind == NeuronKind::RelayGraded)
-                        emit(cs, si, pop, s, stepIndex, i, in, traced);
-                    else if (in >= pop.neuron.theta)
-                        emit(cs, si, pop, s, stepIndex, i, 1, traced);
-                }
-                break;
-            case NeuronKind::Product: {
-                int32_t* a1 = cs.slot(slotNow_[size_t(c)], 1, cp.neurons) + si.first;
-                for (int64_t i = 0; i < si.count; ++i) {
-                    const int64_t p = int64_t(a0[i]) * a1[i];
-                    active += (a0[i] | a1[i]) != 0;
-                    a0[i] = a1[i] = 0;
-                    if (p != 0)
-                        emit(cs, si, pop, s, stepIndex, i, int32_t(p), traced);
-                }
-                break;
-            }
-            case NeuronKind::Readout: {
-                int64_t* acc = cs.readout.data() + si.first;
-                if (t == 0)
-                    std::fill(acc, acc + si.count, 0);
-                const int32_t ri = run_.readoutIndex[size_t(si.pop)];
-                std::vector<float>& out = run_.result.outputs[size_t(ri)];
-                const double scale = pop.valueScale * pop.outputScale;
-                const bool withBias = !pop.biasOnce || t == 0;
-                for (int64_t i = 0; i < si.count; ++i) {
-                    const int64_t in = int64_t(a0[i]) + (withBias ? bias[i] : 0);
-                    a0[i] = 0;
-                    active += in != 0;
-                    acc[i] += in;
-                    const int64_t n = si.popNeuron[size_t(i)];
-                    if (pop.perStepOutput)
-                        out[size_t((s * T + t) * pop.size + n)] = float(double(in) * scale);
-                    else if (t == T - 1)
-                        out[size_t(s * pop.size + n)] = float(double(acc[i]) * scale);
-                }
-                if (t == T - 1 && &si == &readoutHome())
-                    ++samplesDone;
-                break;
-            }
-            }
-            if (pop.kind != NeuronKind::Input) {
-                ec.neuronActive += active;
-                ec.neuronIdle += si.count - active;
-                pc.neuronActive += active;
-                pc.neuronIdle += si.count - active;
-            }
-            const uint32_t end = uint32_t(cs.events[cur_].size());
-            ec.spikes += end - begin;
-            pc.spikes += end - begin;
-            if (end > begin)
-                cs.segments[cur_].push_back({begin, end, int32_t(k), stepIndex});
-        }
-    }
-
-    // The slice whose completion marks a finished sample: the first slice of
-    // the first readout population.
-    const SliceInfo& readoutHome()
-    {
-        if (!home_) {
-            const int32_t r = prog_.readoutPops.empty() ? -1 : prog_.readoutPops[0];
-            for (const auto& c : prog_.cores)
-                for (const auto& s : c.slices)
-                    if (s.pop == r && !home_)
-                        home_ = &s;
-        }
-        return *home_;
-    }
-
-    RunContext& run_;
-    const SimProgram& prog_;
-    std::vector<CoreState>& st_;
-    std::vector<int8_t>* owner_;
-    int id_;
-    int cur_ = 0;
-    std::vector<int32_t> slotNow_; // per core: delay slot of the current hardware step
-    const SliceInfo* home_ = nullptr;
-};
+namespace detail {
 
 std::vector<CoreState> makeState(const SimProgram& prog)
 {
@@ -444,7 +45,6 @@ std::vector<CoreState> makeState(const SimProgram& prog)
     for (size_t c = 0; c < prog.cores.size(); ++c) {
         const CoreProgram& cp = prog.cores[c];
         CoreState& cs = st[c];
-        cs.slots = cp.maxDelay + 1;
         bool lif = false, readout = false;
         for (const auto& s : cp.slices) {
             const NeuronKind k = prog.populations[size_t(s.pop)].kind;
@@ -452,7 +52,7 @@ std::vector<CoreState> makeState(const SimProgram& prog)
             lif = lif || k == NeuronKind::Lif;
             readout = readout || k == NeuronKind::Readout;
         }
-        cs.acc.assign(size_t(cs.slots * cs.comps) * size_t(cp.neurons), 0);
+        cs.acc.assign(size_t(cs.comps) * size_t(cp.neurons), 0);
         if (lif)
             cs.u.assign(size_t(cp.neurons), 0), cs.v.assign(size_t(cp.neurons), 0);
         if (readout)
@@ -549,42 +149,56 @@ void runCores(RunContext& run, const SampleSource& source, int threads)
     }
 }
 
-void runSamples(RunContext& run, const SampleSource& source, int threads)
+// Whole samples per thread, `batch` of them in lock-step (batch.cpp) or one
+// at a time.
+void runSamples(RunContext& run, const SampleSource& source, int threads, int batch)
 {
     std::mutex sourceMu;
     std::atomic<int64_t> next{0}, done{0};
     std::atomic<bool> stop{false};
     std::vector<Counters> counters(static_cast<size_t>(threads));
     auto body = [&](int k) {
-        std::vector<CoreState> state = makeState(run.prog);
-        Worker w(run, state, nullptr, 0);
-        std::vector<float> input(size_t(run.prog.inputSize()), 0.0f);
-        for (int64_t s; !stop && (s = next.fetch_add(1)) < run.samples;) {
+        std::vector<std::vector<CoreState>> states;
+        for (int b = 0; b < batch; ++b)
+            states.push_back(makeState(run.prog));
+        Worker w(run, states[0], nullptr, 0);
+        if (batch > 1)
+            w.setBatch(&states);
+        std::vector<std::vector<float>> inputs(size_t(batch), std::vector<float>(size_t(run.prog.inputSize()), 0.0f));
+        for (int64_t first; !stop && (first = next.fetch_add(batch)) < run.samples;) {
+            const int n = int(std::min<int64_t>(batch, run.samples - first));
             {
                 std::lock_guard lock(sourceMu);
-                if (!source(s, input)) {
-                    run.result.error = "sample " + std::to_string(s) + " is not available";
-                    stop = true;
-                    break;
-                }
+                for (int b = 0; b < n && !stop; ++b)
+                    if (!source(first + b, inputs[size_t(b)])) {
+                        run.result.error = "sample " + std::to_string(first + b) + " is not available";
+                        stop = true;
+                    }
             }
+            if (stop)
+                break;
             // One sample alone: the latency-mode pipeline, with sample index s
             // mapped to slot 0 of the schedule (outputs are written at s). A
             // thread skips the samples other threads run, so it starts each
             // sample from a clean chip: no spikes in flight, empty dendrites
             // (neuron state is reset by the schedule at model step 0).
-            resetTransient(state);
+            for (int b = 0; b < n; ++b)
+                resetTransient(states[size_t(b)]);
+            w.clearDelayed();
             for (int64_t h = 0; h < run.steps && !stop; ++h) {
                 if (run.opt.control && !run.opt.control->checkpoint()) {
                     stop = true;
                     run.result.cancelled = true;
                     break;
                 }
-                w.step(h + s * run.interval, input, s);
+                if (batch > 1)
+                    w.stepBatch(h, inputs, first, n);
+                else
+                    w.step(h + first * run.interval, inputs[0], first);
             }
             if (w.traceBuf.size() >= run.opt.traceChunk)
                 w.flushTrace();
-            const int64_t d = ++done;
+            const int64_t d = done += n;
             if (run.opt.progress && k == 0)
                 run.opt.progress(d, run.samples);
         }
@@ -602,7 +216,10 @@ void runSamples(RunContext& run, const SampleSource& source, int threads)
     run.result.samples = done;
 }
 
-} // namespace
+} // namespace detail
+
+using namespace detail;
+
 
 SimResult simulate(const SimProgram& prog, int64_t samples, const SampleSource& source, const SimOptions& opt)
 {
@@ -614,7 +231,7 @@ SimResult simulate(const SimProgram& prog, int64_t samples, const SampleSource& 
     int threads = opt.threads < 1 ? int(std::max(1u, std::thread::hardware_concurrency())) : opt.threads;
     Parallel par = opt.parallel;
     if (par == Parallel::Auto)
-        par = samples > 1 && threads > 1 ? Parallel::Samples : Parallel::Cores;
+        par = samples > 1 && (threads > 1 || opt.batch > 1) ? Parallel::Samples : Parallel::Cores;
     threads = std::max(1, std::min<int>(threads, par == Parallel::Cores ? int(prog.cores.size())
                                                                          : int(std::max<int64_t>(1, samples))));
     threads = std::min(threads, 127);
@@ -638,11 +255,15 @@ SimResult simulate(const SimProgram& prog, int64_t samples, const SampleSource& 
         run.inputOffset[size_t(p)] = off;
         off += prog.populations[size_t(p)].size;
     }
+    // A batch larger than a thread's share of the samples would leave the
+    // other threads idle.
+    const int64_t share = (samples + threads - 1) / std::max(1, threads);
+    result.batch = par == Parallel::Samples ? int(std::clamp<int64_t>(opt.batch, 1, std::max<int64_t>(1, share))) : 1;
     if (samples > 0) {
         if (par == Parallel::Cores)
             runCores(run, source, threads);
         else
-            runSamples(run, source, threads);
+            runSamples(run, source, threads, result.batch);
     }
     result.counters.samples = result.samples;
     if (opt.trace)

@@ -15,7 +15,10 @@
 // * Every hardware step ends with a barrier over all cores. With
 //   Parallel::Cores the simulated cores are split over host threads and the
 //   barrier is a real one; Parallel::Samples runs whole samples on separate
-//   threads (same results and counters, no per-step synchronisation).
+//   threads (same results and counters, no per-step synchronisation); with
+//   SimOptions::batch > 1 each thread runs `batch` samples in lock-step and
+//   walks each synapse record once for all samples that spiked on its axon
+//   in the step (a host-side strategy: results and counters unchanged).
 #pragma once
 
 #include "sim/counters.h"
@@ -38,7 +41,9 @@ enum class Parallel : uint8_t { Auto, Samples, Cores };
 struct SimOptions {
     Schedule schedule = Schedule::Package;
     int threads = 1;                     // host threads (< 1: hardware concurrency)
-    Parallel parallel = Parallel::Auto;  // Auto: Samples for batches, Cores for a single sample
+    Parallel parallel = Parallel::Auto;  // Auto: Samples for several samples on several threads or
+                                         // with batch > 1, else Cores
+    int batch = 1;                       // Samples: samples in lock-step per thread (1 = one at a time)
     TraceSink* trace = nullptr;          // receives every spike (of tracePopulations)
     std::vector<char> tracePopulations;  // per population: 1 = traced; empty = all
     size_t traceChunk = size_t(1) << 16; // records buffered before a sink call
@@ -59,6 +64,7 @@ struct SimResult {
     Schedule schedule = Schedule::Latency;
     Parallel parallel = Parallel::Samples;
     int threads = 1;
+    int batch = 1; // samples in lock-step per thread (Parallel::Samples)
     bool cancelled = false;
     std::string error;
     double seconds = 0;

@@ -1,0 +1,185 @@
+// Batched execution (SimOptions::batch: several samples in lock-step through
+// the same synapse rows) is a host-side strategy: on the bundled models and
+// on random inputs it must give the unbatched run's outputs, spike trains,
+// counters and ledger bit for bit, for batch sizes that do not divide the
+// sample count and with one or two host threads.
+#include "ir/ir_io.h"
+#include "sim/ledger.h"
+#include "sim_test_util.h"
+
+#include <QtTest>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <tuple>
+
+using namespace stc;
+
+namespace {
+
+class Collect : public sim::TraceSink {
+public:
+    std::vector<sim::SpikeRecord> records;
+    std::mutex mu;
+    void onChunk(std::span<const sim::SpikeRecord> r) override
+    {
+        std::lock_guard lock(mu);
+        records.insert(records.end(), r.begin(), r.end());
+    }
+};
+
+// A bundled model (resources/models) or a test model ("ir/...").
+std::string modelPath(const std::string& name)
+{
+    return name.rfind("ir/", 0) == 0 ? std::string(STC_TEST_DATA_DIR) + "/" + name
+                                     : std::string(STC_RESOURCE_DIR) + "/models/" + name;
+}
+
+struct Run {
+    sim::SimResult result;
+    std::vector<sim::SpikeRecord> spikes; // sorted by (sample, step, neuron)
+};
+
+Run simulate(const sim::SimProgram& p, const std::vector<float>& in, int64_t n, int batch, int threads,
+             size_t traceChunk)
+{
+    Collect trace;
+    sim::SimOptions o;
+    o.parallel = sim::Parallel::Samples;
+    o.threads = threads;
+    o.batch = batch;
+    o.trace = &trace;
+    o.traceChunk = traceChunk;
+    Run r{sim::simulate(p, in, n, o), {}};
+    // Samples of a batch (and of two threads) interleave in the stream; the
+    // trains are compared per sample, step and neuron.
+    r.spikes = std::move(trace.records);
+    std::sort(r.spikes.begin(), r.spikes.end(), [](const sim::SpikeRecord& a, const sim::SpikeRecord& b) {
+        return std::tie(a.sample, a.step, a.neuron, a.value) < std::tie(b.sample, b.step, b.neuron, b.value);
+    });
+    return r;
+}
+
+void compareCounts(const sim::EventCounts& a, const sim::EventCounts& b, const char* where)
+{
+    const bool same = a.synapticOps == b.synapticOps && a.neuronActive == b.neuronActive &&
+                      a.neuronIdle == b.neuronIdle && a.spikes == b.spikes && a.messages == b.messages &&
+                      a.hopsEw == b.hopsEw && a.hopsNs == b.hopsNs && a.chipMessages == b.chipMessages &&
+                      a.chipLinks == b.chipLinks && a.memReadBytes == b.memReadBytes &&
+                      std::memcmp(&a.maxMessageNs, &b.maxMessageNs, sizeof(double)) == 0;
+    QVERIFY2(same, where);
+}
+
+void compareRuns(const sim::SimProgram& p, const Run& ref, const Run& r)
+{
+    QVERIFY2(r.result.ok(), r.result.error.c_str());
+    QCOMPARE(r.result.samples, ref.result.samples);
+    QCOMPARE(r.result.outputs.size(), ref.result.outputs.size());
+    for (size_t k = 0; k < ref.result.outputs.size(); ++k) {
+        const auto& a = ref.result.outputs[k];
+        const auto& b = r.result.outputs[k];
+        QCOMPARE(b.size(), a.size());
+        QVERIFY2(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0, "outputs differ");
+    }
+    QCOMPARE(r.spikes.size(), ref.spikes.size());
+    QVERIFY2(r.spikes == ref.spikes, "spike trains differ");
+    const sim::Counters& a = ref.result.counters;
+    const sim::Counters& b = r.result.counters;
+    QCOMPARE(b.perCoreStep.size(), a.perCoreStep.size());
+    for (size_t i = 0; i < a.perCoreStep.size(); ++i)
+        compareCounts(a.perCoreStep[i], b.perCoreStep[i], "per core and step");
+    QCOMPARE(b.perPopulation.size(), a.perPopulation.size());
+    for (size_t i = 0; i < a.perPopulation.size(); ++i)
+        compareCounts(a.perPopulation[i], b.perPopulation[i], "per population");
+    QCOMPARE(b.inputSynapticOps, a.inputSynapticOps);
+    QCOMPARE(b.samples, a.samples);
+    QCOMPARE(sim::ledgerJson(sim::buildLedger(p, b)), sim::ledgerJson(sim::buildLedger(p, a)));
+}
+
+} // namespace
+
+class TestSimBatch : public QObject {
+    Q_OBJECT
+private slots:
+    void batchedEqualsUnbatched_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<QString>("chip");
+        QTest::addColumn<int>("chips");
+        QTest::newRow("bundled spikformer loihi3") << "spikformer_fmnist.sir" << "loihi3" << 1;
+        // Three chips: messages cross chip links (chipMessages, chipLinks).
+        QTest::newRow("bundled spikformer loihi2 x3") << "spikformer_fmnist.sir" << "loihi2" << 3;
+        QTest::newRow("bundled convsnn loihi3") << "convsnn_fmnist.sir" << "loihi3" << 1;
+        QTest::newRow("test spikformer_cifar loihi3") << "ir/spikformer_cifar.sir" << "loihi3" << 1;
+    }
+
+    void batchedEqualsUnbatched()
+    {
+        QFETCH(QString, model);
+        QFETCH(QString, chip);
+        QFETCH(int, chips);
+        auto m = ir::loadModule(modelPath(model.toStdString()));
+        QVERIFY2(m.ok(), m.diagnostics.format().c_str());
+        const simtest::Compiled c = simtest::compile(*m.module, chip.toStdString(), target::kDefaultCompilePipeline, chips);
+        const int64_t n = 7; // no batch size below but 1 and 7 divides it
+        const std::vector<float> in = simtest::randomSamples(n, c.program.inputSize(), 11);
+        const Run ref = simulate(c.program, in, n, 1, 1, size_t(1) << 16);
+        QVERIFY2(ref.result.ok(), ref.result.error.c_str());
+        QCOMPARE(ref.result.batch, 1);
+        QVERIFY(ref.result.counters.total().synapticOps > 0);
+        QVERIFY(!ref.spikes.empty());
+        if (chips > 1)
+            QVERIFY(ref.result.counters.total().chipMessages > 0);
+        for (auto [batch, threads] : {std::pair{2, 1}, std::pair{3, 1}, std::pair{4, 1}, std::pair{7, 1},
+                                      std::pair{64, 1}, std::pair{3, 2}, std::pair{2, 2}}) {
+            const Run r = simulate(c.program, in, n, batch, threads, 1000);
+            QVERIFY(r.result.batch > 1);
+            compareRuns(c.program, ref, r);
+            if (QTest::currentTestFailed()) {
+                qWarning("batch %d, %d thread(s)", batch, threads);
+                return;
+            }
+        }
+    }
+
+    void batchIsClampedToTheThreadShare()
+    {
+        auto m = ir::loadModule(modelPath("convsnn_fmnist.sir"));
+        QVERIFY(m.ok());
+        const simtest::Compiled c = simtest::compile(*m.module);
+        const std::vector<float> in = simtest::randomSamples(5, c.program.inputSize(), 2);
+        sim::SimOptions o;
+        o.parallel = sim::Parallel::Samples;
+        o.threads = 2;
+        o.batch = 16;
+        const sim::SimResult r = sim::simulate(c.program, in, 5, o);
+        QVERIFY(r.ok());
+        QCOMPARE(r.batch, 3); // 5 samples over 2 threads
+        QCOMPARE(r.samples, int64_t(5));
+        o.parallel = sim::Parallel::Cores; // one sample over cores: no batching
+        QCOMPARE(sim::simulate(c.program, in, 1, o).batch, 1);
+    }
+
+    void missingSampleIsAnError()
+    {
+        auto m = ir::loadModule(modelPath("convsnn_fmnist.sir"));
+        QVERIFY(m.ok());
+        const simtest::Compiled c = simtest::compile(*m.module);
+        sim::SimOptions o;
+        o.parallel = sim::Parallel::Samples;
+        o.batch = 4;
+        const sim::SimResult r = sim::simulate(
+            c.program, 6,
+            [&](int64_t s, std::vector<float>& data) {
+                data.assign(size_t(c.program.inputSize()), 0.5f);
+                return s != 5;
+            },
+            o);
+        QVERIFY(!r.ok());
+        QVERIFY2(r.error.find("sample 5") != std::string::npos, r.error.c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSimBatch)
+#include "test_sim_batch.moc"
