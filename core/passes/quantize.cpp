@@ -119,6 +119,10 @@ std::string quantizeNeuron(ir::Module& m, int32_t i, const fx::ValueQ& x, const 
     ir::Op& op = m.mutableOps()[size_t(i)];
     const std::string neuron = op.attrs.getString("neuron", "lif");
     const std::string reset = op.attrs.getString("reset", "hard");
+    // The fixed-point model carries a neuron's output as spikes (qmodel.cpp).
+    if (op.attrs.getString("output", "spikes") == "membrane")
+        return "a membrane-output neuron (a readout such as NIR's LI/CubaLI, or a CubaLIF's synaptic-current "
+               "stage) is not supported in the fixed-point path yet: its output is a value, not spikes";
     if (reset == "subtract-delayed")
         return "reset \"subtract-delayed\" is not supported in the fixed-point path";
     if (reset == "hard" && op.attrs.getFloat("v_reset", 0.0) != 0.0)
