@@ -1,5 +1,8 @@
 #include "interop/nir_graph.h"
 
+#include <algorithm>
+#include <set>
+
 namespace stc::interop {
 
 NirArray NirArray::ints(const std::vector<int64_t>& v)
@@ -33,6 +36,111 @@ const NirNode* NirGraph::find(const std::string& name) const
         if (n.name == name)
             return &n;
     return nullptr;
+}
+
+namespace {
+
+class Flattener {
+public:
+    NirFlattenResult r;
+
+    void add(const NirGraph& g, const std::string& prefix, const std::string& path)
+    {
+        for (const auto& n : g.nodes) {
+            const std::string name = prefix + n.name;
+            const std::string nodePath = n.path.empty() ? path + "/nodes/" + n.name : n.path;
+            if (n.subgraph) {
+                add(*n.subgraph, name + ".", nodePath);
+                continue;
+            }
+            if (!names_.insert(name).second) {
+                r.errors.emplace_back(nodePath, "its flattened name \"" + name + "\" is used twice");
+                continue;
+            }
+            NirNode copy = n;
+            copy.name = name;
+            copy.path = nodePath;
+            r.graph.nodes.push_back(std::move(copy));
+            // A nested graph's Input/Output only pass values through.
+            if (!prefix.empty() && (n.type == "Input" || n.type == "Output"))
+                passThrough_.insert(name);
+        }
+        for (size_t i = 0; i < g.edges.size(); ++i) {
+            const auto& [from, to] = g.edges[i];
+            std::string err;
+            auto a = resolve(g, prefix, from, true, err);
+            auto b = a ? resolve(g, prefix, to, false, err) : std::nullopt;
+            if (a && b)
+                r.graph.edges.emplace_back(*a, *b);
+            else
+                r.errors.emplace_back(path, "edge " + std::to_string(i) + " (" + from + " -> " + to + ") " + err);
+        }
+    }
+
+    // Replace each pass-through node P by edges from its sources to its targets.
+    void contract()
+    {
+        auto& edges = r.graph.edges;
+        for (const auto& p : passThrough_) {
+            std::vector<std::string> in, out;
+            for (const auto& [a, b] : edges) {
+                if (b == p && a != p)
+                    in.push_back(a);
+                if (a == p && b != p)
+                    out.push_back(b);
+            }
+            std::erase_if(edges, [&](const auto& e) { return e.first == p || e.second == p; });
+            for (const auto& a : in)
+                for (const auto& b : out)
+                    edges.emplace_back(a, b);
+            std::erase_if(r.graph.nodes, [&](const NirNode& n) { return n.name == p; });
+        }
+    }
+
+private:
+    std::set<std::string> names_, passThrough_;
+
+    // The flat name an edge end `name` of graph `g` refers to: a node, a nested
+    // graph (its one Output as a source, its one Input as a target), or a dotted
+    // path into a nested graph.
+    std::optional<std::string> resolve(const NirGraph& g, const std::string& prefix, const std::string& name,
+                                       bool asSource, std::string& err)
+    {
+        if (const NirNode* n = g.find(name)) {
+            if (!n->subgraph)
+                return prefix + name;
+            const char* want = asSource ? "Output" : "Input";
+            std::vector<const NirNode*> io;
+            for (const auto& inner : n->subgraph->nodes)
+                if (inner.type == want)
+                    io.push_back(&inner);
+            if (io.size() != 1) {
+                err = "names the nested graph \"" + name + "\", which has " + std::to_string(io.size()) + " " + want +
+                      " nodes: name one as \"" + name + ".<node>\"";
+                return std::nullopt;
+            }
+            return resolve(*n->subgraph, prefix + name + ".", io[0]->name, asSource, err);
+        }
+        for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1)) {
+            const NirNode* n = g.find(name.substr(0, dot));
+            if (n && n->subgraph)
+                return resolve(*n->subgraph, prefix + name.substr(0, dot) + ".", name.substr(dot + 1), asSource, err);
+        }
+        err = "names no node \"" + name + "\"";
+        return std::nullopt;
+    }
+};
+
+} // namespace
+
+NirFlattenResult flattenNirGraph(const NirGraph& g)
+{
+    Flattener f;
+    f.r.graph.version = g.version;
+    f.r.graph.metadata = g.metadata;
+    f.add(g, "", "/node");
+    f.contract();
+    return std::move(f.r);
 }
 
 std::optional<double> uniformValue(const NirArray& a)
