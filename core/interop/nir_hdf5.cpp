@@ -291,8 +291,18 @@ public:
             string(loc, name, s.values, s.shape);
     }
 
-    void node(hid_t parent, const std::string& name, const std::string& type, const NirFields& f, const NirFields& meta)
+    // A node group; a nested graph (`sub`) gets its own "nodes" group and "edges" table.
+    void node(hid_t parent, const std::string& name, const std::string& type, NirFields f, const NirFields& meta,
+              const NirGraph* sub = nullptr)
     {
+        if (sub) {
+            NirStrings& edges = f.strings["edges"];
+            edges.shape = {static_cast<int64_t>(sub->edges.size()), 2};
+            for (const auto& [a, b] : sub->edges) {
+                edges.values.push_back(a);
+                edges.values.push_back(b);
+            }
+        }
         Handle g(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
         if (!g.ok()) {
             ok = false;
@@ -304,24 +314,18 @@ public:
             Handle m(H5Gcreate2(g.get(), "metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
             fields(m.get(), meta);
         }
+        if (sub) {
+            Handle nodes(H5Gcreate2(g.get(), "nodes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+            ok = ok && nodes.ok();
+            for (const auto& n : sub->nodes)
+                node(nodes.get(), n.name, n.type, n.fields, n.metadata, n.subgraph.get());
+        }
     }
 
     void graph(hid_t file, const NirGraph& g)
     {
         string(file, "version", {g.version.empty() ? std::string(kNirVersion) : g.version}, {});
-        NirFields f;
-        NirStrings& edges = f.strings["edges"];
-        edges.shape = {static_cast<int64_t>(g.edges.size()), 2};
-        for (const auto& [a, b] : g.edges) {
-            edges.values.push_back(a);
-            edges.values.push_back(b);
-        }
-        node(file, "node", "NIRGraph", f, g.metadata);
-        Handle root(H5Gopen2(file, "node", H5P_DEFAULT), H5Gclose);
-        Handle nodes(H5Gcreate2(root.get(), "nodes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-        ok = ok && nodes.ok();
-        for (const auto& n : g.nodes)
-            node(nodes.get(), n.name, n.type, n.fields, n.metadata);
+        node(file, "node", "NIRGraph", {}, g.metadata, &g);
     }
 
 private:

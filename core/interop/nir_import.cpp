@@ -350,7 +350,9 @@ ir::ValueId Importer::importNode(const NirNode& n, ir::ValueId in)
     }
     if (isNirNeuronType(t))
         return neuron(n, in);
-    if (t == "Delay")
+    if (t == "NIRGraph")
+        error("a nested NIRGraph node without its nodes"); // a graph built in memory; files always have them
+    else if (t == "Delay")
         error("NIR Delay is not yet supported");
     else
         error("unknown NIR node type \"" + t + "\"");

@@ -6,6 +6,7 @@
 #include "interp/interpreter.h"
 #include "test_pass_util.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
@@ -59,6 +60,43 @@ double fire(double& v, double threshold)
         return 1.0;
     }
     return 0.0;
+}
+
+constexpr int64_t kCubaSteps = 8;
+
+// spec_cubalif.nir run against snnTorch's Synaptic (syn = alpha syn + w_in/(tau_syn/dt) x;
+// mem = beta mem + syn, this step's syn; reset to 0) and the CubaLI readout's Euler step;
+// the largest difference of the readout's membrane.
+double cubaMaxError(const Imported& im, const std::vector<double>& wIn)
+{
+    const std::vector<float> x = {0.9f, 0.6f};
+    const auto out = runModule(im.module, x);
+    if (out.size() != size_t(kCubaSteps * 2))
+        throw std::runtime_error("unexpected output size");
+    const auto& w1 = values(im.graph, "fc1", "weight");
+    const auto& b1 = values(im.graph, "fc1", "bias");
+    const auto& w2 = values(im.graph, "fc2", "weight");
+    std::vector<double> syn(3, 0.0), mem(3, 0.0), i2(2, 0.0), v2(2, 0.0);
+    double maxErr = 0.0;
+    int spikes = 0;
+    for (int64_t t = 0; t < kCubaSteps; ++t) {
+        std::vector<double> z(3);
+        for (size_t j = 0; j < 3; ++j) {
+            syn[j] += 0.2 * (-syn[j] + wIn[j] * (w1[j * 2] * x[0] + w1[j * 2 + 1] * x[1] + b1[j]));
+            mem[j] = 0.9 * mem[j] + syn[j];
+            z[j] = fire(mem[j], 1.0);
+            spikes += int(z[j]);
+        }
+        for (size_t k = 0; k < 2; ++k) { // CubaLI, Euler at dt = 1e-4: tau_syn 5e-4, tau_mem 2e-4, r = w_in = 1
+            const double y = w2[k * 3] * z[0] + w2[k * 3 + 1] * z[1] + w2[k * 3 + 2] * z[2];
+            i2[k] += 0.2 * (-i2[k] + y);
+            v2[k] += 0.5 * (-v2[k] + i2[k]);
+            maxErr = std::max(maxErr, std::abs(v2[k] - out[size_t(t * 2) + k]));
+        }
+    }
+    if (spikes == 0 || spikes == kCubaSteps * 3)
+        throw std::runtime_error("the test input should make some but not all neurons fire");
+    return maxErr;
 }
 
 } // namespace
@@ -180,35 +218,27 @@ private slots:
     void cubaLifFollowsSnnTorchSynaptic()
     {
         // CubaLIF as snnTorch writes its Synaptic (alpha 0.8, beta 0.9), then a CubaLI readout.
-        const int64_t T = 8;
-        const Imported im = importFile("spec_cubalif.nir", T);
-        const std::vector<float> x = {0.9f, 0.6f};
-        const auto out = runModule(im.module, x);
-        QCOMPARE(out.size(), size_t(T * 2));
-        const auto& w1 = values(im.graph, "fc1", "weight");
-        const auto& b1 = values(im.graph, "fc1", "bias");
-        const auto& w2 = values(im.graph, "fc2", "weight");
-        // snnTorch Synaptic: syn = alpha syn + x; mem = beta mem + syn (this step's syn); reset to 0.
-        std::vector<double> syn(3, 0.0), mem(3, 0.0), i2(2, 0.0), v2(2, 0.0);
-        double maxErr = 0.0;
-        int spikes = 0;
-        for (int64_t t = 0; t < T; ++t) {
-            std::vector<double> z(3);
-            for (size_t j = 0; j < 3; ++j) {
-                syn[j] = 0.8 * syn[j] + (w1[j * 2] * x[0] + w1[j * 2 + 1] * x[1] + b1[j]);
-                mem[j] = 0.9 * mem[j] + syn[j];
-                z[j] = fire(mem[j], 1.0);
-                spikes += int(z[j]);
-            }
-            for (size_t k = 0; k < 2; ++k) { // CubaLI, Euler at dt = 1e-4: tau_syn 5e-4, tau_mem 2e-4, r = w_in = 1
-                const double y = w2[k * 3] * z[0] + w2[k * 3 + 1] * z[1] + w2[k * 3 + 2] * z[2];
-                i2[k] += 0.2 * (-i2[k] + y);
-                v2[k] += 0.5 * (-v2[k] + i2[k]);
-                maxErr = std::max(maxErr, std::abs(v2[k] - out[size_t(t * 2) + k]));
-            }
-        }
-        QVERIFY(spikes > 0 && spikes < T * 3);
-        QVERIFY2(maxErr < 1e-5, std::to_string(maxErr).c_str());
+        const Imported im = importFile("spec_cubalif.nir", kCubaSteps);
+        const double err = cubaMaxError(im, {5.0, 5.0, 5.0});
+        QVERIFY2(err < 1e-5, std::to_string(err).c_str());
+    }
+
+    void perNeuronWInIsAnInputGain()
+    {
+        NirReadResult r = readNirFile(fixture("spec_cubalif.nir"));
+        QVERIFY(r.graph);
+        Imported im{*r.graph, {}};
+        for (auto& n : im.graph.nodes)
+            if (n.name == "lif1")
+                n.fields.arrays["w_in"].values = {5.0, 2.5, 10.0};
+        NirImportOptions o;
+        o.timesteps = kCubaSteps;
+        NirImportResult i = importFromNir(im.graph, o, "per_neuron_w_in.nir");
+        QVERIFY2(i.module, i.diagnostics.format().c_str());
+        im.module = std::move(*i.module);
+        QCOMPARE(testutil::countOps(im.module, ir::OpKind::Mul), 1);
+        const double err = cubaMaxError(im, {5.0, 2.5, 10.0});
+        QVERIFY2(err < 1e-5, std::to_string(err).c_str());
     }
 
     void nestedGraphsAreFlattened()
@@ -220,6 +250,18 @@ private slots:
         QVERIFY(nested.graph.find("block") && nested.graph.find("block")->subgraph);
         const std::vector<float> x = {0.9f, 0.6f};
         QCOMPARE(runModule(nested.module, x), runModule(flat.module, x));
+        // Our writer keeps the nesting: written and read back, the same graph.
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("nested.nir").toStdString();
+        QVERIFY(!writeNirFile(nested.graph, path).hasErrors());
+        NirReadResult again = readNirFile(path);
+        QVERIFY2(again.graph, again.diagnostics.format().c_str());
+        QVERIFY(again.graph->find("readout") && again.graph->find("readout")->subgraph);
+        NirImportOptions o;
+        o.timesteps = T;
+        NirImportResult i = importFromNir(*again.graph, o, path);
+        QVERIFY2(i.module, i.diagnostics.format().c_str());
+        QCOMPARE(runModule(*i.module, x), runModule(flat.module, x));
         bool named = false; // flattened nodes are named <graph>.<node>
         for (const auto& op : nested.module.ops())
             named = named || op.origin == "block.lif1";
