@@ -1,6 +1,5 @@
 #include "interop/nir_graph.h"
 
-#include <algorithm>
 #include <set>
 
 namespace stc::interop {
@@ -60,10 +59,9 @@ public:
             NirNode copy = n;
             copy.name = name;
             copy.path = nodePath;
-            r.graph.nodes.push_back(std::move(copy));
-            // A nested graph's Input/Output only pass values through.
             if (!prefix.empty() && (n.type == "Input" || n.type == "Output"))
-                passThrough_.insert(name);
+                copy.type = kNirPassThrough;
+            r.graph.nodes.push_back(std::move(copy));
         }
         for (size_t i = 0; i < g.edges.size(); ++i) {
             const auto& [from, to] = g.edges[i];
@@ -77,28 +75,8 @@ public:
         }
     }
 
-    // Replace each pass-through node P by edges from its sources to its targets.
-    void contract()
-    {
-        auto& edges = r.graph.edges;
-        for (const auto& p : passThrough_) {
-            std::vector<std::string> in, out;
-            for (const auto& [a, b] : edges) {
-                if (b == p && a != p)
-                    in.push_back(a);
-                if (a == p && b != p)
-                    out.push_back(b);
-            }
-            std::erase_if(edges, [&](const auto& e) { return e.first == p || e.second == p; });
-            for (const auto& a : in)
-                for (const auto& b : out)
-                    edges.emplace_back(a, b);
-            std::erase_if(r.graph.nodes, [&](const NirNode& n) { return n.name == p; });
-        }
-    }
-
 private:
-    std::set<std::string> names_, passThrough_;
+    std::set<std::string> names_;
 
     // The flat name an edge end `name` of graph `g` refers to: a node, a nested
     // graph (its one Output as a source, its one Input as a target), or a dotted
@@ -139,7 +117,6 @@ NirFlattenResult flattenNirGraph(const NirGraph& g)
     f.r.graph.version = g.version;
     f.r.graph.metadata = g.metadata;
     f.add(g, "", "/node");
-    f.contract();
     return std::move(f.r);
 }
 

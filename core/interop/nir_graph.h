@@ -71,10 +71,12 @@ struct NirGraph {
 };
 
 // A graph without nested NIRGraph nodes: each nested node's nodes are put in
-// its place, named "<graph>.<node>" (NIR's own naming of nested nodes), and its
-// Input/Output nodes are replaced by the edges through them. An outer edge may
-// name the nested graph itself (its one Input or Output) or "<graph>.<input>".
-// Problems (edges naming no node, clashing names) are errors at the HDF5 path.
+// its place, named "<graph>.<node>" (NIR's own naming of nested nodes); its
+// Input/Output nodes become kNirPassThrough nodes (their "shape" kept). An outer
+// edge may name the nested graph itself (its one Input or Output) or
+// "<graph>.<node>". Problems (edges naming no node, clashing names) are errors
+// at the HDF5 path.
+inline constexpr const char* kNirPassThrough = "stc.PassThrough";
 struct NirFlattenResult {
     NirGraph graph;
     std::vector<std::pair<std::string, std::string>> errors; // (HDF5 path, message)

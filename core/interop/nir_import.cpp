@@ -37,7 +37,8 @@ private:
     {
         if (!node_)
             return "/node";
-        return (node_->path.empty() ? "/node/nodes/" + node_->name : node_->path) + " (" + node_->type + ")";
+        const std::string type = node_->type == kNirPassThrough ? "a nested graph's Input/Output" : node_->type;
+        return (node_->path.empty() ? "/node/nodes/" + node_->name : node_->path) + " (" + type + ")";
     }
 
     std::optional<std::vector<const NirNode*>> order(std::map<std::string, std::vector<std::string>>& preds);
@@ -95,9 +96,10 @@ NirImportResult Importer::run()
                 continue; // that node failed; already reported
             in = in == ir::kNoValue ? it->second : build(OpKind::Add, {in, it->second}, {}, ".sum");
         }
-        if (n->type != "Input" && in == ir::kNoValue) {
+        if (n->type != "Input" && in == ir::kNoValue) { // (a nested graph's Input is a pass-through)
             if (preds[n->name].empty())
-                error("no edge leads into this node and it is not an Input");
+                error(n->type == kNirPassThrough ? "no edge leads into this node of a nested graph"
+                                                 : "no edge leads into this node and it is not an Input");
             continue;
         }
         const ir::ValueId v = importNode(*n, in);
@@ -302,6 +304,19 @@ ir::ValueId Importer::importNode(const NirNode& n, ir::ValueId in)
         if (b)
             ops.push_back(addConst(*b, ".bias"));
         return build(OpKind::Linear, ops, {});
+    }
+    if (t == kNirPassThrough) { // a nested graph's Input or Output: the value as it is
+        const NirArray* s = n.fields.array("shape");
+        if (s && s->size() > 0) {
+            double count = 1;
+            for (double d : s->values)
+                count *= d;
+            if (count != double(m_.typeOf(in).numElements()))
+                return error("shape [" + ir::shapeToString(ir::Shape(s->values.begin(), s->values.end())) +
+                             "] does not match the incoming [" + ir::shapeToString(m_.typeOf(in).shape) + "]"),
+                       ir::kNoValue;
+        }
+        return in;
     }
     if (t == "Conv1d" || t == "Conv2d")
         return conv(n, in);

@@ -351,6 +351,8 @@ private slots:
         QTest::newRow("per neuron") << "bad_per_neuron.nir" << "/node/nodes/lif (LIF)" << "\"tau\" differs between neurons";
         QTest::newRow("recurrent") << "bad_recurrent.nir" << "/node" << "recurrent edges are not supported";
         QTest::newRow("nested edge") << "bad_nested_edge.nir" << "/node/nodes/block" << "names no node \"lif\"";
+        QTest::newRow("nested shape") << "bad_nested_shape.nir" << "/node/nodes/block/nodes/input (a nested graph's Input/Output)"
+                                      << "shape [5] does not match the incoming [2]";
         QTest::newRow("per neuron cuba") << "bad_per_neuron_cuba.nir" << "/node/nodes/lif1 (CubaLIF)"
                                          << "\"tau_syn\" differs between neurons";
         QTest::newRow("compound") << "bad_compound.nir" << "/node/nodes/affine/bias" << "not a NIR number or string";

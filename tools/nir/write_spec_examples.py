@@ -142,6 +142,10 @@ def main():
     write("bad_nested_edge.nir", {"input": cuba_nodes["input"], "block": bad,
                                   "output": {"type": "Output", "shape": np.array([3])}},
           [("input", "block"), ("block", "output")])
+    wrong = dict(block, nodes=dict(block["nodes"], input={"type": "Input", "shape": np.array([5])}))
+    write("bad_nested_shape.nir", {"input": cuba_nodes["input"], "block": wrong,
+                                   "output": {"type": "Output", "shape": np.array([3])}},
+          [("input", "block"), ("block", "output")])
     n = dict(cuba_nodes, lif1=dict(synaptic, tau_syn=np.array([2e-4, 3e-4, 4e-4])))
     write("bad_per_neuron_cuba.nir", n, cuba_edges)
 
