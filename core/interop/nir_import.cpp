@@ -4,6 +4,7 @@
 #include "ir/verifier.h"
 
 #include <cctype>
+#include <cstdio>
 #include <cmath>
 #include <map>
 #include <set>
@@ -309,11 +310,15 @@ ir::ValueId Importer::importNode(const NirNode& n, ir::ValueId in)
         const NirArray* s = n.fields.array("shape");
         if (s && s->size() > 0) {
             double count = 1;
-            for (double d : s->values)
+            std::string dims;
+            for (double d : s->values) {
                 count *= d;
-            if (count != double(m_.typeOf(in).numElements()))
-                return error("shape [" + ir::shapeToString(ir::Shape(s->values.begin(), s->values.end())) +
-                             "] does not match the incoming [" + ir::shapeToString(m_.typeOf(in).shape) + "]"),
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "%s%g", dims.empty() ? "" : ",", d);
+                dims += buf;
+            }
+            if (!(count == double(m_.typeOf(in).numElements())))
+                return error("shape [" + dims + "] does not match the incoming [" + ir::shapeToString(m_.typeOf(in).shape) + "]"),
                        ir::kNoValue;
         }
         return in;
