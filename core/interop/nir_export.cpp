@@ -22,11 +22,12 @@ struct NirValue {
     std::string node;
     ir::Shape shape;
     bool meanOverTime = false; // a `mean over_time` readout to be applied at the output
+    const ir::Op* synapse = nullptr; // a CubaLIF's current stage, emitted with the neuron it feeds
 };
 
 class Exporter {
 public:
-    Exporter(const ir::Module& m, const NirExportOptions& o) : m_(m), opt_(o) {}
+    Exporter(const ir::Module& m, const NirExportOptions& o) : m_(m), opt_(o), users_(m.computeUsers()) {}
 
     NirExportResult run()
     {
@@ -49,6 +50,7 @@ public:
 private:
     const ir::Module& m_;
     NirExportOptions opt_;
+    std::vector<std::vector<int32_t>> users_; // per value: the ops using it
     NirGraph g_;
     Diagnostics d_;
     std::map<ir::ValueId, NirValue> values_;
@@ -205,7 +207,7 @@ void Exporter::visit(const ir::Op& op)
     case OpKind::Mean:
         if (op.attrs.getBool("over_time") && op.attrs.getInts("axes").empty()) {
             // Only as the model's readout: NIR graphs stream per-step outputs.
-            const auto users = m_.computeUsers()[static_cast<size_t>(op.result)];
+            const auto& users = users_[static_cast<size_t>(op.result)];
             bool onlyOutput = !users.empty();
             for (int32_t u : users)
                 onlyOutput = onlyOutput && m_.ops()[static_cast<size_t>(u)].kind == OpKind::Output;
@@ -263,7 +265,15 @@ void Exporter::visitConv(const ir::Op& op, const NirValue& in)
 
 void Exporter::visitNeuron(const ir::Op& op, const NirValue& in)
 {
-    NeuronExport ne = exportNeuron(op.attrs, in.shape, opt_.dt);
+    // A synaptic-current stage whose only user is a neuron: the two are one CubaLIF/CubaLI.
+    const auto& users = users_[static_cast<size_t>(op.result)];
+    if (users.size() == 1) {
+        const ir::Op& next = m_.ops()[static_cast<size_t>(users[0])];
+        if (next.kind == OpKind::Lif && isCubaPair(op.attrs, next.attrs))
+            return define(op, {in.node, in.shape, false, &op});
+    }
+    NeuronExport ne = in.synapse ? exportCubaNeuron(in.synapse->attrs, op.attrs, in.shape, opt_.dt)
+                                 : exportNeuron(op.attrs, in.shape, opt_.dt);
     if (!ne.error.empty())
         return error(op, ne.error);
     for (const auto& loss : ne.losses)

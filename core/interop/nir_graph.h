@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -49,11 +50,15 @@ struct NirFields {
     void setString(const std::string& key, std::string value) { strings[key] = {{}, {std::move(value)}}; }
 };
 
+struct NirGraph;
+
 struct NirNode {
     std::string name; // the group name under /node/nodes
     std::string type; // "LIF", "Conv2d", ... (the dataset "type")
-    NirFields fields; // every dataset except "type"
+    NirFields fields; // every dataset except "type" (and a nested graph's "edges")
     NirFields metadata; // the optional "metadata" group
+    std::string path; // its HDF5 group, e.g. /node/nodes/lif1/nodes/lif ("" = /node/nodes/<name>)
+    std::shared_ptr<const NirGraph> subgraph; // the nodes and edges of a nested NIRGraph node
 };
 
 struct NirGraph {
@@ -64,6 +69,19 @@ struct NirGraph {
 
     const NirNode* find(const std::string& name) const;
 };
+
+// A graph without nested NIRGraph nodes: each nested node's nodes are put in
+// its place, named "<graph>.<node>" (NIR's own naming of nested nodes); its
+// Input/Output nodes become kNirPassThrough nodes (their "shape" kept). An outer
+// edge may name the nested graph itself (its one Input or Output) or
+// "<graph>.<node>". Problems (edges naming no node, clashing names) are errors
+// at the HDF5 path.
+inline constexpr const char* kNirPassThrough = "stc.PassThrough";
+struct NirFlattenResult {
+    NirGraph graph;
+    std::vector<std::pair<std::string, std::string>> errors; // (HDF5 path, message)
+};
+NirFlattenResult flattenNirGraph(const NirGraph& g);
 
 // The single value of an array whose elements are all equal (NIR stores neuron
 // parameters per neuron); nullopt if empty or not uniform.

@@ -15,6 +15,7 @@ namespace {
 
 // Datasets larger than this (1 GiB as double) are refused: a corrupt header must not make us allocate terabytes.
 constexpr int64_t kMaxDatasetElements = int64_t{1} << 27;
+constexpr int kMaxNesting = 16; // HDF5 hard links can form cycles: bound the recursion
 
 using Handle = Hdf5Handle;
 
@@ -134,9 +135,10 @@ public:
         }
     }
 
-    void readNode(hid_t g, const std::string& path, const std::string& name, NirNode& node)
+    void readNode(hid_t g, const std::string& path, const std::string& name, NirNode& node, int depth)
     {
         node.name = name;
+        node.path = path;
         std::vector<std::string> groups;
         readGroup(g, path, node.fields, false, &groups);
         auto type = node.fields.strings.find("type");
@@ -151,6 +153,17 @@ public:
                 Handle m(H5Gopen2(g, sub.c_str(), H5P_DEFAULT), H5Gclose);
                 readGroup(m.get(), path + "/metadata", node.metadata, true, nullptr); // optional: skip what we cannot read
             }
+        if (node.type == "NIRGraph" && depth > 0) { // a nested graph (snnTorch's RLeaky/RSynaptic)
+            if (depth > kMaxNesting) {
+                error(path, "NIR graphs nested more than " + std::to_string(kMaxNesting) + " deep");
+                return;
+            }
+            auto sub = std::make_shared<NirGraph>();
+            readGraphBody(g, path, node.fields, *sub, depth);
+            node.fields.strings.erase("edges");
+            node.fields.arrays.erase("edges");
+            node.subgraph = std::move(sub);
+        }
     }
 
     std::optional<NirGraph> readGraph(hid_t file)
@@ -174,7 +187,7 @@ public:
             return std::nullopt;
         }
         NirNode top;
-        readNode(root.get(), "/node", "node", top);
+        readNode(root.get(), "/node", "node", top, 0);
         if (d.hasErrors())
             return std::nullopt;
         if (top.type != "NIRGraph") {
@@ -182,42 +195,48 @@ public:
             return std::nullopt;
         }
         g.metadata = std::move(top.metadata);
-        if (H5Lexists(root.get(), "nodes", H5P_DEFAULT) <= 0) {
-            error("/node/nodes", "missing");
-            return std::nullopt;
-        }
-        Handle nodes(H5Gopen2(root.get(), "nodes", H5P_DEFAULT), H5Gclose);
-        if (!nodes.ok()) {
-            error("/node/nodes", "is not a group");
-            return std::nullopt;
-        }
-        for (const auto& name : children(nodes.get())) {
-            Handle n(H5Gopen2(nodes.get(), name.c_str(), H5P_DEFAULT), H5Gclose);
-            if (!n.ok()) {
-                error("/node/nodes/" + name, "is not a group (each node is a group)");
-                continue;
-            }
-            g.nodes.emplace_back();
-            readNode(n.get(), "/node/nodes/" + name, name, g.nodes.back());
-        }
-        readEdges(top.fields, g);
+        readGraphBody(root.get(), "/node", top.fields, g, 0);
         if (d.hasErrors())
             return std::nullopt;
         return g;
     }
 
-    void readEdges(const NirFields& f, NirGraph& g)
+    // The "nodes" group and "edges" table of the NIRGraph group `g` at `path`.
+    void readGraphBody(hid_t g, const std::string& path, const NirFields& fields, NirGraph& out, int depth)
+    {
+        if (H5Lexists(g, "nodes", H5P_DEFAULT) <= 0) {
+            error(path + "/nodes", "missing");
+            return;
+        }
+        Handle nodes(H5Gopen2(g, "nodes", H5P_DEFAULT), H5Gclose);
+        if (!nodes.ok()) {
+            error(path + "/nodes", "is not a group");
+            return;
+        }
+        for (const auto& name : children(nodes.get())) {
+            Handle n(H5Gopen2(nodes.get(), name.c_str(), H5P_DEFAULT), H5Gclose);
+            if (!n.ok()) {
+                error(path + "/nodes/" + name, "is not a group (each node is a group)");
+                continue;
+            }
+            out.nodes.emplace_back();
+            readNode(n.get(), path + "/nodes/" + name, name, out.nodes.back(), depth + 1);
+        }
+        readEdges(fields, path + "/edges", out);
+    }
+
+    void readEdges(const NirFields& f, const std::string& path, NirGraph& g)
     {
         if (const NirArray* empty = f.array("edges"); empty && empty->values.empty())
             return; // h5py writes an empty edge list as an empty float array
         auto it = f.strings.find("edges");
         if (it == f.strings.end()) {
-            error("/node/edges", "missing: expected an N x 2 array of node names");
+            error(path, "missing: expected an N x 2 array of node names");
             return;
         }
         const NirStrings& e = it->second;
         if (e.shape.size() != 2 || e.shape[1] != 2) {
-            error("/node/edges", "must be N x 2 (source, target), got [" + ir::shapeToString(e.shape) + "]");
+            error(path, "must be N x 2 (source, target), got [" + ir::shapeToString(e.shape) + "]");
             return;
         }
         for (size_t i = 0; i + 1 < e.values.size(); i += 2)
@@ -272,8 +291,18 @@ public:
             string(loc, name, s.values, s.shape);
     }
 
-    void node(hid_t parent, const std::string& name, const std::string& type, const NirFields& f, const NirFields& meta)
+    // A node group; a nested graph (`sub`) gets its own "nodes" group and "edges" table.
+    void node(hid_t parent, const std::string& name, const std::string& type, NirFields f, const NirFields& meta,
+              const NirGraph* sub = nullptr)
     {
+        if (sub) {
+            NirStrings& edges = f.strings["edges"];
+            edges.shape = {static_cast<int64_t>(sub->edges.size()), 2};
+            for (const auto& [a, b] : sub->edges) {
+                edges.values.push_back(a);
+                edges.values.push_back(b);
+            }
+        }
         Handle g(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
         if (!g.ok()) {
             ok = false;
@@ -285,24 +314,18 @@ public:
             Handle m(H5Gcreate2(g.get(), "metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
             fields(m.get(), meta);
         }
+        if (sub) {
+            Handle nodes(H5Gcreate2(g.get(), "nodes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+            ok = ok && nodes.ok();
+            for (const auto& n : sub->nodes)
+                node(nodes.get(), n.name, n.type, n.fields, n.metadata, n.subgraph.get());
+        }
     }
 
     void graph(hid_t file, const NirGraph& g)
     {
         string(file, "version", {g.version.empty() ? std::string(kNirVersion) : g.version}, {});
-        NirFields f;
-        NirStrings& edges = f.strings["edges"];
-        edges.shape = {static_cast<int64_t>(g.edges.size()), 2};
-        for (const auto& [a, b] : g.edges) {
-            edges.values.push_back(a);
-            edges.values.push_back(b);
-        }
-        node(file, "node", "NIRGraph", f, g.metadata);
-        Handle root(H5Gopen2(file, "node", H5P_DEFAULT), H5Gclose);
-        Handle nodes(H5Gcreate2(root.get(), "nodes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-        ok = ok && nodes.ok();
-        for (const auto& n : g.nodes)
-            node(nodes.get(), n.name, n.type, n.fields, n.metadata);
+        node(file, "node", "NIRGraph", {}, g.metadata, &g);
     }
 
 private:

@@ -4,6 +4,7 @@
 #include "ir/verifier.h"
 
 #include <cctype>
+#include <cstdio>
 #include <cmath>
 #include <map>
 #include <set>
@@ -16,12 +17,13 @@ using ir::OpKind;
 
 class Importer {
 public:
-    Importer(const NirGraph& g, const NirImportOptions& o, std::string file) : g_(g), opt_(o), file_(std::move(file)) {}
+    Importer(const NirGraph& g, const NirImportOptions& o, std::string file) : in_(g), opt_(o), file_(std::move(file)) {}
 
     NirImportResult run();
 
 private:
-    const NirGraph& g_;
+    const NirGraph& in_; // as read: possibly with nested graphs
+    NirGraph g_;         // flattened
     NirImportOptions opt_;
     std::string file_;
     ir::Module m_;
@@ -32,7 +34,13 @@ private:
     const NirNode* node_ = nullptr; // the node being imported, for diagnostics
 
     void error(const std::string& msg) { d_.error({file_, 0, 0}, where(), msg); }
-    std::string where() const { return node_ ? "/node/nodes/" + node_->name + " (" + node_->type + ")" : "/node"; }
+    std::string where() const
+    {
+        if (!node_)
+            return "/node";
+        const std::string type = node_->type == kNirPassThrough ? "a nested graph's Input/Output" : node_->type;
+        return (node_->path.empty() ? "/node/nodes/" + node_->name : node_->path) + " (" + type + ")";
+    }
 
     std::optional<std::vector<const NirNode*>> order(std::map<std::string, std::vector<std::string>>& preds);
     bool readSettings(int64_t& timesteps);
@@ -46,6 +54,7 @@ private:
     ir::ValueId conv(const NirNode& n, ir::ValueId in);
     ir::ValueId sumPool(ir::ValueId in);
     ir::ValueId neuron(const NirNode& n, ir::ValueId in);
+    ir::ValueId neuronStage(const NeuronImport& ni, ir::ValueId in, const std::string& suffix);
 };
 
 std::string valueName(const std::string& nodeName)
@@ -61,6 +70,14 @@ std::string valueName(const std::string& nodeName)
 NirImportResult Importer::run()
 {
     NirImportResult r;
+    NirFlattenResult flat = flattenNirGraph(in_);
+    for (const auto& [path, msg] : flat.errors)
+        d_.error({file_, 0, 0}, path, msg);
+    if (d_.hasErrors()) {
+        r.diagnostics = std::move(d_);
+        return r;
+    }
+    g_ = std::move(flat.graph);
     int64_t timesteps = 0;
     std::map<std::string, std::vector<std::string>> preds;
     auto nodes = order(preds);
@@ -80,9 +97,10 @@ NirImportResult Importer::run()
                 continue; // that node failed; already reported
             in = in == ir::kNoValue ? it->second : build(OpKind::Add, {in, it->second}, {}, ".sum");
         }
-        if (n->type != "Input" && in == ir::kNoValue) {
+        if (n->type != "Input" && in == ir::kNoValue) { // (a nested graph's Input is a pass-through)
             if (preds[n->name].empty())
-                error("no edge leads into this node and it is not an Input");
+                error(n->type == kNirPassThrough ? "no edge leads into this node of a nested graph"
+                                                 : "no edge leads into this node and it is not an Input");
             continue;
         }
         const ir::ValueId v = importNode(*n, in);
@@ -143,7 +161,8 @@ std::optional<std::vector<const NirNode*>> Importer::order(std::map<std::string,
         for (const auto& n : g_.nodes)
             if (!done.count(n.name))
                 cyc += (cyc.empty() ? "" : ", ") + n.name;
-        error("recurrent edges are not yet supported: " + cyc + " are on or behind a cycle");
+        error("recurrent edges are not supported: " + cyc + " are on or behind a cycle (Spike IR is acyclic within a "
+              "time step and has no one-step delay to close the loop; docs/nir.md)");
         return std::nullopt;
     }
     return out;
@@ -287,6 +306,23 @@ ir::ValueId Importer::importNode(const NirNode& n, ir::ValueId in)
             ops.push_back(addConst(*b, ".bias"));
         return build(OpKind::Linear, ops, {});
     }
+    if (t == kNirPassThrough) { // a nested graph's Input or Output: the value as it is
+        const NirArray* s = n.fields.array("shape");
+        if (s && s->size() > 0) {
+            double count = 1;
+            std::string dims;
+            for (double d : s->values) {
+                count *= d;
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "%s%g", dims.empty() ? "" : ",", d);
+                dims += buf;
+            }
+            if (!(count == double(m_.typeOf(in).numElements())))
+                return error("shape [" + dims + "] does not match the incoming [" + ir::shapeToString(m_.typeOf(in).shape) + "]"),
+                       ir::kNoValue;
+        }
+        return in;
+    }
     if (t == "Conv1d" || t == "Conv2d")
         return conv(n, in);
     if (t == "SumPool2d")
@@ -335,7 +371,7 @@ ir::ValueId Importer::importNode(const NirNode& n, ir::ValueId in)
     if (isNirNeuronType(t))
         return neuron(n, in);
     if (t == "NIRGraph")
-        error("nested NIR graphs are not yet supported");
+        error("a nested NIRGraph node without its nodes"); // a graph built in memory; files always have them
     else if (t == "Delay")
         error("NIR Delay is not yet supported");
     else
@@ -419,23 +455,38 @@ ir::ValueId Importer::sumPool(ir::ValueId in)
 
 ir::ValueId Importer::neuron(const NirNode& n, ir::ValueId in)
 {
-    NeuronImport ni = importNeuron(n, dt_);
-    if (!ni.error.empty())
-        return error(ni.error), ir::kNoValue;
-    if (!ni.note.empty())
-        d_.warning({file_, 0, 0}, where(), ni.note);
     for (const auto& [key, a] : n.fields.arrays)
         if (!a.shape.empty() && ir::numElements(a.shape) != m_.typeOf(in).numElements())
             return error("\"" + key + "\" has shape [" + ir::shapeToString(a.shape) + "] but the input has [" +
                          ir::shapeToString(m_.typeOf(in).shape) + "]"), ir::kNoValue;
-    if (ni.inputGain != 1.0) {
+    if (n.type == "CubaLIF" || n.type == "CubaLI") {
+        CubaImport c = importCubaNeuron(n, dt_);
+        if (!c.error.empty())
+            return error(c.error), ir::kNoValue;
+        in = neuronStage(c.syn, in, ".syn");
+        return in == ir::kNoValue ? in : neuronStage(c.mem, in, "");
+    }
+    NeuronImport ni = importNeuron(n, dt_);
+    if (!ni.error.empty())
+        return error(ni.error), ir::kNoValue;
+    return neuronStage(ni, in, "");
+}
+
+ir::ValueId Importer::neuronStage(const NeuronImport& ni, ir::ValueId in, const std::string& suffix)
+{
+    if (!ni.note.empty())
+        d_.warning({file_, 0, 0}, where(), ni.note);
+    if (!ni.inputGains.empty()) {
+        const NirArray gains{NirArray::DType::Float32, m_.typeOf(in).shape, ni.inputGains};
+        in = build(OpKind::Mul, {in, addConst(gains, suffix + ".gains")}, {}, suffix + ".input_gain");
+    } else if (ni.inputGain != 1.0) {
         ir::Attributes s;
         s.set("factor", ni.inputGain);
-        in = build(OpKind::Scale, {in}, s, ".input_gain");
-        if (in == ir::kNoValue)
-            return in;
+        in = build(OpKind::Scale, {in}, s, suffix + ".input_gain");
     }
-    return build(OpKind::Lif, {in}, ni.attrs);
+    if (in == ir::kNoValue)
+        return in;
+    return build(OpKind::Lif, {in}, ni.attrs, suffix);
 }
 
 } // namespace

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 namespace stc::interop {
 
 namespace {
 
 constexpr const char* kMetaPrefix = "stc_";
+constexpr const char* kSynPrefix = "stc_syn_"; // a CubaLIF's synaptic-current stage
 
 // Equal up to float32 precision: most NIR writers store float32 parameters.
 bool close(double a, double b)
@@ -21,11 +23,11 @@ bool close(double a, double b)
 }
 
 // Our attributes, verbatim, so that stc restores the exact neuron NIR cannot express.
-NirFields attrsToMetadata(const ir::Attributes& a)
+NirFields attrsToMetadata(const ir::Attributes& a, const std::string& prefix = kMetaPrefix)
 {
     NirFields meta;
     for (const auto& [key, value] : a.map()) {
-        const std::string k = kMetaPrefix + key;
+        const std::string k = prefix + key;
         if (auto s = std::get_if<std::string>(&value))
             meta.setString(k, *s);
         else if (auto d = std::get_if<double>(&value))
@@ -77,7 +79,8 @@ std::optional<double> uniformField(const NirNode& n, const std::string& key, std
     }
     auto v = uniformValue(*a);
     if (!v)
-        error = "\"" + key + "\" differs between neurons; per-neuron parameters are not yet supported";
+        error = "\"" + key + "\" differs between neurons: a Spike IR lif holds one " + key +
+                " for all its neurons (only r, an input gain, may differ per neuron)";
     return v;
 }
 
@@ -188,11 +191,18 @@ NeuronImport importNeuron(const NirNode& n, double dt)
     NeuronImport out;
     ir::Attributes& a = out.attrs;
     std::string err;
+    // A per-neuron r is an input gain per neuron (a `mul` by a constant); other
+    // parameters are attributes of the lif op, one value for all its neurons.
+    std::vector<double> perNeuronR;
     auto get = [&](const char* key, std::optional<double> def = std::nullopt) -> double {
         if (!err.empty())
             return 0;
         if (def && !n.fields.array(key))
             return *def;
+        if (const NirArray* r = n.fields.array(key); r && std::string(key) == "r" && r->size() > 1 && !uniformValue(*r)) {
+            perNeuronR = r->values;
+            return std::numeric_limits<double>::quiet_NaN(); // not undecayed; replaced by the gains below
+        }
         auto v = uniformField(n, key, err);
         return v.value_or(0);
     };
@@ -236,11 +246,20 @@ NeuronImport importNeuron(const NirNode& n, double dt)
         a.set("reset", std::string("none"));
         a.set("fire", std::string("gt"));
     } else {
-        err = "NIR " + n.type + " is not yet supported (synaptic current state)";
+        err = "NIR " + n.type + " is not a single-state neuron"; // CubaLIF/CubaLI: importCubaNeuron
     }
     if (!err.empty()) {
         out.error = err;
         return out;
+    }
+    if (!perNeuronR.empty()) {
+        const double unit = n.type == "IF" || n.type == "I" ? dt : 1.0;
+        for (double r : perNeuronR) {
+            if (!std::isfinite(r))
+                return out.error = "\"r\" holds " + std::to_string(r) + ": gains must be finite", out;
+            out.inputGains.push_back(r * unit);
+        }
+        out.inputGain = 1.0;
     }
     if (close(out.inputGain, 1.0)) // r * dt = 1 up to the file's rounding: no scale op
         out.inputGain = 1.0;
@@ -252,18 +271,114 @@ NeuronImport importNeuron(const NirNode& n, double dt)
         bool same = check.error.empty() && check.node.type == n.type;
         for (const auto& [key, arr] : check.node.fields.arrays) {
             const NirArray* mine = n.fields.array(key);
-            same = same && mine && mine->values.size() == arr.values.size() &&
-                   close(mine->values.empty() ? 0 : mine->values[0], arr.values.empty() ? 0 : arr.values[0]);
+            same = same && mine && mine->values.size() == arr.values.size();
+            for (size_t i = 0; same && i < arr.values.size(); ++i)
+                same = close(mine->values[i], arr.values[i]);
         }
         if (same) {
             out.attrs = restored;
             out.inputGain = 1.0;
+            out.inputGains.clear();
             out.fromMetadata = true;
         } else {
             out.note = "stc metadata on this neuron disagrees with its NIR parameters (at dt = " + std::to_string(dt) +
                        "); ignored";
         }
     }
+    return out;
+}
+
+namespace {
+
+bool leaksToZero(const ir::Attributes& a)
+{
+    const std::string neuron = a.getString("neuron", "lif");
+    if (neuron == "leaky")
+        return a.getFloat("beta") >= 0.0 && a.getFloat("beta") < 1.0;
+    return neuron == "lif";
+}
+
+// importNeuron's messages name LIF/LI fields; say which CubaLIF field it was.
+std::string renameFields(std::string msg, const std::map<std::string, std::string>& names)
+{
+    for (const auto& [from, to] : names)
+        for (size_t at = msg.find(from); at != std::string::npos; at = msg.find(from, at + to.size()))
+            msg.replace(at, from.size(), to);
+    return msg;
+}
+
+} // namespace
+
+bool isCubaPair(const ir::Attributes& syn, const ir::Attributes& mem)
+{
+    return syn.getString("output", "spikes") == "membrane" && syn.getString("reset", "hard") == "none" &&
+           leaksToZero(syn) && leaksToZero(mem);
+}
+
+NeuronExport exportCubaNeuron(const ir::Attributes& syn, const ir::Attributes& mem, const ir::Shape& shape, double dt)
+{
+    NeuronExport s = exportNeuron(syn, shape, dt);
+    NeuronExport out = exportNeuron(mem, shape, dt);
+    if (!s.error.empty() || !out.error.empty() || s.node.type != "LI" || (out.node.type != "LIF" && out.node.type != "LI")) {
+        out.error = !s.error.empty() ? s.error : !out.error.empty() ? out.error : "not a CubaLIF: both stages must leak";
+        return out;
+    }
+    NirNode& n = out.node;
+    n.type = n.type == "LIF" ? "CubaLIF" : "CubaLI";
+    auto& f = n.fields.arrays;
+    f["tau_mem"] = f["tau"];
+    f.erase("tau");
+    f["tau_syn"] = s.node.fields.arrays["tau"];
+    f["w_in"] = s.node.fields.arrays["r"];
+    for (auto& [key, value] : attrsToMetadata(syn, kSynPrefix).arrays)
+        n.metadata.arrays[key] = value;
+    for (auto& [key, value] : attrsToMetadata(syn, kSynPrefix).strings)
+        n.metadata.strings[key] = value;
+    out.losses.push_back("the membrane integrates this step's synaptic current (snnTorch's Synaptic); Norse and "
+                         "NIR's reference implementation use the previous step's, one step later (docs/nir.md)");
+    return out;
+}
+
+CubaImport importCubaNeuron(const NirNode& n, double dt)
+{
+    CubaImport out;
+    const bool spikes = n.type == "CubaLIF";
+    NirNode syn, mem;
+    syn.name = mem.name = n.name;
+    syn.type = "LI";
+    mem.type = spikes ? "LIF" : "LI";
+    const NirArray* vLeak = n.fields.array("v_leak");
+    const NirArray* tauSyn = n.fields.array("tau_syn");
+    for (const char* key : {"tau_syn", "tau_mem", "r", "v_leak"})
+        if (!n.fields.array(key)) {
+            out.error = std::string("missing dataset \"") + key + "\"";
+            return out;
+        }
+    // NIR's w_in defaults to 1 (nir/ir/neuron.py).
+    const NirArray* wIn = n.fields.array("w_in");
+    syn.fields.arrays["tau"] = *tauSyn;
+    syn.fields.arrays["r"] = wIn ? *wIn : NirArray::filled(tauSyn->shape, 1.0);
+    syn.fields.arrays["v_leak"] = NirArray::filled(tauSyn->shape, 0.0);
+    mem.fields.arrays["tau"] = *n.fields.array("tau_mem");
+    mem.fields.arrays["r"] = *n.fields.array("r");
+    mem.fields.arrays["v_leak"] = *vLeak;
+    for (const char* key : {"v_threshold", "v_reset"})
+        if (const NirArray* a = n.fields.array(key))
+            mem.fields.arrays[key] = *a;
+    const std::string synPrefix = kSynPrefix;
+    for (const auto& [key, value] : n.metadata.arrays)
+        (key.rfind(synPrefix, 0) == 0 ? syn.metadata.arrays[kMetaPrefix + key.substr(synPrefix.size())]
+                                      : mem.metadata.arrays[key]) = value;
+    for (const auto& [key, value] : n.metadata.strings)
+        (key.rfind(synPrefix, 0) == 0 ? syn.metadata.strings[kMetaPrefix + key.substr(synPrefix.size())]
+                                      : mem.metadata.strings[key]) = value;
+    out.syn = importNeuron(syn, dt);
+    out.mem = importNeuron(mem, dt);
+    if (!out.syn.error.empty())
+        out.error = "synaptic current: " + renameFields(out.syn.error, {{"\"tau\"", "\"tau_syn\""}, {"\"r\"", "\"w_in\""},
+                                                                         {"tau = ", "tau_syn = "}});
+    else if (!out.mem.error.empty())
+        out.error = renameFields(out.mem.error, {{"\"tau\"", "\"tau_mem\""}, {"tau = ", "tau_mem = "}});
     return out;
 }
 

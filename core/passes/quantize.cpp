@@ -119,6 +119,18 @@ std::string quantizeNeuron(ir::Module& m, int32_t i, const fx::ValueQ& x, const 
     ir::Op& op = m.mutableOps()[size_t(i)];
     const std::string neuron = op.attrs.getString("neuron", "lif");
     const std::string reset = op.attrs.getString("reset", "hard");
+    // The fixed-point model hands a neuron's output to the next layer or neuron
+    // as spikes (qmodel.cpp): a membrane value may only be read out.
+    if (op.attrs.getString("output", "spikes") == "membrane") {
+        const auto users = m.computeUsers();
+        for (int32_t u : users[size_t(op.result)]) {
+            const OpKind k = m.ops()[size_t(u)].kind;
+            if (k == OpKind::Lif || k == OpKind::Linear || k == OpKind::Conv1d || k == OpKind::Conv2d ||
+                k == OpKind::MatMul)
+                return "a membrane-output neuron feeding a layer or neuron (e.g. a CubaLIF's synaptic-current "
+                       "stage) is not supported in the fixed-point path yet: its output is a value, not spikes";
+        }
+    }
     if (reset == "subtract-delayed")
         return "reset \"subtract-delayed\" is not supported in the fixed-point path";
     if (reset == "hard" && op.attrs.getFloat("v_reset", 0.0) != 0.0)

@@ -4,7 +4,9 @@
 #include "interop/nir_hdf5.h"
 #include "interop/nir_import.h"
 #include "interp/interpreter.h"
+#include "test_pass_util.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
@@ -58,6 +60,43 @@ double fire(double& v, double threshold)
         return 1.0;
     }
     return 0.0;
+}
+
+constexpr int64_t kCubaSteps = 8;
+
+// spec_cubalif.nir run against snnTorch's Synaptic (syn = alpha syn + w_in/(tau_syn/dt) x;
+// mem = beta mem + syn, this step's syn; reset to 0) and the CubaLI readout's Euler step;
+// the largest difference of the readout's membrane.
+double cubaMaxError(const Imported& im, const std::vector<double>& wIn)
+{
+    const std::vector<float> x = {0.9f, 0.6f};
+    const auto out = runModule(im.module, x);
+    if (out.size() != size_t(kCubaSteps * 2))
+        throw std::runtime_error("unexpected output size");
+    const auto& w1 = values(im.graph, "fc1", "weight");
+    const auto& b1 = values(im.graph, "fc1", "bias");
+    const auto& w2 = values(im.graph, "fc2", "weight");
+    std::vector<double> syn(3, 0.0), mem(3, 0.0), i2(2, 0.0), v2(2, 0.0);
+    double maxErr = 0.0;
+    int spikes = 0;
+    for (int64_t t = 0; t < kCubaSteps; ++t) {
+        std::vector<double> z(3);
+        for (size_t j = 0; j < 3; ++j) {
+            syn[j] += 0.2 * (-syn[j] + wIn[j] * (w1[j * 2] * x[0] + w1[j * 2 + 1] * x[1] + b1[j]));
+            mem[j] = 0.9 * mem[j] + syn[j];
+            z[j] = fire(mem[j], 1.0);
+            spikes += int(z[j]);
+        }
+        for (size_t k = 0; k < 2; ++k) { // CubaLI, Euler at dt = 1e-4: tau_syn 5e-4, tau_mem 2e-4, r = w_in = 1
+            const double y = w2[k * 3] * z[0] + w2[k * 3 + 1] * z[1] + w2[k * 3 + 2] * z[2];
+            i2[k] += 0.2 * (-i2[k] + y);
+            v2[k] += 0.5 * (-v2[k] + i2[k]);
+            maxErr = std::max(maxErr, std::abs(v2[k] - out[size_t(t * 2) + k]));
+        }
+    }
+    if (spikes == 0 || spikes == kCubaSteps * 3)
+        throw std::runtime_error("the test input should make some but not all neurons fire");
+    return maxErr;
 }
 
 } // namespace
@@ -176,6 +215,114 @@ private slots:
         QVERIFY(ones > 0 && ones < T * 5);
     }
 
+    void cubaLifFollowsSnnTorchSynaptic()
+    {
+        // CubaLIF as snnTorch writes its Synaptic (alpha 0.8, beta 0.9), then a CubaLI readout.
+        const Imported im = importFile("spec_cubalif.nir", kCubaSteps);
+        const double err = cubaMaxError(im, {5.0, 5.0, 5.0});
+        QVERIFY2(err < 1e-5, std::to_string(err).c_str());
+    }
+
+    void perNeuronWInIsAnInputGain()
+    {
+        NirReadResult r = readNirFile(fixture("spec_cubalif.nir"));
+        QVERIFY(r.graph);
+        Imported im{*r.graph, {}};
+        for (auto& n : im.graph.nodes)
+            if (n.name == "lif1")
+                n.fields.arrays["w_in"].values = {5.0, 2.5, 10.0};
+        NirImportOptions o;
+        o.timesteps = kCubaSteps;
+        NirImportResult i = importFromNir(im.graph, o, "per_neuron_w_in.nir");
+        QVERIFY2(i.module, i.diagnostics.format().c_str());
+        im.module = std::move(*i.module);
+        QCOMPARE(testutil::countOps(im.module, ir::OpKind::Mul), 1);
+        const double err = cubaMaxError(im, {5.0, 2.5, 10.0});
+        QVERIFY2(err < 1e-5, std::to_string(err).c_str());
+    }
+
+    void nestedGraphsAreFlattened()
+    {
+        // The same network with fc1 -> CubaLIF and the readout inside nested NIRGraph nodes.
+        const int64_t T = 8;
+        const Imported flat = importFile("spec_cubalif.nir", T);
+        const Imported nested = importFile("spec_nested.nir", T);
+        QVERIFY(nested.graph.find("block") && nested.graph.find("block")->subgraph);
+        const std::vector<float> x = {0.9f, 0.6f};
+        QCOMPARE(runModule(nested.module, x), runModule(flat.module, x));
+        // Our writer keeps the nesting: written and read back, the same graph.
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("nested.nir").toStdString();
+        QVERIFY(!writeNirFile(nested.graph, path).hasErrors());
+        NirReadResult again = readNirFile(path);
+        QVERIFY2(again.graph, again.diagnostics.format().c_str());
+        QVERIFY(again.graph->find("readout") && again.graph->find("readout")->subgraph);
+        NirImportOptions o;
+        o.timesteps = T;
+        NirImportResult i = importFromNir(*again.graph, o, path);
+        QVERIFY2(i.module, i.diagnostics.format().c_str());
+        QCOMPARE(runModule(*i.module, x), runModule(flat.module, x));
+        bool named = false; // flattened nodes are named <graph>.<node>
+        for (const auto& op : nested.module.ops())
+            named = named || op.origin == "block.lif1";
+        QVERIFY(named);
+    }
+
+    void snnTorchRSynapticFileIsRefusedAtItsCycle()
+    {
+        // A file snnTorch wrote (NIR paper, 03_rnn/braille_noDelay_bias_zero.nir): RSynaptic's
+        // recurrent edge lif1.lif <-> lif1.w_rec. Spike IR has no one-step delay: a located refusal.
+        NirReadResult r = readNirFile(fixture("snntorch_braille_rsynaptic.nir"));
+        QVERIFY2(r.graph, r.diagnostics.format().c_str());
+        NirImportOptions o;
+        o.timesteps = 4;
+        NirImportResult i = importFromNir(*r.graph, o, "braille.nir");
+        QVERIFY(!i.module);
+        QVERIFY2(i.diagnostics.format().find("lif1.lif, lif1.w_rec") != std::string::npos, i.diagnostics.format().c_str());
+        // Without the feedback edge its feed-forward part, two snnTorch CubaLIFs, imports.
+        NirGraph g = *r.graph;
+        std::erase(g.edges, std::pair<std::string, std::string>("lif1.w_rec", "lif1.lif"));
+        NirImportResult ff = importFromNir(g, o, "braille.nir");
+        QVERIFY2(ff.module, ff.diagnostics.format().c_str());
+        std::vector<double> taus;
+        for (const auto& op : ff.module->ops())
+            if (op.kind == ir::OpKind::Lif) {
+                taus.push_back(op.attrs.getFloat("tau"));
+                QCOMPARE(op.attrs.getBool("decay_input"), false); // r = tau_mem / dt, w_in = tau_syn / dt
+            }
+        QCOMPARE(taus.size(), size_t(4)); // tau_syn, tau_mem of lif1 and lif2, in steps of 1e-4 s
+        QVERIFY2(std::abs(taus[0] - 2.2222222) < 1e-5 && std::abs(taus[1] - 10.0) < 1e-5, // float32 beta 0.9
+                 (std::to_string(taus[0]) + " " + std::to_string(taus[1])).c_str());
+    }
+
+    void perNeuronResistanceIsAnInputGain()
+    {
+        const int64_t T = 6;
+        NirReadResult r = readNirFile(fixture("spec_affine_lif.nir"));
+        QVERIFY(r.graph);
+        NirGraph g = *r.graph;
+        for (auto& n : g.nodes)
+            if (n.name == "lif")
+                n.fields.arrays["r"].values = {10.0, 4.0, 25.0};
+        NirImportOptions o;
+        o.timesteps = T;
+        NirImportResult i = importFromNir(g, o, "per_neuron_r.nir");
+        QVERIFY2(i.module, i.diagnostics.format().c_str());
+        QCOMPARE(testutil::countOps(*i.module, ir::OpKind::Mul), 1);
+        const std::vector<float> x = {0.8f, 0.3f};
+        const auto out = runModule(*i.module, x);
+        const auto& w = values(g, "affine", "weight");
+        const auto& b = values(g, "affine", "bias");
+        const double rs[] = {10.0, 4.0, 25.0};
+        std::vector<double> v(3, 0.0);
+        for (int64_t t = 0; t < T; ++t)
+            for (size_t j = 0; j < 3; ++j) {
+                const double current = w[j * 2] * x[0] + w[j * 2 + 1] * x[1] + b[j];
+                v[j] += 1e-4 / 1e-3 * (0.0 - v[j] + rs[j] * current);
+                QCOMPARE(double(out[size_t(t * 3) + j]), fire(v[j], 1.0));
+            }
+    }
+
     void missingTimestepsIsAnError()
     {
         NirReadResult r = readNirFile(fixture("spec_affine_lif.nir"));
@@ -201,7 +348,13 @@ private slots:
         QTest::newRow("unknown type") << "bad_unknown_type.nir" << "/node/nodes/affine (Quantum)" << "unknown NIR node type";
         QTest::newRow("huge shape") << "bad_huge_shape.nir" << "/node/nodes/input (Input)" << "shape";
         QTest::newRow("shape mismatch") << "bad_shape_mismatch.nir" << "/node/nodes/affine (Affine)" << "linear";
-        QTest::newRow("per neuron") << "bad_per_neuron.nir" << "/node/nodes/lif (LIF)" << "per-neuron parameters";
+        QTest::newRow("per neuron") << "bad_per_neuron.nir" << "/node/nodes/lif (LIF)" << "\"tau\" differs between neurons";
+        QTest::newRow("recurrent") << "bad_recurrent.nir" << "/node" << "recurrent edges are not supported";
+        QTest::newRow("nested edge") << "bad_nested_edge.nir" << "/node/nodes/block" << "names no node \"lif\"";
+        QTest::newRow("nested shape") << "bad_nested_shape.nir" << "/node/nodes/block/nodes/input (a nested graph's Input/Output)"
+                                      << "shape [5] does not match the incoming [2]";
+        QTest::newRow("per neuron cuba") << "bad_per_neuron_cuba.nir" << "/node/nodes/lif1 (CubaLIF)"
+                                         << "\"tau_syn\" differs between neurons";
         QTest::newRow("compound") << "bad_compound.nir" << "/node/nodes/affine/bias" << "not a NIR number or string";
     }
 

@@ -13,6 +13,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cmath>
 #include <cstring>
 
 using namespace stc;
@@ -76,6 +77,54 @@ ir::Module convSnnWithAvgPool()
             t.elem = ir::ElemType::F32;
             m.setValueType(op.result, t);
         }
+    return m;
+}
+
+ir::Attributes leaky(double beta, const char* reset, const char* output = "spikes")
+{
+    ir::Attributes a;
+    a.set("neuron", std::string("leaky"));
+    a.set("beta", beta);
+    a.set("v_threshold", 1.0);
+    a.set("reset", std::string(reset));
+    a.set("output", std::string(output));
+    return a;
+}
+
+// Two snnTorch Synaptic layers (alpha 0.8 / 0.7, beta 0.9 / 0.85): each a current stage
+// (leaky integrator, no reset) feeding a leaky neuron; the second is the membrane readout.
+ir::Module synapticModel()
+{
+    ir::Module m;
+    m.name = "synaptic";
+    m.timesteps = 6;
+    std::string err;
+    auto weight = [&](ir::Shape shape, float scale, const std::string& name) {
+        std::vector<float> w(size_t(ir::numElements(shape)));
+        for (size_t i = 0; i < w.size(); ++i)
+            w[i] = scale * float(std::sin(0.7 * double(i) + 0.3));
+        return m.addConst(ir::Tensor::fromFloats(shape, std::move(w)), name, name);
+    };
+    auto build = [&](ir::OpKind k, std::vector<ir::ValueId> ops, ir::Attributes a, const std::string& name) {
+        const ir::ValueId v = m.build(k, std::move(ops), std::move(a), name, name, &err);
+        if (v == ir::kNoValue)
+            throw std::runtime_error(err);
+        return v;
+    };
+    const auto x = m.addInput({ir::ElemType::F32, {6}, ir::TimeKind::Invariant}, "x");
+    ir::Attributes enc;
+    enc.set("mode", std::string("direct"));
+    ir::ValueId v = build(ir::OpKind::Encode, {x}, enc, "enc");
+    v = build(ir::OpKind::Linear, {v, weight({5, 6}, 0.6f, "fc1.w"), weight({5}, 0.2f, "fc1.b")}, {}, "fc1");
+    v = build(ir::OpKind::Lif, {v}, leaky(0.8, "none", "membrane"), "lif1.syn");
+    v = build(ir::OpKind::Lif, {v}, leaky(0.9, "subtract-delayed"), "lif1");
+    v = build(ir::OpKind::Linear, {v, weight({3, 5}, 0.8f, "fc2.w")}, {}, "fc2");
+    v = build(ir::OpKind::Lif, {v}, leaky(0.7, "none", "membrane"), "lif2.syn");
+    v = build(ir::OpKind::Lif, {v}, leaky(0.85, "none", "membrane"), "lif2");
+    ir::Attributes mean;
+    mean.set("over_time", true);
+    v = build(ir::OpKind::Mean, {v}, mean, "readout");
+    m.addOutput({v});
     return m;
 }
 
@@ -188,6 +237,59 @@ private slots:
             QCOMPARE(a.lif[i].total, b.lif[i].total);
             QVERIFY(a.lif[i].total > 0);
         }
+    }
+
+    void synapticRoundTripsExactly()
+    {
+        const ir::Module m = synapticModel();
+        NirGraph g;
+        const ir::Module back = roundTrip(m, &g);
+        QCOMPARE(nodeTypes(g), (std::vector<std::string>{"Affine", "CubaLI", "CubaLIF", "Input", "Linear", "Output"}));
+        // snnTorch's export_nir.py for Synaptic: tau_syn = dt/(1-alpha), tau_mem = dt/(1-beta),
+        // r = tau_mem/dt, w_in = tau_syn/dt, v_leak = 0.
+        const NirNode* cuba = nullptr;
+        for (const auto& n : g.nodes)
+            if (n.type == "CubaLIF")
+                cuba = &n;
+        QVERIFY(cuba);
+        auto field = [&](const char* key) { return cuba->fields.array(key)->values.at(0); };
+        const double dt = 1e-4;
+        QVERIFY(std::abs(field("tau_syn") - dt / (1 - 0.8)) < 1e-15);
+        QVERIFY(std::abs(field("tau_mem") - dt / (1 - 0.9)) < 1e-15);
+        QVERIFY(std::abs(field("r") - 1 / (1 - 0.9)) < 1e-12);
+        QVERIFY(std::abs(field("w_in") - 1 / (1 - 0.8)) < 1e-12);
+        QCOMPARE(field("v_leak"), 0.0);
+        QCOMPARE(cuba->fields.array("tau_syn")->shape, ir::Shape{5});
+
+        const auto in = testutil::randomInputs(m, 8, 3);
+        const auto a = interp::run(m, in), b = interp::run(back, in);
+        QVERIFY2(a.ok() && b.ok(), (a.error + b.error).c_str());
+        QVERIFY(bitwiseEqual(a.outputs[0], b.outputs[0]));
+        QCOMPARE(testutil::countOps(back, ir::OpKind::Lif), 4);
+        QVERIFY(a.lif[1].total > 0);
+        QCOMPARE(a.lif[1].total, b.lif[1].total);
+    }
+
+    void synapticWithoutStcMetadataFollowsNir()
+    {
+        // What another tool's CubaLIF gives us: the current stage and the neuron, both Euler steps.
+        NirGraph g = *exportToNir(synapticModel()).graph;
+        for (auto& n : g.nodes)
+            n.metadata = {};
+        NirImportResult r = importFromNir(g, {}, "stripped.nir");
+        QVERIFY2(r.module, r.diagnostics.format().c_str());
+        std::vector<std::pair<double, std::string>> lifs; // (tau in steps, output)
+        for (const auto& op : r.module->ops())
+            if (op.kind == ir::OpKind::Lif) {
+                QCOMPARE(op.attrs.getBool("decay_input"), false); // r = tau_mem/dt, w_in = tau_syn/dt
+                lifs.emplace_back(op.attrs.getFloat("tau"), op.attrs.getString("output", "spikes"));
+            }
+        QCOMPARE(lifs.size(), size_t(4));
+        const double taus[] = {1 / 0.2, 1 / 0.1, 1 / 0.3, 1 / 0.15};
+        for (size_t i = 0; i < 4; ++i)
+            QVERIFY2(std::abs(lifs[i].first - taus[i]) < 1e-9, std::to_string(lifs[i].first).c_str());
+        QCOMPARE(lifs[0].second, std::string("membrane"));
+        QCOMPARE(lifs[1].second, std::string("spikes"));
     }
 
     void spikformerListsAttentionAndPooling()

@@ -96,6 +96,59 @@ def main():
     }, [("in", "c1"), ("c1", "flat"), ("flat", "a"), ("flat", "b"), ("a", "scale"), ("b", "scale"),
         ("scale", "thr"), ("thr", "out")], metadata={"note": "hand-written from the NIR spec"})
 
+    # snnTorch's Synaptic as its export_nir.py writes it (dt = 1e-4): tau_syn = dt / (1 - alpha),
+    # tau_mem = dt / (1 - beta), r = tau_mem / dt, w_in = tau_syn / dt, v_leak = 0, no v_reset;
+    # then an Affine into a CubaLI readout (Norse's form: r = 1, w_in = 1).
+    dt, alpha, beta = 1e-4, 0.8, 0.9
+    full = lambda n, x: np.full(n, x, dtype=np.float64)
+    synaptic = {"type": "CubaLIF", "tau_syn": full(3, dt / (1 - alpha)), "tau_mem": full(3, dt / (1 - beta)),
+                "r": full(3, 1 / (1 - beta)), "v_leak": full(3, 0.0), "v_threshold": full(3, 1.0),
+                "w_in": full(3, 1 / (1 - alpha))}
+    readout = {"type": "CubaLI", "tau_syn": full(2, 5e-4), "tau_mem": full(2, 2e-4), "r": full(2, 1.0),
+               "v_leak": full(2, 0.0), "w_in": full(2, 1.0)}
+    cuba_nodes = {
+        "input": {"type": "Input", "shape": np.array([2])},
+        "fc1": {"type": "Affine", "weight": f32([0.3, 0.1], [-0.2, 0.4], [0.25, 0.25]), "bias": f32(0.05, 0.1, -0.02)},
+        "lif1": synaptic,
+        "fc2": {"type": "Linear", "weight": f32([1.0, -0.5, 0.5], [0.2, 0.7, -0.3])},
+        "li": readout,
+        "output": {"type": "Output", "shape": np.array([2])},
+    }
+    cuba_edges = [("input", "fc1"), ("fc1", "lif1"), ("lif1", "fc2"), ("fc2", "li"), ("li", "output")]
+    write("spec_cubalif.nir", cuba_nodes, cuba_edges, version="1.0.7")
+
+    # The same network with fc1 -> lif1 inside a nested NIRGraph (edges name the graph itself) and
+    # the readout inside another one reached by dotted names ("readout.in", "readout.out").
+    block = {"type": "NIRGraph", "nodes": {"input": {"type": "Input", "shape": np.array([2])},
+                                          "fc1": cuba_nodes["fc1"], "lif1": synaptic,
+                                          "output": {"type": "Output", "shape": np.array([3])}},
+             "edges": [("input", "fc1"), ("fc1", "lif1"), ("lif1", "output")]}
+    ro = {"type": "NIRGraph", "nodes": {"in": {"type": "Input", "shape": np.array([2])}, "li": readout,
+                                       "out": {"type": "Output", "shape": np.array([2])}},
+          "edges": [("in", "li"), ("li", "out")]}
+    write("spec_nested.nir", {"input": cuba_nodes["input"], "block": block, "fc2": cuba_nodes["fc2"], "readout": ro,
+                              "output": cuba_nodes["output"]},
+          [("input", "block"), ("block", "fc2"), ("fc2", "readout.in"), ("readout.out", "output")])
+
+    # snnTorch's RSynaptic: a nested graph whose CubaLIF feeds back through a Linear (recurrent).
+    rec = {"type": "NIRGraph", "nodes": {"input": {"type": "Input", "shape": np.array([3])}, "lif": synaptic,
+                                        "w_rec": {"type": "Linear", "weight": np.eye(3, dtype=np.float32) * 0.5},
+                                        "output": {"type": "Output", "shape": np.array([3])}},
+           "edges": [("input", "lif"), ("lif", "w_rec"), ("w_rec", "lif"), ("lif", "output")]}
+    write("bad_recurrent.nir", {"input": cuba_nodes["input"], "fc1": cuba_nodes["fc1"], "rsyn": rec,
+                                "output": {"type": "Output", "shape": np.array([3])}},
+          [("input", "fc1"), ("fc1", "rsyn"), ("rsyn", "output")])
+    bad = dict(block, edges=[("input", "fc1"), ("fc1", "lif"), ("lif1", "output")])
+    write("bad_nested_edge.nir", {"input": cuba_nodes["input"], "block": bad,
+                                  "output": {"type": "Output", "shape": np.array([3])}},
+          [("input", "block"), ("block", "output")])
+    wrong = dict(block, nodes=dict(block["nodes"], input={"type": "Input", "shape": np.array([5])}))
+    write("bad_nested_shape.nir", {"input": cuba_nodes["input"], "block": wrong,
+                                   "output": {"type": "Output", "shape": np.array([3])}},
+          [("input", "block"), ("block", "output")])
+    n = dict(cuba_nodes, lif1=dict(synaptic, tau_syn=np.array([2e-4, 3e-4, 4e-4])))
+    write("bad_per_neuron_cuba.nir", n, cuba_edges)
+
     ok_nodes = lambda: {
         "input": {"type": "Input", "shape": np.array([2])},
         "affine": {"type": "Affine", "weight": f32([1.0, 0.5], [-0.25, 2.0]), "bias": f32(0.1, 0.0)},
