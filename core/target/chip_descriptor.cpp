@@ -711,19 +711,8 @@ std::vector<std::string>& extraDirs()
 std::vector<std::string> chipSearchPath()
 {
     std::vector<std::string> dirs;
-    if (const char* env = std::getenv("STC_CHIP_PATH")) {
-        std::string s = env;
-        size_t start = 0;
-        while (start <= s.size()) {
-            const size_t end = s.find(':', start);
-            const std::string part = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
-            if (!part.empty())
-                dirs.push_back(part);
-            if (end == std::string::npos)
-                break;
-            start = end + 1;
-        }
-    }
+    if (const char* env = std::getenv("STC_CHIP_PATH"))
+        dirs = util::splitPathList(env);
     for (const auto& res : util::resourceDirs())
         dirs.push_back(res + "/chips");
     std::lock_guard lock(extraDirsMutex());

@@ -39,14 +39,22 @@ std::vector<std::string> resourceDirs()
         add(env);
     if (const std::string exe = executableDir(); !exe.empty())
         add(fs::path(exe) / ".." / "share" / "stc");
-    const std::string installed = STC_INSTALL_RESOURCE_DIRS; // colon-separated
-    for (std::size_t start = 0; start <= installed.size();) {
-        const std::size_t end = std::min(installed.find(':', start), installed.size());
-        add(installed.substr(start, end - start));
-        start = end + 1;
-    }
+    for (const std::string& dir : splitPathList(STC_INSTALL_RESOURCE_DIRS))
+        add(dir);
     add(STC_SOURCE_RESOURCE_DIR);
     return dirs;
+}
+
+std::vector<std::string> splitPathList(const std::string& list)
+{
+    std::vector<std::string> parts;
+    for (std::size_t start = 0; start <= list.size();) {
+        const std::size_t end = std::min(list.find(':', start), list.size());
+        if (end > start)
+            parts.push_back(list.substr(start, end - start));
+        start = end + 1;
+    }
+    return parts;
 }
 
 std::string findResource(const std::string& relative)

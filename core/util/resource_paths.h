@@ -12,6 +12,9 @@ namespace stc::util {
 
 std::vector<std::string> resourceDirs();
 
+// "a:b::c" -> {"a", "b", "c"}: a colon-separated directory list, empty parts dropped.
+std::vector<std::string> splitPathList(const std::string& list);
+
 // First existing "<dir>/<relative>" over resourceDirs(), or "" when none exists.
 std::string findResource(const std::string& relative);
 
