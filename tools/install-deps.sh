@@ -7,6 +7,9 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build lld pkg-config git
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev qt6-qpa-plugins libqscintilla2-qt6-dev
+  # Qt6Charts's CMake package needs Qt6OpenGL's, which only libqt6opengl6-dev ships
+  # (qt6-charts-dev does not depend on it; a fresh machine failed to configure).
+  libqt6opengl6-dev
   libtorch-dev python3-torch
   # LibTorch's linear/matmul call libblas.so.3; without this Debian picks the
   # reference BLAS, ~3x slower for the frontend's recording run. The OpenMP
