@@ -1,7 +1,7 @@
 // Simulator benchmark: compiles Spikformer models with the default quantized
 // pipeline, writes the package, loads it back (as `stc simulate` does) and
-// runs the simulator on Fashion-MNIST test images (random pixels for other
-// input sizes): inferences/s and synaptic events/s per host thread, for 1 and
+// runs the simulator on Fashion-MNIST test images (image-like smooth noise
+// for other image shapes, bench/sim_bench_support.h): inferences/s and synaptic events/s per host thread, for 1 and
 // 2 threads, next to the fixed-point reference executor on the same inputs
 // (outputs compared bit for bit, accuracy of both), and the energy/latency
 // ledger per inference on loihi2 and loihi3. Writes bench/results/sim.json.
@@ -51,7 +51,11 @@ json benchModel(const std::string& label, const ir::Module& m, int64_t limit)
         const sim::SimProgram& prog = *cp.program;
         if (pixels.empty()) {
             size = prog.inputSize();
-            Inputs in = makeInputs(size, limit);
+            const auto modelInputs = m.inputs();
+            std::vector<int64_t> shape{size};
+            if (modelInputs.size() == 1 && m.typeOf(modelInputs.front()).numElements() == size)
+                shape = m.typeOf(modelInputs.front()).shape;
+            Inputs in = makeInputs(shape, limit);
             pixels = std::move(in.pixels);
             labels = std::move(in.labels);
             n = in.count;

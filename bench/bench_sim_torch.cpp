@@ -7,7 +7,7 @@
 //   bench_sim_torch [--limit N] [--large-limit N] [--batch N] [--no-large] [--out FILE] [MODEL.pt SHAPE]...
 // SHAPE is the per-sample input shape, e.g. 1,28,28. Defaults: the bundled
 // spikformer_fmnist.traced.pt on Fashion-MNIST test images, and a
-// Spikformer-4-384-shaped model on random pixels (generated once into
+// Spikformer-4-384-shaped model on image-like smooth noise (generated once into
 // <build>/bench/ by tools/models/gen_spikformer_4_384.py, not committed).
 // Reports per-inference CPU and wall time of both, their ratio, synaptic
 // events per CPU second (= per host core), the measured firing rate of the
@@ -149,7 +149,7 @@ json benchModel(frontend::Importer& importer, const ModelSpec& spec, int batch)
                        std::to_string(product(spec.sampleShape));
         return out;
     }
-    const Inputs in = makeInputs(size, spec.limit);
+    const Inputs in = makeInputs(spec.sampleShape, spec.limit);
     const int64_t n = in.count;
     out["samples"] = n;
     out["inputs"] = in.what;

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <unistd.h>
 #include <vector>
 
@@ -41,17 +42,59 @@ inline std::vector<float> randomPixels(int64_t n, uint64_t seed)
 
 inline int argmax(const float* v, int64_t n) { return int(std::max_element(v, v + n) - v); }
 
-// `limit` samples of `size` pixels: Fashion-MNIST test images for 784-pixel
-// inputs (labels filled), else deterministic random pixels in [0, 1).
+// Image-like noise in [0, 1] for C×H×W samples, drawn the way
+// tools/models/common.py smooth_noise() draws the images on which the
+// random-weight generators (gen_spikformer_4_384.py, gen_spikformer_imagenet.py)
+// recalibrate BatchNorm for their target firing rate: uniform noise at 1/8 of
+// the resolution (at least 2×2), upsampled bilinearly (PyTorch's
+// align_corners=False rule), plus 0.1 × per-pixel uniform noise, clamped. Other
+// seeds than the generator's, so these are held-out samples of the
+// calibration distribution. Uniform per-pixel noise is far from it: its high
+// spatial frequencies drive the convolutions of those models to ~18 % firing
+// instead of ~5 % (measured on the 4-384 model, docs/performance.md).
+inline std::vector<float> smoothNoise(int64_t n, int64_t channels, int64_t h, int64_t w, uint64_t seed)
+{
+    const int64_t lh = std::max<int64_t>(h / 8, 2), lw = std::max<int64_t>(w / 8, 2);
+    const std::vector<float> low = randomPixels(n * channels * lh * lw, seed);
+    const std::vector<float> fine = randomPixels(n * channels * h * w, seed + 1);
+    // Source index and weight of output position `o` (of `out`) in an axis of `in`.
+    auto axis = [](int64_t o, int64_t in, int64_t out) {
+        const double src = std::max(0.0, (double(o) + 0.5) * double(in) / double(out) - 0.5);
+        const int64_t i0 = std::min<int64_t>(int64_t(src), in - 1);
+        return std::tuple{i0, std::min<int64_t>(i0 + 1, in - 1), float(src - double(i0))};
+    };
+    std::vector<float> v(static_cast<size_t>(n * channels * h * w));
+    for (int64_t p = 0; p < n * channels; ++p) {
+        const float* l = low.data() + p * lh * lw;
+        for (int64_t y = 0; y < h; ++y) {
+            const auto [y0, y1, fy] = axis(y, lh, h);
+            for (int64_t x = 0; x < w; ++x) {
+                const auto [x0, x1, fx] = axis(x, lw, w);
+                const float top = l[y0 * lw + x0] * (1 - fx) + l[y0 * lw + x1] * fx;
+                const float bottom = l[y1 * lw + x0] * (1 - fx) + l[y1 * lw + x1] * fx;
+                const size_t k = static_cast<size_t>((p * h + y) * w + x);
+                v[k] = std::clamp(top * (1 - fy) + bottom * fy + 0.1f * fine[k], 0.0f, 1.0f);
+            }
+        }
+    }
+    return v;
+}
+
+// `limit` samples of the per-sample `shape`: Fashion-MNIST test images for
+// 784-pixel inputs (labels filled), image-like smooth noise for other C×H×W
+// images, else deterministic uniform random values in [0, 1).
 struct Inputs {
     std::vector<float> pixels;
     std::vector<uint8_t> labels;
     int64_t count = 0;
     std::string what;
 };
-inline Inputs makeInputs(int64_t size, int64_t limit)
+inline Inputs makeInputs(const std::vector<int64_t>& shape, int64_t limit)
 {
     Inputs in;
+    int64_t size = 1;
+    for (int64_t d : shape)
+        size *= d;
     if (size == 784) {
         auto set = data::loadFashionMnist(data::Split::Test, data::defaultFashionMnistDir(), limit);
         if (set.ok()) {
@@ -63,8 +106,14 @@ inline Inputs makeInputs(int64_t size, int64_t limit)
         }
     }
     in.count = limit;
-    in.pixels = randomPixels(limit * size, 7);
-    in.what = "random pixels in [0, 1)";
+    if (shape.size() == 3 && shape[1] >= 2 && shape[2] >= 2) {
+        in.pixels = smoothNoise(limit, shape[0], shape[1], shape[2], 7);
+        in.what = "image-like smooth noise in [0, 1] (the random-weight generators' BN calibration distribution, "
+                  "held-out seed)";
+    } else {
+        in.pixels = randomPixels(limit * size, 7);
+        in.what = "random values in [0, 1)";
+    }
     return in;
 }
 
