@@ -55,6 +55,96 @@ void estimateRate(Network& net, int32_t index, const ExtractOptions& opt)
     }
 }
 
+// An identity projection (one synapse of weight 1 per neuron, in the diagonal
+// analytic form) from population `src` to `dst` of the same shape.
+Projection identityProjection(const Network& net, int32_t src, int32_t dst, int delay)
+{
+    const Population& s = net.populations[size_t(src)];
+    Projection pr;
+    pr.name = "delay relay %" + s.name + " -> %" + net.populations[size_t(dst)].name;
+    pr.origin = s.origin;
+    pr.src = src;
+    pr.dst = dst;
+    pr.coupling = Coupling::Diag;
+    pr.featureAxis = s.featureAxis;
+    pr.inShape = pr.outShape = s.shape.empty() ? ir::Shape{1} : s.shape;
+    pr.inFeatures = pr.outFeatures = pr.groups = s.features();
+    for (size_t a = 0; a < pr.inShape.size(); ++a)
+        if (int(a) != pr.featureAxis)
+            pr.axes.push_back({pr.inShape[a], pr.inShape[a], 1, 1, 0, 1});
+    pr.weights.assign(size_t(pr.outFeatures), 1.0f);
+    pr.inElementToSrc.resize(size_t(s.size()));
+    for (int32_t e = 0; e < int32_t(s.size()); ++e)
+        pr.inElementToSrc[size_t(e)] = e;
+    pr.outElementToDst = pr.dstToOutElement = pr.inElementToSrc;
+    pr.delay = delay;
+    return pr;
+}
+
+// The pipelined schedule delays a short path by synaptic delays; a chip's
+// delays are at most `maxDelay` steps (Loihi: 6 bits). A longer alignment
+// (deep residual streams: the embedding feeds every later block) goes through
+// a chain of relays that copy the source one hop later each: relay k runs at
+// phase src + k * (maxDelay + 1), a projection needing delay d reads relay
+// ceil((d - maxDelay) / (maxDelay + 1)) instead of the source. Relays are
+// exact copies (binary: OR of one spike; graded: the payload times 1), so the
+// computed values do not change; they cost neurons, messages and energy, which
+// the mapping and the ledger count like any population's.
+void insertDelayRelays(Network& net, int maxDelay)
+{
+    const int hop = maxDelay + 1;
+    const size_t n = net.populations.size();
+    std::vector<int> chain(n, 0); // relays needed after each population
+    for (const Projection& pr : net.projections)
+        if (pr.delay > maxDelay)
+            chain[size_t(pr.src)] = std::max(chain[size_t(pr.src)], (pr.delay - maxDelay + hop - 1) / hop);
+    if (std::all_of(chain.begin(), chain.end(), [](int k) { return k == 0; }))
+        return;
+    // Relays follow their source in the population list (topological order).
+    std::vector<Population> pops;
+    size_t relays = 0;
+    for (int k : chain)
+        relays += size_t(k);
+    pops.reserve(n + relays); // `s` below stays valid while relays are appended
+    std::vector<int32_t> newIndex(n);
+    for (size_t i = 0; i < n; ++i) {
+        newIndex[i] = int32_t(pops.size());
+        pops.push_back(std::move(net.populations[i]));
+        const Population& s = pops.back();
+        for (int k = 1; k <= chain[i]; ++k) {
+            Population r;
+            r.name = s.name + "~delay" + std::to_string(k);
+            r.origin = s.origin;
+            r.kind = PopulationKind::Relay;
+            r.shape = s.shape;
+            r.featureAxis = s.featureAxis;
+            r.spikeBits = s.spikeBits;
+            r.neuron.model = "relay";
+            r.neuron.vThreshold = s.spikeBits == 1 ? 1.0 : 0.0;
+            r.rate = s.rate;
+            r.rateMeasured = s.rateMeasured;
+            r.neuronRates = s.neuronRates;
+            r.phase = s.phase + k * hop;
+            r.fx.valueScale = r.fx.inputUnit = s.fx.valueScale;
+            pops.push_back(std::move(r));
+        }
+    }
+    net.populations = std::move(pops);
+    for (Projection& pr : net.projections) {
+        const size_t oldSrc = size_t(pr.src);
+        pr.src = newIndex[oldSrc];
+        pr.dst = newIndex[size_t(pr.dst)];
+        if (pr.delay > maxDelay) {
+            const int k = (pr.delay - maxDelay + hop - 1) / hop;
+            pr.src += k;
+            pr.delay -= k * hop;
+        }
+    }
+    for (size_t i = 0; i < n; ++i)
+        for (int k = 1; k <= chain[i]; ++k)
+            net.projections.push_back(identityProjection(net, newIndex[i] + k - 1, newIndex[i] + k, maxDelay));
+}
+
 // A product neuron's rate from per-neuron operand rates (independence).
 void productRates(Network& net, int32_t index)
 {
@@ -117,8 +207,11 @@ void finishNetwork(Network& net, const ir::Module& m, const ChipDescriptor* chip
         depth = std::max(depth, phase);
     }
     net.depth = depth;
-    for (Projection& pr : net.projections) {
+    for (Projection& pr : net.projections)
         pr.delay = net.populations[size_t(pr.dst)].phase - 1 - net.populations[size_t(pr.src)].phase;
+    if (chip)
+        insertDelayRelays(net, int(chip->limits.maxSynapticDelay));
+    for (const Projection& pr : net.projections) {
         if (chip && pr.delay > chip->limits.maxSynapticDelay)
             diags.error({}, pr.name,
                         "needs a synaptic delay of " + std::to_string(pr.delay) + " steps to align with the other "
