@@ -3,6 +3,7 @@
 #include "commands.h"
 
 #include "data/fashion_mnist.h"
+#include "fixedpoint/executor.h"
 #include "interp/interpreter.h"
 #include "ir/ir_io.h"
 #include "ir/printer.h"
@@ -76,14 +77,21 @@ int runCommand(Args args)
     const auto limitText = takeOption(args, "--limit");
     const auto threadsText = takeOption(args, "--threads");
     const bool json = takeFlag(args, "--json");
+    const bool fixedPoint = takeFlag(args, "--fixed-point");
     if (reportUnknownOptions(args, "ir run") || args.size() != 1 || (inputPath && dataset)) {
         std::fprintf(stderr, "usage: stc ir run FILE.sir [--input FILE | --dataset fashion-mnist [--index N] "
-                             "[--limit N]] [--threads N] [--json]\n");
+                             "[--limit N]] [--threads N] [--fixed-point] [--json]\n");
         return 2;
     }
     auto m = loadOrReport(args[0]);
     if (!m)
         return 1;
+    if (fixedPoint && !m->attrs.getBool("quantized")) {
+        std::fprintf(stderr, "stc ir run: %s is not quantized; --fixed-point runs the integer model the quantize "
+                             "pass writes (stc opt FILE.sir -p \"%s\" -o Q.sir)\n",
+                     args[0].c_str(), "fold-bn,canonicalize,dce,quantize{bits=8}");
+        return 1;
+    }
     const auto inputs = m->inputs();
     if (inputs.size() != 1) {
         std::fprintf(stderr, "stc ir run: the module has %zu inputs; only single-input modules are supported\n",
@@ -134,16 +142,40 @@ int runCommand(Args args)
         return 2;
     }
 
-    interp::RunOptions opts;
-    opts.threads = threadsText ? std::stoi(*threadsText) : 0;
+    // Either engine's results: outputs and spikes per neuron layer.
+    struct LayerSpikes {
+        std::string name;
+        int64_t total = 0, neuronsPerSample = 0;
+        std::vector<int64_t> perStep; // f32 interpreter only
+    };
+    std::vector<float> out;
+    std::vector<LayerSpikes> layers;
+    const int threads = threadsText ? std::stoi(*threadsText) : 0;
     const auto start = std::chrono::steady_clock::now();
-    interp::RunResult r = interp::run(*m, {batch}, opts);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    if (!r.ok()) {
-        std::fprintf(stderr, "stc ir run: %s\n", r.error.c_str());
-        return 1;
+    if (fixedPoint) {
+        fixedpoint::RunOptions opts;
+        opts.threads = std::max(1, threads);
+        fixedpoint::RunResult r = fixedpoint::run(*m, {batch}, opts);
+        if (!r.ok()) {
+            std::fprintf(stderr, "stc ir run: %s\n", r.error.empty() ? "cancelled" : r.error.c_str());
+            return 1;
+        }
+        out = std::move(r.outputs[0]);
+        for (const auto& s : r.lif)
+            layers.push_back({s.name, s.total, s.neuronsPerSample, {}});
+    } else {
+        interp::RunOptions opts;
+        opts.threads = threads;
+        interp::RunResult r = interp::run(*m, {batch}, opts);
+        if (!r.ok()) {
+            std::fprintf(stderr, "stc ir run: %s\n", r.error.c_str());
+            return 1;
+        }
+        out = std::move(r.outputs[0]);
+        for (const auto& s : r.lif)
+            layers.push_back({s.name, s.total, s.neuronsPerSample, s.spikesPerStep});
     }
-    const auto& out = r.outputs[0];
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     const int64_t classes = int64_t(out.size()) / batch.batch;
     int64_t correct = 0;
     for (int64_t b = 0; b < batch.batch; ++b)
@@ -155,15 +187,20 @@ int runCommand(Args args)
         j["batch"] = batch.batch;
         j["outputs"] = out;
         j["milliseconds"] = ms;
-        for (const auto& s : r.lif)
-            j["spikes"][s.name] = {{"total", s.total}, {"per_step", s.spikesPerStep}, {"neurons", s.neuronsPerSample}};
+        j["engine"] = fixedPoint ? "fixed-point" : "f32";
+        for (const auto& s : layers) {
+            j["spikes"][s.name] = {{"total", s.total}, {"neurons", s.neuronsPerSample}};
+            if (!fixedPoint)
+                j["spikes"][s.name]["per_step"] = s.perStep;
+        }
         if (!labels.empty())
             j["accuracy"] = double(correct) / double(batch.batch);
         std::printf("%s\n", j.dump(1).c_str());
         return 0;
     }
-    std::printf("ran %lld sample(s) of @%s (T=%lld) in %.1f ms\n", (long long)batch.batch, m->name.c_str(),
-                (long long)m->timesteps, ms);
+    std::printf("ran %lld sample(s) of @%s (T=%lld) in %.1f ms (%s)\n", (long long)batch.batch, m->name.c_str(),
+                (long long)m->timesteps, ms,
+                fixedPoint ? "fixed-point reference executor: what the chip simulator must equal" : "f32 interpreter");
     if (batch.batch <= 4) {
         for (int64_t b = 0; b < batch.batch; ++b) {
             auto row = std::span(out).subspan(size_t(b * classes), size_t(classes));
@@ -180,7 +217,7 @@ int runCommand(Args args)
         std::printf("accuracy: %lld / %lld = %.2f %%\n", (long long)correct, (long long)batch.batch,
                     100.0 * double(correct) / double(batch.batch));
     std::printf("spikes per neuron layer (total over samples and time steps; firing rate):\n");
-    for (const auto& s : r.lif) {
+    for (const auto& s : layers) {
         const double rate = double(s.total) / double(s.neuronsPerSample * m->timesteps * batch.batch);
         std::printf("  %-32s %10lld  %6.2f %%\n", s.name.c_str(), (long long)s.total, 100.0 * rate);
     }

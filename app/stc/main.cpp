@@ -15,8 +15,10 @@ const std::vector<Command>& allCommands()
         {"ir", "work with Spike IR text files (.sir)",
          "stc ir verify FILE.sir            check a file, print located errors\n"
          "stc ir print FILE.sir [--elide]   parse and print in canonical form\n"
-         "stc ir run FILE.sir [--input FILE|--dataset fashion-mnist --index N] [--batch B]\n"
-         "                                  run the f32 reference interpreter",
+         "stc ir run FILE.sir [--input FILE|--dataset fashion-mnist [--index N] [--limit N]] [--threads N]\n"
+         "                   [--fixed-point] [--json]\n"
+         "                                  run the f32 reference interpreter; --fixed-point: the integer\n"
+         "                                  reference of a quantized module, which the chip simulator equals",
          runIrCommand},
         {"import", "import a TorchScript model (.pt) into Spike IR",
          "stc import MODEL.pt -o OUT.sir [--input-shape 1,1,28,28] [--timesteps T] [--verbose]", runImportCommand},

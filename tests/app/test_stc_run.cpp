@@ -92,6 +92,50 @@ private slots:
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("multiple of 784"), qPrintable(r.err));
     }
+
+    // `stc ir run --fixed-point` on the quantized module of the compile
+    // pipeline gives exactly the package's outputs in `stc simulate`: the
+    // check a user runs for "compiled accuracy = fixed-point accuracy".
+    void irRunFixedPointEqualsSimulate()
+    {
+        const QString model = QString(STC_RESOURCE_DIR) + "/models/convsnn_fmnist.sir";
+        const QString pkg = tmp_.filePath("conv-fx.stcpkg"), quantized = tmp_.filePath("conv-q.sir");
+        Result r = run(STC_EXE, {"compile", model, "--chip", "loihi3", "-o", pkg});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        r = run(STC_EXE, {"opt", model, "-p", "fold-bn,canonicalize,dce,quantize{bits=8},schedule-time", "-o", quantized});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        nlohmann::json samples = nlohmann::json::array();
+        std::mt19937 rng(11);
+        for (int i = 0; i < 4 * 28 * 28; ++i)
+            samples.push_back(double(rng() % 256) / 255.0);
+        const QString input = tmp_.filePath("fx-samples.json");
+        QFile f(input);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray::fromStdString(samples.dump()));
+        f.close();
+
+        r = run(STC_EXE, {"ir", "run", quantized, "--input", input, "--fixed-point", "--json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto fx = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(fx["engine"].get<std::string>(), std::string("fixed-point"));
+        r = run(STC_EXE, {"simulate", pkg, "--input", input, "--json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto simulated = nlohmann::json::parse(r.out.toStdString());
+        nlohmann::json flat = nlohmann::json::array();
+        for (const auto& sample : simulated["outputs"])
+            for (const auto& v : sample)
+                flat.push_back(v);
+        QCOMPARE(flat.size(), fx["outputs"].size());
+        QCOMPARE(flat, fx["outputs"]);
+        // The f32 interpreter on the same quantized file is a different engine.
+        r = run(STC_EXE, {"ir", "run", quantized, "--input", input, "--json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QCOMPARE(nlohmann::json::parse(r.out.toStdString())["engine"].get<std::string>(), std::string("f32"));
+        // An unquantized module is refused with what to do.
+        r = run(STC_EXE, {"ir", "run", model, "--input", input, "--fixed-point"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("not quantized") && r.err.contains("quantize{bits=8}"), qPrintable(r.err));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestStcRun)
