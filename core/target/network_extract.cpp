@@ -339,8 +339,24 @@ Expr Extractor::applyWeights(const ir::Op& op, ir::ValueId xv, Expr x, OpGeom g,
         perFeature[ti] = std::move(f);
     }
     if (needRelay) {
-        if (x.timeAverage)
-            return fail(op, "needs a relay of a time-averaged value; cannot map");
+        if (x.timeAverage) {
+            // A weight op after a pure mean over time (upstream Spikformer's
+            // head(x.mean(0)) after the token mean): relay the per-step value
+            // before the average instead; the mean of the relay is the same.
+            const ir::Op& avg = m_.definingOp(xv);
+            const bool pureTimeMean = avg.kind == ir::OpKind::Mean && avg.attrs.getBool("over_time") &&
+                                      avg.attrs.getInts("axes").empty() && avg.operands.size() == 1;
+            if (!pureTimeMean || exprOf(avg.operands[0]).timeAverage)
+                return fail(op, "needs a relay of a time-averaged value; cannot map");
+            const ir::ValueId yv = avg.operands[0];
+            Expr r = relay(m_.definingOp(yv), exprOf(yv), m_.value(yv).name, std::max(2, gradedBits()),
+                           g.featureAxis);
+            exprs_[yv] = r;
+            r.timeAverage = true;
+            r.shape = x.shape;
+            exprs_[xv] = r;
+            return applyWeights(op, xv, std::move(r), std::move(g), opBias);
+        }
         Expr r = relay(m_.definingOp(xv), x, m_.value(xv).name, std::max(2, gradedBits()), g.featureAxis);
         exprs_[xv] = r; // later users read the relay too
         return applyWeights(op, xv, std::move(r), std::move(g), opBias);

@@ -72,6 +72,8 @@ private slots:
         QTest::newRow("conv_snn.sir loihi2 2 threads") << "ir/conv_snn.sir" << "loihi2" << q << cores << 2 << thr;
         QTest::newRow("spikformer_cifar.sir") << "ir/spikformer_cifar.sir" << "loihi3" << q << cores << 2 << lat;
         QTest::newRow("spikformer_imagenet.sir") << "ir/spikformer_imagenet.sir" << "loihi3" << q << samples << 2 << lat;
+        QTest::newRow("spikformer_imagenet_time_mean_last.sir")
+            << "ir/spikformer_imagenet_time_mean_last.sir" << "loihi3" << q << samples << 2 << lat;
         QTest::newRow("imported conv1d spikformer") << "passes/imported_spikformer_conv1d.sir" << "loihi3" << q << cores
                                                     << 1 << thr;
         QTest::newRow("imported linear spikformer") << "passes/imported_spikformer_linear.sir" << "loihi3" << q

@@ -214,6 +214,22 @@ private slots:
         compareWithInterpreter(m, r.network, 3);
     }
 
+    // Upstream Spikformer's head: mean over tokens per step, a separate mean
+    // over time, then the linear head; the per-step mean is relayed (a relay of
+    // the time average is not possible).
+    void headAfterTimeMeanRelaysThePerStepValue()
+    {
+        ir::Module m = loadGolden("spikformer_imagenet_time_mean_last.sir");
+        auto chip = findChip("loihi3");
+        QVERIFY(chip.chip);
+        auto r = extractNetwork(m, &*chip.chip);
+        QVERIFY2(r.ok(), r.diagnostics.format().c_str());
+        const Population* relay = findPop(r.network, "token_mean");
+        QVERIFY(relay);
+        QCOMPARE(relay->kind, PopulationKind::Relay);
+        compareWithInterpreter(m, r.network, 3);
+    }
+
     void noRelaysOnBinaryChip()
     {
         ir::Module m = loadGolden("conv_snn.sir");
