@@ -6,7 +6,8 @@ recalibrated so that firing rates are plausible), exports them with
 torch.jit.trace (and torch.jit.script where upstream supports it), imports
 each with ``stc import`` and prints a table: result, max |logits diff|
 reported by the importer's self-validation against LibTorch, whether every
-neuron's spike count is identical, and the import time.
+neuron's spike count is identical, the import time, and whether the imported
+model compiles for loihi3 (default pipeline, up to 16 chips).
 
 Nothing from upstream is committed: the checkouts are given on the command
 line and the exported archives (which embed upstream code) go to --out.
@@ -167,6 +168,18 @@ def b_spikformer_imagenet(p):
                         norm_layer=partial(nn.LayerNorm, eps=1e-6), depths=2, sr_ratios=1)
 
 
+def b_spikformer_imagenet_depth8(p):
+    # The official depth (8 blocks: residual streams longer than a chip's
+    # synaptic delays, so compiling needs delay relays) at width 128, 64x64.
+    force_torch_backend()
+    m = load_file(os.path.join(p["spikformer"], "imagenet", "model.py"), "spikformer_imagenet_model")
+    from functools import partial
+    import torch.nn as nn
+    return m.Spikformer(img_size_h=64, img_size_w=64, patch_size=16, embed_dims=128, num_heads=8, mlp_ratios=4,
+                        in_channels=3, num_classes=100, qkv_bias=False,
+                        norm_layer=partial(nn.LayerNorm, eps=1e-6), depths=8, sr_ratios=1)
+
+
 def b_spikformer_cifar10dvs(p):
     force_torch_backend()
     m = load_file(os.path.join(p["spikformer"], "cifar10dvs", "model.py"), "spikformer_dvs_model")
@@ -264,6 +277,8 @@ BOTH = ("trace", "script")
 MODELS = {
     "spikformer_cifar10": (b_spikformer_cifar10, ("spikformer", "sj_legacy"), (1, 3, 32, 32), 4, BOTH),
     "spikformer_imagenet": (b_spikformer_imagenet, ("spikformer", "sj_legacy"), (1, 3, 64, 64), 4, BOTH),
+    "spikformer_imagenet_depth8": (b_spikformer_imagenet_depth8, ("spikformer", "sj_legacy"), (1, 3, 64, 64), 4,
+                                   ("trace",)),
     "spikformer_cifar10dvs": (b_spikformer_cifar10dvs, ("spikformer", "sj_legacy"), (1, 4, 2, 128, 128), 4,
                               ("trace",)),
     "sdt_cifar10": (b_sdt_cifar10, ("sdt", "sj_legacy"), (1, 3, 32, 32), 4, BOTH),
@@ -382,6 +397,19 @@ def import_one(stc, path, shape, T):
     return r
 
 
+def compile_one(stc, sir, chips=16):
+    """`stc compile` for loihi3 (the default pipeline): "ok (N cores, M chips)"
+    or the errors, summarized."""
+    out = sir[:-4] + ".loihi3.stcpkg"
+    p = subprocess.run([stc, "compile", sir, "--chip", "loihi3", "--chips", str(chips), "-o", out],
+                       capture_output=True, text=True)
+    text = p.stdout + p.stderr
+    if p.returncode != 0:
+        return "FAIL: " + summarize([l for l in text.splitlines() if "error:" in l])
+    m = re.search(r"mapping\s+(\d+) cores on (\d+) of", text)
+    return "ok (%s cores, %s chips)" % (m.group(1), m.group(2)) if m else "ok"
+
+
 def summarize(errors):
     """`[op] message (at module)` of each distinct error, shortened."""
     out = []
@@ -432,11 +460,11 @@ def main():
         info = next((json.loads(l[5:]) for l in p.stdout.splitlines() if l.startswith("INFO ")), None)
         if info is None:
             tail = (p.stderr.strip().splitlines() or ["?"])[-1]
-            rows.append((name, "build", "FAIL (build: %s)" % tail, "", "", "", ""))
+            rows.append((name, "build", "FAIL (build: %s)" % tail, "", "", "", "", ""))
             continue
         for mode, e in info["exports"].items():
             if "error" in e:
-                rows.append((name, mode, "not exportable upstream: " + e["error"][:120], "", "", "", ""))
+                rows.append((name, mode, "not exportable upstream: " + e["error"][:120], "", "", "", "", ""))
                 continue
             r = import_one(a.stc, e["path"], shape, T)
             with open(e["path"][:-3] + ".import.log", "w") as f:
@@ -446,11 +474,13 @@ def main():
                          ("yes (%d/%d neurons)" % (r["recognized"], info["neurons"])) if r["spikes_equal"] else "no",
                          "%.2f s" % r["seconds"] if r["seconds"] is not None else "%.2f s (wall)" % r["wall"],
                          "%.1f %% (%.1f-%.1f)" % (100 * info["rate_mean"], 100 * info["rate_min"],
-                                                  100 * info["rate_max"])))
+                                                  100 * info["rate_max"]),
+                         compile_one(a.stc, e["path"][:-3] + ".sir") if r["ok"] else ""))
             if not r["ok"]:
                 for l in r["errors"][:12]:
                     print("  %s: %s" % (name, l), file=sys.stderr)
-    head = ("model", "export", "result", "max |logits diff|", "spike counts equal", "import time", "firing rate")
+    head = ("model", "export", "result", "max |logits diff|", "spike counts equal", "import time", "firing rate",
+            "stc compile --chip loihi3")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
