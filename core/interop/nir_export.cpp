@@ -15,15 +15,33 @@ using ir::OpKind;
 
 const std::string kLowerFirst = lowerFirstHint("stc export-nir");
 
-// Where a Spike IR value lives in the NIR graph: the node producing it and the
-// shape NIR sees. Reshapes are free in NIR (values are flat arrays in row-major
-// order), so the NIR shape may differ from the IR shape until an op needs it.
+// Where a Spike IR value lives in the NIR graph: the nodes whose outputs, summed,
+// are the value (one node; several for an `add`, since NIR sums the edges into a
+// node), and the shape NIR sees. Reshapes are free in NIR (values are flat arrays
+// in row-major order), so the NIR shape may differ from the IR shape until an op
+// needs it.
 struct NirValue {
-    std::string node;
+    std::vector<std::string> sources{}; // empty: the placeholder of an op already reported
     ir::Shape shape;
     bool meanOverTime = false; // a `mean over_time` readout to be applied at the output
     const ir::Op* synapse = nullptr; // a CubaLIF's current stage, emitted with the neuron it feeds
+    std::string sumName{}; // for a sum: its IR value name (names a node made for it)
 };
+
+// The run of dims [start, end] of `from` whose merging gives `to` (a NIR Flatten).
+std::optional<std::pair<int64_t, int64_t>> flattenRun(const ir::Shape& from, const ir::Shape& to)
+{
+    const int64_t rank = static_cast<int64_t>(from.size());
+    for (int64_t start = 0; start < rank; ++start)
+        for (int64_t end = start + 1; end < rank; ++end) {
+            ir::Shape merged(from.begin(), from.begin() + start);
+            merged.push_back(ir::numElements(ir::Shape(from.begin() + start, from.begin() + end + 1)));
+            merged.insert(merged.end(), from.begin() + end + 1, from.end());
+            if (merged == to)
+                return std::make_pair(start, end);
+        }
+    return std::nullopt;
+}
 
 class Exporter {
 public:
@@ -34,7 +52,7 @@ public:
         // Keep going after an op NIR lacks, so that every such op is listed.
         visitEveryOp(m_, d_, [this](const ir::Op& op) { visit(op); }, [this](const ir::Op& op) {
             if (op.result != ir::kNoValue && !values_.count(op.result))
-                define(op, {"", m_.typeOf(op.result).shape});
+                define(op, {{}, m_.typeOf(op.result).shape});
         });
         NirExportResult r;
         r.diagnostics = std::move(d_);
@@ -55,7 +73,7 @@ private:
     Diagnostics d_;
     std::map<ir::ValueId, NirValue> values_;
     std::set<std::string> names_;
-    std::map<std::pair<std::string, ir::Shape>, std::string> flattens_;
+    std::map<std::pair<std::vector<std::string>, ir::Shape>, std::string> flattens_;
 
     void error(const ir::Op& op, const std::string& msg) { opError(d_, m_, op, msg); }
 
@@ -68,13 +86,14 @@ private:
         return name;
     }
 
-    NirNode& addNode(const std::string& base, const std::string& type, std::optional<std::string> from)
+    // A node with an edge from each of `from` (NIR sums them).
+    NirNode& addNode(const std::string& base, const std::string& type, const std::vector<std::string>& from)
     {
         NirNode n;
         n.name = uniqueName(base);
         n.type = type;
-        if (from)
-            g_.edges.emplace_back(*from, n.name);
+        for (const auto& f : from)
+            g_.edges.emplace_back(f, n.name);
         g_.nodes.push_back(std::move(n));
         return g_.nodes.back();
     }
@@ -85,33 +104,28 @@ private:
         return it == values_.end() ? nullptr : &it->second;
     }
 
-    // The NIR node holding `v` in exactly `shape`: itself, or a Flatten merging
-    // one run of its dims. Unsqueezing has no NIR node: that is an error.
-    std::optional<std::string> materialize(const ir::Op& op, const NirValue& v, const ir::Shape& shape)
+    // The NIR nodes holding `v` in exactly `shape`: its own, or a Flatten merging
+    // one run of its dims (with an edge from each of a sum's nodes). Unsqueezing
+    // has no NIR node: that is an error. A placeholder passes as it is.
+    std::optional<std::vector<std::string>> materialize(const ir::Op& op, const NirValue& v, const ir::Shape& shape)
     {
-        if (v.shape == shape)
-            return v.node;
-        const int64_t rank = static_cast<int64_t>(v.shape.size());
-        for (int64_t start = 0; start < rank; ++start)
-            for (int64_t end = start + 1; end < rank; ++end) {
-                ir::Shape merged(v.shape.begin(), v.shape.begin() + start);
-                merged.push_back(ir::numElements(ir::Shape(v.shape.begin() + start, v.shape.begin() + end + 1)));
-                merged.insert(merged.end(), v.shape.begin() + end + 1, v.shape.end());
-                if (merged != shape)
-                    continue;
-                auto& cached = flattens_[{v.node, shape}];
-                if (cached.empty()) {
-                    NirNode& f = addNode(v.node + ".flatten", "Flatten", v.node);
-                    f.fields.arrays["start_dim"] = NirArray::scalar(static_cast<double>(start), NirArray::DType::Int64);
-                    f.fields.arrays["end_dim"] = NirArray::scalar(static_cast<double>(end), NirArray::DType::Int64);
-                    f.fields.arrays["input_type"] = NirArray::ints(v.shape);
-                    cached = f.name;
-                }
-                return cached;
-            }
-        error(op, "its operand has shape [" + ir::shapeToString(v.shape) + "] in NIR and needs [" +
-                      ir::shapeToString(shape) + "]: NIR's Flatten cannot make that reshape");
-        return std::nullopt;
+        if (v.shape == shape || v.sources.empty())
+            return v.sources;
+        const auto run = flattenRun(v.shape, shape);
+        if (!run) {
+            error(op, "its operand has shape [" + ir::shapeToString(v.shape) + "] in NIR and needs [" +
+                          ir::shapeToString(shape) + "]: NIR's Flatten cannot make that reshape");
+            return std::nullopt;
+        }
+        auto& cached = flattens_[{v.sources, shape}];
+        if (cached.empty()) {
+            NirNode& f = addNode((v.sources.size() == 1 ? v.sources[0] : v.sumName) + ".flatten", "Flatten", v.sources);
+            f.fields.arrays["start_dim"] = NirArray::scalar(static_cast<double>(run->first), NirArray::DType::Int64);
+            f.fields.arrays["end_dim"] = NirArray::scalar(static_cast<double>(run->second), NirArray::DType::Int64);
+            f.fields.arrays["input_type"] = NirArray::ints(v.shape);
+            cached = f.name;
+        }
+        return std::vector<std::string>{cached};
     }
 
     const ir::Tensor* constant(const ir::Op& op, size_t i, const char* what)
@@ -136,6 +150,7 @@ private:
     void visit(const ir::Op& op);
     void visitConv(const ir::Op& op, const NirValue& in);
     void visitNeuron(const ir::Op& op, const NirValue& in);
+    void visitAdd(const ir::Op& op);
     void visitOutput(const ir::Op& op);
 };
 
@@ -144,13 +159,15 @@ void Exporter::visit(const ir::Op& op)
     if (op.kind == OpKind::Const)
         return;
     if (op.kind == OpKind::Input) {
-        NirNode& n = addNode(m_.value(op.result).name, "Input", std::nullopt);
+        NirNode& n = addNode(m_.value(op.result).name, "Input", {});
         n.fields.arrays["shape"] = NirArray::ints(m_.typeOf(op.result).shape);
-        define(op, {n.name, m_.typeOf(op.result).shape});
+        define(op, {{n.name}, m_.typeOf(op.result).shape});
         return;
     }
     if (op.kind == OpKind::Output)
         return visitOutput(op);
+    if (op.kind == OpKind::Add)
+        return visitAdd(op);
     const NirValue* in = op.operands.empty() ? nullptr : operand(op, 0);
     if (!in)
         return; // an earlier op was already reported
@@ -162,7 +179,7 @@ void Exporter::visit(const ir::Op& op)
         return define(op, *in);
     case OpKind::Reshape:
     case OpKind::Flatten:
-        return define(op, {in->node, in->shape, in->meanOverTime});
+        return define(op, {in->sources, in->shape, in->meanOverTime, nullptr, in->sumName});
     case OpKind::Conv1d:
     case OpKind::Conv2d:
         return visitConv(op, *in);
@@ -180,14 +197,14 @@ void Exporter::visit(const ir::Op& op)
         n.fields.arrays["weight"] = floats(*w);
         if (b)
             n.fields.arrays["bias"] = floats(*b);
-        return define(op, {n.name, outShape});
+        return define(op, {{n.name}, outShape});
     }
     case OpKind::Lif:
         return visitNeuron(op, *in);
     case OpKind::Scale: {
-        NirNode& n = addNode(m_.value(op.result).name, "Scale", in->node);
+        NirNode& n = addNode(m_.value(op.result).name, "Scale", in->sources);
         n.fields.arrays["scale"] = NirArray::filled(in->shape, op.attrs.getFloat("factor"), NirArray::DType::Float32);
-        return define(op, {n.name, in->shape});
+        return define(op, {{n.name}, in->shape});
     }
     case OpKind::AvgPool2d: {
         const ir::IntList pad = op.attrs.getInts("padding", {0, 0});
@@ -202,7 +219,7 @@ void Exporter::visit(const ir::Op& op)
         n.fields.arrays["kernel_size"] = NirArray::ints(kernel);
         n.fields.arrays["stride"] = NirArray::ints(op.attrs.getInts("stride", kernel));
         n.fields.arrays["padding"] = NirArray::ints(pad);
-        return define(op, {n.name, outShape});
+        return define(op, {{n.name}, outShape});
     }
     case OpKind::Mean:
         if (op.attrs.getBool("over_time") && op.attrs.getInts("axes").empty()) {
@@ -212,7 +229,7 @@ void Exporter::visit(const ir::Op& op)
             for (int32_t u : users)
                 onlyOutput = onlyOutput && m_.ops()[static_cast<size_t>(u)].kind == OpKind::Output;
             if (onlyOutput)
-                return define(op, {in->node, in->shape, true});
+                return define(op, {in->sources, in->shape, true, nullptr, in->sumName});
             return error(op, "a mean over time inside the network: NIR streams values step by step and has no "
                              "time average (only a final readout `output(mean over_time)` is exported)");
         }
@@ -226,9 +243,6 @@ void Exporter::visit(const ir::Op& op)
     case OpKind::Mul:
         return error(op, "NIR has no product of two computed tensors (spike x spike attention)" +
                              std::string(kLowerFirst));
-    case OpKind::Add:
-        return error(op, "a sum of two computed values (a residual): NIR sums the edges into a node, which "
-                         "stc does not export yet");
     default:
         return error(op, "NIR has no " + std::string(ir::opName(op)) + " op" + kLowerFirst);
     }
@@ -260,7 +274,7 @@ void Exporter::visitConv(const ir::Op& op, const NirValue& in)
     const ir::Shape spatial(xs.begin() + 1, xs.end());
     n.fields.arrays["input_shape"] = is2d ? NirArray::ints(spatial)
                                           : NirArray::scalar(static_cast<double>(spatial[0]), NirArray::DType::Int64);
-    define(op, {n.name, m_.typeOf(op.result).shape});
+    define(op, {{n.name}, m_.typeOf(op.result).shape});
 }
 
 void Exporter::visitNeuron(const ir::Op& op, const NirValue& in)
@@ -270,7 +284,7 @@ void Exporter::visitNeuron(const ir::Op& op, const NirValue& in)
     if (users.size() == 1) {
         const ir::Op& next = m_.ops()[static_cast<size_t>(users[0])];
         if (next.kind == OpKind::Lif && isCubaPair(op.attrs, next.attrs))
-            return define(op, {in.node, in.shape, false, &op});
+            return define(op, {in.sources, in.shape, false, &op});
     }
     NeuronExport ne = in.synapse ? exportCubaNeuron(in.synapse->attrs, op.attrs, in.shape, opt_.dt)
                                  : exportNeuron(op.attrs, in.shape, opt_.dt);
@@ -278,10 +292,66 @@ void Exporter::visitNeuron(const ir::Op& op, const NirValue& in)
         return error(op, ne.error);
     for (const auto& loss : ne.losses)
         opWarning(d_, m_, op, loss);
-    NirNode& n = addNode(m_.value(op.result).name, ne.node.type, in.node);
+    NirNode& n = addNode(m_.value(op.result).name, ne.node.type, in.sources);
     n.fields = std::move(ne.node.fields);
     n.metadata = std::move(ne.node.metadata);
-    define(op, {n.name, in.shape});
+    define(op, {{n.name}, in.shape});
+}
+
+// An elementwise `add` has no node of its own: NIR sums the edges into a node,
+// so each op using the sum gets an edge from each term (recursively for a sum of
+// sums). Terms are listed so that a reader adding them left to right, as stc's
+// importer does, rounds as the IR does whenever one operand of each add is a
+// single term.
+void Exporter::visitAdd(const ir::Op& op)
+{
+    const ir::Type& out = m_.typeOf(op.result);
+    for (size_t i = 0; i < 2; ++i) {
+        if (m_.definingOp(op.operands[i]).kind == OpKind::Const)
+            return error(op, "adds a constant tensor: NIR has no node adding a constant (fold it into the bias of "
+                             "the conv or linear before it)");
+        if (m_.typeOf(op.operands[i]).numElements() != out.numElements())
+            return error(op, "a broadcasting add ([" + ir::shapeToString(m_.typeOf(op.operands[0]).shape) + "] + [" +
+                                 ir::shapeToString(m_.typeOf(op.operands[1]).shape) +
+                                 "]): NIR sums edges element by element, so only adds of two equally sized values "
+                                 "are exported");
+    }
+    const NirValue* a = operand(op, 0);
+    const NirValue* b = operand(op, 1);
+    if (!a || !b)
+        return; // an earlier op was already reported
+    if (a->sources.empty() || b->sources.empty())
+        return define(op, {{}, out.shape}); // a placeholder: likewise
+    // One NIR shape for both terms: one operand's (the other flattened to it), else flat.
+    std::optional<std::vector<std::string>> ta, tb;
+    ir::Shape shape;
+    for (const ir::Shape& s : {a->shape, b->shape, ir::Shape{out.numElements()}}) {
+        if ((s == a->shape || flattenRun(a->shape, s)) && (s == b->shape || flattenRun(b->shape, s))) {
+            ta = materialize(op, *a, s);
+            tb = materialize(op, *b, s);
+            shape = s;
+            break;
+        }
+    }
+    if (!ta || !tb)
+        return error(op, "its operands have shapes [" + ir::shapeToString(a->shape) + "] and [" +
+                             ir::shapeToString(b->shape) + "] in NIR, which no Flatten brings to one shape");
+    if (tb->size() > 1 && ta->size() == 1)
+        std::swap(ta, tb); // (b1 + b2) + a == a + (b1 + b2) exactly
+    else if (ta->size() > 1 && tb->size() > 1 && out.elem == ir::ElemType::F32)
+        opWarning(d_, m_, op, "a sum of two sums of real values: NIR has one sum per node, and a reader adds its " +
+                                  std::to_string(ta->size() + tb->size()) +
+                                  " edges in its own order, so the float rounding may differ from this model's");
+    std::vector<std::string> terms = *ta;
+    terms.insert(terms.end(), tb->begin(), tb->end());
+    for (size_t i = 0; i < terms.size(); ++i)
+        for (size_t j = 0; j < i; ++j)
+            if (terms[i] == terms[j])
+                return error(op, "it adds the output of NIR node \"" + terms[i] +
+                                     "\" twice (as x + x does): NIR sums the edges into a node, and an edge counted "
+                                     "twice has no agreed meaning (nirtorch keeps them as a set); write 2x as a "
+                                     "`scale` by 2");
+    define(op, {std::move(terms), shape, false, nullptr, m_.value(op.result).name});
 }
 
 void Exporter::visitOutput(const ir::Op& op)
@@ -293,12 +363,20 @@ void Exporter::visitOutput(const ir::Op& op)
         const ir::Type& t = m_.typeOf(op.operands[i]);
         // NIR's Output takes the shape NIR has; the IR shape (e.g. a leading 1) goes to metadata.
         auto squeezed = [](ir::Shape s) { std::erase(s, 1); return s; };
-        std::optional<std::string> src = v->node;
+        std::optional<std::vector<std::string>> src = v->sources;
         if (squeezed(v->shape) != squeezed(t.shape))
             src = materialize(op, *v, t.shape);
         if (!src)
             continue;
-        const ir::Shape nirShape = *src == v->node ? v->shape : t.shape;
+        const ir::Shape nirShape = *src == v->sources ? v->shape : t.shape;
+        if (src->size() > 1) {
+            // A sum as the output: nirtorch passes each edge into an Output on as an output
+            // of its own (nir_interpreter.py sums only into other nodes), so the edges are
+            // summed into a Scale of 1 first (exact: x * 1 = x).
+            NirNode& sum = addNode(v->sumName, "Scale", *src);
+            sum.fields.arrays["scale"] = NirArray::filled(nirShape, 1.0, NirArray::DType::Float32);
+            src = std::vector<std::string>{sum.name};
+        }
         NirNode& n = addNode(op.operands.size() == 1 ? "output" : "output_" + std::to_string(i), "Output", *src);
         n.fields.arrays["shape"] = NirArray::ints(nirShape);
         if (nirShape != t.shape)
