@@ -28,6 +28,17 @@ Result run(const QString& program, const QStringList& args)
             QString::fromUtf8(p.readAllStandardError())};
 }
 
+// `count` random 28x28 images in [0, 1] as a JSON number list (an --input file).
+bool writeRandomImages(const QString& path, int count, unsigned seed)
+{
+    nlohmann::json samples = nlohmann::json::array();
+    std::mt19937 rng(seed);
+    for (int i = 0; i < count * 28 * 28; ++i)
+        samples.push_back(double(rng() % 256) / 255.0);
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(QByteArray::fromStdString(samples.dump())) > 0;
+}
+
 } // namespace
 
 class TestStcRun : public QObject {
@@ -46,15 +57,8 @@ private slots:
         Result r = run(STC_EXE, {"compile", QString(STC_RESOURCE_DIR) + "/models/convsnn_fmnist.sir", "--chip",
                                  "loihi3", "-o", pkg});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        nlohmann::json samples = nlohmann::json::array();
-        std::mt19937 rng(7);
-        for (int i = 0; i < 3 * 28 * 28; ++i)
-            samples.push_back(double(rng() % 256) / 255.0);
         const QString input = tmp_.filePath("samples.json");
-        QFile f(input);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QByteArray::fromStdString(samples.dump()));
-        f.close();
+        QVERIFY(writeRandomImages(input, 3, 7));
 
         r = run(STC_RUN_EXE, {pkg, "--input", input, "--json"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
@@ -104,15 +108,8 @@ private slots:
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         r = run(STC_EXE, {"opt", model, "-p", "fold-bn,canonicalize,dce,quantize{bits=8},schedule-time", "-o", quantized});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        nlohmann::json samples = nlohmann::json::array();
-        std::mt19937 rng(11);
-        for (int i = 0; i < 4 * 28 * 28; ++i)
-            samples.push_back(double(rng() % 256) / 255.0);
         const QString input = tmp_.filePath("fx-samples.json");
-        QFile f(input);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QByteArray::fromStdString(samples.dump()));
-        f.close();
+        QVERIFY(writeRandomImages(input, 4, 11));
 
         r = run(STC_EXE, {"ir", "run", quantized, "--input", input, "--fixed-point", "--json"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));

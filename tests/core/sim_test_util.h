@@ -11,6 +11,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 #include <unistd.h>
 #include <string>
@@ -49,6 +50,18 @@ inline Compiled compile(const ir::Module& m, const std::string& chip = "loihi3",
     c.program = std::move(*load.program);
     return c;
 }
+
+// Keeps every trace record (the simulator may call from several threads).
+class TraceCollector : public sim::TraceSink {
+public:
+    std::vector<sim::SpikeRecord> records;
+    std::mutex mu;
+    void onChunk(std::span<const sim::SpikeRecord> r) override
+    {
+        std::lock_guard lock(mu);
+        records.insert(records.end(), r.begin(), r.end());
+    }
+};
 
 // Per IR value name: for each step t, the (flat index -> integer) of its
 // non-zero elements, for sample `sample` of `inputs` (flattened samples).

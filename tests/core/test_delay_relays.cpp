@@ -19,11 +19,7 @@ using namespace stc;
 
 namespace {
 
-class Collect : public sim::TraceSink {
-public:
-    std::vector<sim::SpikeRecord> records;
-    void onChunk(std::span<const sim::SpikeRecord> r) override { records.insert(records.end(), r.begin(), r.end()); }
-};
+using Collect = simtest::TraceCollector;
 
 // loihi3.json with core.limits.max_synaptic_delay = `delay`, as a file (a
 // chip given by path, as `stc compile --chip FILE.json` takes it).

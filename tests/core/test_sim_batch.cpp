@@ -18,16 +18,7 @@ using namespace stc;
 
 namespace {
 
-class Collect : public sim::TraceSink {
-public:
-    std::vector<sim::SpikeRecord> records;
-    std::mutex mu;
-    void onChunk(std::span<const sim::SpikeRecord> r) override
-    {
-        std::lock_guard lock(mu);
-        records.insert(records.end(), r.begin(), r.end());
-    }
-};
+using Collect = simtest::TraceCollector;
 
 // A bundled model (resources/models) or a test model ("ir/...").
 std::string modelPath(const std::string& name)

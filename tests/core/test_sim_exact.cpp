@@ -18,11 +18,7 @@ using namespace stc;
 
 namespace {
 
-class Collect : public sim::TraceSink {
-public:
-    std::vector<sim::SpikeRecord> records;
-    void onChunk(std::span<const sim::SpikeRecord> r) override { records.insert(records.end(), r.begin(), r.end()); }
-};
+using Collect = simtest::TraceCollector;
 
 ir::Module model(const std::string& source)
 {

@@ -157,27 +157,21 @@ def b_spikformer_cifar10(p):
                         mlp_ratios=4, in_channels=3, num_classes=10, qkv_bias=False, depths=4, sr_ratios=1, T=4)
 
 
-def b_spikformer_imagenet(p):
+def b_spikformer_imagenet(p, depths=2):
     force_torch_backend()
     m = load_file(os.path.join(p["spikformer"], "imagenet", "model.py"), "spikformer_imagenet_model")
     from functools import partial
     import torch.nn as nn
-    # The official 8-512 at 224x224 reduced to 2-128 at 64x64 (T = 4 is fixed in forward).
+    # The official 8-512 at 224x224 reduced to width 128 at 64x64 (T = 4 is fixed in forward).
     return m.Spikformer(img_size_h=64, img_size_w=64, patch_size=16, embed_dims=128, num_heads=8, mlp_ratios=4,
                         in_channels=3, num_classes=100, qkv_bias=False,
-                        norm_layer=partial(nn.LayerNorm, eps=1e-6), depths=2, sr_ratios=1)
+                        norm_layer=partial(nn.LayerNorm, eps=1e-6), depths=depths, sr_ratios=1)
 
 
 def b_spikformer_imagenet_depth8(p):
-    # The official depth (8 blocks: residual streams longer than a chip's
-    # synaptic delays, so compiling needs delay relays) at width 128, 64x64.
-    force_torch_backend()
-    m = load_file(os.path.join(p["spikformer"], "imagenet", "model.py"), "spikformer_imagenet_model")
-    from functools import partial
-    import torch.nn as nn
-    return m.Spikformer(img_size_h=64, img_size_w=64, patch_size=16, embed_dims=128, num_heads=8, mlp_ratios=4,
-                        in_channels=3, num_classes=100, qkv_bias=False,
-                        norm_layer=partial(nn.LayerNorm, eps=1e-6), depths=8, sr_ratios=1)
+    # The official depth: its residual stream needs alignment delays beyond a
+    # chip's synaptic delays, so compiling it needs delay relays.
+    return b_spikformer_imagenet(p, depths=8)
 
 
 def b_spikformer_cifar10dvs(p):
