@@ -90,7 +90,8 @@ Projection identityProjection(const Network& net, int32_t src, int32_t dst, int 
 // exact copies (binary: OR of one spike; graded: the payload times 1), so the
 // computed values do not change; they cost neurons, messages and energy, which
 // the mapping and the ledger count like any population's.
-void insertDelayRelays(Network& net, int maxDelay)
+// Returns the number of relay populations inserted.
+int insertDelayRelays(Network& net, int maxDelay)
 {
     const int hop = maxDelay + 1;
     const size_t n = net.populations.size();
@@ -99,7 +100,7 @@ void insertDelayRelays(Network& net, int maxDelay)
         if (pr.delay > maxDelay)
             chain[size_t(pr.src)] = std::max(chain[size_t(pr.src)], (pr.delay - maxDelay + hop - 1) / hop);
     if (std::all_of(chain.begin(), chain.end(), [](int k) { return k == 0; }))
-        return;
+        return 0;
     // Relays follow their source in the population list (topological order).
     std::vector<Population> pops;
     size_t relays = 0;
@@ -143,6 +144,7 @@ void insertDelayRelays(Network& net, int maxDelay)
     for (size_t i = 0; i < n; ++i)
         for (int k = 1; k <= chain[i]; ++k)
             net.projections.push_back(identityProjection(net, newIndex[i] + k - 1, newIndex[i] + k, maxDelay));
+    return int(relays);
 }
 
 // A product neuron's rate from per-neuron operand rates (independence).
@@ -209,8 +211,22 @@ void finishNetwork(Network& net, const ir::Module& m, const ChipDescriptor* chip
     net.depth = depth;
     for (Projection& pr : net.projections)
         pr.delay = net.populations[size_t(pr.dst)].phase - 1 - net.populations[size_t(pr.src)].phase;
-    if (chip)
-        insertDelayRelays(net, int(chip->limits.maxSynapticDelay));
+    int longest = 0;
+    for (const Projection& pr : net.projections)
+        longest = std::max(longest, pr.delay);
+    if (chip) {
+        int64_t relayNeurons = 0;
+        if (const int relays = insertDelayRelays(net, int(chip->limits.maxSynapticDelay)); relays > 0) {
+            for (const Population& p : net.populations)
+                if (p.name.find("~delay") != std::string::npos)
+                    relayNeurons += p.size();
+            diags.warning({}, "schedule",
+                          "alignment delays of up to " + std::to_string(longest) + " steps exceed " + chip->id +
+                              "'s " + std::to_string(chip->limits.maxSynapticDelay) + "; " + std::to_string(relays) +
+                              " delay relay populations (" + std::to_string(relayNeurons) +
+                              " neurons) carry them (docs/targets.md)");
+        }
+    }
     for (const Projection& pr : net.projections) {
         if (chip && pr.delay > chip->limits.maxSynapticDelay)
             diags.error({}, pr.name,

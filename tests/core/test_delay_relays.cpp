@@ -95,6 +95,8 @@ private slots:
             QCOMPARE(baseName(net.populations[size_t(link.src)].name), baseName(p.name));
         }
         QVERIFY(relays > 0);
+        const std::string said = c.out.diagnostics.format();
+        QVERIFY2(said.find(std::to_string(relays) + " delay relay populations") != std::string::npos, said.c_str());
         for (const auto& pr : net.projections) {
             QVERIFY2(pr.delay >= 0 && pr.delay <= maxDelay, pr.name.c_str());
             QCOMPARE(pr.delay, net.populations[size_t(pr.dst)].phase - 1 - net.populations[size_t(pr.src)].phase);
