@@ -389,6 +389,56 @@ private slots:
 #endif
     }
 
+    // The dense layers we write have the layout of a file lava-dl's slayer
+    // wrote (tests/fixtures/netx): every dataset of its layers, with the same
+    // HDF5 type class, element size, string kind and rank; ours add only the
+    // optional bias (netx reads it when present).
+    void denseLayersHaveTheLayoutOfAFileLavaDlWrote()
+    {
+#if STC_HAVE_HDF5
+        const ir::Module m = loadBundled("leaky_mlp_fmnist.sir", "fold-bn,canonicalize,dce");
+        NetxExportResult r = exportToNetx(m);
+        QVERIFY2(r.network, r.diagnostics.format().c_str());
+        writeAndOpen(*r.network, "mlp-layout.net");
+        const std::string theirsPath = std::string(STC_TEST_FIXTURE_DIR) + "/netx/lava_dl_trained_mnist.net";
+        Obj theirs{H5Fopen(theirsPath.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
+        QVERIFY2(theirs.id >= 0, theirsPath.c_str());
+        const std::set<std::string> theirLayers = linkNames(theirs.id, "/layer");
+        QCOMPARE(int(theirLayers.size()), 3);
+        int compared = 0;
+        for (const std::string& t : theirLayers) {
+            const std::string tl = "/layer/" + t;
+            QCOMPARE(readDs(theirs.id, tl + "/type").strings, (std::vector<std::string>{"dense"}));
+            const std::string ol = "/layer/" + std::to_string(1 + compared % 2); // our dense layers are 1 and 2
+            std::set<std::string> ours = linkNames(file_, ol);
+            ours.erase("bias");
+            QCOMPARE(ours, linkNames(theirs.id, tl));
+            QCOMPARE(linkNames(file_, ol + "/neuron"), linkNames(theirs.id, tl + "/neuron"));
+            std::vector<std::string> paths;
+            for (const std::string& n : ours)
+                if (n != "neuron")
+                    paths.push_back("/" + n);
+            for (const std::string& n : linkNames(theirs.id, tl + "/neuron"))
+                paths.push_back("/neuron/" + n);
+            for (const std::string& p : paths) {
+                const Ds a = readDs(file_, ol + p), b = readDs(theirs.id, tl + p);
+                const std::string where = p + " (theirs: " + tl + p + ")";
+                QVERIFY2(a.cls == b.cls, where.c_str());
+                QVERIFY2(a.size == b.size, where.c_str());
+                QVERIFY2(a.varString == b.varString, where.c_str());
+                QVERIFY2(a.dims.size() == b.dims.size(), where.c_str());
+                QVERIFY2(a.enumNames == b.enumNames, where.c_str());
+            }
+            QCOMPARE(readDs(theirs.id, tl + "/neuron/type").strings, (std::vector<std::string>{"CUBA"}));
+            ++compared;
+        }
+        QCOMPARE(compared, 3);
+        closeFile();
+#else
+        QSKIP("lava-dl netx files are not available in this build: HDF5 not found");
+#endif
+    }
+
     void convSnnIsRefusedWithOneErrorPerOp()
     {
         // As trained: two batch norms (fold-bn fixes them) and one max pool, all listed at once.
