@@ -295,6 +295,42 @@ private slots:
                  (std::to_string(taus[0]) + " " + std::to_string(taus[1])).c_str());
     }
 
+    // Files Norse, Rockpool and Sinabs wrote (the NIR paper's experiments).
+    void filesNorseRockpoolAndSinabsWroteImport()
+    {
+        NirImportOptions o;
+        o.timesteps = 10; // their graphs carry no step count
+        // Norse: LIFBoxCell(tau_mem_inv = 400, v_th = 0.1), dt = 1e-4: tau = 25 steps, no input gain (r = 1).
+        for (const char* name : {"norse_lif.nir", "rockpool_lif.nir"}) {
+            NirReadResult r = readNirFile(fixture(name));
+            QVERIFY2(r.graph, r.diagnostics.format().c_str());
+            NirImportResult i = importFromNir(*r.graph, o, name);
+            QVERIFY2(i.module, i.diagnostics.format().c_str());
+            QCOMPARE(testutil::countOps(*i.module, ir::OpKind::Lif), 1);
+            QCOMPARE(testutil::countOps(*i.module, ir::OpKind::Linear), 1);
+            for (const auto& op : i.module->ops())
+                if (op.kind == ir::OpKind::Lif) {
+                    QVERIFY(std::abs(op.attrs.getFloat("tau") - 25.0) < 1e-5);
+                    QVERIFY(std::abs(op.attrs.getFloat("v_threshold") - 0.1) < 1e-7);
+                }
+            // Rockpool's re-export: weight 0.04 and r = 24.02 (an input gain) for the same neuron.
+            QCOMPARE(testutil::countOps(*i.module, ir::OpKind::Scale), std::string(name) == "rockpool_lif.nir" ? 1 : 0);
+        }
+        // Sinabs: IF neurons stepping v += I (dt = 1), four convolutions, sum pooling, two linear layers.
+        NirReadResult r = readNirFile(fixture("sinabs_cnn.nir"));
+        QVERIFY2(r.graph, r.diagnostics.format().c_str());
+        o.dt = 1.0;
+        NirImportResult i = importFromNir(*r.graph, o, "sinabs_cnn.nir");
+        QVERIFY2(i.module, i.diagnostics.format().c_str());
+        QCOMPARE(i.module->typeOf(i.module->inputs()[0]).shape, (ir::Shape{2, 34, 34}));
+        QCOMPARE(testutil::countOps(*i.module, ir::OpKind::Lif), 5);
+        QCOMPARE(testutil::countOps(*i.module, ir::OpKind::Linear), 2);
+        QCOMPARE(testutil::countOps(*i.module, ir::OpKind::Scale), 0); // r * dt = 1: no input gain
+        for (const auto& op : i.module->ops())
+            if (op.kind == ir::OpKind::Lif)
+                QCOMPARE(op.attrs.getString("neuron"), std::string("if"));
+    }
+
     void perNeuronResistanceIsAnInputGain()
     {
         const int64_t T = 6;
