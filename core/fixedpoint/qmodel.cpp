@@ -39,9 +39,21 @@ NeuronParams neuronParams(const ir::Op& lif)
     p.actShift = static_cast<int32_t>(lif.attrs.getInt("q.act_shift", kDefaultActShift));
     p.theta = lif.attrs.getInt("q.theta_mant") << lif.attrs.getInt("q.theta_exp");
     p.fireOnEqual = lif.attrs.getString("fire", "ge") == "ge";
-    const std::string reset = lif.attrs.getString("reset", "hard");
-    p.reset = reset == "hard" ? Reset::Hard : (reset == "subtract" ? Reset::Subtract : Reset::None);
+    p.reset = resetFromName(lif.attrs.getString("reset", "hard"));
     return p;
+}
+
+int64_t membraneBound(const NeuronParams& p, int64_t inBound, int64_t timesteps)
+{
+    auto gain = [timesteps](int32_t d) {
+        const double r = 1.0 - double(d) / double(kDecayOne);
+        double g = 0.0, rj = 1.0;
+        for (int64_t j = 0; j < timesteps && rj > 0.0; ++j, rj *= r)
+            g += rj;
+        return std::max(1.0, g);
+    };
+    const double b = double(inBound) * std::ldexp(1.0, p.actShift) * gain(p.du) * gain(p.dv);
+    return b >= double(kStateMax) ? kStateMax : int64_t(std::ceil(b));
 }
 
 namespace {
@@ -144,6 +156,12 @@ std::string propagateOp(const ir::Module& m, int32_t i, std::vector<ValueQ>& inf
         if (in[0]->scale <= 0.0)
             return "neuron input has a non-positive scale";
         out = {true, 1.0, 1};
+        if (op.attrs.getString("output", "spikes") == "membrane") {
+            const double vs = op.attrs.getFloat("q.v_scale", 0.0);
+            if (!(vs > 0.0))
+                return "membrane-output neuron has no q.v_scale (run quantize)";
+            out = {true, vs, membraneBound(neuronParams(op), in[0]->bound, m.timesteps)};
+        }
         break;
     case OpKind::Reshape:
     case OpKind::Flatten:
