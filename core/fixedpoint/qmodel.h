@@ -37,6 +37,7 @@ struct ValueQ {
     bool known = false; // false for constants and float inputs
     double scale = 1.0;
     int64_t bound = 0;  // |integer| <= bound for every allowed input
+    bool nonNegative = false; // integer >= 0 for every allowed input (spikes, unsigned pixels)
 };
 
 // Propagates scale and bound through op `opIndex` given the infos of earlier

@@ -116,6 +116,35 @@ std::string quantizeLayer(ir::Module& m, int32_t i, const fx::ValueQ& x, const C
     return {};
 }
 
+// quantizeLayer, with one weight bit less at a time while the synaptic input
+// of the neuron the layer feeds could leave the 24-bit state (statistic
+// weight-bits.<layer> when lowered). Propagates the layer's info.
+std::string quantizeLayerFitting(ir::Module& m, int32_t i, std::vector<fx::ValueQ>& infos, const Config& c,
+                                 PassRun& run)
+{
+    const ir::Op& op = m.ops()[size_t(i)];
+    const int32_t user = singleUser(m.computeUsers(), op.result);
+    const bool feedsNeuron = user >= 0 && m.ops()[size_t(user)].kind == OpKind::Lif;
+    std::vector<std::pair<ir::ValueId, std::shared_ptr<const ir::Tensor>>> floats;
+    for (size_t k = 1; k < op.operands.size(); ++k)
+        floats.emplace_back(op.operands[k], m.definingOp(op.operands[k]).constant);
+    const ir::ValueId in = op.operands[0], out = op.result;
+    for (Config lc = c;; --lc.bits) {
+        std::string err = quantizeLayer(m, i, infos[size_t(in)], lc, run);
+        if (err.empty())
+            err = fx::propagateOp(m, i, infos);
+        if (!err.empty() || !feedsNeuron || infos[size_t(out)].bound <= fx::kStateMax || lc.bits <= 2) {
+            if (err.empty() && lc.bits != c.bits)
+                run.stats().set("weight-bits." + layerName(m, m.ops()[size_t(i)]), lc.bits);
+            return err;
+        }
+        for (const auto& [v, t] : floats) { // back to the float weights
+            m.setValueType(v, {t->elem(), t->shape(), ir::TimeKind::Invariant});
+            m.mutableOps()[size_t(m.value(v).def)].constant = t;
+        }
+    }
+}
+
 std::string quantizeNeuron(ir::Module& m, int32_t i, const fx::ValueQ& x, const Config& c, double thetaFactor)
 {
     ir::Op& op = m.mutableOps()[size_t(i)];
@@ -268,7 +297,7 @@ bool quantizeModule(ir::Module& m, const Config& c, double inputMax, bool inputS
             if (err.empty() && !infos[size_t(op.operands[0])].known)
                 err = "input has no integer representation";
             if (err.empty())
-                err = quantizeLayer(m, i, infos[size_t(op.operands[0])], c, run);
+                err = quantizeLayerFitting(m, i, infos, c, run);
         } else if (op.kind == OpKind::Lif) {
             auto it = thetaFactor.find(i);
             err = quantizeNeuron(m, i, infos[size_t(op.operands[0])], c, it == thetaFactor.end() ? 1.0 : it->second);

@@ -439,10 +439,6 @@ ProgramLoad buildProgram(const target::Package& pkg)
             out.error = "population " + q.name + " has unknown kind '" + q.kind + "'";
             return out;
         }
-        if (p.kind == NeuronKind::Lif && q.reset == "subtract-delayed") {
-            out.error = "population " + q.name + ": delayed subtract reset is not simulated";
-            return out;
-        }
         if (p.kind == NeuronKind::Input)
             prog.inputPops.push_back(int32_t(i));
         if (p.kind == NeuronKind::Readout)
