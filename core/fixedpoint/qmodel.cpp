@@ -43,7 +43,7 @@ NeuronParams neuronParams(const ir::Op& lif)
     return p;
 }
 
-int64_t membraneBound(const NeuronParams& p, int64_t inBound, int64_t timesteps)
+double membraneReach(const NeuronParams& p, int64_t inBound, int64_t timesteps)
 {
     auto gain = [timesteps](int32_t d) {
         const double r = 1.0 - double(d) / double(kDecayOne);
@@ -52,7 +52,12 @@ int64_t membraneBound(const NeuronParams& p, int64_t inBound, int64_t timesteps)
             g += rj;
         return std::max(1.0, g);
     };
-    const double b = double(inBound) * std::ldexp(1.0, p.actShift) * gain(p.du) * gain(p.dv);
+    return double(inBound) * std::ldexp(1.0, p.actShift) * gain(p.du) * gain(p.dv);
+}
+
+int64_t membraneBound(const NeuronParams& p, int64_t inBound, int64_t timesteps)
+{
+    const double b = membraneReach(p, inBound, timesteps);
     return b >= double(kStateMax) ? kStateMax : int64_t(std::ceil(b));
 }
 

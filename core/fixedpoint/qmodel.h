@@ -64,6 +64,8 @@ NeuronParams neuronParams(const ir::Op& lif);
 // j < timesteps of (1 - d/4096)^j (decay rounds toward zero, resets only
 // lower |v|); capped at kStateMax (v saturates).
 int64_t membraneBound(const NeuronParams& p, int64_t inBound, int64_t timesteps);
+// The same bound in v units, not capped (what v would reach without saturation).
+double membraneReach(const NeuronParams& p, int64_t inBound, int64_t timesteps);
 
 // Label for messages: "%name = kind".
 std::string describe(const ir::Module& m, int32_t opIndex);

@@ -172,11 +172,13 @@ std::string quantizeNeuron(ir::Module& m, int32_t i, const fx::ValueQ& x, const 
         return "non-positive thresholds are not supported in the fixed-point path";
     if (x.bound > fx::kStateMax)
         return "synaptic input may reach " + std::to_string(x.bound) + ", beyond the 24-bit state";
-    // A threshold above the largest state even at shift 0 is never reached (v
-    // saturates at kStateMax): the neuron never fires (NIR LI/I readouts carry
-    // the largest finite f32 as their threshold). It gets kNeverFires and the
+    // A threshold above the membrane any allowed input can reach (membraneReach
+    // at shift 0, where theta is vth * k / x.scale) is never reached, in float
+    // as in fixed point: the neuron never fires (NIR LI/I readouts carry the
+    // largest finite f32 as their threshold). It gets kNeverFires and the
     // shift is chosen for its input and membrane alone.
-    const bool neverFires = !(vth * k / x.scale <= double(fx::kStateMax));
+    p.actShift = 0;
+    const bool neverFires = !(vth * k / x.scale <= fx::membraneReach(p, x.bound, m.timesteps));
     auto fits = [&](int64_t shift) {
         p.actShift = int32_t(shift);
         if (fx::saturatingMul(x.bound, int64_t{1} << shift) > fx::kStateMax)
