@@ -3,13 +3,16 @@
 #include "fixedpoint/executor.h"
 #include "fixedpoint/qmodel.h"
 #include "ir/ir_io.h"
+#include "ir/printer.h"
 #include "ir/verifier.h"
 #include "passes/runner.h"
 #include "test_pass_util.h"
 
 #include <QtTest>
 
+#include <fstream>
 #include <limits>
+#include <sstream>
 
 using namespace stc;
 using namespace stc::passes;
@@ -362,6 +365,24 @@ private slots:
         QVERIFY2(relErr < 0.1, std::to_string(relErr).c_str());
         const double rate = double(fixed.lif[0].total) / double(ref.lif[0].total);
         QVERIFY2(ref.lif[0].total > 0 && std::fabs(rate - 1.0) < 0.05, std::to_string(rate).c_str());
+    }
+
+    // Golden IR: the encode moved before the first layer, the delayed reset
+    // kept, q.v_scale on the membrane readout (tests/data/passes/).
+    void encodeAfterLayerGolden()
+    {
+        const std::string dir = std::string(STC_TEST_DATA_DIR) + "/passes/";
+        RunResult r = runText(loadTestModel("passes/leaky_encode_after_layer.sir"), "quantize");
+        QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
+        std::ifstream f(dir + "leaky_encode_after_layer.quantized.sir");
+        std::stringstream golden;
+        golden << f.rdbuf();
+        QVERIFY(!golden.str().empty());
+        const std::string printed = ir::printModule(r.module);
+        size_t i = 0;
+        while (i < printed.size() && i < golden.str().size() && printed[i] == golden.str()[i])
+            ++i;
+        QVERIFY2(printed == golden.str(), ("differs at byte " + std::to_string(i) + ": " + printed.substr(i, 80)).c_str());
     }
 
     void calibrationAndRebalance()
