@@ -9,6 +9,15 @@
 //   reset: hard     -> v = 0
 //          subtract -> v = v - theta
 //          none     -> v unchanged
+//          subtract-delayed (snnTorch Leaky) -> v unchanged, and the next step
+//                      subtracts theta after the decay if the previous v was
+//                      above theta: v[t] = sat24(decay(v[t-1], dv) + u[t]
+//                      - (v[t-1] > theta ? theta : 0)). No extra state: the
+//                      spike of step t-1 is (v[t-1] > theta) (snnTorch always
+//                      compares strictly here, whatever the firing rule).
+// The "charged" membrane (a membrane readout, lif output = "membrane") is v[t]
+// before the reset. A threshold of kNeverFires exceeds every saturated v: the
+// neuron never fires (a leaky integrator, NIR LI).
 // where a[t] is the synaptic input (an exact integer sum, see below),
 //   decay(x, d) = sign(x) * ((|x| * (4096 - d)) >> 12)   (rounds toward zero, as Lava),
 //   du, dv in [0, 4096] (4096 = 1.0: no memory; 0: no leak),
@@ -26,6 +35,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
 
 namespace stc::fixedpoint {
 
@@ -35,6 +45,7 @@ inline constexpr int kStateBits = 24;
 inline constexpr int64_t kStateMax = (int64_t{1} << (kStateBits - 1)) - 1; // 8388607
 inline constexpr int kThresholdMantissaBits = 17;
 inline constexpr int kDefaultActShift = 6; // Lava: activation and threshold MSB alignment
+inline constexpr int64_t kNeverFires = kStateMax + 1; // 2^23: 17-bit mantissa 2^16, exponent 7
 
 // x * (4096 - d) / 4096, rounded toward zero.
 inline int64_t decay(int64_t x, int32_t d)
@@ -53,7 +64,7 @@ inline int64_t wrapState(int64_t x)
 
 inline int64_t saturateState(int64_t x) { return x > kStateMax ? kStateMax : (x < -kStateMax ? -kStateMax : x); }
 
-enum class Reset : uint8_t { Hard, Subtract, None };
+enum class Reset : uint8_t { Hard, Subtract, None, SubtractDelayed };
 
 struct NeuronParams {
     int32_t du = kDecayOne; // current decay (4096: the current is the input of this step only)
@@ -64,11 +75,16 @@ struct NeuronParams {
     Reset reset = Reset::Hard;
 };
 
-// One time step of one neuron; returns the spike.
-inline bool neuronStep(const NeuronParams& p, int32_t& u, int32_t& v, int64_t a)
+// One time step of one neuron; returns the spike and sets `charged` to the
+// membrane before the reset.
+inline bool neuronStep(const NeuronParams& p, int32_t& u, int32_t& v, int64_t a, int32_t& charged)
 {
     const int64_t uu = wrapState(decay(u, p.du) + a * (int64_t{1} << p.actShift));
-    int64_t vv = saturateState(decay(v, p.dv) + uu);
+    int64_t vv = decay(v, p.dv) + uu;
+    if (p.reset == Reset::SubtractDelayed && v > p.theta)
+        vv -= p.theta;
+    vv = saturateState(vv);
+    charged = static_cast<int32_t>(vv);
     const bool spike = p.fireOnEqual ? vv >= p.theta : vv > p.theta;
     if (spike) {
         if (p.reset == Reset::Hard)
@@ -79,6 +95,32 @@ inline bool neuronStep(const NeuronParams& p, int32_t& u, int32_t& v, int64_t a)
     u = static_cast<int32_t>(uu);
     v = static_cast<int32_t>(vv);
     return spike;
+}
+
+inline bool neuronStep(const NeuronParams& p, int32_t& u, int32_t& v, int64_t a)
+{
+    int32_t charged;
+    return neuronStep(p, u, v, a, charged);
+}
+
+inline const char* resetName(Reset r)
+{
+    switch (r) {
+    case Reset::Hard: return "hard";
+    case Reset::Subtract: return "subtract";
+    case Reset::SubtractDelayed: return "subtract-delayed";
+    case Reset::None: break;
+    }
+    return "none";
+}
+
+// The reset named by a lif's `reset` attribute (unknown names: None).
+inline Reset resetFromName(const std::string& s)
+{
+    return s == "hard" ? Reset::Hard
+           : s == "subtract" ? Reset::Subtract
+           : s == "subtract-delayed" ? Reset::SubtractDelayed
+                                     : Reset::None;
 }
 
 // Input encoding into graded spikes (the `encode` op of a quantized module):

@@ -262,6 +262,7 @@ std::string compile(const ir::Module& m, Program& p)
             break;
         case OpKind::Lif:
             s.neuron = neuronParams(op);
+            s.membraneOut = op.attrs.getString("output", "spikes") == "membrane";
             s.lifIndex = int32_t(p.lifOps.size());
             p.lifOps.push_back(i);
             break;

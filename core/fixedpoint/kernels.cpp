@@ -145,8 +145,9 @@ void execStep(const Step& s, std::vector<std::vector<int32_t>>& vals, std::vecto
         y.resize(x.size());
         int64_t n = 0;
         for (size_t i = 0; i < x.size(); ++i) {
-            const bool spike = neuronStep(s.neuron, (*u)[i], (*v)[i], x[i]);
-            y[i] = spike;
+            int32_t charged;
+            const bool spike = neuronStep(s.neuron, (*u)[i], (*v)[i], x[i], charged);
+            y[i] = s.membraneOut ? charged : int32_t(spike);
             n += spike;
         }
         *spikeCount += n;

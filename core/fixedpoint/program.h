@@ -37,6 +37,7 @@ struct Step {
     std::vector<int64_t> batchA, batchB; // element offsets per output batch
     // neurons
     NeuronParams neuron;
+    bool membraneOut = false; // lif output = "membrane": writes the charged membrane (graded), not spikes
     int32_t lifIndex = -1;
     // mean over time
     int32_t accIndex = -1;

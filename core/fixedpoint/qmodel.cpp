@@ -39,9 +39,26 @@ NeuronParams neuronParams(const ir::Op& lif)
     p.actShift = static_cast<int32_t>(lif.attrs.getInt("q.act_shift", kDefaultActShift));
     p.theta = lif.attrs.getInt("q.theta_mant") << lif.attrs.getInt("q.theta_exp");
     p.fireOnEqual = lif.attrs.getString("fire", "ge") == "ge";
-    const std::string reset = lif.attrs.getString("reset", "hard");
-    p.reset = reset == "hard" ? Reset::Hard : (reset == "subtract" ? Reset::Subtract : Reset::None);
+    p.reset = resetFromName(lif.attrs.getString("reset", "hard"));
     return p;
+}
+
+double membraneReach(const NeuronParams& p, int64_t inBound, int64_t timesteps)
+{
+    auto gain = [timesteps](int32_t d) {
+        const double r = 1.0 - double(d) / double(kDecayOne);
+        double g = 0.0, rj = 1.0;
+        for (int64_t j = 0; j < timesteps && rj > 0.0; ++j, rj *= r)
+            g += rj;
+        return std::max(1.0, g);
+    };
+    return double(inBound) * std::ldexp(1.0, p.actShift) * gain(p.du) * gain(p.dv);
+}
+
+int64_t membraneBound(const NeuronParams& p, int64_t inBound, int64_t timesteps)
+{
+    const double b = membraneReach(p, inBound, timesteps);
+    return b >= double(kStateMax) ? kStateMax : int64_t(std::ceil(b));
 }
 
 namespace {
@@ -72,9 +89,14 @@ std::string layerInfo(const ir::Module& m, const ir::Op& op, const ValueQ& x, Va
     for (int64_t o = 0; o < outCh; ++o) {
         if (shift[size_t(o)] < 0 || shift[size_t(o)] > 30)
             return "q.shift out of range 0..30";
-        int64_t sum = 0;
-        for (int64_t k = 0; k < per; ++k)
-            sum += static_cast<int64_t>(std::llabs(static_cast<long long>(w->at(o * per + k))));
+        // |sum w x| <= sum |w| * max|x|; for x in [0, max] the positive and the
+        // negative weights cannot both act: max(sum w+, sum w-) * max.
+        int64_t pos = 0, neg = 0;
+        for (int64_t k = 0; k < per; ++k) {
+            const auto wk = static_cast<int64_t>(w->at(o * per + k));
+            (wk > 0 ? pos : neg) += wk > 0 ? wk : -wk;
+        }
+        const int64_t sum = x.nonNegative ? std::max(pos, neg) : pos + neg;
         int64_t ch = saturatingMul(saturatingMul(sum, int64_t{1} << shift[size_t(o)]), x.bound);
         if (b)
             ch = saturatingAdd(ch, static_cast<int64_t>(std::fabs(b->at(o))));
@@ -129,7 +151,8 @@ std::string propagateOp(const ir::Module& m, int32_t i, std::vector<ValueQ>& inf
         const int64_t bits = op.attrs.getInt("q.input_bits", 0);
         if (!(s > 0.0) || bits < 1 || bits > 16)
             return "missing q.input_scale/q.input_bits (run quantize)";
-        out = {true, s, (int64_t{1} << (op.attrs.getBool("q.input_signed") ? bits - 1 : bits)) - 1};
+        out = {true, s, (int64_t{1} << (op.attrs.getBool("q.input_signed") ? bits - 1 : bits)) - 1,
+               !op.attrs.getBool("q.input_signed")};
         break;
     }
     case OpKind::Conv1d:
@@ -143,7 +166,13 @@ std::string propagateOp(const ir::Module& m, int32_t i, std::vector<ValueQ>& inf
             return "neuron has no fixed-point parameters (run quantize)";
         if (in[0]->scale <= 0.0)
             return "neuron input has a non-positive scale";
-        out = {true, 1.0, 1};
+        out = {true, 1.0, 1, true};
+        if (op.attrs.getString("output", "spikes") == "membrane") {
+            const double vs = op.attrs.getFloat("q.v_scale", 0.0);
+            if (!(vs > 0.0))
+                return "membrane-output neuron has no q.v_scale (run quantize)";
+            out = {true, vs, membraneBound(neuronParams(op), in[0]->bound, m.timesteps)};
+        }
         break;
     case OpKind::Reshape:
     case OpKind::Flatten:
@@ -168,7 +197,7 @@ std::string propagateOp(const ir::Module& m, int32_t i, std::vector<ValueQ>& inf
         int64_t div = op.attrs.getInt("divisor_override", 0);
         if (div <= 0)
             div = k[0] * k[1];
-        out = {true, in[0]->scale / double(div), saturatingMul(in[0]->bound, k[0] * k[1])};
+        out = {true, in[0]->scale / double(div), saturatingMul(in[0]->bound, k[0] * k[1]), in[0]->nonNegative};
         break;
     }
     case OpKind::Add: {
@@ -182,12 +211,17 @@ std::string propagateOp(const ir::Module& m, int32_t i, std::vector<ValueQ>& inf
         const int64_t b0 = firstCoarse ? saturatingMul(in[0]->bound, int64_t{1} << sh) : in[0]->bound;
         const int64_t b1 = firstCoarse ? in[1]->bound : saturatingMul(in[1]->bound, int64_t{1} << sh);
         out.bound = saturatingAdd(b0, b1);
+        out.nonNegative = in[0]->nonNegative && in[1]->nonNegative;
         break;
     }
-    case OpKind::Mul: out = {true, in[0]->scale * in[1]->scale, saturatingMul(in[0]->bound, in[1]->bound)}; break;
+    case OpKind::Mul:
+        out = {true, in[0]->scale * in[1]->scale, saturatingMul(in[0]->bound, in[1]->bound),
+               in[0]->nonNegative && in[1]->nonNegative};
+        break;
     case OpKind::MatMul: {
         const int64_t k = m.typeOf(op.operands[0]).shape.back();
-        out = {true, in[0]->scale * in[1]->scale, saturatingMul(k, saturatingMul(in[0]->bound, in[1]->bound))};
+        out = {true, in[0]->scale * in[1]->scale, saturatingMul(k, saturatingMul(in[0]->bound, in[1]->bound)),
+               in[0]->nonNegative && in[1]->nonNegative};
         break;
     }
     case OpKind::Sum:
@@ -197,7 +231,7 @@ std::string propagateOp(const ir::Module& m, int32_t i, std::vector<ValueQ>& inf
         if (op.kind == OpKind::Mean && op.attrs.getBool("over_time"))
             count *= m.timesteps;
         out = {true, op.kind == OpKind::Mean ? in[0]->scale / double(count) : in[0]->scale,
-               saturatingMul(in[0]->bound, count)};
+               saturatingMul(in[0]->bound, count), in[0]->nonNegative};
         break;
     }
     case OpKind::BatchNorm: return "batchnorm is not supported in the fixed-point path (run fold-bn)";

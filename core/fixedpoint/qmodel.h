@@ -13,7 +13,10 @@
 //            q.shift (int list, one per output channel, >= 0): weight exponent
 //            output scale = input scale * q.weight_scale
 //   lif      q.theta_mant, q.theta_exp (threshold = mant << exp), q.du, q.dv,
-//            q.act_shift (see arith.h for the update)
+//            q.act_shift (see arith.h for the update), q.v_scale (float): real
+//            value of one membrane state unit. Output "spikes": scale 1, bound
+//            1; output "membrane": the charged membrane, scale q.v_scale,
+//            bound membraneBound() (a graded value, like any other here)
 // Everything else (views, pooling, add, mul, scale, matmul, sum, mean) is exact
 // integer arithmetic with the scale tracked here; `scale` ops only change the
 // scale, so the attention scale ends up in the receiving neuron's threshold.
@@ -34,6 +37,7 @@ struct ValueQ {
     bool known = false; // false for constants and float inputs
     double scale = 1.0;
     int64_t bound = 0;  // |integer| <= bound for every allowed input
+    bool nonNegative = false; // integer >= 0 for every allowed input (spikes, unsigned pixels)
 };
 
 // Propagates scale and bound through op `opIndex` given the infos of earlier
@@ -53,6 +57,15 @@ ir::ValueId floatInputOf(const ir::Module& m, ir::ValueId v);
 
 // Neuron parameters of a quantized lif op (from its annotations).
 NeuronParams neuronParams(const ir::Op& lif);
+
+// Bound on |v| (so on the charged membrane) of a neuron over `timesteps`
+// steps from rest when every synaptic input |a| <= inBound: u sums at most
+// G(du) inputs << actShift and v at most G(dv) currents, G(d) = sum over
+// j < timesteps of (1 - d/4096)^j (decay rounds toward zero, resets only
+// lower |v|); capped at kStateMax (v saturates).
+int64_t membraneBound(const NeuronParams& p, int64_t inBound, int64_t timesteps);
+// The same bound in v units, not capped (what v would reach without saturation).
+double membraneReach(const NeuronParams& p, int64_t inBound, int64_t timesteps);
 
 // Label for messages: "%name = kind".
 std::string describe(const ir::Module& m, int32_t opIndex);

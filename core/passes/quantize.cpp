@@ -3,7 +3,9 @@
 //   weights  -> intN mantissas with a per-layer unit and a per-channel
 //               power-of-two exponent (per-channel=true) or one exponent
 //   biases   -> int32 in the layer's output unit
-//   inputs   -> graded N-bit spikes (pixels in [0, 1] -> 0..255)
+//   inputs   -> graded N-bit spikes (pixels in [0, 1] -> 0..255); a direct
+//               encode of layers applied to an input moves to the input
+//   membrane outputs -> graded values in the neuron's state unit
 //   neurons  -> Loihi-style 24-bit state: decay dv = 4096/tau, threshold in
 //               state units (1/tau, the input unit and attention scales all
 //               end up in it), activation shift chosen so nothing overflows
@@ -114,25 +116,44 @@ std::string quantizeLayer(ir::Module& m, int32_t i, const fx::ValueQ& x, const C
     return {};
 }
 
+// quantizeLayer, with one weight bit less at a time while the synaptic input
+// of the neuron the layer feeds could leave the 24-bit state (statistic
+// weight-bits.<layer> when lowered). Propagates the layer's info.
+std::string quantizeLayerFitting(ir::Module& m, int32_t i, std::vector<fx::ValueQ>& infos, const Config& c,
+                                 PassRun& run)
+{
+    const ir::Op& op = m.ops()[size_t(i)];
+    const int32_t user = singleUser(m.computeUsers(), op.result);
+    const bool feedsNeuron = user >= 0 && m.ops()[size_t(user)].kind == OpKind::Lif;
+    std::vector<std::pair<ir::ValueId, std::shared_ptr<const ir::Tensor>>> floats;
+    for (size_t k = 1; k < op.operands.size(); ++k)
+        floats.emplace_back(op.operands[k], m.definingOp(op.operands[k]).constant);
+    const ir::ValueId in = op.operands[0], out = op.result;
+    for (Config lc = c;; --lc.bits) {
+        std::string err = quantizeLayer(m, i, infos[size_t(in)], lc, run);
+        if (err.empty())
+            err = fx::propagateOp(m, i, infos);
+        if (!err.empty() || !feedsNeuron || infos[size_t(out)].bound <= fx::kStateMax || lc.bits <= 2) {
+            if (err.empty() && lc.bits != c.bits)
+                run.stats().set("weight-bits." + layerName(m, m.ops()[size_t(i)]), lc.bits);
+            return err;
+        }
+        for (const auto& [v, t] : floats) { // back to the float weights
+            m.setValueType(v, {t->elem(), t->shape(), ir::TimeKind::Invariant});
+            m.mutableOps()[size_t(m.value(v).def)].constant = t;
+        }
+    }
+}
+
 std::string quantizeNeuron(ir::Module& m, int32_t i, const fx::ValueQ& x, const Config& c, double thetaFactor)
 {
     ir::Op& op = m.mutableOps()[size_t(i)];
     const std::string neuron = op.attrs.getString("neuron", "lif");
     const std::string reset = op.attrs.getString("reset", "hard");
-    // The fixed-point model hands a neuron's output to the next layer or neuron
-    // as spikes (qmodel.cpp): a membrane value may only be read out.
-    if (op.attrs.getString("output", "spikes") == "membrane") {
-        const auto users = m.computeUsers();
-        for (int32_t u : users[size_t(op.result)]) {
-            const OpKind k = m.ops()[size_t(u)].kind;
-            if (k == OpKind::Lif || k == OpKind::Linear || k == OpKind::Conv1d || k == OpKind::Conv2d ||
-                k == OpKind::MatMul)
-                return "a membrane-output neuron feeding a layer or neuron (e.g. a CubaLIF's synaptic-current "
-                       "stage) is not supported in the fixed-point path yet: its output is a value, not spikes";
-        }
-    }
-    if (reset == "subtract-delayed")
-        return "reset \"subtract-delayed\" is not supported in the fixed-point path";
+    // A membrane output is a graded value with the state's scale (qmodel.h).
+    const bool membraneOut = op.attrs.getString("output", "spikes") == "membrane";
+    if (reset == "subtract-delayed" && neuron != "leaky")
+        return "reset \"subtract-delayed\" is only defined for neuron \"leaky\"";
     if (reset == "hard" && op.attrs.getFloat("v_reset", 0.0) != 0.0)
         return "hard reset to a non-zero v_reset is not supported in the fixed-point path";
     double k = 1.0, leak = 0.0; // theta = vth * k / unit; dv = 4096 * leak
@@ -144,32 +165,116 @@ std::string quantizeNeuron(ir::Module& m, int32_t i, const fx::ValueQ& x, const 
     } else if (neuron == "leaky") {
         leak = 1.0 - op.attrs.getFloat("beta");
     }
+    fx::NeuronParams p;
+    p.dv = int32_t(std::clamp<int64_t>(std::llround(leak * fx::kDecayOne), 0, fx::kDecayOne));
     const double vth = op.attrs.getFloat("v_threshold") * thetaFactor;
     if (!(vth > 0.0))
         return "non-positive thresholds are not supported in the fixed-point path";
-    int64_t shift = c.actShift;
-    while (shift > 0 && (fx::saturatingMul(x.bound, int64_t{1} << shift) > fx::kStateMax ||
-                         vth * k / x.scale * double(int64_t{1} << shift) > double(fx::kStateMax / 2)))
-        --shift;
     if (x.bound > fx::kStateMax)
         return "synaptic input may reach " + std::to_string(x.bound) + ", beyond the 24-bit state";
+    // A threshold above the membrane any allowed input can reach (membraneReach
+    // at shift 0, where theta is vth * k / x.scale) is never reached, in float
+    // as in fixed point: the neuron never fires (NIR LI/I readouts carry the
+    // largest finite f32 as their threshold). It gets kNeverFires and the
+    // shift is chosen for its input and membrane alone.
+    p.actShift = 0;
+    const bool neverFires = !(vth * k / x.scale <= fx::membraneReach(p, x.bound, m.timesteps));
+    auto fits = [&](int64_t shift) {
+        p.actShift = int32_t(shift);
+        if (fx::saturatingMul(x.bound, int64_t{1} << shift) > fx::kStateMax)
+            return false;
+        if (!neverFires && vth * k / x.scale * double(int64_t{1} << shift) > double(fx::kStateMax / 2))
+            return false;
+        // A membrane readout is read without saturating for every input the bounds allow.
+        return !membraneOut || shift == 0 || fx::membraneBound(p, x.bound, m.timesteps) < fx::kStateMax;
+    };
+    int64_t shift = c.actShift;
+    while (shift > 0 && !fits(shift))
+        --shift;
     const double theta = vth * k / x.scale * double(int64_t{1} << shift);
-    if (theta > double(fx::kStateMax / 2))
-        return "threshold does not fit the 24-bit state at this input scale";
-    const bool ge = op.attrs.getString("fire", "ge") == "ge";
-    const double r = std::round(theta);
-    int64_t t;
-    if (std::fabs(theta - r) <= 1e-9 * std::max(1.0, theta))
-        t = int64_t(r);
-    else
-        t = ge ? int64_t(std::ceil(theta)) : int64_t(std::floor(theta));
+    int64_t t = fx::kNeverFires;
+    if (!neverFires) {
+        if (theta > double(fx::kStateMax / 2))
+            return "threshold does not fit the 24-bit state at this input scale";
+        const bool ge = op.attrs.getString("fire", "ge") == "ge";
+        const double r = std::round(theta);
+        if (std::fabs(theta - r) <= 1e-9 * std::max(1.0, theta))
+            t = int64_t(r);
+        else
+            t = ge ? int64_t(std::ceil(theta)) : int64_t(std::floor(theta));
+    }
     const fx::Threshold th = fx::encodeThreshold(t);
     op.attrs.set("q.theta_mant", th.mantissa);
     op.attrs.set("q.theta_exp", int64_t(th.exponent));
     op.attrs.set("q.du", int64_t(fx::kDecayOne));
-    op.attrs.set("q.dv", std::clamp<int64_t>(std::llround(leak * fx::kDecayOne), 0, fx::kDecayOne));
+    op.attrs.set("q.dv", int64_t(p.dv));
     op.attrs.set("q.act_shift", shift);
+    if (membraneOut)
+        op.attrs.set("q.v_scale", x.scale / (k * double(int64_t{1} << shift)));
     return {};
+}
+
+// A direct encode repeats a time-invariant value at every step. When that
+// value is computed from a model input by layers and views only (snnTorch
+// models apply their first layer once, before the time loop), the layers
+// commute with the repetition: encode(f(x)) = f(encode(x)) at every step, bit
+// for bit in f32. Moving the encode to the input gives the fixed-point path
+// what a chip receives: graded input spikes feeding the first layer.
+ir::Module hoistDirectEncodes(const ir::Module& m, int64_t& hoisted)
+{
+    hoisted = 0;
+    const auto users = m.computeUsers();
+    std::vector<std::vector<int32_t>> chainOf(m.ops().size()); // encode -> its layers, input side first
+    std::vector<char> deferred(m.ops().size(), 0);
+    for (int32_t i = 0; i < int32_t(m.ops().size()); ++i) {
+        const ir::Op& op = m.ops()[size_t(i)];
+        if (op.kind != OpKind::Encode || op.attrs.getString("mode", "direct") != "direct")
+            continue;
+        std::vector<int32_t> chain;
+        bool layer = false;
+        for (ir::ValueId v = op.operands[0]; m.definingOp(v).kind != OpKind::Input;) {
+            const ir::Op& d = m.definingOp(v);
+            const bool isLayer = d.kind == OpKind::Linear || d.kind == OpKind::Conv1d || d.kind == OpKind::Conv2d;
+            if ((!isLayer && d.kind != OpKind::Reshape && d.kind != OpKind::Flatten) || m.typeOf(v).perStep() ||
+                users[size_t(v)].size() != 1) {
+                layer = false;
+                break;
+            }
+            layer = layer || isLayer;
+            chain.push_back(m.value(v).def);
+            v = d.operands[0];
+        }
+        if (!layer)
+            continue;
+        std::reverse(chain.begin(), chain.end());
+        for (int32_t c : chain)
+            deferred[size_t(c)] = 1;
+        chainOf[size_t(i)] = std::move(chain);
+        ++hoisted;
+    }
+    if (hoisted == 0)
+        return m;
+    Rewriter rw(m);
+    for (int32_t i = 0; i < int32_t(m.ops().size()); ++i) {
+        if (deferred[size_t(i)])
+            continue;
+        if (chainOf[size_t(i)].empty()) {
+            rw.copy(i);
+            continue;
+        }
+        const ir::Op& enc = m.ops()[size_t(i)];
+        const ir::Op& first = m.ops()[size_t(chainOf[size_t(i)].front())];
+        ir::ValueId x = rw.buildAs(enc.result, OpKind::Encode, {rw.mapped(first.operands[0])}, enc.attrs, enc.origin);
+        for (int32_t c : chainOf[size_t(i)]) {
+            const ir::Op& op = m.ops()[size_t(c)];
+            std::vector<ir::ValueId> operands{x};
+            for (size_t k = 1; k < op.operands.size(); ++k)
+                operands.push_back(rw.mapped(op.operands[k]));
+            x = rw.copyWith(c, std::move(operands), op.attrs);
+        }
+        rw.replace(enc.result, x);
+    }
+    return rw.finish();
 }
 
 // Quantizes `src` into `m` (a copy); thetaFactor scales each lif's threshold.
@@ -194,7 +299,7 @@ bool quantizeModule(ir::Module& m, const Config& c, double inputMax, bool inputS
             if (err.empty() && !infos[size_t(op.operands[0])].known)
                 err = "input has no integer representation";
             if (err.empty())
-                err = quantizeLayer(m, i, infos[size_t(op.operands[0])], c, run);
+                err = quantizeLayerFitting(m, i, infos, c, run);
         } else if (op.kind == OpKind::Lif) {
             auto it = thetaFactor.find(i);
             err = quantizeNeuron(m, i, infos[size_t(op.operands[0])], c, it == thetaFactor.end() ? 1.0 : it->second);
@@ -253,7 +358,10 @@ void runQuantize(ir::Module& m, PassRun& run)
             inputMax = std::max(inputMax, double(std::fabs(v)));
             inputSigned = inputSigned || v < 0.0f;
         }
-    const ir::Module original = m;
+    int64_t hoisted = 0;
+    const ir::Module original = hoistDirectEncodes(m, hoisted);
+    if (hoisted > 0)
+        run.stats().set("encodes-hoisted", hoisted);
     std::map<int32_t, double> factors;
     ir::Module q = original;
     if (!quantizeModule(q, c, inputMax, inputSigned, factors, run))

@@ -422,13 +422,13 @@ ProgramLoad buildProgram(const target::Package& pkg)
         p.neuron.actShift = q.actShift;
         p.neuron.theta = q.theta;
         p.neuron.fireOnEqual = q.fireOnEqual;
-        p.neuron.reset = q.reset == "hard"       ? fixedpoint::Reset::Hard
-                         : q.reset == "subtract" ? fixedpoint::Reset::Subtract
-                                                 : fixedpoint::Reset::None;
+        p.neuron.reset = fixedpoint::resetFromName(q.reset);
         if (q.kind == "input")
             p.kind = NeuronKind::Input;
-        else if (q.kind == "lif")
+        else if (q.kind == "lif") {
             p.kind = NeuronKind::Lif;
+            p.membraneOut = q.spikeBits > 1; // a membrane readout (graded spikes of the charged membrane)
+        }
         else if (q.kind == "relay")
             p.kind = q.spikeBits == 1 ? NeuronKind::RelayOr : NeuronKind::RelayGraded;
         else if (q.kind == "product")
@@ -437,10 +437,6 @@ ProgramLoad buildProgram(const target::Package& pkg)
             p.kind = NeuronKind::Readout;
         else {
             out.error = "population " + q.name + " has unknown kind '" + q.kind + "'";
-            return out;
-        }
-        if (p.kind == NeuronKind::Lif && q.reset == "subtract-delayed") {
-            out.error = "population " + q.name + ": delayed subtract reset is not simulated";
             return out;
         }
         if (p.kind == NeuronKind::Input)

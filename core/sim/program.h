@@ -38,6 +38,7 @@ struct PopulationInfo {
     double valueScale = 1.0;   // real value of one output step (readouts: of the accumulator)
     double outputScale = 1.0;  // extra host factor of a readout
     bool perStepOutput = false;
+    bool membraneOut = false;  // Lif with graded output: emits the charged membrane, not spikes
     bool biasOnce = false;     // Readout: bias added at model step 0 only (time average)
     double inputScale = 1.0;   // Input: host encoding (fixedpoint::encodeInput)
     int64_t inputLo = 0, inputHi = 255;

@@ -390,8 +390,10 @@ private:
                     a0[i] = 0;
                     if (!busy && restSilent)
                         continue;
-                    if (fixedpoint::neuronStep(pop.neuron, u[i], v[i], in))
-                        emit(cs, si, pop, s, stepIndex, i, 1, traced);
+                    int32_t charged;
+                    const bool spike = fixedpoint::neuronStep(pop.neuron, u[i], v[i], in, charged);
+                    if (pop.membraneOut ? charged != 0 : spike)
+                        emit(cs, si, pop, s, stepIndex, i, pop.membraneOut ? charged : 1, traced);
                 }
                 break;
             }

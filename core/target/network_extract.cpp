@@ -144,9 +144,16 @@ Expr Extractor::compute(const ir::Op& op)
         p.neuron.vReset = op.attrs.getFloat("v_reset", 0.0);
         p.neuron.reset = op.attrs.getString("reset", "hard");
         p.neuron.fire = op.attrs.getString("fire", "ge");
+        // A membrane output leaves the population as a graded spike carrying the
+        // charged (saturated 24-bit) membrane every step it is non-zero.
+        const bool membrane = op.attrs.getString("output", "spikes") == "membrane";
+        if (membrane)
+            p.spikeBits = fixedpoint::kStateBits;
         if (integer_) {
             p.fx.neuron = fixedpoint::neuronParams(op);
             p.fx.inputUnit = q_.values[size_t(op.operands[0])].scale;
+            if (membrane)
+                p.fx.valueScale = q_.values[size_t(op.result)].scale;
         }
         return materializeChecked(op, exprOf(op.operands[0]), std::move(p));
     }

@@ -237,13 +237,24 @@ void finishNetwork(Network& net, const ir::Module& m, const ChipDescriptor* chip
     }
     if (!chip)
         return;
-    for (const Population& p : net.populations) {
+    for (size_t pi = 0; pi < net.populations.size(); ++pi) {
+        const Population& p = net.populations[pi];
         if (!chip->supportsModel(p.neuron.model))
             diags.error({}, "%" + p.name,
                         std::string(toString(p.kind)) + " population needs neuron model \"" + p.neuron.model +
                             "\", which " + chip->id + " does not support",
                         p.origin);
         const bool input = p.kind == PopulationKind::Input;
+        // A membrane read only by readouts is read by the host (a probe of v),
+        // not sent as a spike: no graded-spike width is needed for it.
+        if (p.kind == PopulationKind::Lif && p.spikeBits > 1) {
+            bool hostOnly = true;
+            for (int32_t o : net.outgoing(int32_t(pi)))
+                hostOnly = hostOnly && net.populations[size_t(net.projections[size_t(o)].dst)].kind ==
+                                           PopulationKind::Readout;
+            if (hostOnly)
+                continue;
+        }
         const int64_t limit = input ? chip->limits.inputBits() : chip->limits.gradedSpikeBits;
         if (p.spikeBits > limit)
             diags.error({}, "%" + p.name,

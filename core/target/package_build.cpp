@@ -91,7 +91,10 @@ uint16_t checked16(int64_t v, const char* what)
     return uint16_t(v);
 }
 
-void fixedPoint(const Population& p, PackagePopulation& q, int weightBits, double maxInput)
+// Returns the real value of one step of the population's output: a membrane
+// state unit for a lif with graded (membrane) output, the unit for graded
+// relays and readouts, else 1 (a spike).
+double fixedPoint(const Population& p, PackagePopulation& q, int weightBits, double maxInput)
 {
     const double qmax = double((int64_t{1} << (weightBits - 1)) - 1);
     q.unit = maxInput > 0 ? maxInput / qmax : 1.0;
@@ -110,9 +113,12 @@ void fixedPoint(const Population& p, PackagePopulation& q, int weightBits, doubl
             q.dv = int32_t(std::lround(double(fixedpoint::kDecayOne) * (1.0 - n.beta)));
         }
         q.theta = int64_t(std::llround(n.vThreshold * scale / q.unit)) << q.actShift;
+        if (p.spikeBits > 1)
+            return q.unit / (scale * double(int64_t{1} << q.actShift));
     } else if (p.kind == PopulationKind::Relay && p.spikeBits == 1) {
         q.theta = std::max<int64_t>(1, std::llround(n.vThreshold / q.unit)); // OR: fires on any input
     }
+    return (p.kind == PopulationKind::Relay && p.spikeBits > 1) || p.kind == PopulationKind::Readout ? q.unit : 1.0;
 }
 
 // Parameters of a population of a quantized module: the pass's own values.
@@ -130,7 +136,7 @@ void integerParams(const Population& p, PackagePopulation& q)
         q.actShift = n.actShift;
         q.theta = n.theta;
         q.fireOnEqual = n.fireOnEqual;
-        q.reset = n.reset == fixedpoint::Reset::Hard ? "hard" : n.reset == fixedpoint::Reset::Subtract ? "subtract" : "none";
+        q.reset = fixedpoint::resetName(n.reset);
     } else if (p.kind == PopulationKind::Relay && p.spikeBits == 1) {
         q.theta = 1; // OR of binary spikes: fires on any input
     }
@@ -682,10 +688,7 @@ Package buildPackage(const Network& net, const Mapping& m, const ChipDescriptor&
             valueScale[i] = srcScales.size() == 2 ? srcScales[0] * srcScales[1] : 1.0;
             q.unit = valueScale[i];
         } else {
-            fixedPoint(p, q, wb, maxInput);
-            valueScale[i] = (p.kind == PopulationKind::Relay && p.spikeBits > 1) || p.kind == PopulationKind::Readout
-                                ? q.unit
-                                : 1.0;
+            valueScale[i] = fixedPoint(p, q, wb, maxInput);
         }
         q.perStepOutput = p.perStepOutput;
         q.biasOnce = p.biasPerInference;

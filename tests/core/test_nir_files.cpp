@@ -4,12 +4,14 @@
 #include "interop/nir_hdf5.h"
 #include "interop/nir_import.h"
 #include "interp/interpreter.h"
+#include "sim_test_util.h"
 #include "test_pass_util.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
+#include <cstring>
 
 using namespace stc;
 using namespace stc::interop;
@@ -221,6 +223,37 @@ private slots:
         const Imported im = importFile("spec_cubalif.nir", kCubaSteps);
         const double err = cubaMaxError(im, {5.0, 5.0, 5.0});
         QVERIFY2(err < 1e-5, std::to_string(err).c_str());
+    }
+
+    // The CubaLIF's current stage (a never-firing lif whose membrane feeds the
+    // neuron) and the CubaLI readout compile for a chip: the current leaves
+    // its population as a graded value. The chip simulator reproduces the
+    // fixed-point reference bit for bit, and that follows the float model.
+    void cubaLifCompilesForAChip()
+    {
+        const Imported im = importFile("spec_cubalif.nir", kCubaSteps);
+        simtest::Compiled c;
+        try {
+            c = simtest::compile(im.module, "loihi2");
+        } catch (const std::exception& e) {
+            QFAIL(e.what());
+        }
+        const int64_t n = 64, size = c.program.inputSize();
+        const std::vector<float> in = simtest::randomSamples(n, size, 5);
+        const auto ref = fixedpoint::run(c.out.module, {interp::InputBatch{n, in}});
+        QVERIFY2(ref.ok(), ref.error.c_str());
+        const sim::SimResult r = sim::simulate(c.program, in, n, sim::SimOptions{});
+        QVERIFY2(r.ok(), r.error.c_str());
+        QCOMPARE(r.outputs[0].size(), ref.outputs[0].size());
+        QVERIFY(std::memcmp(r.outputs[0].data(), ref.outputs[0].data(), r.outputs[0].size() * sizeof(float)) == 0);
+        const auto f = interp::run(im.module, {interp::InputBatch{n, in}});
+        QVERIFY2(f.ok(), f.error.c_str());
+        double diff = 0.0, mag = 0.0;
+        for (size_t i = 0; i < f.outputs[0].size(); ++i) {
+            diff += std::fabs(double(f.outputs[0][i]) - double(ref.outputs[0][i]));
+            mag += std::fabs(double(f.outputs[0][i]));
+        }
+        QVERIFY2(diff / mag < 0.05, std::to_string(diff / mag).c_str());
     }
 
     void perNeuronWInIsAnInputGain()

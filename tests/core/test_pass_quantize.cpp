@@ -2,11 +2,17 @@
 #include "fixedpoint/arith.h"
 #include "fixedpoint/executor.h"
 #include "fixedpoint/qmodel.h"
+#include "ir/ir_io.h"
+#include "ir/printer.h"
 #include "ir/verifier.h"
 #include "passes/runner.h"
 #include "test_pass_util.h"
 
 #include <QtTest>
+
+#include <fstream>
+#include <limits>
+#include <sstream>
 
 using namespace stc;
 using namespace stc::passes;
@@ -61,6 +67,87 @@ ir::Module snapToGrid(ir::Module m)
     return m;
 }
 
+ir::Attributes leakyAttrs(double beta, const std::string& reset, const std::string& output)
+{
+    ir::Attributes a;
+    a.set("neuron", std::string("leaky"));
+    a.set("beta", beta);
+    a.set("fire", std::string("gt"));
+    a.set("reset", reset);
+    a.set("output", output);
+    a.set("v_threshold", 1.0);
+    return a;
+}
+
+// A NIR LI readout as imported: a lif that never fires (threshold = largest
+// finite f32), no reset, the membrane as output.
+ir::Attributes liAttrs()
+{
+    ir::Attributes a;
+    a.set("neuron", std::string("lif"));
+    a.set("tau", 4.0);
+    a.set("decay_input", false);
+    a.set("reset", std::string("none"));
+    a.set("output", std::string("membrane"));
+    a.set("fire", std::string("gt"));
+    a.set("v_threshold", double(std::numeric_limits<float>::max()));
+    return a;
+}
+
+// snnTorch-style MLP on a [64] input, T = 8: its first layer applied once to
+// the float input before a direct encode (encodeFirst = false) or after it,
+// leaky neurons with the delayed subtract reset, and a membrane readout (a
+// leaky one with a reset, or an LI that never fires) averaged over time.
+ir::Module leakyMlp(uint64_t seed, double beta, bool encodeFirst, bool liReadout)
+{
+    testutil::Builder b(seed, 8);
+    ir::ValueId x = b.m.addInput({ir::ElemType::F32, {64}, ir::TimeKind::Invariant}, "image");
+    if (encodeFirst)
+        x = b.encode(x);
+    ir::ValueId fc1 = b.op(ir::OpKind::Linear, {x, b.weight({32, 64}, 0.3f, "fc1.w"), b.weight({32}, 0.1f, "fc1.b")},
+                           {}, "fc1");
+    if (!encodeFirst)
+        fc1 = b.encode(fc1);
+    ir::ValueId s = b.op(ir::OpKind::Lif, {fc1}, leakyAttrs(beta, "subtract-delayed", "spikes"), "lif1");
+    ir::ValueId fc2 = b.op(ir::OpKind::Linear, {s, b.weight({10, 32}, 0.5f, "fc2.w"), b.weight({10}, 0.1f, "fc2.b")},
+                           {}, "fc2");
+    ir::ValueId r = b.op(ir::OpKind::Lif, {fc2},
+                         liReadout ? liAttrs() : leakyAttrs(beta, "subtract-delayed", "membrane"), "readout");
+    b.m.addOutput({b.meanTime(r)});
+    return std::move(b.m);
+}
+
+ir::Module loadTestModel(const std::string& rel)
+{
+    ir::LoadResult lr = ir::loadModule(std::string(STC_TEST_DATA_DIR) + "/" + rel);
+    if (!lr.ok())
+        throw std::runtime_error(lr.diagnostics.format());
+    return std::move(*lr.module);
+}
+
+// Fraction of samples whose argmax agrees, and the mean absolute output
+// difference relative to the mean absolute float output.
+std::pair<double, double> compareOutputs(const std::vector<float>& ref, const std::vector<float>& got, int64_t batch)
+{
+    const size_t n = ref.size() / size_t(batch);
+    int agree = 0;
+    for (size_t s = 0; s < size_t(batch); ++s)
+        agree += argmaxAt(ref, s, n) == argmaxAt(got, s, n);
+    double diff = 0.0, mag = 0.0;
+    for (size_t i = 0; i < ref.size() && i < got.size(); ++i) {
+        diff += std::fabs(double(ref[i]) - double(got[i]));
+        mag += std::fabs(double(ref[i]));
+    }
+    return {double(agree) / double(batch), ref.size() == got.size() ? diff / std::max(mag, 1e-30) : 1.0};
+}
+
+fx::RunOptions twoThreads()
+{
+    fx::RunOptions o;
+    o.threads = 2;
+    return o;
+}
+
 } // namespace
 
 class TestPassQuantize : public QObject {
@@ -89,6 +176,37 @@ private slots:
         const fx::Threshold t = fx::encodeThreshold((int64_t{1} << 17) + 1);
         QVERIFY(t.mantissa < (int64_t{1} << 17));
         QVERIFY(t.value() >= (int64_t{1} << 17) + 1);
+        // Never firing: the encoded kNeverFires lies above every saturated v.
+        QVERIFY(fx::encodeThreshold(fx::kNeverFires).value() > fx::kStateMax);
+        p.theta = fx::encodeThreshold(fx::kNeverFires).value();
+        p.dv = 0;
+        v = 0;
+        for (int k = 0; k < 4; ++k)
+            QVERIFY(!fx::neuronStep(p, u, v, fx::kStateMax));
+        QCOMPARE(v, int32_t(fx::kStateMax));
+        // snnTorch's delayed subtract reset: v keeps its value when it fires,
+        // the next step subtracts theta after the decay; `charged` is v.
+        fx::NeuronParams d;
+        d.dv = 1024; // beta = 0.75
+        d.actShift = 0;
+        d.theta = 100;
+        d.fireOnEqual = false;
+        d.reset = fx::Reset::SubtractDelayed;
+        int32_t du = 0, dvv = 0, charged = -1;
+        QVERIFY(fx::neuronStep(d, du, dvv, 120, charged)); // v = 120 > 100: spike, no reset yet
+        QCOMPARE(dvv, 120);
+        QCOMPARE(charged, 120);
+        QVERIFY(!fx::neuronStep(d, du, dvv, 40, charged)); // v = 90 + 40 - 100 = 30
+        QCOMPARE(dvv, 30);
+        QVERIFY(!fx::neuronStep(d, du, dvv, 0, charged)); // 30 is not above theta: nothing subtracted
+        QCOMPARE(dvv, 22);                                 // 30 * 0.75 = 22.5, toward zero
+        QCOMPARE(std::string(fx::resetName(fx::resetFromName("subtract-delayed"))), std::string("subtract-delayed"));
+        // Membrane bound: 10 << 2 per step, 4 steps without leak.
+        fx::NeuronParams b;
+        b.actShift = 2;
+        QCOMPARE(fx::membraneBound(b, 10, 4), int64_t{160});
+        b.dv = 2048; // halves: 40 * (1 + 0.5 + 0.25 + 0.125)
+        QCOMPARE(fx::membraneBound(b, 10, 4), int64_t{75});
     }
 
     void annotationsAndStats()
@@ -176,6 +294,95 @@ private slots:
         for (size_t s = 0; s < size_t(batch); ++s)
             agree += argmaxAt(ref, s, n) == argmaxAt(fixed.outputs[0], s, n);
         QVERIFY2(agree >= batch * 9 / 10, std::to_string(agree).c_str());
+    }
+
+    // A membrane readout (lif output = "membrane") is a graded value in the
+    // neuron's state unit, not a 0/1 spike: the fixed-point logits follow the
+    // float ones (tests/data/backends/if_convnet.sir: IF readout, no reset).
+    void membraneReadoutIsAValue()
+    {
+        const ir::Module m = loadTestModel("backends/if_convnet.sir");
+        RunResult r = runText(m, "fold-bn,canonicalize,dce,quantize{bits=8}");
+        QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
+        const ir::Module& q = r.module;
+        const fx::Analysis a = fx::analyzeQuantized(q);
+        QVERIFY2(a.ok(), a.error.c_str());
+        const ir::ValueId out = q.findValue("out");
+        const ir::Op& readout = q.definingOp(out);
+        QVERIFY(readout.attrs.getFloat("q.v_scale") > 0.0);
+        QCOMPARE(a.values[size_t(out)].scale, readout.attrs.getFloat("q.v_scale"));
+        QVERIFY(a.values[size_t(out)].bound > 1);
+        const int64_t batch = 100;
+        const auto in = pixelInputs(m, batch, 4);
+        const auto fixed = fx::run(q, in, twoThreads());
+        QVERIFY2(fixed.ok(), fixed.error.c_str());
+        const auto [agree, relErr] = compareOutputs(testutil::runOutputs(m, in), fixed.outputs[0], batch);
+        QVERIFY2(agree >= 0.9, std::to_string(agree).c_str());
+        QVERIFY2(relErr < 0.1, std::to_string(relErr).c_str());
+    }
+
+    // A never-firing readout (NIR LI: threshold = FLT_MAX) needs no threshold.
+    void neverFiringReadoutQuantizes()
+    {
+        const ir::Module m = leakyMlp(6, 0.75, true, true);
+        RunResult r = runText(m, "quantize");
+        QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
+        const ir::Op& li = r.module.definingOp(r.module.findValue("readout"));
+        QCOMPARE(li.attrs.getInt("q.theta_mant") << li.attrs.getInt("q.theta_exp"),
+                 fx::encodeThreshold(fx::kNeverFires).value());
+        QCOMPARE(li.attrs.getInt("q.act_shift"), int64_t{fx::kDefaultActShift}); // not lowered for the threshold
+        const int64_t batch = 100;
+        const auto in = pixelInputs(m, batch, 5);
+        const auto fixed = fx::run(r.module, in, twoThreads());
+        QVERIFY2(fixed.ok(), fixed.error.c_str());
+        const auto [agree, relErr] = compareOutputs(testutil::runOutputs(m, in), fixed.outputs[0], batch);
+        QVERIFY2(agree >= 0.9, std::to_string(agree).c_str());
+        QVERIFY2(relErr < 0.1, std::to_string(relErr).c_str());
+        QCOMPARE(fixed.lif.back().total, int64_t{0});
+    }
+
+    // snnTorch's form: the first layer runs once on the float input, then a
+    // direct encode repeats it; quantize moves the encode to the input (the
+    // float model is unchanged bit for bit) and runs the delayed subtract reset.
+    void leakyLayerOnFloatInput()
+    {
+        const ir::Module m = leakyMlp(7, 0.75, false, false);
+        RunResult r = runText(m, "quantize");
+        QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
+        QCOMPARE(r.records[0].stats.getInt("encodes-hoisted"), int64_t{1});
+        const ir::Module& q = r.module;
+        const ir::Op& enc = q.definingOp(q.findValue("enc"));
+        QCOMPARE(enc.kind, ir::OpKind::Encode);
+        QCOMPARE(q.definingOp(enc.operands[0]).kind, ir::OpKind::Input);
+        QVERIFY(q.typeOf(q.findValue("fc1")).perStep());
+        const int64_t batch = 100;
+        const auto in = pixelInputs(m, batch, 6);
+        const auto ref = interp::run(m, in);
+        const auto fixed = fx::run(q, in, twoThreads());
+        QVERIFY2(fixed.ok(), fixed.error.c_str());
+        const auto [agree, relErr] = compareOutputs(ref.outputs[0], fixed.outputs[0], batch);
+        QVERIFY2(agree >= 0.9, std::to_string(agree).c_str());
+        QVERIFY2(relErr < 0.1, std::to_string(relErr).c_str());
+        const double rate = double(fixed.lif[0].total) / double(ref.lif[0].total);
+        QVERIFY2(ref.lif[0].total > 0 && std::fabs(rate - 1.0) < 0.05, std::to_string(rate).c_str());
+    }
+
+    // Golden IR: the encode moved before the first layer, the delayed reset
+    // kept, q.v_scale on the membrane readout (tests/data/passes/).
+    void encodeAfterLayerGolden()
+    {
+        const std::string dir = std::string(STC_TEST_DATA_DIR) + "/passes/";
+        RunResult r = runText(loadTestModel("passes/leaky_encode_after_layer.sir"), "quantize");
+        QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
+        std::ifstream f(dir + "leaky_encode_after_layer.quantized.sir");
+        std::stringstream golden;
+        golden << f.rdbuf();
+        QVERIFY(!golden.str().empty());
+        const std::string printed = ir::printModule(r.module);
+        size_t i = 0;
+        while (i < printed.size() && i < golden.str().size() && printed[i] == golden.str()[i])
+            ++i;
+        QVERIFY2(printed == golden.str(), ("differs at byte " + std::to_string(i) + ": " + printed.substr(i, 80)).c_str());
     }
 
     void calibrationAndRebalance()

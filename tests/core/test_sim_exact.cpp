@@ -81,7 +81,14 @@ private slots:
         QTest::newRow("spikformerNet (bundled architecture)") << "spikformerNet" << "loihi3" << q << cores << 2 << thr;
         QTest::newRow("spikformerNet lowered") << "spikformerNet" << "loihi3" << lowered << samples << 2 << lat;
         QTest::newRow("buildSpikformer") << "buildSpikformer" << "loihi3" << q << cores << 1 << lat;
+        // An IF membrane readout: the charged membrane leaves as a graded value.
+        QTest::newRow("if_convnet.sir (membrane readout)") << "backends/if_convnet.sir" << "loihi2" << q << cores << 2
+                                                           << thr;
         const std::string bundled = std::string(STC_RESOURCE_DIR) + "/models";
+        // snnTorch Leaky MLP: first layer on the float input, delayed subtract
+        // reset, leaky membrane readout. Must compile (no skip).
+        QTest::newRow("leaky MLP (must compile)") << QString::fromStdString(bundled + "/leaky_mlp_fmnist.sir")
+                                                  << "loihi3" << q << samples << 2 << lat;
         if (std::filesystem::exists(bundled))
             for (const auto& e : std::filesystem::directory_iterator(bundled))
                 if (e.path().extension() == ".sir")
