@@ -1,5 +1,6 @@
 #include "passes/quantize_align.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <sstream>
@@ -107,13 +108,12 @@ UnitChoice alignedUnit(const ir::Module& m, int32_t layerOp, double inScale, dou
         // scale of our operand = inScale * unit * factor; it must be s * 2^k.
         const double base = std::fabs(*s / (inScale * a.factor));
         const double l = std::log2(ideal / base);
-        c.addOp = a.addOp;
         if (std::fabs(l - std::round(l)) <= 1e-12)
             return c; // already aligned: keep the unconstrained unit bit for bit
         // The next coarser grid point: no mantissa grows past the clamp.
         const double k = std::ceil(l - 1e-9);
         c.unit = std::ldexp(base, int(k));
-        c.bitsLost = std::log2(c.unit / ideal);
+        c.bitsLost = std::max(0.0, std::log2(c.unit / ideal)); // a unit a hair below ideal counts as 0
         return c;
     }
     return c;

@@ -16,9 +16,8 @@
 namespace stc::passes::quantalign {
 
 struct UnitChoice {
-    double unit = 0.0;      // the unit to use (== ideal when nothing constrains it)
-    int32_t addOp = -1;     // the add that fixed it (-1: none)
-    double bitsLost = 0.0;  // log2(unit / ideal), in [0, 1)
+    double unit = 0.0;     // the unit to use (== ideal when nothing constrains it)
+    double bitsLost = 0.0; // log2(unit / ideal), in [0, 1)
 };
 
 // The weight unit for layer `layerOp` (conv/linear) whose input has scale
