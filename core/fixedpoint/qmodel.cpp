@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace stc::fixedpoint {
@@ -203,8 +204,12 @@ std::string propagateOp(const ir::Module& m, int32_t i, std::vector<ValueQ>& inf
     case OpKind::Add: {
         const double r = in[0]->scale / in[1]->scale;
         const double l = std::log2(std::fabs(r));
-        if (r <= 0.0 || std::fabs(l - std::round(l)) > 1e-12 || std::fabs(l) > 30)
-            return "add of values whose scales differ by a factor that is not a power of two";
+        if (r <= 0.0 || std::fabs(l - std::round(l)) > 1e-12 || std::fabs(l) > 30) {
+            char buf[96];
+            std::snprintf(buf, sizeof buf, " (scales %.6g and %.6g, ratio %.6g)", in[0]->scale, in[1]->scale, r);
+            return "add of values whose scales differ by a factor that is not a power of two: the integer add can "
+                   "only shift one operand" + std::string(buf);
+        }
         const int64_t sh = static_cast<int64_t>(std::llround(std::fabs(l)));
         const bool firstCoarse = l > 0;
         out.scale = std::min(in[0]->scale, in[1]->scale);

@@ -18,6 +18,7 @@
 #include "interp/interpreter.h"
 #include "passes/builtin_passes.h"
 #include "passes/context.h"
+#include "passes/quantize_align.h"
 #include "passes/rewrite.h"
 
 #include <algorithm>
@@ -46,9 +47,11 @@ void setConst(ir::Module& m, ir::ValueId v, ir::Tensor t)
     op.constant = std::make_shared<const ir::Tensor>(std::move(t));
 }
 
-std::string quantizeLayer(ir::Module& m, int32_t i, const fx::ValueQ& x, const Config& c, PassRun& run)
+std::string quantizeLayer(ir::Module& m, int32_t i, const std::vector<fx::ValueQ>& infos, const Config& c,
+                          PassRun& run)
 {
     ir::Op& op = m.mutableOps()[size_t(i)];
+    const fx::ValueQ& x = infos[size_t(op.operands[0])];
     const ir::Tensor* wt = constantOf(m, op.operands[1]);
     if (!wt || wt->elem() != ir::ElemType::F32)
         return "weights are not f32 constants";
@@ -74,8 +77,15 @@ std::string quantizeLayer(ir::Module& m, int32_t i, const fx::ValueQ& x, const C
                                                    c.maxShift);
             emax = std::max(emax, e[size_t(o)]);
         }
-    const double ws = layerMax / double(qmax);
-    const double unit = ws / double(int64_t{1} << emax);
+    double ws = layerMax / double(qmax);
+    double unit = ws / double(int64_t{1} << emax);
+    // A layer feeding an add takes the next coarser unit on the other
+    // operand's power-of-two grid (quantize_align.h): at most one bit lost.
+    if (const auto a = quantalign::alignedUnit(m, i, x.scale, unit, infos); a.unit != unit) {
+        unit = a.unit;
+        ws = unit * double(int64_t{1} << emax);
+        run.stats().set("add-alignment-bits." + layerName(m, op), a.bitsLost);
+    }
     ir::Tensor q(c.bits <= 8 ? ir::ElemType::I8 : ir::ElemType::I16, wt->shape());
     double err2 = 0.0, norm2 = 0.0;
     ir::IntList shift(static_cast<size_t>(O));
@@ -130,7 +140,7 @@ std::string quantizeLayerFitting(ir::Module& m, int32_t i, std::vector<fx::Value
         floats.emplace_back(op.operands[k], m.definingOp(op.operands[k]).constant);
     const ir::ValueId in = op.operands[0], out = op.result;
     for (Config lc = c;; --lc.bits) {
-        std::string err = quantizeLayer(m, i, infos[size_t(in)], lc, run);
+        std::string err = quantizeLayer(m, i, infos, lc, run);
         if (err.empty())
             err = fx::propagateOp(m, i, infos);
         if (!err.empty() || !feedsNeuron || infos[size_t(out)].bound <= fx::kStateMax || lc.bits <= 2) {
@@ -304,8 +314,11 @@ bool quantizeModule(ir::Module& m, const Config& c, double inputMax, bool inputS
             auto it = thetaFactor.find(i);
             err = quantizeNeuron(m, i, infos[size_t(op.operands[0])], c, it == thetaFactor.end() ? 1.0 : it->second);
         }
-        if (err.empty())
+        if (err.empty()) {
             err = fx::propagateOp(m, i, infos);
+            if (op.kind == OpKind::Add && err.find("not a power of two") != std::string::npos)
+                err += quantalign::explainMisalignedAdd(m, i, infos);
+        }
         if (!err.empty()) {
             run.error(err, fx::describe(m, i), m.ops()[size_t(i)].origin);
             return false;

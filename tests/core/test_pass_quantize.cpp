@@ -148,6 +148,13 @@ fx::RunOptions twoThreads()
     return o;
 }
 
+// log2 of a / b if it is an integer, else NaN.
+double exactLog2(double a, double b)
+{
+    const double l = std::log2(a / b);
+    return std::fabs(l - std::round(l)) <= 1e-12 ? std::round(l) : std::nan("");
+}
+
 } // namespace
 
 class TestPassQuantize : public QObject {
@@ -295,6 +302,123 @@ private slots:
             agree += argmaxAt(ref, s, n) == argmaxAt(fixed.outputs[0], s, n);
         QVERIFY2(agree >= batch * 9 / 10, std::to_string(agree).c_str());
     }
+
+    void residualAddIsAligned_data()
+    {
+        // Spiking ResNet BasicBlocks (tools/models/gen_residual_block_sir.py):
+        // conv+bn output + identity spikes, and + a downsample conv+bn output.
+        // Both were refused before add alignment.
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("alignedLayer");
+        QTest::newRow("identity spikes") << "passes/residual_block.sir" << "c2";
+        QTest::newRow("downsample conv") << "passes/residual_block_downsample.sir" << "dc";
+    }
+    void residualAddIsAligned()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, alignedLayer);
+        const ir::Module m = loadTestModel(file.toStdString());
+        RunResult r = runText(m, "fold-bn,canonicalize,dce,quantize{bits=8}");
+        QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
+        const ir::Module& q = r.module;
+        const fx::Analysis a = fx::analyzeQuantized(q);
+        QVERIFY2(a.ok(), a.error.c_str());
+        int adds = 0;
+        for (const auto& op : q.ops())
+            if (op.kind == ir::OpKind::Add) {
+                ++adds;
+                const double l = exactLog2(a.values[size_t(op.operands[0])].scale,
+                                           a.values[size_t(op.operands[1])].scale);
+                QVERIFY2(!std::isnan(l), "add operand scales are not a power of two apart");
+            }
+        QCOMPARE(adds, 1);
+        // Exactly the layer quantized second was moved onto the grid, by less than a bit.
+        const auto& s = r.records.back().stats;
+        int moved = 0;
+        for (const auto& st : s.items())
+            if (st.name.rfind("add-alignment-bits.", 0) == 0) {
+                ++moved;
+                QCOMPARE(QString::fromStdString(st.name), "add-alignment-bits." + alignedLayer);
+                const double bits = s.getFloat(st.name);
+                QVERIFY(bits > 0.0 && bits < 1.0);
+            }
+        QCOMPARE(moved, 1);
+        QVERIFY(s.getFloat("weight-error." + alignedLayer.toStdString(), 1.0) < 0.02);
+    }
+
+    void residualBlockAgreesWithFloat_data()
+    {
+        // Measured agreement (200 samples): 8 bits 177 and 179, 10 bits 196
+        // and 192, 12 bits 197 and 198; spike totals within 0.3 % at 8 bits.
+        // It converges with the bits: the aligned layer's < 1 bit is not
+        // what limits it (the stem layer, never aligned, is off by as much).
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<int>("bits");
+        QTest::addColumn<int>("minAgree");
+        QTest::newRow("identity spikes 8 bits") << "passes/residual_block.sir" << 8 << 170;
+        QTest::newRow("downsample conv 8 bits") << "passes/residual_block_downsample.sir" << 8 << 170;
+        QTest::newRow("identity spikes 10 bits") << "passes/residual_block.sir" << 10 << 185;
+        QTest::newRow("downsample conv 10 bits") << "passes/residual_block_downsample.sir" << 10 << 185;
+    }
+    void residualBlockAgreesWithFloat()
+    {
+        // Tolerance style of eightBitAgreesWithFloat (top-1 agreement of the
+        // readout), plus per-layer spike totals.
+        QFETCH(QString, file);
+        QFETCH(int, bits);
+        QFETCH(int, minAgree);
+        const ir::Module m = loadTestModel(file.toStdString());
+        RunResult r = runText(m, "fold-bn,canonicalize,dce,quantize{bits=" + std::to_string(bits) + "}");
+        QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
+        const int64_t batch = 200;
+        const auto in = pixelInputs(m, batch, 9);
+        const auto ref = interp::run(m, in);
+        fx::RunOptions ro;
+        ro.threads = 2;
+        const auto fixed = fx::run(r.module, in, ro);
+        QVERIFY2(ref.ok(), ref.error.c_str());
+        QVERIFY2(fixed.ok(), fixed.error.c_str());
+        QCOMPARE(ref.lif.size(), fixed.lif.size());
+        for (size_t l = 0; l < ref.lif.size(); ++l) {
+            const double want = double(ref.lif[l].total), got = double(fixed.lif[l].total);
+            QVERIFY2(want > 0 && std::fabs(got - want) <= 0.01 * want,
+                     (ref.lif[l].name + ": " + std::to_string(got) + " vs " + std::to_string(want)).c_str());
+        }
+        const size_t n = ref.outputs[0].size() / size_t(batch);
+        int agree = 0;
+        for (size_t s = 0; s < size_t(batch); ++s)
+            agree += argmaxAt(ref.outputs[0], s, n) == argmaxAt(fixed.outputs[0], s, n);
+        QVERIFY2(agree >= minAgree, std::to_string(agree).c_str());
+    }
+
+    void unalignableAddIsRefused()
+    {
+        // spikes + 3 x spikes: no layer feeds the add, so no weight unit can
+        // align it; the refusal is located and says why.
+        const char* text = R"(module @scaled_add {timesteps = 2} {
+  %x = input : f32[4]
+  %w = const [0.5, 0.25, 1.0, -0.5, 0.75, 0.5, 0.25, 1.0, 1.0, 0.5, -0.25, 0.5] : f32[3,4] loc("fc")
+  %e = encode %x {mode = "direct"} : f32[T,4]
+  %fc = linear %e, %w : f32[T,3] loc("fc")
+  %s = lif %fc {decay_input = true, reset = "hard", tau = 2.0, v_reset = 0.0, v_threshold = 1.0} : spike[T,3] loc("lif")
+  %s3 = scale %s {factor = 3.0} : f32[T,3] loc("triple")
+  %sum = add %s3, %s : f32[T,3] loc("sum")
+  %o = lif %sum {decay_input = true, reset = "hard", tau = 2.0, v_reset = 0.0, v_threshold = 1.0} : spike[T,3] loc("out")
+  %r = mean %o {over_time = true} : f32[3]
+  output %r
+}
+)";
+        auto lr = ir::loadModuleFromText(text, "scaled_add.sir");
+        QVERIFY2(lr.ok(), lr.diagnostics.format().c_str());
+        RunResult r = runText(*lr.module, "quantize");
+        QCOMPARE(r.status, RunStatus::Failed);
+        const std::string d = r.records[0].diagnostics.format();
+        QVERIFY2(d.find("[%sum = add]") != std::string::npos && d.find("not a power of two") != std::string::npos &&
+                     d.find("ratio 3") != std::string::npos && d.find("neither operand comes from one") != std::string::npos &&
+                     d.find("at sum") != std::string::npos,
+                 d.c_str());
+    }
+
 
     // A membrane readout (lif output = "membrane") is a graded value in the
     // neuron's state unit, not a 0/1 spike: the fixed-point logits follow the

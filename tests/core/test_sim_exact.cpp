@@ -74,6 +74,10 @@ private slots:
                                                     << 1 << thr;
         QTest::newRow("imported linear spikformer") << "passes/imported_spikformer_linear.sir" << "loihi3" << q
                                                     << samples << 2 << lat;
+        // Residual adds aligned by quantize (a layer output + spikes / + a downsample layer output).
+        QTest::newRow("residual block") << "passes/residual_block.sir" << "loihi3" << q << cores << 1 << lat;
+        QTest::newRow("residual block downsample") << "passes/residual_block_downsample.sir" << "loihi3" << q << samples
+                                                   << 2 << thr;
         QTest::newRow("convNet") << "convNet" << "loihi2" << q << cores << 1 << lat;
         QTest::newRow("attentionNet conv1d") << "attentionNet.conv1d" << "loihi3" << q << cores << 2 << thr;
         QTest::newRow("attentionNet linear kv-first") << "attentionNet.linear.kv" << "loihi3" << q << cores << 1 << lat;
