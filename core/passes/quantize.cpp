@@ -138,7 +138,7 @@ std::string quantizeLayerFitting(ir::Module& m, int32_t i, std::vector<fx::Value
     std::vector<std::pair<ir::ValueId, std::shared_ptr<const ir::Tensor>>> floats;
     for (size_t k = 1; k < op.operands.size(); ++k)
         floats.emplace_back(op.operands[k], m.definingOp(op.operands[k]).constant);
-    const ir::ValueId in = op.operands[0], out = op.result;
+    const ir::ValueId out = op.result;
     for (Config lc = c;; --lc.bits) {
         std::string err = quantizeLayer(m, i, infos, lc, run);
         if (err.empty())
