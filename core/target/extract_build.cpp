@@ -113,8 +113,8 @@ int32_t NetworkBuilder::finishMaterialize(const Expr& e, int32_t dst)
     return dst;
 }
 
-void NetworkBuilder::addGather(int32_t src, int32_t dst, const std::vector<int32_t>& srcOfDst, float w,
-                               const std::string& name, const std::string& origin, int32_t op)
+Projection NetworkBuilder::gather(int32_t src, int32_t dst, const std::vector<int32_t>& srcOfDst, float w,
+                                  const std::string& name, const std::string& origin, int32_t op)
 {
     Projection pr;
     pr.name = name;
@@ -123,17 +123,26 @@ void NetworkBuilder::addGather(int32_t src, int32_t dst, const std::vector<int32
     pr.src = src;
     pr.dst = dst;
     pr.coupling = Coupling::Explicit;
+    // Sized once: the lists of the attention products run to millions of
+    // entries, and growing them doubles the memory first touched.
+    const size_t synapses = size_t(std::count_if(srcOfDst.begin(), srcOfDst.end(), [](int32_t s) { return s >= 0; }));
+    pr.srcNeuron.reserve(synapses);
+    pr.weights.assign(synapses, w);
     pr.rowStart.reserve(srcOfDst.size() + 1);
     pr.rowStart.push_back(0);
     for (int32_t s : srcOfDst) {
-        if (s >= 0) {
+        if (s >= 0)
             pr.srcNeuron.push_back(s);
-            pr.weights.push_back(w);
-        }
         pr.rowStart.push_back(int64_t(pr.srcNeuron.size()));
     }
     pr.zeroWeights = w == 0.0f ? int64_t(pr.weights.size()) : 0;
-    net_.projections.push_back(std::move(pr));
+    return pr;
+}
+
+void NetworkBuilder::addGather(int32_t src, int32_t dst, const std::vector<int32_t>& srcOfDst, float w,
+                               const std::string& name, const std::string& origin, int32_t op)
+{
+    net_.projections.push_back(gather(src, dst, srcOfDst, w, name, origin, op));
 }
 
 void NetworkBuilder::addTerm(const Term& t, int32_t dst)

@@ -21,6 +21,11 @@ public:
     // One synapse of weight `w` per dst neuron from srcOfDst[dst neuron] (-1 = none).
     void addGather(int32_t src, int32_t dst, const std::vector<int32_t>& srcOfDst, float w, const std::string& name,
                    const std::string& origin, int32_t op);
+    // The same projection, built without touching the network (any thread).
+    static Projection gather(int32_t src, int32_t dst, const std::vector<int32_t>& srcOfDst, float w,
+                             const std::string& name, const std::string& origin, int32_t op);
+    // Appends a projection built by gather().
+    void addProjection(Projection pr) { net_.projections.push_back(std::move(pr)); }
 
 private:
     int32_t finishMaterialize(const Expr& e, int32_t dst);

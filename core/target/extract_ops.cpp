@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 
 namespace stc::target::detail {
 
@@ -279,28 +280,15 @@ Expr Extractor::product(const ir::Op& op, const Expr& a, const Expr& b, bool mat
         return fail(op, "product operand could not be materialized");
     const ir::Shape &as = a.shape, &bs = b.shape;
     ir::Shape pshape;
-    std::vector<int32_t> aOf, bOf; // product element -> operand element
+    ir::Shape lead;
+    int64_t rows = 0, inner = 0, cols = 0; // matmul [.., rows, inner] x [.., inner, cols]
     if (matmul) {
-        const int64_t n = as[as.size() - 2], k = as.back(), mm = bs.back();
-        const ir::Shape lead(rt.shape.begin(), rt.shape.end() - 2);
-        const ir::Shape leadA(as.begin(), as.end() - 2), leadB(bs.begin(), bs.end() - 2);
-        const auto la = broadcastIndex(leadA, lead), lb = broadcastIndex(leadB, lead);
+        rows = as[as.size() - 2], inner = as.back(), cols = bs.back();
+        lead.assign(rt.shape.begin(), rt.shape.end() - 2);
         pshape = lead;
-        pshape.insert(pshape.end(), {n, mm, k});
-        const int64_t leadN = ir::numElements(lead);
-        aOf.reserve(size_t(leadN * n * mm * k));
-        bOf.reserve(aOf.capacity());
-        for (int64_t l = 0; l < leadN; ++l)
-            for (int64_t ni = 0; ni < n; ++ni)
-                for (int64_t mi = 0; mi < mm; ++mi)
-                    for (int64_t ki = 0; ki < k; ++ki) {
-                        aOf.push_back(int32_t(la[size_t(l)] * n * k + ni * k + ki));
-                        bOf.push_back(int32_t(lb[size_t(l)] * k * mm + ki * mm + mi));
-                    }
+        pshape.insert(pshape.end(), {rows, cols, inner});
     } else {
         pshape = rt.shape;
-        aOf = broadcastIndex(as, pshape);
-        bOf = broadcastIndex(bs, pshape);
     }
     const int bitsA = net_.populations[size_t(pa)].spikeBits, bitsB = net_.populations[size_t(pb)].spikeBits;
     Population p = proto(PopulationKind::Product, m_.value(op.result).name + (matmul ? ".products" : ""), op,
@@ -318,12 +306,43 @@ Expr Extractor::product(const ir::Op& op, const Expr& a, const Expr& b, bool mat
         p.spikeBits = std::max(2, gradedBits());
     }
     const int32_t prod = builder_.addPopulation(std::move(p));
-    for (auto& e : aOf)
-        e = ia[size_t(e)];
-    for (auto& e : bOf)
-        e = ib[size_t(e)];
-    builder_.addGather(pa, prod, aOf, 1.0f, opLabel(op) + " (left operand)", op.origin, opIndexOf(op));
-    builder_.addGather(pb, prod, bOf, 1.0f, opLabel(op) + " (right operand)", op.origin, opIndexOf(op));
+    // One gather per operand: product element -> operand element -> operand
+    // population neuron. The two are independent (millions of entries each
+    // for attention products) and built on two threads when allowed; they are
+    // added in the same order either way.
+    auto operandGather = [&](bool left) {
+        const ir::Shape& os = left ? as : bs;
+        const std::vector<int32_t>& io = left ? ia : ib;
+        std::vector<int32_t> of; // product element -> operand element
+        if (matmul) {
+            const ir::Shape leadO(os.begin(), os.end() - 2);
+            const auto lo = broadcastIndex(leadO, lead);
+            const int64_t leadN = ir::numElements(lead);
+            of.reserve(size_t(leadN * rows * cols * inner));
+            for (int64_t l = 0; l < leadN; ++l)
+                for (int64_t ni = 0; ni < rows; ++ni)
+                    for (int64_t mi = 0; mi < cols; ++mi)
+                        for (int64_t ki = 0; ki < inner; ++ki)
+                            of.push_back(left ? int32_t(lo[size_t(l)] * rows * inner + ni * inner + ki)
+                                              : int32_t(lo[size_t(l)] * inner * cols + ki * cols + mi));
+        } else {
+            of = broadcastIndex(os, pshape);
+        }
+        for (auto& e : of)
+            e = io[size_t(e)];
+        return NetworkBuilder::gather(left ? pa : pb, prod, of, 1.0f,
+                                      opLabel(op) + (left ? " (left operand)" : " (right operand)"), op.origin,
+                                      opIndexOf(op));
+    };
+    if (opt_.threads == 1) {
+        builder_.addProjection(operandGather(true));
+        builder_.addProjection(operandGather(false));
+    } else {
+        auto left = std::async(std::launch::async, operandGather, true);
+        Projection right = operandGather(false);
+        builder_.addProjection(left.get());
+        builder_.addProjection(std::move(right));
+    }
     Expr out;
     out.shape = rt.shape;
     Term t;

@@ -34,6 +34,9 @@ struct ExtractOptions {
     double defaultLifRate = 0.15;
     double defaultInputRate = 1.0;
     const RateProfile* rates = nullptr;
+    // Host threads for extraction (the two operand gathers of each product);
+    // < 1: two. The network does not depend on it.
+    int threads = 1;
 };
 
 struct ExtractResult {

@@ -26,6 +26,10 @@ public:
     // The low `bits` of value, least significant first, filling each byte from its low bit.
     void put(uint64_t value, int bits)
     {
+        if (bits == 8 && used_ == 0) { // a whole byte (8-bit weights after a header): one append
+            out_.push_back(uint8_t(value));
+            return;
+        }
         while (bits > 0) {
             if (used_ == 0)
                 out_.push_back(0);

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <set>
 
 namespace stc::target {
@@ -83,7 +85,7 @@ void removeStaleFiles(const std::string& dir, const std::vector<std::string>& ol
 }
 
 bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& dir, const std::string& file,
-                    int threads, std::vector<BlobRef>& refs, std::string* error)
+                    int threads, std::vector<BlobRef>& refs, std::string* error, size_t chunk)
 {
     const fs::path path = fs::path(dir) / file;
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
@@ -92,22 +94,37 @@ bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& di
     refs.assign(cores.size(), BlobRef{file, 0, 0});
     interp::ThreadPool pool(std::min<int>(threads < 1 ? 0 : threads, int(std::max<size_t>(1, cores.size()))));
     // A chunk of cores is encoded on every thread, then appended in core order.
-    // Large chunks: few joins (a worker preempted by another process stalls
-    // each join), and at most a chunk of blobs in memory.
-    const size_t chunk = 256;
-    std::vector<std::vector<uint8_t>> blobs(std::min(chunk, cores.size()));
+    // Large chunks (256 by default): few joins (a worker preempted by another
+    // process stalls each join), and at most two chunks of blobs in memory:
+    // with several threads, one chunk is written (a copy into the page cache,
+    // one thread) while the next is encoded. The file and the offsets are the same.
+    chunk = std::max<size_t>(1, chunk);
+    std::vector<std::vector<uint8_t>> blobs[2];
     int64_t offset = 0;
-    for (size_t b = 0; b < cores.size(); b += chunk) {
-        const size_t e = std::min(cores.size(), b + chunk);
-        pool.parallelFor(int64_t(e - b), [&](int64_t k, int) { blobs[size_t(k)] = encodeCore(cores[b + size_t(k)]); });
-        for (size_t k = b; k < e; ++k) {
-            const std::vector<uint8_t>& blob = blobs[k - b];
+    auto append = [&](size_t b, const std::vector<std::vector<uint8_t>>& done) {
+        for (size_t k = b; k < std::min(cores.size(), b + chunk); ++k) {
+            const std::vector<uint8_t>& blob = done[k - b];
             f.write(reinterpret_cast<const char*>(blob.data()), std::streamsize(blob.size()));
             refs[k].offset = offset;
             refs[k].bytes = int64_t(blob.size());
             offset += int64_t(blob.size());
         }
+    };
+    std::future<void> writing;
+    for (size_t b = 0, which = 0; b < cores.size(); b += chunk, which ^= 1) {
+        const size_t e = std::min(cores.size(), b + chunk);
+        std::vector<std::vector<uint8_t>>& out = blobs[which];
+        out.resize(e - b);
+        pool.parallelFor(int64_t(e - b), [&](int64_t k, int) { out[size_t(k)] = encodeCore(cores[b + size_t(k)]); });
+        if (writing.valid())
+            writing.get(); // the previous chunk is written before this one
+        if (pool.size() == 1)
+            append(b, out);
+        else
+            writing = std::async(std::launch::async, append, b, std::cref(out));
     }
+    if (writing.valid())
+        writing.get();
     f.close();
     if (!f)
         return setError(error, "cannot write " + path.string());

@@ -33,8 +33,10 @@ struct BlobRef {
 
 // Encodes every core on `threads` threads (< 1: all) and writes the blobs in
 // core order into the one file dir/file; refs[k] tells where core k is.
+// Cores are encoded `chunk` at a time; with several threads a chunk is
+// written while the next is encoded. The file does not depend on either.
 bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& dir, const std::string& file,
-                    int threads, std::vector<BlobRef>& refs, std::string* error);
+                    int threads, std::vector<BlobRef>& refs, std::string* error, size_t chunk = 256);
 
 // Reads and decodes every core's blob into cores[k] on `threads` threads; the
 // first failure in core order is reported (naming the file, and the core of a

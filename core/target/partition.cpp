@@ -374,21 +374,33 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
         });
         bool placed = false;
         bool bounded = false;
+        // Screening verdicts (-1: not screened yet). Candidates are screened a
+        // window at a time, one per thread, and taken in order: the first that
+        // passes is cut, whatever the window (a screening depends only on the
+        // candidate), so the cut does not depend on the thread count.
+        std::vector<int8_t> verdict(cands.size(), -1);
         for (size_t next = 0; next < cands.size() && !placed;) {
-            // Candidates are screened one at a time on this thread (the first that
-            // passes is cut): a window per thread wasted the others' work when the
-            // first passed and paid a join per window.
-            if (!screen(an, pop, dims, cands[next])) {
+            if (verdict[next] < 0) {
+                const size_t window = std::min(cands.size() - next, size_t(pool.size()));
+                pool.parallelFor(int64_t(window), [&](int64_t k, int w) {
+                    verdict[next + size_t(k)] = screen(helper(w), pop, dims, cands[next + size_t(k)]) ? 1 : 0;
+                });
+            }
+            if (!verdict[next]) {
                 ++next;
                 if (!bounded && next < cands.size()) {
                     // Screening fails: drop the remaining cuts whose full block cannot
                     // fit by the fan-in bounds (their screening would fail too: the first
                     // representative slice is a full block), keeping the order.
                     bounded = true;
-                    std::vector<AxonBound> bounds;
+                    std::vector<int32_t> boundedInputs;
                     for (int32_t pi : net.incoming(pop))
                         if (net.projections[size_t(pi)].coupling != Coupling::Full)
-                            bounds.push_back(axonBound(net, chip, net.projections[size_t(pi)]));
+                            boundedInputs.push_back(pi);
+                    std::vector<AxonBound> bounds(boundedInputs.size());
+                    pool.parallelFor(int64_t(bounds.size()), [&](int64_t k, int) {
+                        bounds[size_t(k)] = axonBound(net, chip, net.projections[size_t(boundedInputs[size_t(k)])]);
+                    });
                     auto cannotFit = [&](const Candidate& c) {
                         int64_t axons = 0, bytes = 0;
                         for (const AxonBound& b : bounds) {
@@ -397,7 +409,17 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
                         }
                         return axons > chip.limits.fanInAxons || bytes > chip.limits.synapticMemoryBytes;
                     };
-                    cands.erase(std::remove_if(cands.begin() + long(next), cands.end(), cannotFit), cands.end());
+                    size_t kept = next;
+                    for (size_t j = next; j < cands.size(); ++j)
+                        if (!cannotFit(cands[j])) {
+                            if (kept != j) {
+                                verdict[kept] = verdict[j];
+                                cands[kept] = std::move(cands[j]);
+                            }
+                            ++kept;
+                        }
+                    cands.resize(kept);
+                    verdict.resize(kept);
                 }
                 continue;
             }

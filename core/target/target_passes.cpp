@@ -63,6 +63,7 @@ void partitionPass(TargetSession& s, const ir::Module& m, PassRun& run)
     }
     ExtractOptions eo;
     eo.relaySums = o.getString("relay-sums");
+    eo.threads = s.options.threads;
     eo.rates = s.rates.empty() ? nullptr : &s.rates;
     ExtractResult ex = extractNetwork(m, &*s.chip, eo);
     for (const auto& diag : ex.diagnostics.items())

@@ -4,6 +4,7 @@
 #include "target/mapper.h"
 #include "target/network_extract.h"
 #include "target/package.h"
+#include "target/package_files.h"
 #include "target/package_layout.h"
 
 #include "ir/ir_io.h"
@@ -206,6 +207,44 @@ private slots:
         auto back = decodeCore(b, &err);
         QVERIFY2(back.has_value(), err.c_str());
         QVERIFY(*back == core);
+    }
+
+    // The blob file is written a chunk at a time, the next chunk encoded while
+    // one is written: the bytes and offsets must not depend on the thread
+    // count or the chunk size (small chunks here, so that several overlap).
+    void blobFileSameForAnyThreadsAndChunks()
+    {
+        namespace fs = std::filesystem;
+        const Compiled c = compile("spikformer_cifar.sir", "loihi3");
+        QVERIFY(c.pkg.cores.size() > 20);
+        QTemporaryDir tmp;
+        auto write = [&](int threads, size_t chunk, std::vector<BlobRef>& refs) {
+            const fs::path dir = fs::path(tmp.path().toStdString()) /
+                                 ("t" + std::to_string(threads) + "c" + std::to_string(chunk));
+            fs::create_directories(dir);
+            std::string err;
+            if (!writeCoreBlobs(c.pkg.cores, dir.string(), "cores.bin", threads, refs, &err, chunk))
+                qFatal("%s", err.c_str());
+            std::ifstream f(dir / "cores.bin", std::ios::binary);
+            return std::string(std::istreambuf_iterator<char>(f), {});
+        };
+        std::vector<BlobRef> oneRefs;
+        const std::string one = write(1, 256, oneRefs);
+        QVERIFY(!one.empty());
+        for (auto [threads, chunk] : {std::pair{2, size_t(7)}, std::pair{3, size_t(1)}, std::pair{2, size_t(256)}}) {
+            std::vector<BlobRef> refs;
+            QVERIFY(write(threads, chunk, refs) == one);
+            QCOMPARE(refs.size(), oneRefs.size());
+            for (size_t k = 0; k < refs.size(); ++k) {
+                QCOMPARE(refs[k].offset, oneRefs[k].offset);
+                QCOMPARE(refs[k].bytes, oneRefs[k].bytes);
+            }
+        }
+        std::vector<PackageCore> back;
+        std::string err;
+        const fs::path dir = fs::path(tmp.path().toStdString()) / "t2c7";
+        QVERIFY2(readCoreBlobs(dir.string(), oneRefs, 2, back, &err), err.c_str());
+        QVERIFY(back == c.pkg.cores);
     }
 
     // A package written over a larger one leaves no stale core blobs (also

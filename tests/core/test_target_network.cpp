@@ -254,6 +254,47 @@ private slots:
         QVERIFY2(all.find("loihi1") != std::string::npos, all.c_str());
     }
 
+    // Extraction builds the two operand gathers of every product on two
+    // threads when allowed; the network must be the one one thread builds.
+    void sameNetworkForAnyThreadCount()
+    {
+        ir::Module m = loadGolden("spikformer_cifar.sir");
+        ExtractOptions opt;
+        opt.threads = 1;
+        const auto one = extractNetwork(m, nullptr, opt);
+        QVERIFY(one.ok());
+        int gathers = 0;
+        for (const Projection& pr : one.network.projections)
+            gathers += pr.coupling == Coupling::Explicit &&
+                       one.network.populations[size_t(pr.dst)].kind == PopulationKind::Product;
+        QVERIFY(gathers >= 2); // products exist, so the two-thread path runs
+        for (int threads : {0, 2}) {
+            opt.threads = threads;
+            const auto r = extractNetwork(m, nullptr, opt);
+            QVERIFY(r.ok());
+            const Network &a = one.network, &b = r.network;
+            QCOMPARE(b.populations.size(), a.populations.size());
+            for (size_t i = 0; i < a.populations.size(); ++i) {
+                QCOMPARE(b.populations[i].name, a.populations[i].name);
+                QVERIFY(b.populations[i].shape == a.populations[i].shape);
+                QCOMPARE(b.populations[i].rate, a.populations[i].rate);
+            }
+            QCOMPARE(b.projections.size(), a.projections.size());
+            for (size_t i = 0; i < a.projections.size(); ++i) {
+                const Projection &x = a.projections[i], &y = b.projections[i];
+                QCOMPARE(y.name, x.name);
+                QCOMPARE(y.src, x.src);
+                QCOMPARE(y.dst, x.dst);
+                QVERIFY(y.coupling == x.coupling);
+                QVERIFY(y.srcNeuron == x.srcNeuron);
+                QVERIFY(y.rowStart == x.rowStart);
+                QVERIFY(y.weights == x.weights);
+                QCOMPARE(y.zeroWeights, x.zeroWeights);
+                QCOMPARE(y.delay, x.delay);
+            }
+        }
+    }
+
     void measuredRatesAreUsed()
     {
         ir::Module m = loadGolden("conv_snn.sir");
