@@ -77,7 +77,7 @@ int runCommand(Args args)
     const auto limitText = takeOption(args, "--limit");
     const auto threadsText = takeOption(args, "--threads");
     const bool json = takeFlag(args, "--json");
-    const bool fixedPoint = takeFlag(args, "--fixed-point");
+    bool fixedPoint = takeFlag(args, "--fixed-point");
     if (reportUnknownOptions(args, "ir run") || args.size() != 1 || (inputPath && dataset)) {
         std::fprintf(stderr, "usage: stc ir run FILE.sir [--input FILE | --dataset fashion-mnist [--index N] "
                              "[--limit N]] [--threads N] [--fixed-point] [--json]\n");
@@ -86,6 +86,13 @@ int runCommand(Args args)
     auto m = loadOrReport(args[0]);
     if (!m)
         return 1;
+    // A quantized module has only integer semantics: run it on the fixed-point
+    // reference executor even without --fixed-point.
+    if (!fixedPoint && m->attrs.getBool("quantized")) {
+        std::fprintf(stderr, "stc ir run: %s is quantized: running the fixed-point reference executor\n",
+                     args[0].c_str());
+        fixedPoint = true;
+    }
     if (fixedPoint && !m->attrs.getBool("quantized")) {
         std::fprintf(stderr, "stc ir run: %s is not quantized; --fixed-point runs the integer model the quantize "
                              "pass writes (stc opt FILE.sir -p \"%s\" -o Q.sir)\n",

@@ -17,8 +17,8 @@ const std::vector<Command>& allCommands()
          "stc ir print FILE.sir [--elide]   parse and print in canonical form\n"
          "stc ir run FILE.sir [--input FILE|--dataset fashion-mnist [--index N] [--limit N]] [--threads N]\n"
          "                   [--fixed-point] [--json]\n"
-         "                                  run the f32 reference interpreter; --fixed-point: the integer\n"
-         "                                  reference of a quantized module, which the chip simulator equals",
+         "                                  run the f32 reference interpreter; a quantized module (or\n"
+         "                                  --fixed-point) runs on the integer reference the chip simulator equals",
          runIrCommand},
         {"import", "import a TorchScript model (.pt) into Spike IR",
          "stc import MODEL.pt -o OUT.sir [--input-shape 1,1,28,28] [--timesteps T] [--verbose]", runImportCommand},

@@ -338,6 +338,15 @@ RunResult run(const ir::Module& module, const std::vector<InputBatch>& inputs, c
             }
             return res;
         }
+        // A quantized module's weights are integer mantissas whose scales live
+        // in q.* annotations: read as floats they compute nonsense (8 % on the
+        // bundled Spikformer). Its semantics are the fixed-point executor's.
+        if (module.attrs.getBool("quantized")) {
+            res.error = "the module is quantized (integer weights with q.* scales): the f32 interpreter cannot run "
+                        "it; run it with the fixed-point reference executor (stc ir run --fixed-point), or run the "
+                        "model before quantize";
+            return res;
+        }
         int64_t batch = 1;
         if (auto e = checkInputs(module, inputs, batch); !e.empty()) {
             res.error = e;

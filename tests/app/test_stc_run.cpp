@@ -124,8 +124,16 @@ private slots:
                 flat.push_back(v);
         QCOMPARE(flat.size(), fx["outputs"].size());
         QCOMPARE(flat, fx["outputs"]);
-        // The f32 interpreter on the same quantized file is a different engine.
+        // A quantized file runs on the fixed-point executor without the flag too
+        // (the f32 interpreter cannot run integer weights), with the same outputs.
         r = run(STC_EXE, {"ir", "run", quantized, "--input", input, "--json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.err.contains("is quantized"), qPrintable(r.err));
+        const auto implicit = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(implicit["engine"].get<std::string>(), std::string("fixed-point"));
+        QCOMPARE(implicit["outputs"], fx["outputs"]);
+        // The float model runs on the f32 interpreter.
+        r = run(STC_EXE, {"ir", "run", model, "--input", input, "--json"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QCOMPARE(nlohmann::json::parse(r.out.toStdString())["engine"].get<std::string>(), std::string("f32"));
         // An unquantized module is refused with what to do.

@@ -155,6 +155,15 @@ double exactLog2(double a, double b)
     return std::fabs(l - std::round(l)) <= 1e-12 ? std::round(l) : std::nan("");
 }
 
+// One sample of the module's (single) input, values in [0, 1).
+std::vector<float> m0Input(const ir::Module& m)
+{
+    std::vector<float> x(size_t(m.typeOf(m.inputs()[0]).numElements()));
+    for (size_t i = 0; i < x.size(); ++i)
+        x[i] = float((i * 37) % 100) / 100.0f;
+    return x;
+}
+
 } // namespace
 
 class TestPassQuantize : public QObject {
@@ -389,6 +398,21 @@ private slots:
         for (size_t s = 0; s < size_t(batch); ++s)
             agree += argmaxAt(ref.outputs[0], s, n) == argmaxAt(fixed.outputs[0], s, n);
         QVERIFY2(agree >= minAgree, std::to_string(agree).c_str());
+    }
+
+    // The f32 interpreter refuses a quantized module (integer mantissas read as
+    // floats computed 8 % on the bundled Spikformer) and says what runs it.
+    void f32InterpreterRefusesAQuantizedModule()
+    {
+        RunResult r = runText(loadTestModel("backends/if_convnet.sir"), "fold-bn,canonicalize,dce,quantize{bits=8}");
+        QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
+        const auto in = m0Input(r.module);
+        const interp::RunResult f = interp::run(r.module, {interp::InputBatch{1, in}});
+        QVERIFY(!f.ok());
+        QVERIFY2(f.error.find("quantized") != std::string::npos && f.error.find("--fixed-point") != std::string::npos,
+                 f.error.c_str());
+        const fx::RunResult q = fx::run(r.module, {interp::InputBatch{1, in}});
+        QVERIFY2(q.ok(), q.error.c_str());
     }
 
     void unalignableAddIsRefused()
