@@ -353,11 +353,11 @@ Expr Extractor::applyWeights(const ir::Op& op, ir::ValueId xv, Expr x, OpGeom g,
             const ir::Op& avg = m_.definingOp(xv);
             const bool pureTimeMean = avg.kind == ir::OpKind::Mean && avg.attrs.getBool("over_time") &&
                                       avg.attrs.getInts("axes").empty() && avg.operands.size() == 1;
-            if (!pureTimeMean || exprOf(avg.operands[0]).timeAverage)
+            const Expr perStep = pureTimeMean ? exprOf(avg.operands[0]) : Expr{};
+            if (!pureTimeMean || perStep.timeAverage)
                 return fail(op, "needs a relay of a time-averaged value; cannot map");
             const ir::ValueId yv = avg.operands[0];
-            Expr r = relay(m_.definingOp(yv), exprOf(yv), m_.value(yv).name, std::max(2, gradedBits()),
-                           g.featureAxis);
+            Expr r = relay(m_.definingOp(yv), perStep, m_.value(yv).name, std::max(2, gradedBits()), g.featureAxis);
             exprs_[yv] = r;
             r.timeAverage = true;
             r.shape = x.shape;

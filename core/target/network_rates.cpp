@@ -90,8 +90,12 @@ Projection identityProjection(const Network& net, int32_t src, int32_t dst, int 
 // exact copies (binary: OR of one spike; graded: the payload times 1), so the
 // computed values do not change; they cost neurons, messages and energy, which
 // the mapping and the ledger count like any population's.
-// Returns the number of relay populations inserted.
-int insertDelayRelays(Network& net, int maxDelay)
+struct InsertedRelays {
+    int populations = 0;
+    int64_t neurons = 0;
+};
+
+InsertedRelays insertDelayRelays(Network& net, int maxDelay)
 {
     const int hop = maxDelay + 1;
     const size_t n = net.populations.size();
@@ -100,13 +104,15 @@ int insertDelayRelays(Network& net, int maxDelay)
         if (pr.delay > maxDelay)
             chain[size_t(pr.src)] = std::max(chain[size_t(pr.src)], (pr.delay - maxDelay + hop - 1) / hop);
     if (std::all_of(chain.begin(), chain.end(), [](int k) { return k == 0; }))
-        return 0;
+        return {};
     // Relays follow their source in the population list (topological order).
+    InsertedRelays added;
+    for (size_t i = 0; i < n; ++i) {
+        added.populations += chain[i];
+        added.neurons += chain[i] * net.populations[i].size();
+    }
     std::vector<Population> pops;
-    size_t relays = 0;
-    for (int k : chain)
-        relays += size_t(k);
-    pops.reserve(n + relays); // `s` below stays valid while relays are appended
+    pops.reserve(n + size_t(added.populations)); // `s` below stays valid while relays are appended
     std::vector<int32_t> newIndex(n);
     for (size_t i = 0; i < n; ++i) {
         newIndex[i] = int32_t(pops.size());
@@ -144,7 +150,7 @@ int insertDelayRelays(Network& net, int maxDelay)
     for (size_t i = 0; i < n; ++i)
         for (int k = 1; k <= chain[i]; ++k)
             net.projections.push_back(identityProjection(net, newIndex[i] + k - 1, newIndex[i] + k, maxDelay));
-    return int(relays);
+    return added;
 }
 
 // A product neuron's rate from per-neuron operand rates (independence).
@@ -215,17 +221,12 @@ void finishNetwork(Network& net, const ir::Module& m, const ChipDescriptor* chip
     for (const Projection& pr : net.projections)
         longest = std::max(longest, pr.delay);
     if (chip) {
-        int64_t relayNeurons = 0;
-        if (const int relays = insertDelayRelays(net, int(chip->limits.maxSynapticDelay)); relays > 0) {
-            for (const Population& p : net.populations)
-                if (p.name.find("~delay") != std::string::npos)
-                    relayNeurons += p.size();
+        if (const InsertedRelays r = insertDelayRelays(net, int(chip->limits.maxSynapticDelay)); r.populations > 0)
             diags.warning({}, "schedule",
                           "alignment delays of up to " + std::to_string(longest) + " steps exceed " + chip->id +
-                              "'s " + std::to_string(chip->limits.maxSynapticDelay) + "; " + std::to_string(relays) +
-                              " delay relay populations (" + std::to_string(relayNeurons) +
-                              " neurons) carry them (docs/targets.md)");
-        }
+                              "'s " + std::to_string(chip->limits.maxSynapticDelay) + "; " +
+                              std::to_string(r.populations) + " delay relay populations (" +
+                              std::to_string(r.neurons) + " neurons) carry them (docs/targets.md)");
     }
     for (const Projection& pr : net.projections) {
         if (chip && pr.delay > chip->limits.maxSynapticDelay)
