@@ -58,6 +58,7 @@ int runCompileCommand(const Args& argsIn)
     }
     std::string importDiagnostics;
     auto module = loadModelFile("stc compile", args[0], inputShape, projectPath ? &importDiagnostics : nullptr);
+    const double loadSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
     if (!module)
         return 1;
     PackageRequest request;
@@ -74,8 +75,9 @@ int runCompileCommand(const Args& argsIn)
         const std::string summary = done.listing.substr(0, done.listing.find("\ncores:\n"));
         std::printf("%s", summary.c_str());
         std::printf("package     %s (%zu core blobs)\n", out->c_str(), done.cores);
-        std::printf("time        %.2f s compile (pipeline + mapping), %.2f s total\n", done.record.seconds,
-                    std::chrono::duration<double>(Clock::now() - t0).count());
+        std::printf("time        %.2f s %s, %.2f s compile (pipeline + mapping), %.2f s package, %.2f s total\n",
+                    loadSeconds, args[0].ends_with(".sir") ? "read" : "import", done.record.seconds,
+                    done.packageSeconds, std::chrono::duration<double>(Clock::now() - t0).count());
     }
     if (projectPath && exitCode != 2) {
         const int64_t runId = recordCompileRun(*projectPath, args[0], *module, inputShape, importDiagnostics, request,

@@ -1,6 +1,7 @@
 // stc import / stc inspect: the TorchScript frontend (loaded lazily through
 // the plugin host) and a layer summary of a model.
 #include "cli_args.h"
+#include "crash_guard.h"
 #include "commands.h"
 #include "model_input.h"
 #include "plugin_host.h"
@@ -29,7 +30,10 @@ std::optional<frontend::ImportResult> importModel(const std::string& path, const
         std::fprintf(stderr, "stc %s: %s\n", command, qPrintable(error));
         return std::nullopt;
     }
-    frontend::ImportResult r = importer->importFile(path, options);
+    frontend::ImportOptions isolated = options;
+    isolateImport(std::string("stc ") + command, path, *importer, isolated);
+    frontend::ImportResult r = importer->importFile(path, isolated);
+    reportImportDone();
     for (const auto& d : r.diagnostics.items())
         if (d.severity != Severity::Note || !r.module || verbose)
             std::fprintf(stderr, "%s\n", d.format().c_str());

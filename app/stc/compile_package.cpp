@@ -132,6 +132,7 @@ PackageOutcome compileToPackage(const char* command, const ir::Module& module, c
     target::Backend* backend = plugins::PluginHost::instance().backendFor(QString::fromStdString(cd.id), &err);
     std::string error;
     bool ok;
+    const auto emitStart = Clock::now();
     if (backend) {
         ok = backend->emitPackage(session->network, session->mapping, cd, text, req.output, &out.listing, &error);
     } else if (!cd.id.starts_with("loihi")) {
@@ -150,6 +151,7 @@ PackageOutcome compileToPackage(const char* command, const ir::Module& module, c
         out.exitCode = 1;
         return out;
     }
+    out.packageSeconds = std::chrono::duration<double>(Clock::now() - emitStart).count();
     std::error_code ec;
     out.record.packagePath = std::filesystem::absolute(req.output, ec).lexically_normal().string();
     out.cores = session->mapping.cores.size();

@@ -28,6 +28,7 @@ struct PackageOutcome {
     store::CompileResult record; // what a project records (status, passes, mapping, estimate, provenance)
     std::string listing;        // the package listing (summary + cores)
     size_t cores = 0;
+    double packageSeconds = 0; // writing the package (record.seconds: pipeline + mapping)
 };
 
 // Diagnostics and errors go to stderr prefixed with `command`.

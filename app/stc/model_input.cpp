@@ -1,5 +1,7 @@
 #include "model_input.h"
 
+#include "crash_guard.h"
+
 #include "plugin_host.h"
 
 #include "data/fashion_mnist.h"
@@ -24,6 +26,19 @@ ir::LoadOptions sirLoadOptions(bool verify)
     return opts;
 }
 
+void isolateImport(const std::string& command, const std::string& path, const frontend::Importer& importer,
+                   frontend::ImportOptions& options)
+{
+    const std::string reader = importer.name() == "torchscript" ? "LibTorch" : "the " + importer.name() + " importer";
+    options.callerIsolatesCrashes = runRestIsolated(command, path, reader);
+    if (options.callerIsolatesCrashes)
+        options.progress = [previous = options.progress](double f, const std::string& what) {
+            reportImportStage(what);
+            if (previous)
+                previous(f, what);
+        };
+}
+
 std::optional<ir::Module> loadModelFile(const std::string& command, const std::string& path,
                                         const std::vector<int64_t>& inputShape, std::string* diagnostics)
 {
@@ -45,7 +60,9 @@ std::optional<ir::Module> loadModelFile(const std::string& command, const std::s
     }
     frontend::ImportOptions opt;
     opt.inputShape = inputShape;
+    isolateImport(command, path, *importer, opt);
     frontend::ImportResult r = importer->importFile(path, opt);
+    reportImportDone();
     if (diagnostics)
         *diagnostics = r.diagnostics.format();
     if (!r.diagnostics.empty())

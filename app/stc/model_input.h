@@ -4,6 +4,7 @@
 // `diagnostics`, are also returned formatted (what a project records).
 #pragma once
 
+#include "frontend/importer.h"
 #include "ir/ir_io.h"
 #include "ir/module.h"
 #include "passes/calibration.h"
@@ -18,6 +19,11 @@ namespace stc::cli {
 // Options for loading a .sir: custom ops resolve through the custom-op
 // plugins the PluginHost finds (loaded on first use).
 ir::LoadOptions sirLoadOptions(bool verify = true);
+
+// From here on the command runs in a child process whose crash the parent
+// reports (crash_guard.h); the import then skips its own crash probe.
+void isolateImport(const std::string& command, const std::string& path, const frontend::Importer& importer,
+                   frontend::ImportOptions& options);
 
 std::optional<ir::Module> loadModelFile(const std::string& command, const std::string& path,
                                         const std::vector<int64_t>& inputShape, std::string* diagnostics = nullptr);

@@ -8,17 +8,13 @@
 
 namespace stc::cli {
 
-namespace {
-
-bool launchedByMpi()
+bool MpiSession::launchedByMpi()
 {
     for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS", "SLURM_STEP_NUM_TASKS"})
         if (std::getenv(v))
             return true;
     return false;
 }
-
-} // namespace
 
 bool MpiSession::builtWithMpi() { return STC_HAVE_MPI != 0; }
 

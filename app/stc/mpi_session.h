@@ -29,6 +29,8 @@ public:
     bool anyFailed(bool failed) const;
 
     static bool builtWithMpi();
+    // The process was started by an MPI launcher (mpirun, srun: their environment variables are present).
+    static bool launchedByMpi();
 
 private:
     bool initialised_ = false;

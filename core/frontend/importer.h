@@ -29,6 +29,10 @@ struct ImportOptions {
     // Cooperative cancellation and progress (0..1) for the IDE.
     const std::atomic<bool>* cancel = nullptr;
     std::function<void(double, const std::string&)> progress;
+    // The caller runs the import in a process whose crash it reports (stc's
+    // CLI forks before importing), so the importer need not guard its own
+    // file reading (the TorchScript importer then skips its probe load).
+    bool callerIsolatesCrashes = false;
 };
 
 // What LibTorch computed on the example input while importing: the ground

@@ -407,7 +407,7 @@ ProbeOutcome probeArchive(const std::string& path)
 
 } // namespace
 
-std::unique_ptr<TorchSession> TorchSession::open(const std::string& path, Diagnostics& diags)
+std::unique_ptr<TorchSession> TorchSession::open(const std::string& path, Diagnostics& diags, bool probeFirst)
 {
     const SourceLoc loc{path, 0, 0};
     {
@@ -417,7 +417,8 @@ std::unique_ptr<TorchSession> TorchSession::open(const std::string& path, Diagno
             return nullptr;
         }
     }
-    if (const ProbeOutcome probe = probeArchive(path); probe.kind == ProbeOutcome::Kind::Crashed) {
+    if (const ProbeOutcome probe = probeFirst ? probeArchive(path) : ProbeOutcome{};
+        probe.kind == ProbeOutcome::Kind::Crashed) {
         diags.add({Severity::Error, loc, "", "",
                    "the archive is damaged: LibTorch crashed reading it (" + probe.detail +
                        ", in a separate process; nothing was loaded). Save the model again; " + std::string(kExpected)});

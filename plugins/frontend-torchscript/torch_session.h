@@ -35,7 +35,10 @@ class TorchSession {
 public:
     // Loads a TorchScript archive; on failure returns nullptr with a located
     // diagnostic (truncated archive, plain pickle, no forward method, ...).
-    static std::unique_ptr<TorchSession> open(const std::string& path, Diagnostics& diags);
+    // probeFirst: load the archive in a child process first, so that LibTorch
+    // crashing on a damaged file becomes an error (off when the caller
+    // isolates crashes itself).
+    static std::unique_ptr<TorchSession> open(const std::string& path, Diagnostics& diags, bool probeFirst = true);
     virtual ~TorchSession() = default;
 
     virtual std::string path() const = 0;

@@ -224,7 +224,7 @@ frontend::ImportResult TorchScriptImporter::importFile(const std::string& path, 
         return std::move(result);
     };
     progress(options, 0.0, "loading " + path);
-    auto session = TorchSession::open(path, diags);
+    auto session = TorchSession::open(path, diags, !options.callerIsolatesCrashes);
     if (!session)
         return finish();
     const SourceLoc loc{path, 0, 0};

@@ -9,7 +9,7 @@ namespace stc::torchscript {
 
 class TorchScriptFrontendPlugin final : public QObject, public plugins::FrontendPlugin {
     Q_OBJECT
-    Q_PLUGIN_METADATA(IID "org.stc.Frontend/2" FILE "torchscript.json")
+    Q_PLUGIN_METADATA(IID "org.stc.Frontend/3" FILE "torchscript.json")
     Q_INTERFACES(stc::plugins::FrontendPlugin)
 
 public:
