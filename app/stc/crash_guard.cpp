@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -142,5 +143,16 @@ bool runRestIsolated(const std::string& command, const std::string& modelPath, c
 void reportImportStage(const std::string& what) { sendLine(what); }
 
 void reportImportDone() { sendLine("done"); }
+
+void endIsolatedChild(int code)
+{
+    if (!isolated)
+        return;
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(stdout);
+    std::fflush(stderr);
+    _exit(code);
+}
 
 } // namespace stc::cli

@@ -1,5 +1,6 @@
 // stc — the Spike-Transformer Compiler command line. Thin: subcommands call core/.
 #include "commands.h"
+#include "crash_guard.h"
 #include "mpi_session.h"
 #include "plugin_host.h"
 
@@ -127,7 +128,9 @@ int main(int argc, char** argv)
             }
         // Descriptors shipped by backend plugins join the chip search path.
         stc::plugins::PluginHost::instance().registerChipDescriptors();
-        return c.run(args);
+        const int code = c.run(args);
+        stc::cli::endIsolatedChild(code); // a crash-isolated child ends here, without the teardown
+        return code;
     }
     std::fprintf(stderr, "stc: unknown command '%s'\n\n", argv[1]);
     printHelp();

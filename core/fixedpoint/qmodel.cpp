@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <utility>
 
 namespace stc::fixedpoint {
 
@@ -86,17 +87,24 @@ std::string layerInfo(const ir::Module& m, const ir::Op& op, const ValueQ& x, Va
     if (op.operands.size() > 2 && (!b || b->elem() != ir::ElemType::I32))
         return "bias is not quantized (expected i32)";
     const int64_t per = w->numElements() / outCh;
+    // |sum w x| <= sum |w| * max|x|; for x in [0, max] the positive and the
+    // negative weights cannot both act: max(sum w+, sum w-) * max.
+    auto sums = [per](auto row) {
+        int64_t pos = 0, neg = 0;
+        for (int64_t k = 0; k < per; ++k) {
+            const int64_t wk = row[k];
+            (wk > 0 ? pos : neg) += wk > 0 ? wk : -wk;
+        }
+        return std::pair{pos, neg};
+    };
+    const auto w8 = w->as<int8_t>();
+    const auto w16 = w->as<int16_t>();
+    const bool is8 = w->elem() == ir::ElemType::I8;
     int64_t bound = 0;
     for (int64_t o = 0; o < outCh; ++o) {
         if (shift[size_t(o)] < 0 || shift[size_t(o)] > 30)
             return "q.shift out of range 0..30";
-        // |sum w x| <= sum |w| * max|x|; for x in [0, max] the positive and the
-        // negative weights cannot both act: max(sum w+, sum w-) * max.
-        int64_t pos = 0, neg = 0;
-        for (int64_t k = 0; k < per; ++k) {
-            const auto wk = static_cast<int64_t>(w->at(o * per + k));
-            (wk > 0 ? pos : neg) += wk > 0 ? wk : -wk;
-        }
+        const auto [pos, neg] = is8 ? sums(w8.data() + o * per) : sums(w16.data() + o * per);
         const int64_t sum = x.nonNegative ? std::max(pos, neg) : pos + neg;
         int64_t ch = saturatingMul(saturatingMul(sum, int64_t{1} << shift[size_t(o)]), x.bound);
         if (b)

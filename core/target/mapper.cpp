@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 namespace stc::target {
 
@@ -60,6 +61,11 @@ Traffic computeTraffic(const Network& net, const ChipDescriptor& chip, const Par
     };
     const size_t chunk = 256;
     std::vector<Axons> found(std::min(chunk, part.slices.size()));
+    // Sums per (source core, destination core), found by hashing and moved
+    // into the ordered map at the end: each sum gets the same additions in
+    // the same order as when added in the map directly.
+    std::unordered_map<uint64_t, size_t> slot;
+    std::vector<std::pair<std::pair<int32_t, int32_t>, std::pair<double, int64_t>>> sums;
     for (size_t d0 = 0; d0 < part.slices.size(); d0 += chunk) {
         const size_t d1 = std::min(part.slices.size(), d0 + chunk);
         pool.parallelFor(int64_t(d1 - d0), [&](int64_t k, int w) {
@@ -107,7 +113,11 @@ Traffic computeTraffic(const Network& net, const ChipDescriptor& chip, const Par
                     const int64_t n = in.neuron[a];
                     const std::pair<int32_t, int32_t> key{sliceCore[size_t(in.srcSlice[a])], sliceCore[d]};
                     if (key != lastKey) {
-                        acc = &t.edges[key];
+                        const uint64_t h = (uint64_t(uint32_t(key.first)) << 32) | uint32_t(key.second);
+                        const auto [it, added] = slot.try_emplace(h, sums.size());
+                        if (added)
+                            sums.push_back({key, {0.0, 0}});
+                        acc = &sums[it->second].second;
                         lastKey = key;
                     }
                     acc->first += sp.rateOf(n);
@@ -116,6 +126,9 @@ Traffic computeTraffic(const Network& net, const ChipDescriptor& chip, const Par
             }
         }
     }
+    std::sort(sums.begin(), sums.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [key, val] : sums)
+        t.edges.emplace_hint(t.edges.end(), key, val);
     return t;
 }
 
