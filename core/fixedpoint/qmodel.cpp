@@ -91,9 +91,10 @@ std::string layerInfo(const ir::Module& m, const ir::Op& op, const ValueQ& x, Va
     // negative weights cannot both act: max(sum w+, sum w-) * max.
     auto sums = [per](auto row) {
         int64_t pos = 0, neg = 0;
-        for (int64_t k = 0; k < per; ++k) {
+        for (int64_t k = 0; k < per; ++k) { // branch-free: random signs mispredict
             const int64_t wk = row[k];
-            (wk > 0 ? pos : neg) += wk > 0 ? wk : -wk;
+            pos += std::max<int64_t>(wk, 0);
+            neg += std::max<int64_t>(-wk, 0);
         }
         return std::pair{pos, neg};
     };
