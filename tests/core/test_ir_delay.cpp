@@ -2,6 +2,7 @@
 // verifier, the passes that carry them (dce, canonicalize, fold-bn) and the
 // located refusal of those that do not, and the f32 interpreter against a
 // recurrent layer computed independently in this test.
+#include "fixedpoint/executor.h"
 #include "interp/interpreter.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
@@ -238,6 +239,22 @@ private slots:
                           ": not yet: this pass does not handle delay ops") != std::string::npos,
                  all.c_str());
         QVERIFY(res.module.sameAs(m)); // untouched
+    }
+
+    // The fixed-point executor (what the chip simulator is checked against) refuses a delay by
+    // name even in a module marked quantized by hand (quantize itself refuses it, above).
+    void fixedPointRefusesAtTheDelay()
+    {
+        Module m = parseOk(irtest::readIrFile("recurrent_lif.sir"));
+        m.attrs.set("quantized", true);
+        Op& encode = m.mutableOps()[size_t(m.value(m.findValue("s")).def)];
+        encode.attrs.set("q.input_scale", 1.0 / 64);
+        encode.attrs.set("q.input_bits", int64_t{8});
+        const fixedpoint::RunResult r = fixedpoint::run(m, {{1, {1.0f, 0.5f, 0.25f}}});
+        QVERIFY(!r.ok());
+        QVERIFY2(r.error.find("%prev = delay") != std::string::npos &&
+                     r.error.find("not yet: delay") != std::string::npos,
+                 r.error.c_str());
     }
 };
 
