@@ -98,9 +98,9 @@ RunResult runPipeline(const ir::Module& input, const Pipeline& pipeline, const P
             const ir::Op& op = work.ops()[size_t(delay)];
             run.diagnostics().add({Severity::Error, op.textLoc, ir::opLabel(work, op), op.origin,
                                    def.info.name + ": not yet: this pass does not handle delay ops (recurrent "
-                                                   "back edges); a module with one runs in the interpreter and "
-                                                   "through dce, canonicalize, fold-bn, set-timesteps and "
-                                                   "scale-thresholds only"});
+                                                   "back edges); a module with one runs in the interpreters and "
+                                                   "through dce, canonicalize, fold-bn, set-timesteps, "
+                                                   "scale-thresholds and quantize only"});
         }
         ir::Module before = work; // constants are shared, so this copy is cheap
         const auto t0 = Clock::now();

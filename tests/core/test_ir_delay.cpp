@@ -13,6 +13,8 @@
 #include <QtTest>
 
 #include <array>
+#include <map>
+#include <span>
 
 using namespace stc;
 using namespace stc::ir;
@@ -221,7 +223,7 @@ private slots:
     void otherPassesRefuseAtTheDelay_data()
     {
         QTest::addColumn<QString>("pipeline");
-        QTest::newRow("quantize") << "quantize";
+        QTest::newRow("lower-attention") << "lower-attention";
         QTest::newRow("fuse") << "fuse";
         QTest::newRow("schedule-time") << "schedule-time";
         QTest::newRow("prune") << "prune";
@@ -241,20 +243,60 @@ private slots:
         QVERIFY(res.module.sameAs(m)); // untouched
     }
 
-    // The fixed-point executor (what the chip simulator is checked against) refuses a delay by
-    // name even in a module marked quantized by hand (quantize itself refuses it, above).
-    void fixedPointRefusesAtTheDelay()
+    // quantize + the fixed-point reference: the integers are delayed exactly. Observed per step:
+    // %prev[t] = %spk[t-1] (0 at step 0), %late[t] = %i[t-2] (0 before step 2), same scales.
+    void fixedPointDelaysIntegersExactly()
     {
-        Module m = parseOk(irtest::readIrFile("recurrent_lif.sir"));
-        m.attrs.set("quantized", true);
-        Op& encode = m.mutableOps()[size_t(m.value(m.findValue("s")).def)];
-        encode.attrs.set("q.input_scale", 1.0 / 64);
-        encode.attrs.set("q.input_bits", int64_t{8});
-        const fixedpoint::RunResult r = fixedpoint::run(m, {{1, {1.0f, 0.5f, 0.25f}}});
-        QVERIFY(!r.ok());
-        QVERIFY2(r.error.find("%prev = delay") != std::string::npos &&
-                     r.error.find("not yet: delay") != std::string::npos,
-                 r.error.c_str());
+        const Module m = parseOk(irtest::readIrFile("recurrent_lif.sir"));
+        const passes::RunResult q = runPasses(m, "quantize");
+        QVERIFY2(q.status == passes::RunStatus::Ok, q.allDiagnostics().format().c_str());
+        const Module& qm = q.module;
+        QVERIFY(qm.attrs.getBool("quantized"));
+        const ValueId prev = qm.findValue("prev"), spk = qm.findValue("spk"), late = qm.findValue("late"),
+                      cur = qm.findValue("i");
+        std::map<ValueId, std::vector<std::vector<int32_t>>> seen;
+        std::map<ValueId, double> scale;
+        fixedpoint::RunOptions o;
+        o.observe = [&](int t, ValueId v, std::span<const int32_t> data, double sc) {
+            if (t >= 0 && (v == prev || v == spk || v == late || v == cur)) {
+                seen[v].emplace_back(data.begin(), data.end());
+                scale[v] = sc;
+            }
+        };
+        const fixedpoint::RunResult r = fixedpoint::run(qm, {{2, {1.0f, 0.5f, 0.25f, 0.5f, 0.75f, 1.0f}}}, o);
+        QVERIFY2(r.ok(), r.error.c_str());
+        const int T = int(qm.timesteps);
+        QCOMPARE(int(seen[prev].size()), T);
+        int64_t spikes = 0;
+        for (int t = 0; t < T; ++t) {
+            QCOMPARE(seen[prev][size_t(t)], t == 0 ? std::vector<int32_t>(4, 0) : seen[spk][size_t(t - 1)]);
+            QCOMPARE(seen[late][size_t(t)], t < 2 ? std::vector<int32_t>(4, 0) : seen[cur][size_t(t - 2)]);
+            for (int32_t x : seen[spk][size_t(t)])
+                spikes += x;
+        }
+        QCOMPARE(scale[late], scale[cur]);
+        QVERIFY(spikes > 0 && spikes < T * 4); // the recurrent input is exercised
+    }
+
+    // A back edge whose value is not spikes has no scale before the delay: refused, located.
+    void fixedPointRefusesANonSpikeBackEdge()
+    {
+        const Module m = parseOk("module @m {timesteps = 3} {\n"
+                                 "  %x = input : f32[2]\n"
+                                 "  %w = const [0.5, 0.25, -0.5, 1.0] : f32[2,2]\n"
+                                 "  %s = encode %x {mode = \"direct\"} : f32[T,2]\n"
+                                 "  %prev = delay %fb {steps = 1} : f32[T,2]\n"
+                                 "  %i = add %s, %prev : f32[T,2]\n"
+                                 "  %spk = lif %i {neuron = \"if\", reset = \"hard\", v_threshold = 1.0} : spike[T,2]\n"
+                                 "  %fb = linear %spk, %w : f32[T,2]\n"
+                                 "  output %spk\n"
+                                 "}\n");
+        const passes::RunResult q = runPasses(m, "quantize");
+        QCOMPARE(q.status, passes::RunStatus::Failed);
+        const std::string all = q.allDiagnostics().format();
+        QVERIFY2(all.find("%prev = delay") != std::string::npos &&
+                     all.find("not yet: a recurrent delay of a non-spike value") != std::string::npos,
+                 all.c_str());
     }
 };
 
