@@ -3,6 +3,7 @@
 // located refusal of those that do not, and the f32 interpreter against a
 // recurrent layer computed independently in this test.
 #include "fixedpoint/executor.h"
+#include "bundled_models.h"
 #include "interp/interpreter.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
@@ -29,16 +30,7 @@ Module parseOk(const std::string& text, const std::string& file = "t.sir")
     return r.module ? std::move(*r.module) : Module{};
 }
 
-passes::RunResult runPasses(const Module& m, const std::string& text)
-{
-    const passes::PassRegistry reg = passes::makeBuiltinRegistry();
-    Diagnostics d;
-    auto p = passes::parsePipeline(text, reg, d);
-    if (!p)
-        throw std::runtime_error(d.format());
-    passes::CompileContext ctx;
-    return passes::runPipeline(m, *p, reg, ctx);
-}
+passes::RunResult runPasses(const Module& m, const std::string& text) { return testutil::runPipelineText(m, text); }
 
 int countKind(const Module& m, OpKind k)
 {
