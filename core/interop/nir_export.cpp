@@ -1,6 +1,7 @@
 #include "interop/nir_export.h"
 
 #include "interop/export_diag.h"
+#include "interop/nir_import.h"
 #include "interop/nir_neuron.h"
 #include "ir/printer.h"
 
@@ -55,6 +56,7 @@ public:
                 define(op, {{}, m_.typeOf(op.result).shape});
         });
         closeRecurrentEdges();
+        checkRecurrentEdges();
         NirExportResult r;
         r.diagnostics = std::move(d_);
         if (!r.diagnostics.hasErrors()) {
@@ -150,10 +152,14 @@ private:
 
     // Back-edge delays: the placeholder source their users' edges name, and the value it stands for.
     std::map<std::string, ir::ValueId> recurrent_;
+    std::map<std::string, const ir::Op*> recurrentOp_; // placeholder -> its delay op
+    // Per back-edge delay op: (NIR source node, the nodes its edges go to), as written.
+    std::map<const ir::Op*, std::set<std::pair<std::string, std::set<std::string>>>> recurrentEdges_;
 
     void visit(const ir::Op& op);
     void visitDelay(const ir::Op& op);
     void closeRecurrentEdges();
+    void checkRecurrentEdges();
     void visitConv(const ir::Op& op, const NirValue& in);
     void visitNeuron(const ir::Op& op, const NirValue& in);
     void visitAdd(const ir::Op& op);
@@ -388,6 +394,7 @@ void Exporter::visitDelay(const ir::Op& op)
                   "cycle in its execution order); they differ at step 0 when a bias lies between");
     const std::string placeholder = "stc.recurrent." + m_.value(op.result).name;
     recurrent_[placeholder] = op.operands[0];
+    recurrentOp_[placeholder] = &op;
     define(op, {{placeholder}, m_.typeOf(op.result).shape, false, nullptr, m_.value(op.result).name});
 }
 
@@ -397,6 +404,7 @@ void Exporter::closeRecurrentEdges()
     if (recurrent_.empty() || d_.hasErrors())
         return;
     std::vector<std::pair<std::string, std::string>> edges;
+    std::map<std::string, std::set<std::string>> targets; // placeholder -> nodes
     for (const auto& [from, to] : g_.edges) {
         auto it = recurrent_.find(from);
         if (it == recurrent_.end()) {
@@ -410,8 +418,54 @@ void Exporter::closeRecurrentEdges()
             error(m_.definingOp(it->second), "a recurrent edge from a mean over time: NIR has no time average");
         for (const auto& s : v->second.sources)
             edges.emplace_back(s, to);
+        targets[from].insert(to);
     }
     g_.edges = std::move(edges);
+    for (const auto& [placeholder, value] : recurrent_) {
+        auto& pairs = recurrentEdges_[recurrentOp_.at(placeholder)];
+        if (auto v = values_.find(value); v != values_.end())
+            for (const auto& s : v->second.sources)
+                pairs.insert({s, targets[placeholder]});
+    }
+}
+
+// A recurrent edge means what the delay means only if a reader puts the delay on the
+// same edges. Checked with our own reader (its rule: docs/nir.md); a delay it would
+// move, or not put at all (a back edge in op order that closes no cycle), is an error.
+void Exporter::checkRecurrentEdges()
+{
+    if (recurrentEdges_.empty() || d_.hasErrors())
+        return;
+    NirImportOptions o;
+    o.timesteps = m_.timesteps;
+    o.dt = opt_.dt;
+    const NirImportResult back = importFromNir(g_, o, "");
+    std::set<std::pair<std::string, std::set<std::string>>> placed;
+    if (back.module) {
+        const ir::Module& b = *back.module;
+        const auto users = b.computeUsers();
+        for (int32_t i = 0; i < int32_t(b.ops().size()); ++i) {
+            const ir::Op& op = b.ops()[size_t(i)];
+            if (op.kind != OpKind::Delay || b.value(op.operands[0]).def < i)
+                continue;
+            std::set<std::string> to;
+            for (int32_t u : users[size_t(op.result)])
+                to.insert(b.ops()[size_t(u)].origin);
+            placed.insert({op.origin, to});
+        }
+    }
+    for (const auto& [op, pairs] : recurrentEdges_)
+        for (const auto& [source, targets] : pairs)
+            if (!placed.count({source, targets})) {
+                std::string list;
+                for (const auto& t : targets)
+                    list += (list.empty() ? "" : ", ") + t;
+                error(*op, "as a recurrent edge " + source + " -> " + list +
+                               " it would not be read back as this delay: a NIR reader places the one-step delay of "
+                               "a cycle itself (stc: on the back edge of a depth-first search from the inputs, moved "
+                               "back to the nearest neuron; docs/nir.md), and a back edge in op order that closes no "
+                               "cycle has none");
+            }
 }
 
 void Exporter::visitOutput(const ir::Op& op)

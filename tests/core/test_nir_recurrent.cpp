@@ -226,6 +226,34 @@ private slots:
         }
     }
 
+    // A back edge whose delay a reader would place elsewhere (here: a bias between the neuron and
+    // the delay, so the reader's delay on the spikes would add the bias at step 0; and a "back
+    // edge" in op order that closes no cycle) is an error at the op, not a silently different graph.
+    void recurrentEdgeAReaderWouldMoveIsRefused()
+    {
+        ir::ParseResult p = ir::parseModule("module @m {timesteps = 4} {\n"
+                                            "  %x = input : f32[2]\n"
+                                            "  %w = const [0.5, 0.25, -0.5, 1.0] : f32[2,2]\n"
+                                            "  %b = const [0.1, -0.2] : f32[2]\n"
+                                            "  %s = encode %x {mode = \"direct\"} : f32[T,2]\n"
+                                            "  %prev = delay %fb {steps = 1} : f32[T,2]\n"
+                                            "  %i = add %s, %prev : f32[T,2]\n"
+                                            "  %spk = lif %i {neuron = \"if\", reset = \"hard\", v_threshold = 1.0} : spike[T,2]\n"
+                                            "  %fb = linear %spk, %w, %b : f32[T,2]\n"
+                                            "  %early = delay %late {steps = 1} : spike[T,2]\n"
+                                            "  %late = lif %s {neuron = \"if\", reset = \"hard\", v_threshold = 1.0} : spike[T,2]\n"
+                                            "  output %spk, %early\n"
+                                            "}\n",
+                                            "m.sir");
+        QVERIFY2(p.ok(), p.diagnostics.format().c_str());
+        const NirExportResult e = exportToNir(*p.module);
+        QVERIFY(!e.graph);
+        const std::string all = e.diagnostics.format();
+        QVERIFY2(all.find("m.sir:6:3: error: [%prev = delay] as a recurrent edge fb -> spk") != std::string::npos, all.c_str());
+        QVERIFY2(all.find("m.sir:10:3: error: [%early = delay] as a recurrent edge late -> output_1") != std::string::npos,
+                 all.c_str());
+    }
+
     // A back edge delayed by more than one step has no NIR form yet: an error at the op.
     void longRecurrentDelayIsRefusedOnExport()
     {
