@@ -219,6 +219,11 @@ std::string compile(const ir::Module& m, Program& p)
             if (auto e = compileLayer(m, op, s); !e.empty())
                 return describe(m, i) + ": " + e;
             break;
+        case OpKind::Delay:
+            s.delayIndex = int32_t(p.delaySteps.size());
+            s.delaySteps = op.attrs.getInt("steps");
+            p.delaySteps.push_back(p.steps.size());
+            break;
         case OpKind::MaxPool2d:
         case OpKind::AvgPool2d: compilePool(m, op, s); break;
         case OpKind::MatMul: compileMatMul(m, op, s); break;
@@ -290,6 +295,7 @@ void runSample(const Program& p, const std::vector<const float*>& inputs, const 
     std::vector<std::vector<int32_t>> vals(p.elements.size());
     std::vector<std::vector<int32_t>> u(p.lifOps.size()), v(p.lifOps.size());
     std::vector<std::vector<int64_t>> acc(size_t(p.accCount));
+    std::vector<std::vector<int32_t>> rings(p.delaySteps.size()); // delay: steps x n, slot t % steps = step t - steps
     out.spikes.assign(p.lifOps.size(), 0);
     out.outputs.assign(p.outputs.size(), {});
     auto notify = [&](int t, ir::ValueId id) {
@@ -306,6 +312,12 @@ void runSample(const Program& p, const std::vector<const float*>& inputs, const 
             y.resize(size_t(p.elements[size_t(s.out)]));
             for (size_t i = 0; i < y.size(); ++i)
                 y[i] = encodeInput(x[i], s.inputScale, s.inputLo, s.inputHi);
+        } else if (s.delayIndex >= 0) {
+            auto& ring = rings[size_t(s.delayIndex)];
+            const auto n = size_t(p.elements[size_t(s.out)]);
+            ring.resize(size_t(s.delaySteps) * n, 0);
+            const auto slot = ring.begin() + std::ptrdiff_t(size_t(t % s.delaySteps) * n);
+            vals[size_t(s.out)].assign(slot, slot + std::ptrdiff_t(n));
         } else if (s.accIndex >= 0) {
             auto& a = acc[size_t(s.accIndex)];
             const auto& x = vals[size_t(s.in[0])];
@@ -332,6 +344,12 @@ void runSample(const Program& p, const std::vector<const float*>& inputs, const 
         for (const Step& s : p.steps)
             if (s.phase == Phase::Loop)
                 exec(s, t);
+        for (size_t k : p.delaySteps) { // after the step: the operand's value of step t
+            const Step& s = p.steps[k];
+            const auto n = size_t(p.elements[size_t(s.out)]);
+            std::copy_n(vals[size_t(s.in[0])].begin(), n,
+                        rings[size_t(s.delayIndex)].begin() + std::ptrdiff_t(size_t(t % s.delaySteps) * n));
+        }
         for (size_t o = 0; o < p.outputs.size(); ++o)
             if (p.perStep[size_t(p.outputs[o])])
                 for (int32_t x : vals[size_t(p.outputs[o])])

@@ -41,6 +41,9 @@ struct Step {
     int32_t lifIndex = -1;
     // mean over time
     int32_t accIndex = -1;
+    // delay: ring index and steps
+    int32_t delayIndex = -1;
+    int64_t delaySteps = 0;
     // encode
     double inputScale = 1.0;
     int64_t inputLo = 0, inputHi = 0;
@@ -54,6 +57,7 @@ struct Program {
     std::vector<ir::ValueId> inputs, outputs;
     std::vector<int32_t> lifOps; // op index per lif
     int32_t accCount = 0;
+    std::vector<size_t> delaySteps; // indices into steps of the delay ops (their rings take the operand after each step)
     int64_t timesteps = 1;
 };
 

@@ -135,6 +135,22 @@ std::string propagateOp(const ir::Module& m, int32_t i, std::vector<ValueQ>& inf
     const ir::Op& op = m.ops()[size_t(i)];
     if (op.kind == OpKind::Const || op.kind == OpKind::Input || op.kind == OpKind::Output)
         return {};
+    if (op.kind == OpKind::Delay) { // integers delayed exactly, at the operand's scale
+        const ir::ValueId x = op.operands[0];
+        if (m.value(x).def < i) {
+            if (!infos[size_t(x)].known)
+                return "operand %" + m.value(x).name + " has no integer representation (a float constant or input)";
+            infos[size_t(op.result)] = infos[size_t(x)];
+            return {};
+        }
+        // A back edge: its operand's scale is known only later. Spikes have scale 1
+        // (checked when the operand is reached: checkBackEdges).
+        if (m.typeOf(x).elem != ir::ElemType::Spike)
+            return "not yet: a recurrent delay of a non-spike value in the fixed-point path (%" + m.value(x).name +
+                   " is " + ir::toString(m.typeOf(x)) + "; its scale is known only after the delay)";
+        infos[size_t(op.result)] = {true, 1.0, 1, true};
+        return {};
+    }
     // Reshapes of a float model input before its encoding stay float (the
     // executor reads the input data directly: row-major data is unchanged).
     if ((op.kind == OpKind::Reshape || op.kind == OpKind::Flatten) && !m.typeOf(op.result).perStep() &&
@@ -261,6 +277,20 @@ std::string propagateOp(const ir::Module& m, int32_t i, std::vector<ValueQ>& inf
     return {};
 }
 
+std::string checkBackEdges(const ir::Module& m, const std::vector<ValueQ>& infos)
+{
+    for (int32_t i = 0; i < static_cast<int32_t>(m.ops().size()); ++i) {
+        const ir::Op& op = m.ops()[size_t(i)];
+        if (op.kind != OpKind::Delay || m.value(op.operands[0]).def < i)
+            continue;
+        const ValueQ& x = infos[size_t(op.operands[0])];
+        if (!x.known || x.scale != 1.0 || x.bound > 1)
+            return describe(m, i) + ": the delayed spikes %" + m.value(op.operands[0]).name +
+                   " are not 0/1 integers of scale 1 in the fixed-point model";
+    }
+    return {};
+}
+
 Analysis analyzeQuantized(const ir::Module& m)
 {
     Analysis a;
@@ -274,6 +304,7 @@ Analysis analyzeQuantized(const ir::Module& m)
             a.error = describe(m, i) + ": " + e;
             return a;
         }
+    a.error = checkBackEdges(m, a.values);
     return a;
 }
 

@@ -50,6 +50,10 @@ struct Analysis {
     std::string error; // names the op that is not supported or overflows
     bool ok() const { return error.empty(); }
 };
+// After every op: a delay on a back edge assumed 0/1 spikes of scale 1; "" or
+// the located error when its operand is not.
+std::string checkBackEdges(const ir::Module& m, const std::vector<ValueQ>& infos);
+
 Analysis analyzeQuantized(const ir::Module& m);
 
 // The model input a value is a reshape/flatten chain of, or kNoValue.

@@ -219,6 +219,10 @@ bool Exporter::refuseByKind(const ir::Op& op)
     case OpKind::Conv1d:
         error(op, "netx convolutions are 2-D (H:464-544 reads [C, H, W] shapes and 4-D weights)" + kLowerFirst);
         return true;
+    case OpKind::Delay:
+        error(op, "not yet: a delay (a recurrent back edge or a delayed value) in netx, whose networks are a "
+                  "chain of layers each feeding the next (H:566-689)");
+        return true;
     case OpKind::Permute:
     case OpKind::Sum:
         error(op, "netx has no " + std::string(ir::opName(op)) + " layer" + kLowerFirst);

@@ -1,6 +1,7 @@
 #include "interop/nir_export.h"
 
 #include "interop/export_diag.h"
+#include "interop/nir_import.h"
 #include "interop/nir_neuron.h"
 #include "ir/printer.h"
 
@@ -54,6 +55,8 @@ public:
             if (op.result != ir::kNoValue && !values_.count(op.result))
                 define(op, {{}, m_.typeOf(op.result).shape});
         });
+        closeRecurrentEdges();
+        checkRecurrentEdges();
         NirExportResult r;
         r.diagnostics = std::move(d_);
         if (!r.diagnostics.hasErrors()) {
@@ -147,7 +150,16 @@ private:
 
     void define(const ir::Op& op, NirValue v) { values_[op.result] = std::move(v); }
 
+    // Back-edge delays: the placeholder source their users' edges name, and the value it stands for.
+    std::map<std::string, ir::ValueId> recurrent_;
+    std::map<std::string, const ir::Op*> recurrentOp_; // placeholder -> its delay op
+    // Per back-edge delay op: (NIR source node, the nodes its edges go to), as written.
+    std::map<const ir::Op*, std::set<std::pair<std::string, std::set<std::string>>>> recurrentEdges_;
+
     void visit(const ir::Op& op);
+    void visitDelay(const ir::Op& op);
+    void closeRecurrentEdges();
+    void checkRecurrentEdges();
     void visitConv(const ir::Op& op, const NirValue& in);
     void visitNeuron(const ir::Op& op, const NirValue& in);
     void visitAdd(const ir::Op& op);
@@ -168,6 +180,8 @@ void Exporter::visit(const ir::Op& op)
         return visitOutput(op);
     if (op.kind == OpKind::Add)
         return visitAdd(op);
+    if (op.kind == OpKind::Delay)
+        return visitDelay(op);
     const NirValue* in = op.operands.empty() ? nullptr : operand(op, 0);
     if (!in)
         return; // an earlier op was already reported
@@ -352,6 +366,106 @@ void Exporter::visitAdd(const ir::Op& op)
                                      "twice has no agreed meaning (nirtorch keeps them as a set); write 2x as a "
                                      "`scale` by 2");
     define(op, {std::move(terms), shape, false, nullptr, m_.value(op.result).name});
+}
+
+// A delay of a value defined earlier is a NIR Delay node (steps x dt seconds per
+// element). A one-step delay of a value defined later (a back edge) is a
+// recurrent edge: NIR edges carry no delay, the importer puts one on the cycle.
+void Exporter::visitDelay(const ir::Op& op)
+{
+    const int64_t steps = op.attrs.getInt("steps");
+    const ir::Value& x = m_.value(op.operands[0]);
+    const bool back = x.def >= static_cast<int32_t>(&op - m_.ops().data());
+    if (!back) {
+        const NirValue* in = operand(op, 0);
+        if (!in)
+            return;
+        NirNode& n = addNode(m_.value(op.result).name, "Delay", in->sources);
+        n.fields.arrays["delay"] = NirArray::filled(in->shape, double(steps) * opt_.dt);
+        return define(op, {{n.name}, in->shape});
+    }
+    if (steps != 1)
+        return error(op, "a recurrent delay of " + std::to_string(steps) +
+                             " steps: NIR's recurrent edge delays by one step (not yet: a longer delay on a cycle)");
+    opWarning(d_, m_, op,
+              "exported as a recurrent edge from %" + x.name +
+                  ": NIR edges carry no delay, so the reader puts the one-step delay on the cycle itself (stc: after "
+                  "the last neuron before the edge, as snnTorch's RSynaptic; nirtorch: on the edge that closes the "
+                  "cycle in its execution order); they differ at step 0 when a bias lies between");
+    const std::string placeholder = "stc.recurrent." + m_.value(op.result).name;
+    recurrent_[placeholder] = op.operands[0];
+    recurrentOp_[placeholder] = &op;
+    define(op, {{placeholder}, m_.typeOf(op.result).shape, false, nullptr, m_.value(op.result).name});
+}
+
+// Edges from a back-edge placeholder come from the nodes holding its value (each node of a sum).
+void Exporter::closeRecurrentEdges()
+{
+    if (recurrent_.empty() || d_.hasErrors())
+        return;
+    std::vector<std::pair<std::string, std::string>> edges;
+    std::map<std::string, std::set<std::string>> targets; // placeholder -> nodes
+    for (const auto& [from, to] : g_.edges) {
+        auto it = recurrent_.find(from);
+        if (it == recurrent_.end()) {
+            edges.emplace_back(from, to);
+            continue;
+        }
+        const auto v = values_.find(it->second);
+        if (v == values_.end() || v->second.sources.empty())
+            continue; // that op was reported
+        if (v->second.meanOverTime)
+            error(m_.definingOp(it->second), "a recurrent edge from a mean over time: NIR has no time average");
+        for (const auto& s : v->second.sources)
+            edges.emplace_back(s, to);
+        targets[from].insert(to);
+    }
+    g_.edges = std::move(edges);
+    for (const auto& [placeholder, value] : recurrent_) {
+        auto& pairs = recurrentEdges_[recurrentOp_.at(placeholder)];
+        if (auto v = values_.find(value); v != values_.end())
+            for (const auto& s : v->second.sources)
+                pairs.insert({s, targets[placeholder]});
+    }
+}
+
+// A recurrent edge means what the delay means only if a reader puts the delay on the
+// same edges. Checked with our own reader (its rule: docs/nir.md); a delay it would
+// move, or not put at all (a back edge in op order that closes no cycle), is an error.
+void Exporter::checkRecurrentEdges()
+{
+    if (recurrentEdges_.empty() || d_.hasErrors())
+        return;
+    NirImportOptions o;
+    o.timesteps = m_.timesteps;
+    o.dt = opt_.dt;
+    const NirImportResult back = importFromNir(g_, o, "");
+    std::set<std::pair<std::string, std::set<std::string>>> placed;
+    if (back.module) {
+        const ir::Module& b = *back.module;
+        const auto users = b.computeUsers();
+        for (int32_t i = 0; i < int32_t(b.ops().size()); ++i) {
+            const ir::Op& op = b.ops()[size_t(i)];
+            if (op.kind != OpKind::Delay || b.value(op.operands[0]).def < i)
+                continue;
+            std::set<std::string> to;
+            for (int32_t u : users[size_t(op.result)])
+                to.insert(b.ops()[size_t(u)].origin);
+            placed.insert({op.origin, to});
+        }
+    }
+    for (const auto& [op, pairs] : recurrentEdges_)
+        for (const auto& [source, targets] : pairs)
+            if (!placed.count({source, targets})) {
+                std::string list;
+                for (const auto& t : targets)
+                    list += (list.empty() ? "" : ", ") + t;
+                error(*op, "as a recurrent edge " + source + " -> " + list +
+                               " it would not be read back as this delay: a NIR reader places the one-step delay of "
+                               "a cycle itself (stc: on the back edge of a depth-first search from the inputs, moved "
+                               "back to the nearest neuron; docs/nir.md), and a back edge in op order that closes no "
+                               "cycle has none");
+            }
 }
 
 void Exporter::visitOutput(const ir::Op& op)

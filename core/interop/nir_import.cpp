@@ -32,6 +32,10 @@ private:
     std::map<std::string, ir::ValueId> values_; // node name -> its result
     std::vector<ir::ValueId> outputs_;
     const NirNode* node_ = nullptr; // the node being imported, for diagnostics
+    // A node's inputs: (source node, whether the edge is a recurrent back edge, imported as delay{steps = 1}).
+    using Preds = std::map<std::string, std::vector<std::pair<std::string, bool>>>;
+    std::map<std::string, ir::Type> recurrentTypes_; // back-edge source -> its type (from a first pass)
+    std::map<std::string, ir::ValueId> delays_;      // back-edge source -> the delay op reading it
 
     void error(const std::string& msg) { d_.error({file_, 0, 0}, where(), msg); }
     std::string where() const
@@ -42,7 +46,11 @@ private:
         return (node_->path.empty() ? "/node/nodes/" + node_->name : node_->path) + " (" + type + ")";
     }
 
-    std::optional<std::vector<const NirNode*>> order(std::map<std::string, std::vector<std::string>>& preds);
+    std::optional<std::vector<const NirNode*>> order(Preds& preds);
+    std::set<size_t> backEdges(const std::map<std::string, size_t>& index);
+    void importNodes(const std::vector<const NirNode*>& nodes, Preds& preds, bool skipBackEdges);
+    ir::ValueId delayOf(const std::string& source);
+    ir::ValueId delayNode(ir::ValueId in);
     bool readSettings(int64_t& timesteps);
     ir::ValueId importNode(const NirNode& n, ir::ValueId in);
     ir::ValueId build(OpKind kind, std::vector<ir::ValueId> operands, ir::Attributes attrs, const std::string& suffix = {});
@@ -79,33 +87,39 @@ NirImportResult Importer::run()
     }
     g_ = std::move(flat.graph);
     int64_t timesteps = 0;
-    std::map<std::string, std::vector<std::string>> preds;
+    Preds preds;
     auto nodes = order(preds);
     if (!readSettings(timesteps) || !nodes) {
         r.diagnostics = std::move(d_);
         return r;
     }
+    bool recurrent = false;
+    for (const auto& [to, list] : preds)
+        for (const auto& [from, back] : list)
+            recurrent = recurrent || back;
+    if (recurrent) {
+        // A back edge's delay is typed before its source is imported: a first pass
+        // without the back edges gives the sources' types (its diagnostics are dropped).
+        Diagnostics kept = std::move(d_);
+        d_ = Diagnostics{};
+        importNodes(*nodes, preds, true);
+        for (const auto& [to, list] : preds)
+            for (const auto& [from, back] : list)
+                if (auto it = values_.find(from); back && it != values_.end())
+                    recurrentTypes_[from] = m_.typeOf(it->second);
+        d_ = std::move(kept);
+        m_ = ir::Module{};
+        values_.clear();
+        outputs_.clear();
+    }
     m_.timesteps = timesteps;
     m_.attrs.set("frontend", std::string("nir"));
     m_.attrs.set("source", file_);
-    for (const NirNode* n : *nodes) {
-        node_ = n;
-        ir::ValueId in = ir::kNoValue;
-        for (const auto& p : preds[n->name]) { // several in-edges: their values are summed
-            auto it = values_.find(p);
-            if (it == values_.end())
-                continue; // that node failed; already reported
-            in = in == ir::kNoValue ? it->second : build(OpKind::Add, {in, it->second}, {}, ".sum");
-        }
-        if (n->type != "Input" && in == ir::kNoValue) { // (a nested graph's Input is a pass-through)
-            if (preds[n->name].empty())
-                error(n->type == kNirPassThrough ? "no edge leads into this node of a nested graph"
-                                                 : "no edge leads into this node and it is not an Input");
-            continue;
-        }
-        const ir::ValueId v = importNode(*n, in);
-        if (v != ir::kNoValue)
-            values_[n->name] = v;
+    importNodes(*nodes, preds, false);
+    for (const auto& [source, delay] : delays_) { // close the loops
+        auto it = values_.find(source);
+        if (it != values_.end())
+            m_.mutableOps()[size_t(m_.value(delay).def)].operands[0] = it->second;
     }
     node_ = nullptr;
     if (outputs_.empty() && !d_.hasErrors())
@@ -120,8 +134,120 @@ NirImportResult Importer::run()
     return r;
 }
 
-// Nodes in dependency order (Kahn, ties in file order); a cycle is an error.
-std::optional<std::vector<const NirNode*>> Importer::order(std::map<std::string, std::vector<std::string>>& preds)
+void Importer::importNodes(const std::vector<const NirNode*>& nodes, Preds& preds, bool skipBackEdges)
+{
+    for (const NirNode* n : nodes) {
+        node_ = n;
+        ir::ValueId in = ir::kNoValue;
+        bool anyInput = false;
+        for (const auto& [p, back] : preds[n->name]) { // several in-edges: their values are summed
+            if (back && skipBackEdges)
+                continue;
+            anyInput = true;
+            ir::ValueId v = ir::kNoValue;
+            if (back)
+                v = delayOf(p);
+            else if (auto it = values_.find(p); it != values_.end())
+                v = it->second;
+            if (v == ir::kNoValue)
+                continue; // that node failed; already reported
+            in = in == ir::kNoValue ? v : build(OpKind::Add, {in, v}, {}, ".sum");
+        }
+        if (n->type != "Input" && in == ir::kNoValue) { // (a nested graph's Input is a pass-through)
+            if (!anyInput && !skipBackEdges)
+                error(n->type == kNirPassThrough ? "no edge leads into this node of a nested graph"
+                                                 : "no edge leads into this node and it is not an Input");
+            continue;
+        }
+        const ir::ValueId v = importNode(*n, in);
+        if (v != ir::kNoValue)
+            values_[n->name] = v;
+    }
+    node_ = nullptr;
+}
+
+// The value of a recurrent edge from `source`: a delay{steps = 1} of its output,
+// which is defined later (the operand is set once the source is imported).
+ir::ValueId Importer::delayOf(const std::string& source)
+{
+    if (auto it = delays_.find(source); it != delays_.end())
+        return it->second;
+    auto type = recurrentTypes_.find(source);
+    if (type == recurrentTypes_.end()) {
+        error("the recurrent edge from \"" + source + "\" has no known shape: \"" + source +
+              "\" cannot be imported without that edge (every input to a cycle is recurrent)");
+        return ir::kNoValue;
+    }
+    ir::Op op;
+    op.kind = OpKind::Delay;
+    op.operands = {ir::kNoValue};
+    op.attrs.set("steps", int64_t{1});
+    op.origin = source;
+    const ir::ValueId v = m_.append(std::move(op), type->second, m_.freshName(valueName(source) + ".prev"));
+    delays_[source] = v;
+    return v;
+}
+
+// Back edges: those closing a cycle in a depth-first search from the Input
+// nodes (then any node not reached), nodes and out-edges in file order. A back
+// edge u -> v whose source u is a stateless node with one in-edge and one
+// out-edge moves to that in-edge, up to the nearest neuron (or branch): the
+// cycle then carries the neuron's previous output, as snnTorch's RLeaky and
+// RSynaptic do (V(spk[t-1]), V's bias included at step 0).
+std::set<size_t> Importer::backEdges(const std::map<std::string, size_t>& index)
+{
+    const size_t n = g_.nodes.size();
+    std::vector<std::vector<size_t>> out(n), in(n); // edge indices
+    for (size_t e = 0; e < g_.edges.size(); ++e) {
+        out[index.at(g_.edges[e].first)].push_back(e);
+        in[index.at(g_.edges[e].second)].push_back(e);
+    }
+    std::vector<int> color(n, 0); // 0 new, 1 on the stack, 2 done
+    std::set<size_t> back;
+    auto dfs = [&](size_t root) {
+        std::vector<std::pair<size_t, size_t>> stack{{root, 0}}; // node, next out-edge
+        color[root] = 1;
+        while (!stack.empty()) {
+            auto& [u, next] = stack.back();
+            if (next == out[u].size()) {
+                color[u] = 2;
+                stack.pop_back();
+                continue;
+            }
+            const size_t e = out[u][next++];
+            const size_t v = index.at(g_.edges[e].second);
+            if (color[v] == 1)
+                back.insert(e);
+            else if (color[v] == 0) {
+                color[v] = 1;
+                stack.push_back({v, 0});
+            }
+        }
+    };
+    for (size_t i = 0; i < n; ++i)
+        if (g_.nodes[i].type == "Input" && !color[i])
+            dfs(i);
+    for (size_t i = 0; i < n; ++i)
+        if (!color[i])
+            dfs(i);
+    static const std::set<std::string> stateless = {"Affine", "Linear", "Scale",     "Conv1d",   "Conv2d",
+                                                    "Flatten", "SumPool2d", "AvgPool2d", kNirPassThrough};
+    std::set<size_t> moved;
+    for (size_t e : back) {
+        for (size_t steps = 0; steps < n; ++steps) {
+            const size_t u = index.at(g_.edges[e].first), target = index.at(g_.edges[e].second);
+            if (u == target || !stateless.count(g_.nodes[u].type) || in[u].size() != 1 || out[u].size() != 1 ||
+                back.count(in[u][0]) || moved.count(in[u][0]))
+                break;
+            e = in[u][0];
+        }
+        moved.insert(e);
+    }
+    return moved;
+}
+
+// Nodes in dependency order of the forward edges (Kahn, ties in file order).
+std::optional<std::vector<const NirNode*>> Importer::order(Preds& preds)
 {
     std::map<std::string, int> inDegree;
     for (const auto& n : g_.nodes)
@@ -134,13 +260,18 @@ std::optional<std::vector<const NirNode*>> Importer::order(std::map<std::string,
                 error("edge " + std::to_string(i) + " (" + from + " -> " + to + ") names no node \"" + *end + "\"");
                 ok = false;
             }
-        if (inDegree.count(from) && inDegree.count(to)) {
-            preds[to].push_back(from);
-            ++inDegree[to];
-        }
     }
     if (!ok)
         return std::nullopt;
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < g_.nodes.size(); ++i)
+        index[g_.nodes[i].name] = i;
+    const std::set<size_t> back = backEdges(index);
+    for (size_t i = 0; i < g_.edges.size(); ++i) {
+        const auto& [from, to] = g_.edges[i];
+        preds[to].push_back({from, back.count(i) > 0});
+        inDegree[to] += back.count(i) ? 0 : 1;
+    }
     std::vector<const NirNode*> out;
     std::set<std::string> done;
     for (bool progress = true; progress;) {
@@ -151,9 +282,9 @@ std::optional<std::vector<const NirNode*>> Importer::order(std::map<std::string,
             done.insert(n.name);
             out.push_back(&n);
             progress = true;
-            for (const auto& [from, to] : g_.edges)
-                if (from == n.name)
-                    --inDegree[to];
+            for (size_t e = 0; e < g_.edges.size(); ++e)
+                if (g_.edges[e].first == n.name && !back.count(e))
+                    --inDegree[g_.edges[e].second];
         }
     }
     if (out.size() != g_.nodes.size()) {
@@ -161,8 +292,7 @@ std::optional<std::vector<const NirNode*>> Importer::order(std::map<std::string,
         for (const auto& n : g_.nodes)
             if (!done.count(n.name))
                 cyc += (cyc.empty() ? "" : ", ") + n.name;
-        error("recurrent edges are not supported: " + cyc + " are on or behind a cycle (Spike IR is acyclic within a "
-              "time step and has no one-step delay to close the loop; docs/nir.md)");
+        error("internal error: " + cyc + " are on or behind a cycle the back edges did not break");
         return std::nullopt;
     }
     return out;
@@ -373,10 +503,44 @@ ir::ValueId Importer::importNode(const NirNode& n, ir::ValueId in)
     if (t == "NIRGraph")
         error("a nested NIRGraph node without its nodes"); // a graph built in memory; files always have them
     else if (t == "Delay")
-        error("NIR Delay is not yet supported");
+        return delayNode(in);
     else
         error("unknown NIR node type \"" + t + "\"");
     return ir::kNoValue;
+}
+
+// Delay{delay} (seconds, one per element): delay{steps = delay / dt}, one
+// whole number of steps for all elements. A delay of 0 passes the value on.
+ir::ValueId Importer::delayNode(ir::ValueId in)
+{
+    const NirArray* d = array("delay", -1);
+    if (!d)
+        return ir::kNoValue;
+    if (d->values.empty())
+        return error("\"delay\" is empty"), ir::kNoValue;
+    if (d->size() > 1 && ir::numElements(d->shape) != m_.typeOf(in).numElements())
+        return error("\"delay\" has shape [" + ir::shapeToString(d->shape) + "] but the input has [" +
+                     ir::shapeToString(m_.typeOf(in).shape) + "]"),
+               ir::kNoValue;
+    auto u = uniformValue(*d);
+    if (!u)
+        return error("\"delay\" differs between elements: Spike IR's delay has one number of steps for the whole "
+                     "value (not yet: per-element delays)"),
+               ir::kNoValue;
+    const double steps = *u / dt_;
+    const double rounded = std::round(steps);
+    if (!(std::abs(steps - rounded) <= 1e-6 * std::max(1.0, std::abs(steps))) || rounded < 0 ||
+        rounded > double(ir::kMaxDimension)) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%g s is %.9g time steps of dt = %g s", *u, steps, dt_);
+        return error(std::string("\"delay\" ") + buf + ": not a whole number of steps (give the file's dt with --dt)"),
+               ir::kNoValue;
+    }
+    if (rounded == 0)
+        return in;
+    ir::Attributes a;
+    a.set("steps", static_cast<int64_t>(rounded));
+    return build(OpKind::Delay, {in}, a);
 }
 
 ir::ValueId Importer::conv(const NirNode& n, ir::ValueId in)

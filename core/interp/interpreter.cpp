@@ -71,6 +71,7 @@ private:
     void setupOutputsAndStats();
     bool cancelled() const { return opt_.cancel && opt_.cancel->load(std::memory_order_relaxed); }
     void exec(PlannedOp& p, int t);
+    void pushDelays(int t);
     void finished(const PlannedOp& p, int t);
 
     const ir::Module& m_;
@@ -129,6 +130,11 @@ void Runner::setupOutputsAndStats()
         res_.outputs[i].assign(size_t(ir::numElements(shape)), 0.0f);
         res_.outputShapes[i] = std::move(shape);
         outputsOf_[size_t(outs[i])].push_back(i);
+    }
+    for (size_t idx : plan_.delayOps) {
+        PlannedOp& p = plan_.loop[idx];
+        auto& st = std::get<DelayState>(p.state);
+        st.ring.assign(size_t(st.steps * samples(p.result) * plan_.values[size_t(p.result)].elements), 0.0f);
     }
     for (size_t idx : plan_.lifOps) {
         PlannedOp& p = plan_.loop[idx];
@@ -210,6 +216,12 @@ void Runner::exec(PlannedOp& p, int t)
             runReduce(std::get<ReduceState>(p.state), in(operand(p, 0)), out(r), nb, ex_);
         }
         break;
+    case OpKind::Delay: {
+        auto& st = std::get<DelayState>(p.state);
+        const size_t size = size_t(nb * n);
+        std::memcpy(out(r).p, st.ring.data() + size_t(t % st.steps) * size, sizeof(float) * size);
+        break;
+    }
     case OpKind::Custom: {
         auto& st = std::get<CustomState>(p.state);
         for (size_t k = 0; k < st.inputs.size(); ++k) {
@@ -220,6 +232,18 @@ void Runner::exec(PlannedOp& p, int t)
         break;
     }
     default: break;
+    }
+}
+
+// After step t: each delay's ring takes its operand's value of this step,
+// which the delay outputs at step t + steps (the slot it read at step t).
+void Runner::pushDelays(int t)
+{
+    for (size_t idx : plan_.delayOps) {
+        PlannedOp& p = plan_.loop[idx];
+        auto& st = std::get<DelayState>(p.state);
+        const int64_t nb = samples(p.result), n = plan_.values[size_t(p.result)].elements;
+        copyValue(in(operand(p, 0)), Out{st.ring.data() + size_t(t % st.steps) * size_t(nb * n), n}, nb, n);
     }
 }
 
@@ -276,6 +300,7 @@ void Runner::run()
             if (!p.timeMean)
                 finished(p, t);
         }
+        pushDelays(t);
     }
     for (size_t idx : plan_.timeMeans) {
         const PlannedOp& p = plan_.loop[idx];

@@ -35,7 +35,7 @@ std::string checkOp(const ir::Module& m, int32_t i)
     for (ir::ValueId v : op.operands) {
         if (v < 0 || v >= nvalues)
             return "operand id " + std::to_string(v) + " does not exist";
-        if (m.value(v).def < 0 || m.value(v).def >= i)
+        if (m.value(v).def < 0 || (m.value(v).def >= i && op.kind != OpKind::Delay))
             return "operand %" + m.value(v).name + " is not defined before its use";
     }
     if (op.kind == OpKind::Custom && !op.custom)
@@ -165,6 +165,12 @@ std::string prepareOp(const ir::Module& m, const ir::Op& op, PlannedOp& p, const
         }
         return e;
     }
+    case OpKind::Delay: {
+        DelayState st;
+        st.steps = op.attrs.getInt("steps");
+        p.state = std::move(st);
+        return {};
+    }
     case OpKind::Custom: {
         ir::KernelSetup setup;
         for (ir::ValueId v : op.operands)
@@ -215,6 +221,8 @@ std::string buildPlan(const ir::Module& m, int64_t batch, Plan& plan)
         p.kind = op.kind;
         p.result = op.result;
         bool anyPost = false;
+        // A delay's operand may be classified only later (a back edge): its ring holds every sample.
+        vi.batched = op.kind == OpKind::Delay;
         for (ir::ValueId v : op.operands) {
             vi.batched = vi.batched || values[size_t(v)].batched;
             anyPost = anyPost || values[size_t(v)].phase == Phase::Post;
@@ -259,6 +267,8 @@ std::string buildPlan(const ir::Module& m, int64_t batch, Plan& plan)
             plan.timeMeans.push_back(list.size());
         if (op.kind == OpKind::Lif)
             plan.lifOps.push_back(list.size());
+        if (op.kind == OpKind::Delay)
+            plan.delayOps.push_back(list.size());
         list.push_back(std::move(p));
     }
 
@@ -287,8 +297,9 @@ std::string buildPlan(const ir::Module& m, int64_t batch, Plan& plan)
         for (ir::ValueId v : ops[i].operands) {
             const ir::ValueId r = values[size_t(v)].root;
             int64_t pos = opPos[i];
-            // A value read inside the loop that is not recomputed each step must survive the whole loop.
-            if (opPhase[i] == Phase::Loop && values[size_t(r)].phase != Phase::Loop)
+            // A value read inside the loop that is not recomputed each step must survive the whole loop;
+            // a delay's operand is read after the step (into its ring), so it lives to the loop's end.
+            if (opPhase[i] == Phase::Loop && (values[size_t(r)].phase != Phase::Loop || ops[i].kind == OpKind::Delay))
                 pos = std::max(pos, loopEnd);
             end[size_t(r)] = std::max(end[size_t(r)], pos);
         }

@@ -30,6 +30,13 @@ struct TimeMeanState {
     std::vector<float> tmp; // per-step reduced value when there are axes
 };
 
+// delay{steps = k}: the operand's last k per-step values, ring[t % k] holding
+// step t - k's (zero before step k). Read at the op, written after the step.
+struct DelayState {
+    int64_t steps = 1;
+    std::vector<float> ring; // steps x nb x n
+};
+
 // A custom op's reference kernel (ir/custom_op.h), created for this run.
 struct CustomState {
     std::shared_ptr<ir::CustomKernel> kernel;
@@ -46,7 +53,7 @@ struct PlannedOp {
     float factor = 0.0f;   // scale
     uint64_t seed = 0;     // rate encode
     std::variant<std::monostate, ConvState, LinearState, MatMulState, PoolState, BatchNormState, LifState,
-                 BinaryState, PermuteState, ReduceState, TimeMeanState, CustomState>
+                 BinaryState, PermuteState, ReduceState, TimeMeanState, CustomState, DelayState>
         state;
 };
 
@@ -70,6 +77,7 @@ struct Plan {
     std::vector<int64_t> slotSizes; // floats
     std::vector<std::vector<float>> converted; // non-f32 constants as floats
     std::vector<size_t> lifOps; // (phase Loop) indices into loop, in op order
+    std::vector<size_t> delayOps; // (phase Loop) indices into loop: their rings take the operand after each step
 };
 
 // Validates `m` for a run with `batch` samples and fills `plan`. Returns "" or

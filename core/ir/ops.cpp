@@ -82,6 +82,10 @@ std::vector<OpDef> makeDefs()
         {OpKind::Sum, "sum", 1, 1, true,
          {{"axes", K::IntList, true, "per-sample axes to sum"}, {"keepdim", K::Bool, false, "default false"}},
          "sum over axes"},
+        {OpKind::Delay, "delay", 1, 1, true,
+         {{"steps", K::Int, true, "delay in time steps, >= 1"}},
+         "y[t] = x[t - steps], 0 for t < steps; its operand may be defined later in the module (a recurrent "
+         "back edge)"},
         {OpKind::Custom, "custom", 0, -1, true, {},
          "an op defined by a custom-op plugin, written by its registered name (custom.sdt_mask_add)"},
         {OpKind::Output, "output", 1, -1, false, {}, "module results"},
@@ -412,6 +416,10 @@ InferResult inferType(OpKind kind, const std::vector<Type>& in, const Attributes
     }
     case OpKind::Mean:
     case OpKind::Sum: return inferReduce(kind, in[0], a);
+    case OpKind::Delay:
+        if (!in[0].perStep())
+            return InferResult::fail("delay needs a per-step value, got " + shapeStr(in[0]));
+        return InferResult::ok(in[0]);
     }
     return InferResult::fail("unknown op");
 }
@@ -460,6 +468,11 @@ std::string checkAttributes(OpKind kind, const Attributes& a)
     case OpKind::BatchNorm:
         if (!(a.getFloat("eps") >= 0.0))
             return "eps must be >= 0";
+        return {};
+    case OpKind::Delay:
+        if (a.getInt("steps") < 1)
+            return "steps must be >= 1 (a delay of 0 steps would be a cycle within one time step), got " +
+                   std::to_string(a.getInt("steps"));
         return {};
     default: return {};
     }

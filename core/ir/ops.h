@@ -31,6 +31,7 @@ enum class OpKind : uint8_t {
     Permute,   // {perm}
     Mean,      // {axes, over_time}
     Sum,       // {axes, keepdim}
+    Delay,     // {steps = k}: y[t] = x[t-k], 0 for t < k; the only op whose operand may be defined later (a back edge)
     Custom,    // defined by a custom-op plugin, written by its registered name (ir/custom_op.h)
     Output,    // module results (no result value)
 };

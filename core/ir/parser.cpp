@@ -50,6 +50,7 @@ public:
     {
         parseHeader();
         parseBody();
+        resolveBackEdges();
         return std::move(m_);
     }
     // "%3 = conv2d" (or "output") while parsing that op; built only for an error.
@@ -87,6 +88,7 @@ private:
     void parseResultOp();
     void parseOutputOp(const Token& keyword);
     void parseOperands(Op& op, std::vector<TextPos>& pos);
+    void resolveBackEdges();
     Attributes parseAttrDict(std::vector<Token>* valueTokens = nullptr);
     AttrValue parseAttrValue();
     AttrValue parseList(bool forceFloat);
@@ -107,6 +109,16 @@ private:
     std::string_view contextName_, contextOp_;
     bool contextIsOutput_ = false;
     Token moduleToken_;
+    // Operands naming a value not defined yet, in text order: resolved after the
+    // body. A delay's operand may be defined later (a recurrent back edge).
+    struct ForwardRef {
+        size_t op;
+        size_t operand;
+        Token name;
+        std::string_view contextName, contextOp;
+        bool contextIsOutput;
+    };
+    std::vector<ForwardRef> forwardRefs_;
 };
 
 int64_t Parser::parseInt(const Token& t)
@@ -265,6 +277,27 @@ void Parser::parseResultOp()
     out_.operandPos.push_back(std::move(pos));
 }
 
+void Parser::resolveBackEdges()
+{
+    for (const ForwardRef& r : forwardRefs_) {
+        const ValueId id = names_.find(r.name.text);
+        Op& op = m_.mutableOps()[r.op];
+        if (id != kNoValue && op.kind == OpKind::Delay) {
+            op.operands[r.operand] = id;
+            continue;
+        }
+        contextName_ = r.contextName;
+        contextOp_ = r.contextOp;
+        contextIsOutput_ = r.contextIsOutput;
+        if (id == kNoValue)
+            fail(r.name, "use of undefined value %" + clip(r.name.text) +
+                             (op.kind == OpKind::Delay ? " (nowhere in the module)" : ""));
+        const SourceLoc& def = m_.definingOp(id).textLoc;
+        fail(r.name, "%" + clip(r.name.text) + " is defined later (at " + posString(def.line, def.col) +
+                         "): only a delay may use a value defined later, so every cycle must pass through a delay");
+    }
+}
+
 void Parser::parseOutputOp(const Token& keyword)
 {
     contextIsOutput_ = true;
@@ -293,8 +326,10 @@ void Parser::parseOperands(Op& op, std::vector<TextPos>& pos)
         if (v.kind != TokKind::ValueName)
             failExpected(v, "value name after ','");
         const ValueId id = names_.find(v.text);
+        // Resolved after the body: only a delay may use a value defined later.
         if (id == kNoValue)
-            fail(v, "use of undefined value %" + clip(v.text));
+            forwardRefs_.push_back({m_.ops().size(), op.operands.size(), v, contextName_, contextOp_,
+                                    contextIsOutput_});
         op.operands.push_back(id);
         pos.push_back({v.line, v.col});
         if (!lex_.peek().isPunct(','))

@@ -207,12 +207,14 @@ bool Verifier::checkOperands(int32_t index, const Op& op, std::vector<Type>& typ
             continue;
         }
         const Value& value = m_.value(v);
-        if (value.def >= index) {
+        // A delay may read a value defined later (a back edge): every cycle then passes through a delay.
+        if (value.def >= index && op.kind != OpKind::Delay) {
             std::string where = validOpIndex(value.def) && m_.ops()[size_t(value.def)].textLoc.known()
                                     ? " at " + posString(m_.ops()[size_t(value.def)].textLoc)
                                     : "";
             error(op, "operand %" + clip(value.name) + " is used before its definition (defined by op #" +
-                          std::to_string(value.def) + where + ")");
+                          std::to_string(value.def) + where +
+                          "): only a delay may use a value defined later, so every cycle must pass through a delay");
             ok = false;
         }
         if (badType_[size_t(v)])

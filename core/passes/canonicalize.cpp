@@ -111,7 +111,9 @@ int64_t sweep(ir::Module& m, Statistics& stats)
     ir::Module& dst = rw.target();
     for (int32_t i = 0; i < static_cast<int32_t>(m.ops().size()); ++i) {
         const ir::Op& op = m.ops()[size_t(i)];
-        if (op.kind == OpKind::Const || op.kind == OpKind::Input || op.kind == OpKind::Output) {
+        // A delay is copied as it is (its operand may be a back edge, mapped later).
+        if (op.kind == OpKind::Const || op.kind == OpKind::Input || op.kind == OpKind::Output ||
+            op.kind == OpKind::Delay) {
             rw.copy(i);
             continue;
         }
@@ -229,6 +231,7 @@ PassDef makeCanonicalizePass()
 {
     PassInfo info;
     info.name = "canonicalize";
+    info.handlesDelay = true;
     info.description = "merge view chains, drop identity ops, merge scales, fold constants, remove dead ops";
     info.options = {OptionSpec::integer("max-iterations", 10, 1, 1000, "upper bound on rewrite sweeps")};
     return {std::move(info), runCanonicalize};

@@ -37,6 +37,7 @@ PassDef makeDcePass()
 {
     PassInfo info;
     info.name = "dce";
+    info.handlesDelay = true;
     info.description = "remove ops and constants that do not contribute to the outputs";
     return {std::move(info), runDce};
 }

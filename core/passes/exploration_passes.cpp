@@ -80,6 +80,7 @@ PassDef makeSetTimestepsPass()
 {
     PassInfo info;
     info.name = "set-timesteps";
+    info.handlesDelay = true;
     info.description = "run the model for t time steps (fewer steps: less energy and latency, usually less accuracy)";
     info.options = {OptionSpec::integer("t", 4, 1, 4096, "time steps per inference")};
     return {std::move(info), runSetTimesteps};
@@ -89,6 +90,7 @@ PassDef makeScaleThresholdsPass()
 {
     PassInfo info;
     info.name = "scale-thresholds";
+    info.handlesDelay = true;
     info.description = "multiply every spiking neuron's threshold (higher: sparser spikes, less energy)";
     info.options = {OptionSpec::real("factor", 1.0, 0.01, 100.0, "threshold multiplier")};
     return {std::move(info), runScaleThresholds};

@@ -176,6 +176,7 @@ PassDef makeFoldBnPass()
 {
     PassInfo info;
     info.name = "fold-bn";
+    info.handlesDelay = true;
     info.description = "fold inference batch norm into the preceding conv/linear (through channel-preserving views)";
     info.kind = PassKind::Transform;
     info.provides = {prop::kBnFolded};

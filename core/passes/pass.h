@@ -32,6 +32,10 @@ struct PassInfo {
     std::vector<std::string> needs;       // must hold before this pass runs
     std::vector<std::string> provides;    // hold after it
     std::vector<std::string> invalidates; // may no longer hold after it
+    // Whether the pass is correct on a module with `delay` ops (recurrent back
+    // edges, an operand defined after its user). The runner refuses, at the
+    // first delay op, to run a pass that is not.
+    bool handlesDelay = false;
 
     const OptionSpec* option(const std::string& optName) const;
 };

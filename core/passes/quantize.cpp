@@ -324,6 +324,10 @@ bool quantizeModule(ir::Module& m, const Config& c, double inputMax, bool inputS
             return false;
         }
     }
+    if (std::string err = fx::checkBackEdges(m, infos); !err.empty()) {
+        run.error(err);
+        return false;
+    }
     m.attrs.set("quantized", true);
     m.attrs.set("quant.weight_bits", c.bits);
     m.attrs.set("quant.per_channel", c.perChannel);
@@ -446,6 +450,7 @@ PassDef makeQuantizePass()
 {
     PassInfo info;
     info.name = "quantize";
+    info.handlesDelay = true; // integers delayed exactly; a back edge only of spikes (scale 1)
     info.description = "post-training quantization: intN weights, graded-spike inputs, 24-bit fixed-point neurons";
     info.needs = {prop::kBnFolded, prop::kCustomLowered};
     info.provides = {prop::kQuantized};

@@ -20,15 +20,31 @@ ir::ValueId Rewriter::mapped(ir::ValueId v) const
     return map_[static_cast<size_t>(v)];
 }
 
-void Rewriter::replace(ir::ValueId v, ir::ValueId newValue) { map_.at(static_cast<size_t>(v)) = newValue; }
+void Rewriter::replace(ir::ValueId v, ir::ValueId newValue)
+{
+    map_.at(static_cast<size_t>(v)) = newValue;
+    for (auto it = backEdges_.begin(); it != backEdges_.end();) {
+        if (it->source == v) {
+            dst_.mutableOps()[it->op].operands[it->operand] = newValue;
+            it = backEdges_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
 
 ir::ValueId Rewriter::copy(int32_t opIndex)
 {
     const ir::Op& op = src_.ops()[static_cast<size_t>(opIndex)];
     ir::Op n = op;
-    for (auto& o : n.operands) {
+    for (size_t k = 0; k < n.operands.size(); ++k) {
+        ir::ValueId& o = n.operands[k];
+        const ir::ValueId source = o;
         o = mapped(o);
-        if (o == ir::kNoValue)
+        if (o == ir::kNoValue && op.kind == ir::OpKind::Delay && source >= 0 &&
+            static_cast<size_t>(source) < map_.size() && src_.value(source).def >= opIndex)
+            backEdges_.push_back({dst_.ops().size(), k, source});
+        else if (o == ir::kNoValue)
             throw std::logic_error("rewriter: operand of op " + std::to_string(opIndex) + " not mapped");
     }
     ir::Type t = op.result != ir::kNoValue ? src_.typeOf(op.result) : ir::Type{};
@@ -90,20 +106,46 @@ std::string Rewriter::uniqueName(const std::string& hint)
     return name;
 }
 
-ir::Module Rewriter::finish() { return std::move(dst_); }
+ir::Module Rewriter::finish()
+{
+    if (!backEdges_.empty())
+        throw std::logic_error("rewriter: the delay %" + dst_.value(dst_.ops()[backEdges_.front().op].result).name +
+                               " reads %" + src_.value(backEdges_.front().source).name +
+                               ", which the rewritten module no longer defines");
+    return std::move(dst_);
+}
+
+int32_t firstDelayOp(const ir::Module& m)
+{
+    for (size_t i = 0; i < m.ops().size(); ++i)
+        if (m.ops()[i].kind == ir::OpKind::Delay)
+            return static_cast<int32_t>(i);
+    return -1;
+}
 
 int64_t removeDeadOps(ir::Module& m, const std::function<bool(const ir::Op&)>& mayRemove)
 {
     const auto& ops = m.ops();
     std::vector<bool> live(ops.size(), false);
-    for (size_t i = ops.size(); i-- > 0;) {
+    // Worklist marking: a delay's operand may be defined after it (a back edge).
+    std::vector<size_t> work;
+    for (size_t i = 0; i < ops.size(); ++i) {
         const ir::Op& op = ops[i];
-        if (op.kind == ir::OpKind::Output || op.kind == ir::OpKind::Input || (mayRemove && !mayRemove(op)))
+        if (op.kind == ir::OpKind::Output || op.kind == ir::OpKind::Input || (mayRemove && !mayRemove(op))) {
             live[i] = true;
-        if (!live[i])
-            continue;
-        for (ir::ValueId v : op.operands)
-            live[static_cast<size_t>(m.value(v).def)] = true;
+            work.push_back(i);
+        }
+    }
+    while (!work.empty()) {
+        const size_t i = work.back();
+        work.pop_back();
+        for (ir::ValueId v : ops[i].operands) {
+            const auto d = static_cast<size_t>(m.value(v).def);
+            if (!live[d]) {
+                live[d] = true;
+                work.push_back(d);
+            }
+        }
     }
     int64_t removed = 0;
     for (bool l : live)

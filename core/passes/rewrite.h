@@ -26,6 +26,8 @@ public:
     void replace(ir::ValueId sourceValue, ir::ValueId newValue);
 
     // Copies source op `opIndex` with mapped operands, keeping its result name.
+    // A delay's operand may be a back edge (defined later): it is filled in
+    // when that value is mapped (copy or replace); finish() throws if it never is.
     ir::ValueId copy(int32_t opIndex);
     // Copies with other (new-module) operands and attributes; the result type
     // is inferred again. Keeps the name.
@@ -50,7 +52,17 @@ private:
     ir::Module dst_;
     std::vector<ir::ValueId> map_;
     std::unordered_set<std::string> used_;
+    struct BackEdge {
+        size_t op;            // index into dst_'s ops
+        size_t operand;       // operand slot of that op
+        ir::ValueId source;   // the source value it stands for
+    };
+    std::vector<BackEdge> backEdges_;
 };
+
+// Index of the first delay op in `m`, or -1. Passes that do not handle back
+// edges refuse a module with one (PassInfo::handlesDelay).
+int32_t firstDelayOp(const ir::Module& m);
 
 // Removes ops whose results are not used (transitively) by the outputs.
 // Inputs are kept; `mayRemove` restricts what may go (default: anything).

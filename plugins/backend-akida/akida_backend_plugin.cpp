@@ -77,6 +77,7 @@ std::vector<LayerIssue> akidaRules(const stc::ir::Module& m, const ChipDescripto
         case OpKind::Conv1d: add("1-D convolution: Akida 1.0 convolves 2-D maps only (express it as conv2d with a 1 x k kernel)"); break;
         case OpKind::Permute: add("axis permutation: Akida layers cannot transpose feature maps"); break;
         case OpKind::Sum: add("sum over axes: not an Akida 1.0 layer (only global average pooling reduces positions)"); break;
+        case OpKind::Delay: add("delay (recurrence or a delayed value): Akida 1.0 layers are feed-forward"); break;
         case OpKind::Conv2d: {
             const auto& x = m.typeOf(op.operands[0]).shape;
             const auto& w = m.typeOf(op.operands[1]).shape; // [O, C/g, KH, KW]

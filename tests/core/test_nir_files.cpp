@@ -301,33 +301,6 @@ private slots:
         QVERIFY(named);
     }
 
-    void snnTorchRSynapticFileIsRefusedAtItsCycle()
-    {
-        // A file snnTorch wrote (NIR paper, 03_rnn/braille_noDelay_bias_zero.nir): RSynaptic's
-        // recurrent edge lif1.lif <-> lif1.w_rec. Spike IR has no one-step delay: a located refusal.
-        NirReadResult r = readNirFile(fixture("snntorch_braille_rsynaptic.nir"));
-        QVERIFY2(r.graph, r.diagnostics.format().c_str());
-        NirImportOptions o;
-        o.timesteps = 4;
-        NirImportResult i = importFromNir(*r.graph, o, "braille.nir");
-        QVERIFY(!i.module);
-        QVERIFY2(i.diagnostics.format().find("lif1.lif, lif1.w_rec") != std::string::npos, i.diagnostics.format().c_str());
-        // Without the feedback edge its feed-forward part, two snnTorch CubaLIFs, imports.
-        NirGraph g = *r.graph;
-        std::erase(g.edges, std::pair<std::string, std::string>("lif1.w_rec", "lif1.lif"));
-        NirImportResult ff = importFromNir(g, o, "braille.nir");
-        QVERIFY2(ff.module, ff.diagnostics.format().c_str());
-        std::vector<double> taus;
-        for (const auto& op : ff.module->ops())
-            if (op.kind == ir::OpKind::Lif) {
-                taus.push_back(op.attrs.getFloat("tau"));
-                QCOMPARE(op.attrs.getBool("decay_input"), false); // r = tau_mem / dt, w_in = tau_syn / dt
-            }
-        QCOMPARE(taus.size(), size_t(4)); // tau_syn, tau_mem of lif1 and lif2, in steps of 1e-4 s
-        QVERIFY2(std::abs(taus[0] - 2.2222222) < 1e-5 && std::abs(taus[1] - 10.0) < 1e-5, // float32 beta 0.9
-                 (std::to_string(taus[0]) + " " + std::to_string(taus[1])).c_str());
-    }
-
     // Files Norse, Rockpool and Sinabs wrote (the NIR paper's experiments).
     void filesNorseRockpoolAndSinabsWroteImport()
     {
@@ -412,13 +385,17 @@ private slots:
         QTest::newRow("no graph") << "bad_no_graph.nir" << "/node" << "missing";
         QTest::newRow("no type") << "bad_missing_type.nir" << "/node/nodes/affine" << "no scalar string dataset \"type\"";
         QTest::newRow("edge") << "bad_edge.nir" << "/node" << "names no node \"nowhere\"";
-        QTest::newRow("cycle") << "bad_cycle.nir" << "/node" << "affine, output are on or behind a cycle";
+        QTest::newRow("cycle") << "bad_cycle.nir" << "/node/nodes/affine (Affine)"
+                               << "the recurrent edge from \"affine\" has no known shape";
+        QTest::newRow("delay fraction") << "bad_delay_fraction.nir" << "/node/nodes/delay (Delay)"
+                                        << "\"delay\" 0.00015 s is 1.5 time steps of dt = 0.0001 s: not a whole number";
+        QTest::newRow("delay per neuron") << "bad_delay_per_neuron.nir" << "/node/nodes/delay (Delay)"
+                                          << "\"delay\" differs between elements";
         QTest::newRow("weight rank") << "bad_weight_rank.nir" << "/node/nodes/affine (Affine)" << "\"weight\" must be 2-D";
         QTest::newRow("unknown type") << "bad_unknown_type.nir" << "/node/nodes/affine (Quantum)" << "unknown NIR node type";
         QTest::newRow("huge shape") << "bad_huge_shape.nir" << "/node/nodes/input (Input)" << "shape";
         QTest::newRow("shape mismatch") << "bad_shape_mismatch.nir" << "/node/nodes/affine (Affine)" << "linear";
         QTest::newRow("per neuron") << "bad_per_neuron.nir" << "/node/nodes/lif (LIF)" << "\"tau\" differs between neurons";
-        QTest::newRow("recurrent") << "bad_recurrent.nir" << "/node" << "recurrent edges are not supported";
         QTest::newRow("nested edge") << "bad_nested_edge.nir" << "/node/nodes/block" << "names no node \"lif\"";
         QTest::newRow("nested shape") << "bad_nested_shape.nir" << "/node/nodes/block/nodes/input (a nested graph's Input/Output)"
                                       << "shape [5] does not match the incoming [2]";

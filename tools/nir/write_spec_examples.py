@@ -9,12 +9,13 @@ Valid files are graphs from the spec's examples (primitives.md, tests/);
 bad_*.nir are malformed on purpose. Run: /usr/bin/python3 tools/nir/write_spec_examples.py
 (needs python3-h5py and python3-numpy from apt).
 """
+import os
 import pathlib
 
 import h5py
 import numpy as np
 
-OUT = pathlib.Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "nir"
+OUT = pathlib.Path(os.environ.get("STC_NIR_OUT", pathlib.Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "nir"))
 STR = h5py.string_dtype()
 
 
@@ -135,9 +136,21 @@ def main():
                                         "w_rec": {"type": "Linear", "weight": np.eye(3, dtype=np.float32) * 0.5},
                                         "output": {"type": "Output", "shape": np.array([3])}},
            "edges": [("input", "lif"), ("lif", "w_rec"), ("w_rec", "lif"), ("lif", "output")]}
-    write("bad_recurrent.nir", {"input": cuba_nodes["input"], "fc1": cuba_nodes["fc1"], "rsyn": rec,
-                                "output": {"type": "Output", "shape": np.array([3])}},
+    write("spec_recurrent.nir", {"input": cuba_nodes["input"], "fc1": cuba_nodes["fc1"], "rsyn": rec,
+                                 "output": {"type": "Output", "shape": np.array([3])}},
           [("input", "fc1"), ("fc1", "rsyn"), ("rsyn", "output")])
+    # Delay nodes (delay in seconds, one per element): 2 steps of dt = 1e-4 into a LIF; then
+    # malformed ones: 1.5 steps, and delays that differ between elements.
+    delay_nodes = lambda d: {"input": {"type": "Input", "shape": np.array([2])},
+                             "affine": {"type": "Affine", "weight": f32([1.0, 0.5], [-0.25, 2.0], [0.75, 0.75]),
+                                        "bias": f32(0.1, 0.0, -0.2)},
+                             "delay": {"type": "Delay", "delay": np.array(d, dtype=np.float64)},
+                             "lif": lif(3, 1e-3, 10.0, 0.0, 1.0),
+                             "output": {"type": "Output", "shape": np.array([3])}}
+    delay_edges = [("input", "affine"), ("affine", "delay"), ("delay", "lif"), ("lif", "output")]
+    write("spec_delay.nir", delay_nodes([2e-4, 2e-4, 2e-4]), delay_edges)
+    write("bad_delay_fraction.nir", delay_nodes([1.5e-4, 1.5e-4, 1.5e-4]), delay_edges)
+    write("bad_delay_per_neuron.nir", delay_nodes([1e-4, 2e-4, 1e-4]), delay_edges)
     bad = dict(block, edges=[("input", "fc1"), ("fc1", "lif"), ("lif1", "output")])
     write("bad_nested_edge.nir", {"input": cuba_nodes["input"], "block": bad,
                                   "output": {"type": "Output", "shape": np.array([3])}},
@@ -158,7 +171,8 @@ def main():
     n = ok_nodes(); del n["affine"]["type"]
     write("bad_missing_type.nir", n, ok_edges)
     write("bad_edge.nir", ok_nodes(), ok_edges + [("affine", "nowhere")])
-    write("bad_cycle.nir", ok_nodes(), ok_edges + [("affine", "affine")])
+    # A cycle whose only input is its own recurrent edge: its shape is unknown.
+    write("bad_cycle.nir", ok_nodes(), [("input", "output"), ("affine", "affine"), ("affine", "output")])
     n = ok_nodes(); n["affine"]["weight"] = f32(1.0, 2.0)
     write("bad_weight_rank.nir", n, ok_edges)
     n = ok_nodes(); n["affine"]["type"] = "Quantum"

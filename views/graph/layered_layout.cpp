@@ -17,10 +17,12 @@ public:
         out.engine = name();
         const size_t n = graph.nodes.size();
         std::vector<int> layer(n, 0);
-        // Node ids follow op order, which is topological: one pass suffices.
+        // Node ids follow op order, which is topological except for a delay's back
+        // edge (from a later node): those do not layer, so one pass suffices.
         std::vector<std::vector<int>> preds(n);
         for (const Edge& e : graph.edges)
-            preds[size_t(e.to)].push_back(e.from);
+            if (e.from < e.to)
+                preds[size_t(e.to)].push_back(e.from);
         for (size_t i = 0; i < n; ++i)
             for (int p : preds[i])
                 layer[i] = std::max(layer[i], layer[size_t(p)] + 1);
