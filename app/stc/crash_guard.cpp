@@ -89,13 +89,15 @@ std::string lastLine(const std::string& all)
         _exit(128 + sig);
     }
     const std::string last = lastLine(received);
-    std::string message;
+    std::string message, file = path;
     if (last == "done") {
         message = command + " crashed (" + signalText(sig) + ") after importing the model; this is a bug in STC, " +
                   "please report it with the model. Files it was writing may be incomplete";
     } else if (last.empty() || last.starts_with("loading ")) {
         message = "the archive is damaged: " + reader + " crashed reading it (" + signalText(sig) +
                   ", in a separate process; nothing was written). Save the model again";
+        if (!last.empty())
+            file = last.substr(8); // a command that imports several models names the one it was loading
     } else {
         message = reader + " crashed while " + last + " (" + signalText(sig) +
                   ", in a separate process; nothing was written): the file may be damaged (save it again), " +
@@ -103,7 +105,7 @@ std::string lastLine(const std::string& all)
     }
     if (sig == SIGKILL)
         message += " (SIGKILL: out of memory?)";
-    std::fprintf(stderr, "%s\n", Diagnostic{Severity::Error, {path, 0, 0}, "", "", message}.format().c_str());
+    std::fprintf(stderr, "%s\n", Diagnostic{Severity::Error, {file, 0, 0}, "", "", message}.format().c_str());
     _exit(1);
 }
 
