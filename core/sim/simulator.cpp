@@ -37,6 +37,16 @@ const char* toString(Parallel p)
     return "?";
 }
 
+const char* toString(Order o)
+{
+    switch (o) {
+    case Order::Auto: return "auto";
+    case Order::StepMajor: return "step-major";
+    case Order::CoreMajor: return "core-major";
+    }
+    return "?";
+}
+
 namespace detail {
 
 std::vector<CoreState> makeState(const SimProgram& prog)
@@ -237,6 +247,7 @@ SimResult simulate(const SimProgram& prog, int64_t samples, const SampleSource& 
     threads = std::min(threads, 127);
     result.parallel = par;
     result.threads = threads;
+    result.order = par == Parallel::Samples && opt.order != Order::StepMajor ? Order::CoreMajor : Order::StepMajor;
     if (prog.readoutPops.empty()) {
         result.error = "the package has no readout population";
         return result;
@@ -262,6 +273,8 @@ SimResult simulate(const SimProgram& prog, int64_t samples, const SampleSource& 
     if (samples > 0) {
         if (par == Parallel::Cores)
             runCores(run, source, threads);
+        else if (result.order == Order::CoreMajor)
+            runCoreMajor(run, source, threads, result.batch);
         else
             runSamples(run, source, threads, result.batch);
     }

@@ -37,13 +37,23 @@ enum class Schedule : uint8_t {
     Throughput, // samples back to back: a new sample every T steps, layers reset at their own phase
 };
 enum class Parallel : uint8_t { Auto, Samples, Cores };
+// Host-side execution order of Parallel::Samples (results and counters do not
+// depend on it): StepMajor advances every core one hardware step at a time;
+// CoreMajor (sim/core_major.cpp) runs each slice of a core (or each cycle of
+// slices) for all steps of the inference windows of `batch` samples once the
+// slices sending to it are done, so its synapse tables and accumulators
+// stay in cache.
+// Auto: CoreMajor for Parallel::Samples, StepMajor for Parallel::Cores.
+enum class Order : uint8_t { Auto, StepMajor, CoreMajor };
 
 struct SimOptions {
     Schedule schedule = Schedule::Package;
     int threads = 1;                     // host threads (< 1: hardware concurrency)
     Parallel parallel = Parallel::Auto;  // Auto: Samples for several samples on several threads or
                                          // with batch > 1, else Cores
-    int batch = 1;                       // Samples: samples in lock-step per thread (1 = one at a time)
+    int batch = 1;                       // Samples: samples in lock-step per thread (1 = one at a time);
+                                         // CoreMajor: samples per pass over the cores
+    Order order = Order::Auto;
     TraceSink* trace = nullptr;          // receives every spike (of tracePopulations)
     std::vector<char> tracePopulations;  // per population: 1 = traced; empty = all
     size_t traceChunk = size_t(1) << 16; // records buffered before a sink call
@@ -65,6 +75,7 @@ struct SimResult {
     Parallel parallel = Parallel::Samples;
     int threads = 1;
     int batch = 1; // samples in lock-step per thread (Parallel::Samples)
+    Order order = Order::StepMajor;
     bool cancelled = false;
     std::string error;
     double seconds = 0;
@@ -77,10 +88,29 @@ SimResult simulate(const SimProgram& program, int64_t samples, const SampleSourc
 SimResult simulate(const SimProgram& program, const std::vector<float>& inputs, int64_t samples,
                    const SimOptions& options = {});
 
+// The execution graph of a program: its nodes are cores (bySlice = false) or
+// the slices of cores (bySlice = true: slice k of core c is node
+// sliceBase[c] + k), with an edge from the sender of every route to the core
+// (or slice) whose synapse block it reaches, split into strongly connected
+// components in topological order: a node only sends to nodes of its own or
+// of later components. A component of several nodes, or of one node that
+// sends to itself, is a cycle. Cores hosting slices of several layers make
+// cycles of cores in feed-forward models; their slices do not.
+struct CoreGraph {
+    bool bySlice = false;
+    std::vector<int32_t> sliceBase;               // per core: node of its slice 0 (bySlice)
+    std::vector<std::pair<int32_t, int32_t>> nodes; // (core, slice; -1 when by core)
+    std::vector<std::vector<int32_t>> components; // node ids, ascending within a component
+    std::vector<int32_t> componentOf;             // per node
+    int64_t cyclicComponents = 0, nodesInCycles = 0;
+};
+CoreGraph coreGraph(const SimProgram& program, bool bySlice = true);
+
 // Real output values of one sample (per readout, flattened), from a result.
 std::vector<float> sampleOutputs(const SimProgram& program, const SimResult& r, int64_t sample);
 
 const char* toString(Schedule s);
 const char* toString(Parallel p);
+const char* toString(Order o);
 
 } // namespace stc::sim

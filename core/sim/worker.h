@@ -120,6 +120,8 @@ public:
     }
 
 private:
+    friend class CoreMajor; // core_major.cpp
+
     bool owns(int32_t core) const { return !owner_ || (*owner_)[size_t(core)] == id_; }
 
     // Messages and hops are charged to the sender by the thread that owns the
@@ -338,21 +340,35 @@ private:
     // step count).
     void updateCore(int32_t c, int64_t h, int parity, const std::vector<float>& input, int64_t inputSample)
     {
-        const CoreProgram& cp = prog_.cores[size_t(c)];
+        beginStep(c, parity);
+        for (size_t k = 0; k < prog_.cores[size_t(c)].slices.size(); ++k)
+            updateSlice(c, k, h, input, inputSample);
+    }
+
+    // Empties core c's event buffer `parity` before its slices update.
+    void beginStep(int32_t c, int parity)
+    {
         CoreState& cs = (*st_)[size_t(c)];
         cur_ = parity;
         cs.events[cur_].clear();
         cs.segments[cur_].clear();
+    }
+
+    // Slice k of core c in step h: appends its spikes to the buffer of beginStep.
+    void updateSlice(int32_t c, size_t k, int64_t h, const std::vector<float>& input, int64_t inputSample)
+    {
+        const CoreProgram& cp = prog_.cores[size_t(c)];
+        CoreState& cs = (*st_)[size_t(c)];
         const int64_t T = run_.timesteps;
-        for (size_t k = 0; k < cp.slices.size(); ++k) {
+        {
             const SliceInfo& si = cp.slices[k];
             const PopulationInfo& pop = prog_.populations[size_t(si.pop)];
             const int64_t local = h - pop.phase;
             if (local < 0)
-                continue;
+                return;
             const int64_t s = local / run_.interval, t = local - s * run_.interval;
             if (t >= T || s >= run_.samples)
-                continue;
+                return;
             const int stepIndex = int(t + pop.phase);
             const bool traced = run_.opt.trace &&
                                 (run_.opt.tracePopulations.empty() || run_.opt.tracePopulations[size_t(si.pop)]);
@@ -514,6 +530,8 @@ private:
 
 std::vector<CoreState> makeState(const SimProgram& prog);
 void resetTransient(std::vector<CoreState>& state);
+// Order::CoreMajor over whole samples, `chunk` samples per pass (core_major.cpp).
+void runCoreMajor(RunContext& run, const SampleSource& source, int threads, int chunk);
 
 
 } // namespace stc::sim::detail

@@ -5,87 +5,24 @@
 // sample count and with one or two host threads.
 #include "ir/ir_io.h"
 #include "sim/ledger.h"
-#include "sim_test_util.h"
+#include "sim_compare.h"
 
 #include <QtTest>
 
-#include <algorithm>
-#include <cstring>
-#include <mutex>
-#include <tuple>
 
 using namespace stc;
 
 namespace {
 
-using Collect = simtest::TraceCollector;
-
-// A bundled model (resources/models) or a test model ("ir/...").
-std::string modelPath(const std::string& name)
-{
-    return name.rfind("ir/", 0) == 0 ? std::string(STC_TEST_DATA_DIR) + "/" + name
-                                     : std::string(STC_RESOURCE_DIR) + "/models/" + name;
-}
-
-struct Run {
-    sim::SimResult result;
-    std::vector<sim::SpikeRecord> spikes; // sorted by (sample, step, neuron)
-};
+using simtest::compareRuns;
+using simtest::modelPath;
+using simtest::Run;
 
 Run simulate(const sim::SimProgram& p, const std::vector<float>& in, int64_t n, int batch, int threads,
              size_t traceChunk)
 {
-    Collect trace;
-    sim::SimOptions o;
-    o.parallel = sim::Parallel::Samples;
-    o.threads = threads;
-    o.batch = batch;
-    o.trace = &trace;
-    o.traceChunk = traceChunk;
-    Run r{sim::simulate(p, in, n, o), {}};
-    // Samples of a batch (and of two threads) interleave in the stream; the
-    // trains are compared per sample, step and neuron.
-    r.spikes = std::move(trace.records);
-    std::sort(r.spikes.begin(), r.spikes.end(), [](const sim::SpikeRecord& a, const sim::SpikeRecord& b) {
-        return std::tie(a.sample, a.step, a.neuron, a.value) < std::tie(b.sample, b.step, b.neuron, b.value);
-    });
-    return r;
-}
-
-void compareCounts(const sim::EventCounts& a, const sim::EventCounts& b, const char* where)
-{
-    const bool same = a.synapticOps == b.synapticOps && a.neuronActive == b.neuronActive &&
-                      a.neuronIdle == b.neuronIdle && a.spikes == b.spikes && a.messages == b.messages &&
-                      a.hopsEw == b.hopsEw && a.hopsNs == b.hopsNs && a.chipMessages == b.chipMessages &&
-                      a.chipLinks == b.chipLinks && a.memReadBytes == b.memReadBytes &&
-                      std::memcmp(&a.maxMessageNs, &b.maxMessageNs, sizeof(double)) == 0;
-    QVERIFY2(same, where);
-}
-
-void compareRuns(const sim::SimProgram& p, const Run& ref, const Run& r)
-{
-    QVERIFY2(r.result.ok(), r.result.error.c_str());
-    QCOMPARE(r.result.samples, ref.result.samples);
-    QCOMPARE(r.result.outputs.size(), ref.result.outputs.size());
-    for (size_t k = 0; k < ref.result.outputs.size(); ++k) {
-        const auto& a = ref.result.outputs[k];
-        const auto& b = r.result.outputs[k];
-        QCOMPARE(b.size(), a.size());
-        QVERIFY2(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0, "outputs differ");
-    }
-    QCOMPARE(r.spikes.size(), ref.spikes.size());
-    QVERIFY2(r.spikes == ref.spikes, "spike trains differ");
-    const sim::Counters& a = ref.result.counters;
-    const sim::Counters& b = r.result.counters;
-    QCOMPARE(b.perCoreStep.size(), a.perCoreStep.size());
-    for (size_t i = 0; i < a.perCoreStep.size(); ++i)
-        compareCounts(a.perCoreStep[i], b.perCoreStep[i], "per core and step");
-    QCOMPARE(b.perPopulation.size(), a.perPopulation.size());
-    for (size_t i = 0; i < a.perPopulation.size(); ++i)
-        compareCounts(a.perPopulation[i], b.perPopulation[i], "per population");
-    QCOMPARE(b.inputSynapticOps, a.inputSynapticOps);
-    QCOMPARE(b.samples, a.samples);
-    QCOMPARE(sim::ledgerJson(sim::buildLedger(p, b)), sim::ledgerJson(sim::buildLedger(p, a)));
+    // Lock-step batching is a step-major strategy.
+    return simtest::simulateSamples(p, in, n, batch, threads, traceChunk, sim::Order::StepMajor);
 }
 
 } // namespace

@@ -1,0 +1,363 @@
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3") // the synaptic accumulation loops must vectorize
+#endif
+// Core-major execution of Parallel::Samples (Order::CoreMajor).
+//
+// A spike sent in hardware step h reaches its destination in step
+// h + 1 + delay, never in h: so a core's run over the whole inference window
+// depends only on the spike trains of the cores that send to it. The core
+// graph (core -> the cores its routes reach) is split into strongly
+// connected components (Tarjan), taken in topological order; each component
+// runs for all steps of the window of each sample of a chunk before the
+// next component starts, its cores step by step among themselves (a
+// component of one core without a self-route is one core alone; cores in a
+// cycle are the step-major fall-back, limited to the cycle). Messages to
+// later components are kept in per-(destination core, sample) inboxes and
+// delivered, grouped by arrival step, when their destination runs; messages
+// inside a component wait in a ring by arrival step, as step-major's delayed
+// messages do. So a core's synapse records and accumulators stay in cache
+// for T steps x the chunk's samples instead of being evicted by every other
+// core's work in every step.
+//
+// Exactness: a message is delivered at the same step, into the same
+// accumulators, with the same weights as in step-major; only the order of
+// additions into an accumulator within one step changes, and those are
+// int32 additions (no saturation per addition; the quantize pass bounds
+// every partial sum), which do not depend on order. Counters are the same
+// sums charged to the same (core, step) slots, maxMessageNs the same
+// maximum. Spike records reach the trace sink in another order (per core
+// rather than per step). Tests: core_test_sim_order.
+#include "sim/worker.h"
+
+#include <atomic>
+#include <thread>
+
+namespace stc::sim {
+
+CoreGraph coreGraph(const SimProgram& prog, bool bySlice)
+{
+    CoreGraph g;
+    g.bySlice = bySlice;
+    for (size_t c = 0; c < prog.cores.size(); ++c) {
+        g.sliceBase.push_back(int32_t(g.nodes.size()));
+        const size_t k = bySlice ? prog.cores[c].slices.size() : 1;
+        for (size_t i = 0; i < k; ++i)
+            g.nodes.push_back({int32_t(c), bySlice ? int32_t(i) : -1});
+    }
+    const int32_t n = int32_t(g.nodes.size());
+    // Successors per node, deduplicated.
+    std::vector<std::vector<int32_t>> next(static_cast<size_t>(n));
+    std::vector<int32_t> seen(static_cast<size_t>(n), -1);
+    std::vector<char> selfLoop(static_cast<size_t>(n), 0);
+    for (size_t c = 0; c < prog.cores.size(); ++c) {
+        const CoreProgram& cp = prog.cores[c];
+        for (uint32_t local = 0; local + 1 < cp.routeStart.size(); ++local) {
+            const int32_t from = g.sliceBase[c] + (bySlice ? cp.neuronSlice[local] : 0);
+            for (uint32_t r = cp.routeStart[local]; r < cp.routeStart[local + 1]; ++r) {
+                const RouteHop& rt = cp.routes[r];
+                const int32_t to = g.sliceBase[size_t(rt.destCore)] +
+                                   (bySlice ? prog.cores[size_t(rt.destCore)].inputs[size_t(rt.destInput)].slice : 0);
+                if (to == from)
+                    selfLoop[size_t(from)] = 1;
+                else if (seen[size_t(to)] != from) {
+                    seen[size_t(to)] = from;
+                    next[size_t(from)].push_back(to);
+                }
+            }
+        }
+    }
+    // Tarjan's algorithm, iterative: components come out in reverse
+    // topological order (every component after the ones it sends to).
+    g.componentOf.assign(size_t(n), -1);
+    std::vector<int32_t> index(size_t(n), -1), low(size_t(n), 0), stack;
+    std::vector<char> onStack(size_t(n), 0);
+    std::vector<std::pair<int32_t, size_t>> call; // (node, next successor to visit)
+    int32_t counter = 0;
+    for (int32_t root = 0; root < n; ++root) {
+        if (index[size_t(root)] >= 0)
+            continue;
+        call.push_back({root, 0});
+        while (!call.empty()) {
+            auto& [v, i] = call.back();
+            if (i == 0 && index[size_t(v)] < 0) {
+                index[size_t(v)] = low[size_t(v)] = counter++;
+                stack.push_back(v);
+                onStack[size_t(v)] = 1;
+            }
+            if (i < next[size_t(v)].size()) {
+                const int32_t w = next[size_t(v)][i++];
+                if (index[size_t(w)] < 0)
+                    call.push_back({w, 0});
+                else if (onStack[size_t(w)])
+                    low[size_t(v)] = std::min(low[size_t(v)], index[size_t(w)]);
+                continue;
+            }
+            const int32_t done = v;
+            call.pop_back();
+            if (!call.empty())
+                low[size_t(call.back().first)] = std::min(low[size_t(call.back().first)], low[size_t(done)]);
+            if (low[size_t(done)] != index[size_t(done)])
+                continue;
+            std::vector<int32_t> comp;
+            int32_t w;
+            do {
+                w = stack.back();
+                stack.pop_back();
+                onStack[size_t(w)] = 0;
+                comp.push_back(w);
+            } while (w != done);
+            std::sort(comp.begin(), comp.end());
+            g.components.push_back(std::move(comp));
+        }
+    }
+    std::reverse(g.components.begin(), g.components.end());
+    for (size_t k = 0; k < g.components.size(); ++k) {
+        const auto& comp = g.components[k];
+        for (int32_t v : comp)
+            g.componentOf[size_t(v)] = int32_t(k);
+        if (comp.size() > 1 || selfLoop[size_t(comp[0])]) {
+            ++g.cyclicComponents;
+            g.nodesInCycles += int64_t(comp.size());
+        }
+    }
+    return g;
+}
+
+namespace detail {
+
+class CoreMajor {
+public:
+    CoreMajor(Worker& w, const CoreGraph& graph, int chunk)
+        : w_(w), prog_(w.prog_), run_(w.run_), graph_(graph), chunk_(chunk)
+    {
+        inbox_.resize(graph.nodes.size() * size_t(chunk));
+        int maxDelay = 0;
+        for (const CoreProgram& c : prog_.cores)
+            maxDelay = std::max(maxDelay, c.maxDelay);
+        ring_.resize(size_t(maxDelay) + 2);
+        start_.resize(size_t(run_.steps) + 1);
+    }
+
+    // Samples first .. first + n - 1 (n <= chunk), each from a clean chip.
+    // Returns false when the run control cancelled it.
+    bool run(const std::vector<std::vector<float>>& inputs, int64_t first, int n)
+    {
+        for (const std::vector<int32_t>& comp : graph_.components)
+            for (int b = 0; b < n; ++b) {
+                if (run_.opt.control && !run_.opt.control->checkpoint())
+                    return false;
+                runComponent(comp, inputs[size_t(b)], first, b);
+                if (w_.traceBuf.size() >= run_.opt.traceChunk)
+                    w_.flushTrace();
+            }
+        return true;
+    }
+
+private:
+    using Pending = Worker::Pending;
+
+    std::vector<Pending>& inbox(int32_t node, int b) { return inbox_[size_t(node) * size_t(chunk_) + size_t(b)]; }
+    int32_t nodeOf(const RouteHop& rt) const
+    {
+        return graph_.sliceBase[size_t(rt.destCore)] + (graph_.bySlice ? w_.blockOf(rt).slice : 0);
+    }
+
+    // All steps of sample b's window for the slices of one component.
+    void runComponent(const std::vector<int32_t>& comp, const std::vector<float>& input, int64_t first, int b)
+    {
+        const int64_t steps = run_.steps;
+        std::vector<CoreState>& st = *w_.st_;
+        for (int32_t v : comp) { // a clean chip: empty dendrites
+            const auto [c, k] = graph_.nodes[size_t(v)];
+            const CoreProgram& cp = prog_.cores[size_t(c)];
+            CoreState& cs = st[size_t(c)];
+            for (int comp = 0; comp < cs.comps; ++comp) {
+                int32_t* d = cs.dendrite(comp, cp.neurons);
+                if (k < 0)
+                    std::fill(d, d + cp.neurons, 0);
+                else
+                    std::fill(d + cp.slices[size_t(k)].first,
+                              d + cp.slices[size_t(k)].first + cp.slices[size_t(k)].count, 0);
+            }
+        }
+        for (auto& r : ring_)
+            r.clear();
+        bucketInbox(comp, b);
+        const int32_t kc = graph_.componentOf[size_t(comp[0])];
+        const int64_t base = (first + b) * run_.interval; // the sample's window in the step count
+        for (int64_t hl = 0; hl < steps; ++hl) {
+            deliverList(sorted_.data() + start_[size_t(hl)], start_[size_t(hl) + 1] - start_[size_t(hl)]);
+            std::vector<Pending>& due = ring_[size_t(hl % int64_t(ring_.size()))];
+            deliverList(due.data(), due.size());
+            due.clear();
+            for (int32_t v : comp) {
+                const auto [c, k] = graph_.nodes[size_t(v)];
+                if (k < 0) {
+                    w_.updateCore(c, base + hl, 0, input, first + b);
+                } else {
+                    w_.beginStep(c, 0);
+                    w_.updateSlice(c, size_t(k), base + hl, input, first + b);
+                }
+                if (hl + 1 < steps) // step-major never sends the last step's spikes
+                    send(c, hl, kc, b);
+            }
+        }
+    }
+
+    // The inboxes of the component's nodes for sample b, grouped by arrival
+    // step (counting sort; arrivals past the window are dropped, as
+    // step-major drops them).
+    void bucketInbox(const std::vector<int32_t>& comp, int b)
+    {
+        const int64_t steps = run_.steps;
+        std::fill(start_.begin(), start_.end(), 0);
+        arrival_.clear();
+        for (int32_t v : comp)
+            for (const Pending& m : inbox(v, b)) {
+                const int64_t a = m.stepIndex + w_.blockOf(*m.rt).delay;
+                arrival_.push_back(int32_t(a));
+                if (a < steps)
+                    ++start_[size_t(a) + 1];
+            }
+        for (size_t s = 1; s < start_.size(); ++s)
+            start_[s] += start_[s - 1];
+        sorted_.resize(start_.back());
+        fill_.assign(start_.begin(), start_.end() - 1);
+        size_t i = 0;
+        for (int32_t v : comp) {
+            std::vector<Pending>& in = inbox(v, b);
+            for (const Pending& m : in) {
+                const int32_t a = arrival_[i++];
+                if (a < steps)
+                    sorted_[fill_[size_t(a)]++] = m;
+            }
+            in.clear();
+            if (in.capacity() > 0)
+                spare_.push_back(std::move(in));
+            in = std::vector<Pending>();
+        }
+    }
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    __attribute__((target_clones("avx2", "default")))
+#endif
+    void deliverList(const Pending* list, size_t m)
+    {
+        for (size_t i = 0; i < m && i < Worker::kAhead; ++i)
+            w_.prefetchRecord(*list[i].rt);
+        for (size_t i = 0; i < m; ++i) {
+            if (i + Worker::kAhead < m)
+                w_.prefetchRecord(*list[i + Worker::kAhead].rt);
+            w_.deliver(*list[i].rt, list[i].x, list[i].stepIndex);
+        }
+    }
+
+    // The spikes core c emitted in step hl (sample b) since beginStep:
+    // sender counters as step-major's deliverAll counts them, messages to
+    // the inboxes of later components or to this component's ring.
+    void send(int32_t c, int64_t hl, int32_t kc, int b)
+    {
+        const CoreProgram& src = prog_.cores[size_t(c)];
+        const CoreState& ss = (*w_.st_)[size_t(c)];
+        const uint32_t* routeStart = src.routeStart.data();
+        const RouteHop* routes = src.routes.data();
+        const Event* events = ss.events[0].data();
+        const int32_t* compOf = graph_.componentOf.data();
+        for (const Segment& seg : ss.segments[0]) {
+            EventCounts sent;
+            const int stepIndex = seg.stepIndex + 1;
+            for (uint32_t e = seg.begin; e < seg.end; ++e) {
+                if (e + Worker::kRouteAhead < seg.end)
+                    prefetch(routes + routeStart[events[e + Worker::kRouteAhead].local]);
+                const Event& ev = events[e];
+                const uint32_t r0 = routeStart[ev.local], r1 = routeStart[ev.local + 1];
+                sent.messages += r1 - r0;
+                for (uint32_t r = r0; r < r1; ++r) {
+                    const RouteHop& rt = routes[r];
+                    sent.hopsEw += rt.hopsEw;
+                    sent.hopsNs += rt.hopsNs;
+                    sent.chipLinks += rt.chipLinks;
+                    sent.chipMessages += rt.chipLinks > 0;
+                    sent.maxMessageNs = std::max(sent.maxMessageNs, double(rt.latencyNs));
+                    const int32_t to = nodeOf(rt);
+                    if (compOf[to] != kc) {
+                        std::vector<Pending>& in = inbox(to, b);
+                        if (in.capacity() == 0 && !spare_.empty()) {
+                            in = std::move(spare_.back());
+                            spare_.pop_back();
+                        }
+                        in.push_back({&rt, ev.value, stepIndex});
+                        continue;
+                    }
+                    const int64_t a = hl + 1 + w_.blockOf(rt).delay;
+                    if (a < run_.steps)
+                        ring_[size_t(a % int64_t(ring_.size()))].push_back({&rt, ev.value, stepIndex});
+                }
+            }
+            if (sent.messages > 0)
+                w_.countSent(c, seg.stepIndex, src.slices[size_t(seg.slice)].pop, sent);
+        }
+    }
+
+    Worker& w_;
+    const SimProgram& prog_;
+    RunContext& run_;
+    const CoreGraph& graph_;
+    int chunk_;
+    std::vector<std::vector<Pending>> inbox_; // [node * chunk + sample]: messages from earlier components
+    std::vector<std::vector<Pending>> spare_; // emptied inboxes, reused (their capacity)
+    std::vector<std::vector<Pending>> ring_;  // [arrival step % size]: messages inside the component
+    std::vector<Pending> sorted_;             // the component's inbox messages by arrival step
+    std::vector<size_t> start_, fill_;        // [arrival step]: first message in sorted_
+    std::vector<int32_t> arrival_;
+};
+
+void runCoreMajor(RunContext& run, const SampleSource& source, int threads, int chunk)
+{
+    const CoreGraph graph = coreGraph(run.prog, true);
+    std::mutex sourceMu;
+    std::atomic<int64_t> next{0}, done{0};
+    std::atomic<bool> stop{false};
+    std::vector<Counters> counters(static_cast<size_t>(threads));
+    auto body = [&](int k) {
+        std::vector<CoreState> state = makeState(run.prog);
+        Worker w(run, state, nullptr, 0);
+        CoreMajor cm(w, graph, chunk);
+        std::vector<std::vector<float>> inputs(size_t(chunk), std::vector<float>(size_t(run.prog.inputSize()), 0.0f));
+        for (int64_t first; !stop && (first = next.fetch_add(chunk)) < run.samples;) {
+            const int n = int(std::min<int64_t>(chunk, run.samples - first));
+            {
+                std::lock_guard lock(sourceMu);
+                for (int b = 0; b < n && !stop; ++b)
+                    if (!source(first + b, inputs[size_t(b)])) {
+                        run.result.error = "sample " + std::to_string(first + b) + " is not available";
+                        stop = true;
+                    }
+            }
+            if (stop)
+                break;
+            if (!cm.run(inputs, first, n)) {
+                stop = true;
+                run.result.cancelled = true;
+                break;
+            }
+            const int64_t d = done += n;
+            if (run.opt.progress && k == 0)
+                run.opt.progress(d, run.samples);
+        }
+        w.flushTrace();
+        counters[size_t(k)] = std::move(w.counters);
+    };
+    std::vector<std::thread> pool;
+    for (int k = 1; k < threads; ++k)
+        pool.emplace_back(body, k);
+    body(0);
+    for (auto& t : pool)
+        t.join();
+    for (auto& c : counters)
+        run.result.counters += c;
+    run.result.samples = done;
+}
+
+} // namespace detail
+} // namespace stc::sim
