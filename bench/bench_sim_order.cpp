@@ -114,7 +114,10 @@ int main(int argc, char** argv)
         while (shape.size() > 3 && shape.front() == 1)
             shape.erase(shape.begin());
     }
-    const sim::CoreGraph graph = sim::coreGraph(prog, true), cores = sim::coreGraph(prog, false);
+    t0 = now();
+    const sim::CoreGraph graph = sim::coreGraph(prog, true);
+    std::fprintf(stderr, "slice graph built in %.3f s\n", now() - t0);
+    const sim::CoreGraph cores = sim::coreGraph(prog, false);
     for (const sim::CoreGraph* g : {&cores, &graph}) {
         size_t largest = 0;
         for (const auto& comp : g->components)

@@ -4,35 +4,55 @@
 // Core-major execution of Parallel::Samples (Order::CoreMajor).
 //
 // A spike sent in hardware step h reaches its destination in step
-// h + 1 + delay, never in h: so a core's run over the whole inference window
-// depends only on the spike trains of the cores that send to it. The core
-// graph (core -> the cores its routes reach) is split into strongly
-// connected components (Tarjan), taken in topological order; each component
-// runs for all steps of the window of each sample of a chunk before the
-// next component starts, its cores step by step among themselves (a
-// component of one core without a self-route is one core alone; cores in a
-// cycle are the step-major fall-back, limited to the cycle). Messages to
-// later components are kept in per-(destination core, sample) inboxes and
-// delivered, grouped by arrival step, when their destination runs; messages
-// inside a component wait in a ring by arrival step, as step-major's delayed
-// messages do. So a core's synapse records and accumulators stay in cache
-// for T steps x the chunk's samples instead of being evicted by every other
-// core's work in every step.
+// h + 1 + delay, never in h: so a slice's run over the whole inference window
+// depends only on the spike trains of the slices that send to it. The
+// execution graph (slice of a core -> the slices its routes reach; cores
+// alone are no use: a core hosting slices of several layers puts the bundled
+// models' cores into one cycle) is split into strongly connected components
+// (Tarjan), taken in topological order; each component runs all steps of the
+// window of each sample of a chunk before the next component starts, its
+// slices step by step among themselves (a component of one slice without a
+// route to itself is that slice alone; slices in a cycle are the step-major
+// fall-back, limited to the cycle). Messages to later components wait in
+// per-(destination slice, sample) inboxes, are grouped by arrival step when
+// their destination runs (counting sort) and delivered step by step; messages inside a component wait in a ring by
+// arrival step, as step-major's delayed messages do. So a slice's synapse
+// records and accumulators stay in cache for all steps of the chunk's
+// samples instead of being evicted by every other core's work in every step.
 //
 // Exactness: a message is delivered at the same step, into the same
 // accumulators, with the same weights as in step-major; only the order of
-// additions into an accumulator within one step changes, and those are
-// int32 additions (no saturation per addition; the quantize pass bounds
-// every partial sum), which do not depend on order. Counters are the same
-// sums charged to the same (core, step) slots, maxMessageNs the same
-// maximum. Spike records reach the trace sink in another order (per core
-// rather than per step). Tests: core_test_sim_order.
+// additions into an accumulator within one step changes. Those are int32
+// additions that never saturate (the quantize pass bounds every partial sum
+// inside int32, worker.h), so their sum does not depend on the order.
+// Counters are the same sums charged to the same (core, step) slots,
+// maxMessageNs the same maximum. Spike records reach the trace sink in
+// another order (per slice rather than per step). Tests: core_test_sim_order.
 #include "sim/worker.h"
 
 #include <atomic>
 #include <thread>
 
 namespace stc::sim {
+
+namespace {
+// Per synapse block of every core, in one flat array (the blocks themselves
+// are large structs: a route's destination slice and delay are looked up
+// here instead of through them, once per route or message).
+struct BlockIndex {
+    std::vector<uint32_t> base; // per core: its first block
+    std::vector<int32_t> slice, delay;
+    explicit BlockIndex(const SimProgram& prog)
+    {
+        for (const CoreProgram& cp : prog.cores) {
+            base.push_back(uint32_t(slice.size()));
+            for (const SynapseBlock& b : cp.inputs)
+                slice.push_back(b.slice), delay.push_back(b.delay);
+        }
+    }
+    size_t at(const RouteHop& rt) const { return base[size_t(rt.destCore)] + uint32_t(rt.destInput); }
+};
+} // namespace
 
 CoreGraph coreGraph(const SimProgram& prog, bool bySlice)
 {
@@ -45,6 +65,7 @@ CoreGraph coreGraph(const SimProgram& prog, bool bySlice)
             g.nodes.push_back({int32_t(c), bySlice ? int32_t(i) : -1});
     }
     const int32_t n = int32_t(g.nodes.size());
+    const BlockIndex blocks(prog);
     // Successors per node, deduplicated.
     std::vector<std::vector<int32_t>> next(static_cast<size_t>(n));
     std::vector<int32_t> seen(static_cast<size_t>(n), -1);
@@ -55,8 +76,7 @@ CoreGraph coreGraph(const SimProgram& prog, bool bySlice)
             const int32_t from = g.sliceBase[c] + (bySlice ? cp.neuronSlice[local] : 0);
             for (uint32_t r = cp.routeStart[local]; r < cp.routeStart[local + 1]; ++r) {
                 const RouteHop& rt = cp.routes[r];
-                const int32_t to = g.sliceBase[size_t(rt.destCore)] +
-                                   (bySlice ? prog.cores[size_t(rt.destCore)].inputs[size_t(rt.destInput)].slice : 0);
+                const int32_t to = g.sliceBase[size_t(rt.destCore)] + (bySlice ? blocks.slice[blocks.at(rt)] : 0);
                 if (to == from)
                     selfLoop[size_t(from)] = 1;
                 else if (seen[size_t(to)] != from) {
@@ -128,7 +148,7 @@ namespace detail {
 class CoreMajor {
 public:
     CoreMajor(Worker& w, const CoreGraph& graph, int chunk)
-        : w_(w), prog_(w.prog_), run_(w.run_), graph_(graph), chunk_(chunk)
+        : w_(w), prog_(w.prog_), run_(w.run_), graph_(graph), blocks_(w.prog_), chunk_(chunk)
     {
         inbox_.resize(graph.nodes.size() * size_t(chunk));
         int maxDelay = 0;
@@ -159,7 +179,7 @@ private:
     std::vector<Pending>& inbox(int32_t node, int b) { return inbox_[size_t(node) * size_t(chunk_) + size_t(b)]; }
     int32_t nodeOf(const RouteHop& rt) const
     {
-        return graph_.sliceBase[size_t(rt.destCore)] + (graph_.bySlice ? w_.blockOf(rt).slice : 0);
+        return graph_.sliceBase[size_t(rt.destCore)] + (graph_.bySlice ? blocks_.slice[blocks_.at(rt)] : 0);
     }
 
     // All steps of sample b's window for the slices of one component.
@@ -214,7 +234,7 @@ private:
         arrival_.clear();
         for (int32_t v : comp)
             for (const Pending& m : inbox(v, b)) {
-                const int64_t a = m.stepIndex + w_.blockOf(*m.rt).delay;
+                const int64_t a = m.stepIndex + blocks_.delay[blocks_.at(*m.rt)];
                 arrival_.push_back(int32_t(a));
                 if (a < steps)
                     ++start_[size_t(a) + 1];
@@ -245,11 +265,33 @@ private:
     {
         for (size_t i = 0; i < m && i < Worker::kAhead; ++i)
             w_.prefetchRecord(*list[i].rt);
+        // Messages of one synapse block and step follow each other (inbox
+        // order is sender order): their synaptic ops and bytes are summed and
+        // counted once per such run (the same sums as per message).
+        const RouteHop* runRt = nullptr;
+        const SynapseBlock* runBlock = nullptr;
+        int32_t runStep = -1, *acc = nullptr;
+        int64_t ops = 0, bytes = 0;
         for (size_t i = 0; i < m; ++i) {
             if (i + Worker::kAhead < m)
                 w_.prefetchRecord(*list[i + Worker::kAhead].rt);
-            w_.deliver(*list[i].rt, list[i].x, list[i].stepIndex);
+            const RouteHop& rt = *list[i].rt;
+            const CoreProgram& dc = prog_.cores[size_t(rt.destCore)];
+            const SynapseBlock& b = dc.inputs[size_t(rt.destInput)];
+            if (&b != runBlock || list[i].stepIndex != runStep) {
+                if (runBlock)
+                    w_.countDelivery(*runRt, *runBlock, runStep, ops, bytes);
+                runRt = &rt, runBlock = &b, runStep = list[i].stepIndex, ops = bytes = 0;
+                acc = (*w_.st_)[size_t(rt.destCore)].dendrite(b.compartment, dc.neurons);
+            }
+            const int32_t x = list[i].x;
+            const auto [o, by] = Worker::walkRecord(b, rt.entry, [&](uint32_t first, const int32_t* w, uint32_t n) {
+                Worker::accumulate(acc + first, w, n, x);
+            });
+            ops += o, bytes += by;
         }
+        if (runBlock)
+            w_.countDelivery(*runRt, *runBlock, runStep, ops, bytes);
     }
 
     // The spikes core c emitted in step hl (sample b) since beginStep:
@@ -289,7 +331,7 @@ private:
                         in.push_back({&rt, ev.value, stepIndex});
                         continue;
                     }
-                    const int64_t a = hl + 1 + w_.blockOf(rt).delay;
+                    const int64_t a = hl + 1 + blocks_.delay[blocks_.at(rt)];
                     if (a < run_.steps)
                         ring_[size_t(a % int64_t(ring_.size()))].push_back({&rt, ev.value, stepIndex});
                 }
@@ -303,6 +345,7 @@ private:
     const SimProgram& prog_;
     RunContext& run_;
     const CoreGraph& graph_;
+    const BlockIndex blocks_;
     int chunk_;
     std::vector<std::vector<Pending>> inbox_; // [node * chunk + sample]: messages from earlier components
     std::vector<std::vector<Pending>> spare_; // emptied inboxes, reused (their capacity)
