@@ -34,31 +34,6 @@ double threadCpuNow()
     return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
-bool sameCounts(const sim::Counters& a, const sim::Counters& b)
-{
-    if (a.perCoreStep.size() != b.perCoreStep.size())
-        return false;
-    for (size_t i = 0; i < a.perCoreStep.size(); ++i) {
-        const sim::EventCounts &x = a.perCoreStep[i], &y = b.perCoreStep[i];
-        if (x.synapticOps != y.synapticOps || x.spikes != y.spikes || x.messages != y.messages ||
-            x.neuronActive != y.neuronActive || x.neuronIdle != y.neuronIdle || x.hopsEw != y.hopsEw ||
-            x.hopsNs != y.hopsNs || x.memReadBytes != y.memReadBytes || x.maxMessageNs != y.maxMessageNs)
-            return false;
-    }
-    return a.inputSynapticOps == b.inputSynapticOps;
-}
-
-bool sameOutputs(const sim::SimResult& a, const sim::SimResult& b)
-{
-    if (a.outputs.size() != b.outputs.size())
-        return false;
-    for (size_t k = 0; k < a.outputs.size(); ++k)
-        if (a.outputs[k].size() != b.outputs[k].size() ||
-            std::memcmp(a.outputs[k].data(), b.outputs[k].data(), a.outputs[k].size() * sizeof(float)) != 0)
-            return false;
-    return true;
-}
-
 } // namespace
 
 int main(int argc, char** argv)
@@ -151,7 +126,7 @@ int main(int argc, char** argv)
             if (!haveRef)
                 ref = res, haveRef = true;
             else
-                same = sameOutputs(ref, res) && sameCounts(ref.counters, res.counters);
+                same = sameResults(ref, res);
             allSame = allSame && same;
             const double ms = 1000.0 * cpu / double(in.count);
             perOrder[o].push_back(ms);

@@ -12,8 +12,10 @@
 // Reports per-inference CPU and wall time of both, their ratio, synaptic
 // events per CPU second (= per host core), the measured firing rate of the
 // LIF layers and the agreement of predictions. The simulator runs one sample
-// at a time and `--batch N` samples in lock-step (default 16; the same
-// results, sim::SimOptions::batch); the ratio is taken on the batched run.
+// at a time (step-major and core-major, sim::SimOptions::order) and `--batch
+// N` samples per core-major pass (default 16; also step-major lock-step
+// batches; all with the same results); the ratio is taken on the core-major
+// batched run.
 #include "host_info.h"
 #include "plugin_host.h"
 #include "sim/ledger.h"
@@ -89,20 +91,6 @@ json torchRun(frontend::Importer& importer, const ModelSpec& spec, const std::ve
 }
 
 // Outputs bit for bit and the counters the ledger is built from.
-bool sameResults(const sim::SimResult& a, const sim::SimResult& b)
-{
-    if (a.outputs.size() != b.outputs.size())
-        return false;
-    for (size_t k = 0; k < a.outputs.size(); ++k)
-        if (a.outputs[k].size() != b.outputs[k].size() ||
-            std::memcmp(a.outputs[k].data(), b.outputs[k].data(), a.outputs[k].size() * sizeof(float)) != 0)
-            return false;
-    const sim::EventCounts x = a.counters.total(), y = b.counters.total();
-    return x.synapticOps == y.synapticOps && x.spikes == y.spikes && x.messages == y.messages &&
-           x.neuronActive == y.neuronActive && x.memReadBytes == y.memReadBytes && x.hopsEw == y.hopsEw &&
-           x.hopsNs == y.hopsNs;
-}
-
 // Spikes per neuron update over the LIF populations (binary spiking
 // neurons; relays, products and readouts excluded), over all samples.
 double lifFiringRate(const sim::SimProgram& prog, const sim::Counters& c)
@@ -155,11 +143,20 @@ json benchModel(frontend::Importer& importer, const ModelSpec& spec, int batch)
     out["inputs"] = in.what;
 
     // Simulator: 1 thread (CPU time per inference = per host core) one sample
-    // at a time, then batched on 1 and 2 threads.
+    // at a time, step-major (sessions 1-9) and core-major, then core-major
+    // `batch` samples per pass on 1 and 2 threads, and step-major lock-step
+    // batches (session 8) for comparison.
     json simRuns = json::array();
     sim::SimResult first;
-    for (auto [threads, b] : {std::pair{1, 1}, std::pair{1, batch}, std::pair{2, batch}}) {
-        TimedSimulation t = timeSimulation(spec.label, prog, in.pixels, n, threads, b);
+    using sim::Order;
+    struct SimRun {
+        int threads, batch;
+        Order order;
+    };
+    for (auto [threads, b, order] : {SimRun{1, 1, Order::StepMajor}, SimRun{1, 1, Order::CoreMajor},
+                                     SimRun{1, batch, Order::CoreMajor}, SimRun{2, batch, Order::CoreMajor},
+                                     SimRun{1, batch, Order::StepMajor}}) {
+        TimedSimulation t = timeSimulation(spec.label, prog, in.pixels, n, threads, b, order);
         sim::SimResult& r = t.result;
         const double cpu = t.cpuSeconds;
         if (!r.ok()) {
@@ -167,14 +164,16 @@ json benchModel(frontend::Importer& importer, const ModelSpec& spec, int batch)
             return out;
         }
         const double events = t.synapticOps();
-        if (threads == 1 && b == 1)
+        if (simRuns.empty())
             first = r;
         else if (!sameResults(first, r)) {
-            out["error"] = "the batched simulation differs from the unbatched one";
+            out["error"] = std::string("the ") + sim::toString(r.order) + " run with batch " + std::to_string(r.batch) +
+                           " differs from the unbatched step-major one";
             return out;
         }
         simRuns.push_back({{"threads", threads},
                            {"batch", r.batch},
+                           {"order", sim::toString(r.order)},
                            {"seconds_per_inference", r.seconds / double(n)},
                            {"cpu_seconds_per_inference", cpu / double(n)},
                            {"synaptic_events_per_second", events / r.seconds},
@@ -208,9 +207,11 @@ json benchModel(frontend::Importer& importer, const ModelSpec& spec, int batch)
         return torch.value(key, 0.0) / sim.value(key, 0.0);
     };
     out["speed_vs_libtorch"] = {
-        {"cpu_1_thread", ratio(simRuns[1], torchRuns[0], "cpu_seconds_per_inference")},
-        {"cpu_1_thread_unbatched", ratio(simRuns[0], torchRuns[0], "cpu_seconds_per_inference")},
-        {"wall_2_threads", ratio(simRuns[2], torchRuns[1], "seconds_per_inference")},
+        {"cpu_1_thread", ratio(simRuns[2], torchRuns[0], "cpu_seconds_per_inference")},
+        {"cpu_1_thread_unbatched", ratio(simRuns[1], torchRuns[0], "cpu_seconds_per_inference")},
+        {"cpu_1_thread_step_major_unbatched", ratio(simRuns[0], torchRuns[0], "cpu_seconds_per_inference")},
+        {"cpu_1_thread_step_major_batched", ratio(simRuns[4], torchRuns[0], "cpu_seconds_per_inference")},
+        {"wall_2_threads", ratio(simRuns[3], torchRuns[1], "seconds_per_inference")},
         {"meaning", "LibTorch time per inference / simulator time per inference (> 1: the simulator is faster)"}};
 
     // Agreement of the predictions (int8 chip vs float LibTorch), and accuracy.

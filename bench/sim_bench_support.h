@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <optional>
@@ -164,6 +165,30 @@ inline CompiledProgram compileAndLoad(const std::string& label, const ir::Module
     return out;
 }
 
+// Host-side strategies (threads, batches, execution order) must not change a
+// run: outputs bit for bit and every per-(core, step) counter.
+inline bool sameResults(const sim::SimResult& a, const sim::SimResult& b)
+{
+    if (a.outputs.size() != b.outputs.size())
+        return false;
+    for (size_t k = 0; k < a.outputs.size(); ++k)
+        if (a.outputs[k].size() != b.outputs[k].size() ||
+            std::memcmp(a.outputs[k].data(), b.outputs[k].data(), a.outputs[k].size() * sizeof(float)) != 0)
+            return false;
+    const sim::Counters &x = a.counters, &y = b.counters;
+    if (x.perCoreStep.size() != y.perCoreStep.size() || x.inputSynapticOps != y.inputSynapticOps)
+        return false;
+    for (size_t i = 0; i < x.perCoreStep.size(); ++i) {
+        const sim::EventCounts &p = x.perCoreStep[i], &q = y.perCoreStep[i];
+        if (p.synapticOps != q.synapticOps || p.spikes != q.spikes || p.messages != q.messages ||
+            p.neuronActive != q.neuronActive || p.neuronIdle != q.neuronIdle || p.hopsEw != q.hopsEw ||
+            p.hopsNs != q.hopsNs || p.chipMessages != q.chipMessages || p.chipLinks != q.chipLinks ||
+            p.memReadBytes != q.memReadBytes || p.maxMessageNs != q.maxMessageNs)
+            return false;
+    }
+    return true;
+}
+
 // One timed simulator run of `n` samples, whole samples per host thread
 // (`batch` of them in lock-step per thread).
 struct TimedSimulation {
@@ -172,14 +197,16 @@ struct TimedSimulation {
     double synapticOps() const { return double(result.counters.total().synapticOps); }
 };
 inline TimedSimulation timeSimulation(const std::string& label, const sim::SimProgram& prog,
-                                      const std::vector<float>& pixels, int64_t n, int threads, int batch = 1)
+                                      const std::vector<float>& pixels, int64_t n, int threads, int batch = 1,
+                                      sim::Order order = sim::Order::Auto)
 {
     sim::SimOptions opt;
     opt.threads = threads;
     opt.parallel = sim::Parallel::Samples;
     opt.batch = batch;
-    std::fprintf(stderr, "[%s] simulating %lld samples on %d thread(s), batch %d...\n", label.c_str(), (long long)n,
-                 threads, batch);
+    opt.order = order;
+    std::fprintf(stderr, "[%s] simulating %lld samples on %d thread(s), batch %d, %s...\n", label.c_str(),
+                 (long long)n, threads, batch, sim::toString(order));
     TimedSimulation t;
     const double c0 = cpuNow();
     t.result = sim::simulate(prog, pixels, n, opt);

@@ -30,13 +30,15 @@ constexpr const char* kSimUsage =
     "                    [--threads N] [--batch N] [--schedule package|latency|throughput] [--json]\n"
     "                    [--project FILE.stcproj [--run COMPILE_RUN_ID]]\n"
     "  FILE: numbers (JSON array or whitespace/comma separated), a multiple of the package's input size\n"
-    "  --batch: samples a host thread runs in lock-step through the same synapse rows (default 1); results\n"
-    "           are the same for any N; with --trace the samples of a batch interleave in the trace\n"
+    "  --batch: samples a host thread runs together, core-major: each slice of a core runs all steps of the\n"
+    "           N samples before the next (default 16); results are the same for any N; with --trace the\n"
+    "           records of a batch come slice by slice, not in step order\n"
     "  --project: record the ledger (and the top-1 with --dataset) in the project, linked to compile run\n"
     "             --run, or to the newest compile run that wrote this package\n";
-// Samples per lock-step batch of `stc simulate`: 1, because batching measured no gain on the
-// Fashion-MNIST models (docs/performance.md, session 8).
-constexpr int kDefaultBatch = 1;
+// Samples per core-major pass of `stc simulate` (sim::Order::CoreMajor, the default of
+// Parallel::Samples): 16 measured 10 % less CPU time than 1 on the bundled model and 20 % less
+// on the 4-384 model, for 37 MB more memory on the bundled model (docs/performance.md, session 10).
+constexpr int kDefaultBatch = 16;
 constexpr const char* kProfileUsage =
     "usage: stc profile PKG.stcpkg [--input FILE | --dataset fashion-mnist] [--limit N] [--mode latency|throughput]\n"
     "                   [--rows N] [--json]\n"
@@ -267,6 +269,7 @@ int runSimulateCommand(const Args& argsIn)
         j["batch"] = r.batch;
         j["mpi_ranks"] = mpi.size();
         j["parallel"] = sim::toString(r.parallel);
+        j["order"] = sim::toString(r.order);
         j["schedule"] = sim::toString(r.schedule);
         j["per_inference"] = {{"synaptic_ops", l.perInference.synapticOps}, {"spikes", l.perInference.spikes},
                               {"messages", l.perInference.messages},
@@ -284,9 +287,9 @@ int runSimulateCommand(const Args& argsIn)
     }
     std::printf("package   %s (model %s, chip %s%s)\n", args[0].c_str(), prog.model.c_str(), prog.chipId.c_str(),
                 prog.projectedChip ? ", PROJECTED" : "");
-    std::printf("samples   %lld in %.3f s (%.1f inferences/s, %.3g synaptic events/s, %d thread(s), %s%s%s)\n",
+    std::printf("samples   %lld in %.3f s (%.1f inferences/s, %.3g synaptic events/s, %d thread(s), %s, %s%s%s)\n",
                 (long long)r.samples, r.seconds, double(r.samples) / seconds, double(e.synapticOps) / seconds,
-                r.threads, sim::toString(r.parallel), r.batch > 1 ? (", batch " + std::to_string(r.batch)).c_str() : "",
+                r.threads, sim::toString(r.parallel), sim::toString(r.order), r.batch > 1 ? (", batch " + std::to_string(r.batch)).c_str() : "",
                 mpi.active() ? (", " + std::to_string(mpi.size()) + " MPI ranks").c_str() : "");
     if (!in.labels.empty())
         std::printf("accuracy  %.2f %% (%lld / %lld)\n", 100.0 * double(correct) / double(std::max<int64_t>(1, r.samples)),
