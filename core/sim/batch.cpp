@@ -164,7 +164,7 @@ void Worker::deliverFan(const PendingFan& m, const Fan* fans)
         for (uint32_t i = 0; i < count; ++i)
             accumulate(base[f[i].sample] + off + first, w, n, f[i].x);
     });
-    countDelivery(rt, b, m.stepIndex, ops * count, bytes * count);
+    countDelivery(rt.destCore, b, m.stepIndex, ops * count, bytes * count);
 }
 
 } // namespace stc::sim::detail

@@ -15,8 +15,9 @@
 // route to itself is that slice alone; slices in a cycle are the step-major
 // fall-back, limited to the cycle). Messages to later components wait in
 // per-(destination slice, sample) inboxes, are grouped by arrival step when
-// their destination runs (counting sort) and delivered step by step; messages inside a component wait in a ring by
-// arrival step, as step-major's delayed messages do. So a slice's synapse
+// their destination runs (counting sort) and delivered step by step;
+// messages inside a component wait in a ring by arrival step, as
+// step-major's delayed messages do. So a slice's synapse
 // records and accumulators stay in cache for all steps of the chunk's
 // samples instead of being evicted by every other core's work in every step.
 //
@@ -174,9 +175,22 @@ public:
     }
 
 private:
-    using Pending = Worker::Pending;
+    // A message as delivered: destination core, synapse block and record,
+    // payload, and the step its synaptic work is counted at. No pointer to
+    // its route: the route is cold when the destination runs.
+    struct Msg {
+        int32_t core;
+        uint32_t entry; // RouteHop::entry
+        int32_t x;
+        uint16_t input, stepIndex;
+    };
+    Msg message(const RouteHop& rt, int32_t x, int stepIndex) const
+    {
+        return {rt.destCore, rt.entry, x, uint16_t(rt.destInput), uint16_t(stepIndex)};
+    }
+    const SynapseBlock& blockOf(const Msg& m) const { return prog_.cores[size_t(m.core)].inputs[m.input]; }
 
-    std::vector<Pending>& inbox(int32_t node, int b) { return inbox_[size_t(node) * size_t(chunk_) + size_t(b)]; }
+    std::vector<Msg>& inbox(int32_t node, int b) { return inbox_[size_t(node) * size_t(chunk_) + size_t(b)]; }
     int32_t nodeOf(const RouteHop& rt) const
     {
         return graph_.sliceBase[size_t(rt.destCore)] + (graph_.bySlice ? blocks_.slice[blocks_.at(rt)] : 0);
@@ -207,7 +221,7 @@ private:
         const int64_t base = (first + b) * run_.interval; // the sample's window in the step count
         for (int64_t hl = 0; hl < steps; ++hl) {
             deliverList(sorted_.data() + start_[size_t(hl)], start_[size_t(hl) + 1] - start_[size_t(hl)]);
-            std::vector<Pending>& due = ring_[size_t(hl % int64_t(ring_.size()))];
+            std::vector<Msg>& due = ring_[size_t(hl % int64_t(ring_.size()))];
             deliverList(due.data(), due.size());
             due.clear();
             for (int32_t v : comp) {
@@ -233,8 +247,8 @@ private:
         std::fill(start_.begin(), start_.end(), 0);
         arrival_.clear();
         for (int32_t v : comp)
-            for (const Pending& m : inbox(v, b)) {
-                const int64_t a = m.stepIndex + blocks_.delay[blocks_.at(*m.rt)];
+            for (const Msg& m : inbox(v, b)) {
+                const int64_t a = m.stepIndex + blocks_.delay[blocks_.base[size_t(m.core)] + m.input];
                 arrival_.push_back(int32_t(a));
                 if (a < steps)
                     ++start_[size_t(a) + 1];
@@ -245,8 +259,8 @@ private:
         fill_.assign(start_.begin(), start_.end() - 1);
         size_t i = 0;
         for (int32_t v : comp) {
-            std::vector<Pending>& in = inbox(v, b);
-            for (const Pending& m : in) {
+            std::vector<Msg>& in = inbox(v, b);
+            for (const Msg& m : in) {
                 const int32_t a = arrival_[i++];
                 if (a < steps)
                     sorted_[fill_[size_t(a)]++] = m;
@@ -254,44 +268,54 @@ private:
             in.clear();
             if (in.capacity() > 0)
                 spare_.push_back(std::move(in));
-            in = std::vector<Pending>();
+            in = std::vector<Msg>();
         }
     }
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
     __attribute__((target_clones("avx2", "default")))
 #endif
-    void deliverList(const Pending* list, size_t m)
+    void deliverList(const Msg* list, size_t m)
     {
         for (size_t i = 0; i < m && i < Worker::kAhead; ++i)
-            w_.prefetchRecord(*list[i].rt);
+            prefetchRecord(list[i]);
         // Messages of one synapse block and step follow each other (inbox
         // order is sender order): their synaptic ops and bytes are summed and
         // counted once per such run (the same sums as per message).
-        const RouteHop* runRt = nullptr;
         const SynapseBlock* runBlock = nullptr;
+        int32_t runCore = -1;
         int32_t runStep = -1, *acc = nullptr;
         int64_t ops = 0, bytes = 0;
         for (size_t i = 0; i < m; ++i) {
             if (i + Worker::kAhead < m)
-                w_.prefetchRecord(*list[i + Worker::kAhead].rt);
-            const RouteHop& rt = *list[i].rt;
-            const CoreProgram& dc = prog_.cores[size_t(rt.destCore)];
-            const SynapseBlock& b = dc.inputs[size_t(rt.destInput)];
-            if (&b != runBlock || list[i].stepIndex != runStep) {
+                prefetchRecord(list[i + Worker::kAhead]);
+            const Msg& msg = list[i];
+            const CoreProgram& dc = prog_.cores[size_t(msg.core)];
+            const SynapseBlock& b = dc.inputs[msg.input];
+            if (&b != runBlock || msg.stepIndex != runStep) {
                 if (runBlock)
-                    w_.countDelivery(*runRt, *runBlock, runStep, ops, bytes);
-                runRt = &rt, runBlock = &b, runStep = list[i].stepIndex, ops = bytes = 0;
-                acc = (*w_.st_)[size_t(rt.destCore)].dendrite(b.compartment, dc.neurons);
+                    w_.countDelivery(runCore, *runBlock, runStep, ops, bytes);
+                runCore = msg.core, runBlock = &b, runStep = msg.stepIndex, ops = bytes = 0;
+                acc = (*w_.st_)[size_t(msg.core)].dendrite(b.compartment, dc.neurons);
             }
-            const int32_t x = list[i].x;
-            const auto [o, by] = Worker::walkRecord(b, rt.entry, [&](uint32_t first, const int32_t* w, uint32_t n) {
+            const int32_t x = msg.x;
+            const auto [o, by] = Worker::walkRecord(b, msg.entry, [&](uint32_t first, const int32_t* w, uint32_t n) {
                 Worker::accumulate(acc + first, w, n, x);
             });
             ops += o, bytes += by;
         }
         if (runBlock)
-            w_.countDelivery(*runRt, *runBlock, runStep, ops, bytes);
+            w_.countDelivery(runCore, *runBlock, runStep, ops, bytes);
+    }
+
+    // Starts loading the synapse record (or conv axon) a message will walk.
+    void prefetchRecord(const Msg& m) const
+    {
+        const SynapseBlock& b = blockOf(m);
+        if (b.conv)
+            prefetch(b.plan.axons.data() + m.entry);
+        else
+            prefetch(b.rows.data() + m.entry), prefetch(b.rows.data() + m.entry + 16);
     }
 
     // The spikes core c emitted in step hl (sample b) since beginStep:
@@ -323,17 +347,17 @@ private:
                     sent.maxMessageNs = std::max(sent.maxMessageNs, double(rt.latencyNs));
                     const int32_t to = nodeOf(rt);
                     if (compOf[to] != kc) {
-                        std::vector<Pending>& in = inbox(to, b);
+                        std::vector<Msg>& in = inbox(to, b);
                         if (in.capacity() == 0 && !spare_.empty()) {
                             in = std::move(spare_.back());
                             spare_.pop_back();
                         }
-                        in.push_back({&rt, ev.value, stepIndex});
+                        in.push_back(message(rt, ev.value, stepIndex));
                         continue;
                     }
                     const int64_t a = hl + 1 + blocks_.delay[blocks_.at(rt)];
                     if (a < run_.steps)
-                        ring_[size_t(a % int64_t(ring_.size()))].push_back({&rt, ev.value, stepIndex});
+                        ring_[size_t(a % int64_t(ring_.size()))].push_back(message(rt, ev.value, stepIndex));
                 }
             }
             if (sent.messages > 0)
@@ -347,13 +371,21 @@ private:
     const CoreGraph& graph_;
     const BlockIndex blocks_;
     int chunk_;
-    std::vector<std::vector<Pending>> inbox_; // [node * chunk + sample]: messages from earlier components
-    std::vector<std::vector<Pending>> spare_; // emptied inboxes, reused (their capacity)
-    std::vector<std::vector<Pending>> ring_;  // [arrival step % size]: messages inside the component
-    std::vector<Pending> sorted_;             // the component's inbox messages by arrival step
+    std::vector<std::vector<Msg>> inbox_; // [node * chunk + sample]: messages from earlier components
+    std::vector<std::vector<Msg>> spare_; // emptied inboxes, reused (their capacity)
+    std::vector<std::vector<Msg>> ring_;  // [arrival step % size]: messages inside the component
+    std::vector<Msg> sorted_;             // the component's inbox messages by arrival step
     std::vector<size_t> start_, fill_;        // [arrival step]: first message in sorted_
     std::vector<int32_t> arrival_;
 };
+
+bool coreMajorFits(const SimProgram& prog, int steps)
+{
+    for (const CoreProgram& cp : prog.cores)
+        if (cp.inputs.size() > 65535)
+            return false;
+    return steps <= 65535;
+}
 
 void runCoreMajor(RunContext& run, const SampleSource& source, int threads, int chunk)
 {

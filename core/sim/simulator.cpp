@@ -247,7 +247,10 @@ SimResult simulate(const SimProgram& prog, int64_t samples, const SampleSource& 
     threads = std::min(threads, 127);
     result.parallel = par;
     result.threads = threads;
-    result.order = par == Parallel::Samples && opt.order != Order::StepMajor ? Order::CoreMajor : Order::StepMajor;
+    const int steps = int(prog.timesteps + prog.depth);
+    result.order = par == Parallel::Samples && opt.order != Order::StepMajor && coreMajorFits(prog, steps)
+                       ? Order::CoreMajor
+                       : Order::StepMajor;
     if (prog.readoutPops.empty()) {
         result.error = "the package has no readout population";
         return result;

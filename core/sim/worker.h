@@ -304,9 +304,9 @@ private:
     }
 
     // Synaptic work is charged to the receiving core at the step the message was sent to.
-    void countDelivery(const RouteHop& rt, const SynapseBlock& b, int stepIndex, int64_t ops, int64_t bytes)
+    void countDelivery(int32_t destCore, const SynapseBlock& b, int stepIndex, int64_t ops, int64_t bytes)
     {
-        EventCounts& ec = counters.at(rt.destCore, stepIndex);
+        EventCounts& ec = counters.at(destCore, stepIndex);
         EventCounts& pc = counters.perPopulation[size_t(b.dstPop)];
         ec.synapticOps += ops;
         ec.memReadBytes += bytes;
@@ -324,7 +324,7 @@ private:
         const auto [ops, bytes] = walkRecord(b, rt.entry, [&](uint32_t first, const int32_t* w, uint32_t n) {
             accumulate(acc + first, w, n, x);
         });
-        countDelivery(rt, b, stepIndex, ops, bytes);
+        countDelivery(rt.destCore, b, stepIndex, ops, bytes);
     }
 
     void emit(CoreState& cs, const SliceInfo& si, const PopulationInfo& pop, int64_t sample, int stepIndex,
@@ -532,6 +532,8 @@ std::vector<CoreState> makeState(const SimProgram& prog);
 void resetTransient(std::vector<CoreState>& state);
 // Order::CoreMajor over whole samples, `chunk` samples per pass (core_major.cpp).
 void runCoreMajor(RunContext& run, const SampleSource& source, int threads, int chunk);
+// Whether core-major can run the program (its messages keep block and step in 16 bits).
+bool coreMajorFits(const SimProgram& prog, int steps);
 
 
 } // namespace stc::sim::detail

@@ -74,8 +74,8 @@ bool addFeedback(sim::SimProgram& p)
                         continue;
                     for (uint32_t r = vp.routeStart[m]; r < vp.routeStart[m + 1]; ++r) {
                         const sim::RouteHop& h = vp.routes[r];
-                        const int32_t w =
-                            g.sliceBase[size_t(h.destCore)] + p.cores[size_t(h.destCore)].inputs[size_t(h.destInput)].slice;
+                        const int32_t w = g.sliceBase[size_t(h.destCore)] +
+                                          p.cores[size_t(h.destCore)].inputs[size_t(h.destInput)].slice;
                         sends = true;
                         if (!seen[size_t(w)])
                             seen[size_t(w)] = 1, todo.push(w);
