@@ -4,7 +4,9 @@
 // excluded), one host thread unless --threads says otherwise. Every run's
 // outputs and counters are compared with the first step-major run's.
 //   bench_sim_order PKG.stcpkg [--samples N] [--rounds R] [--batch B] [--threads N]
-//                   [--orders step,core,...] [--out FILE.json]
+//                   [--orders step,core:16,...] [--out FILE.json]
+// An order may name its own batch (ORDER:B; default --batch): samples in
+// lock-step for step-major, samples per pass for core-major.
 // Inputs: Fashion-MNIST test images for 784-value inputs, else the
 // image-like smooth noise of bench/sim_bench_support.h (C×H×W inputs) or
 // uniform random values. Prints one line per run and a JSON summary.
@@ -70,8 +72,12 @@ int main(int argc, char** argv)
     }
     const std::map<std::string, sim::Order> known{
         {"step", sim::Order::StepMajor}, {"core", sim::Order::CoreMajor}, {"auto", sim::Order::Auto}};
+    auto orderOf = [](const std::string& o) { return o.substr(0, o.find(':')); };
+    auto batchOf = [&](const std::string& o) {
+        return o.find(':') == std::string::npos ? batch : std::max(1, std::atoi(o.c_str() + o.find(':') + 1));
+    };
     for (const std::string& o : orders)
-        if (!known.count(o)) {
+        if (!known.count(orderOf(o))) {
             std::fprintf(stderr, "bench_sim_order: unknown order '%s' (step, core, auto)\n", o.c_str());
             return 2;
         }
@@ -113,8 +119,8 @@ int main(int argc, char** argv)
             sim::SimOptions opt;
             opt.threads = threads;
             opt.parallel = sim::Parallel::Samples;
-            opt.batch = batch;
-            opt.order = known.at(o);
+            opt.batch = batchOf(o);
+            opt.order = known.at(orderOf(o));
             const double c0 = threadCpuNow(), p0 = cpuNow(), w0 = now();
             sim::SimResult res = sim::simulate(prog, in.pixels, in.count, opt);
             const double cpu = threads == 1 ? threadCpuNow() - c0 : cpuNow() - p0, wall = now() - w0;
@@ -130,12 +136,14 @@ int main(int argc, char** argv)
             allSame = allSame && same;
             const double ms = 1000.0 * cpu / double(in.count);
             perOrder[o].push_back(ms);
-            std::printf("round %d  %-5s  %s  %9.2f CPU ms / inference  (wall %.2f s, load %.1f)%s\n", r, o.c_str(),
-                        sim::toString(res.order), ms, wall, loadAverage(), same ? "" : "  DIFFERS");
+            std::printf("round %d  %-8s  %s batch %d  %9.2f CPU ms / inference  (wall %.2f s, load %.1f)%s\n", r,
+                        o.c_str(), sim::toString(res.order), res.batch, ms, wall, loadAverage(),
+                        same ? "" : "  DIFFERS");
             std::fflush(stdout);
             runs.push_back({{"round", r},
                             {"order", o},
                             {"ran", sim::toString(res.order)},
+                            {"batch", res.batch},
                             {"cpu_ms_per_inference", ms},
                             {"wall_seconds", wall},
                             {"same_as_first", same}});
