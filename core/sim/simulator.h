@@ -15,10 +15,13 @@
 // * Every hardware step ends with a barrier over all cores. With
 //   Parallel::Cores the simulated cores are split over host threads and the
 //   barrier is a real one; Parallel::Samples runs whole samples on separate
-//   threads (same results and counters, no per-step synchronisation); with
-//   SimOptions::batch > 1 each thread runs `batch` samples in lock-step and
+//   threads (same results and counters, no per-step synchronisation), by
+//   default core-major (Order, sim/core_major.cpp: each slice of a core runs
+//   all steps of `batch` samples before the next slice); step-major with
+//   SimOptions::batch > 1 runs `batch` samples per thread in lock-step and
 //   walks each synapse record once for all samples that spiked on its axon
-//   in the step (a host-side strategy: results and counters unchanged).
+//   in the step. Both are host-side strategies: results and counters are
+//   unchanged.
 #pragma once
 
 #include "sim/counters.h"
