@@ -31,8 +31,6 @@
 // another order (per slice rather than per step). Tests: core_test_sim_order.
 #include "sim/worker.h"
 
-#include <atomic>
-#include <thread>
 
 namespace stc::sim {
 
@@ -340,11 +338,7 @@ private:
                 sent.messages += r1 - r0;
                 for (uint32_t r = r0; r < r1; ++r) {
                     const RouteHop& rt = routes[r];
-                    sent.hopsEw += rt.hopsEw;
-                    sent.hopsNs += rt.hopsNs;
-                    sent.chipLinks += rt.chipLinks;
-                    sent.chipMessages += rt.chipLinks > 0;
-                    sent.maxMessageNs = std::max(sent.maxMessageNs, double(rt.latencyNs));
+                    Worker::countRoute(sent, rt);
                     const int32_t to = nodeOf(rt);
                     if (compOf[to] != kc) {
                         std::vector<Msg>& in = inbox(to, b);
@@ -387,51 +381,30 @@ bool coreMajorFits(const SimProgram& prog, int steps)
     return steps <= 65535;
 }
 
+namespace {
+class CoreMajorPasses : public PassRunner {
+public:
+    CoreMajorPasses(RunContext& run, const CoreGraph& graph, int chunk)
+        : state_(makeState(run.prog)), w_(run, state_, nullptr, 0), cm_(w_, graph, chunk)
+    {
+    }
+    Worker& worker() override { return w_; }
+    bool pass(const std::vector<std::vector<float>>& inputs, int64_t first, int n) override
+    {
+        return cm_.run(inputs, first, n);
+    }
+
+private:
+    std::vector<CoreState> state_; // one chip: the slices of a pass run one sample at a time
+    Worker w_;
+    CoreMajor cm_;
+};
+} // namespace
+
 void runCoreMajor(RunContext& run, const SampleSource& source, int threads, int chunk)
 {
     const CoreGraph graph = coreGraph(run.prog, true);
-    std::mutex sourceMu;
-    std::atomic<int64_t> next{0}, done{0};
-    std::atomic<bool> stop{false};
-    std::vector<Counters> counters(static_cast<size_t>(threads));
-    auto body = [&](int k) {
-        std::vector<CoreState> state = makeState(run.prog);
-        Worker w(run, state, nullptr, 0);
-        CoreMajor cm(w, graph, chunk);
-        std::vector<std::vector<float>> inputs(size_t(chunk), std::vector<float>(size_t(run.prog.inputSize()), 0.0f));
-        for (int64_t first; !stop && (first = next.fetch_add(chunk)) < run.samples;) {
-            const int n = int(std::min<int64_t>(chunk, run.samples - first));
-            {
-                std::lock_guard lock(sourceMu);
-                for (int b = 0; b < n && !stop; ++b)
-                    if (!source(first + b, inputs[size_t(b)])) {
-                        run.result.error = "sample " + std::to_string(first + b) + " is not available";
-                        stop = true;
-                    }
-            }
-            if (stop)
-                break;
-            if (!cm.run(inputs, first, n)) {
-                stop = true;
-                run.result.cancelled = true;
-                break;
-            }
-            const int64_t d = done += n;
-            if (run.opt.progress && k == 0)
-                run.opt.progress(d, run.samples);
-        }
-        w.flushTrace();
-        counters[size_t(k)] = std::move(w.counters);
-    };
-    std::vector<std::thread> pool;
-    for (int k = 1; k < threads; ++k)
-        pool.emplace_back(body, k);
-    body(0);
-    for (auto& t : pool)
-        t.join();
-    for (auto& c : counters)
-        run.result.counters += c;
-    run.result.samples = done;
+    runPasses(run, source, threads, chunk, [&]() { return std::make_unique<CoreMajorPasses>(run, graph, chunk); });
 }
 
 } // namespace detail

@@ -12,6 +12,7 @@
 #include <barrier>
 #include <memory>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -159,24 +160,19 @@ void runCores(RunContext& run, const SampleSource& source, int threads)
     }
 }
 
-// Whole samples per thread, `batch` of them in lock-step (batch.cpp) or one
-// at a time.
-void runSamples(RunContext& run, const SampleSource& source, int threads, int batch)
+void runPasses(RunContext& run, const SampleSource& source, int threads, int chunk,
+               const std::function<std::unique_ptr<PassRunner>()>& make)
 {
     std::mutex sourceMu;
     std::atomic<int64_t> next{0}, done{0};
     std::atomic<bool> stop{false};
     std::vector<Counters> counters(static_cast<size_t>(threads));
     auto body = [&](int k) {
-        std::vector<std::vector<CoreState>> states;
-        for (int b = 0; b < batch; ++b)
-            states.push_back(makeState(run.prog));
-        Worker w(run, states[0], nullptr, 0);
-        if (batch > 1)
-            w.setBatch(&states);
-        std::vector<std::vector<float>> inputs(size_t(batch), std::vector<float>(size_t(run.prog.inputSize()), 0.0f));
-        for (int64_t first; !stop && (first = next.fetch_add(batch)) < run.samples;) {
-            const int n = int(std::min<int64_t>(batch, run.samples - first));
+        const std::unique_ptr<PassRunner> runner = make();
+        Worker& w = runner->worker();
+        std::vector<std::vector<float>> inputs(size_t(chunk), std::vector<float>(size_t(run.prog.inputSize()), 0.0f));
+        for (int64_t first; !stop && (first = next.fetch_add(chunk)) < run.samples;) {
+            const int n = int(std::min<int64_t>(chunk, run.samples - first));
             {
                 std::lock_guard lock(sourceMu);
                 for (int b = 0; b < n && !stop; ++b)
@@ -187,24 +183,9 @@ void runSamples(RunContext& run, const SampleSource& source, int threads, int ba
             }
             if (stop)
                 break;
-            // One sample alone: the latency-mode pipeline, with sample index s
-            // mapped to slot 0 of the schedule (outputs are written at s). A
-            // thread skips the samples other threads run, so it starts each
-            // sample from a clean chip: no spikes in flight, empty dendrites
-            // (neuron state is reset by the schedule at model step 0).
-            for (int b = 0; b < n; ++b)
-                resetTransient(states[size_t(b)]);
-            w.clearDelayed();
-            for (int64_t h = 0; h < run.steps && !stop; ++h) {
-                if (run.opt.control && !run.opt.control->checkpoint()) {
-                    stop = true;
-                    run.result.cancelled = true;
-                    break;
-                }
-                if (batch > 1)
-                    w.stepBatch(h, inputs, first, n);
-                else
-                    w.step(h + first * run.interval, inputs[0], first);
+            if (!runner->pass(inputs, first, n)) {
+                stop = true;
+                run.result.cancelled = true;
             }
             if (w.traceBuf.size() >= run.opt.traceChunk)
                 w.flushTrace();
@@ -224,6 +205,55 @@ void runSamples(RunContext& run, const SampleSource& source, int threads, int ba
     for (auto& c : counters)
         run.result.counters += c;
     run.result.samples = done;
+}
+
+namespace {
+// Step-major passes: one sample, or `batch` samples in lock-step (batch.cpp).
+class StepPasses : public PassRunner {
+public:
+    StepPasses(RunContext& run, int batch) : run_(run), batch_(batch)
+    {
+        for (int b = 0; b < batch; ++b)
+            states_.push_back(makeState(run.prog));
+        w_ = std::make_unique<Worker>(run, states_[0], nullptr, 0);
+        if (batch > 1)
+            w_->setBatch(&states_);
+    }
+    Worker& worker() override { return *w_; }
+    bool pass(const std::vector<std::vector<float>>& inputs, int64_t first, int n) override
+    {
+        // One sample alone: the latency-mode pipeline, with sample index s
+        // mapped to slot 0 of the schedule (outputs are written at s). A
+        // thread skips the samples other threads run, so it starts each
+        // sample from a clean chip: no spikes in flight, empty dendrites
+        // (neuron state is reset by the schedule at model step 0).
+        for (int b = 0; b < n; ++b)
+            resetTransient(states_[size_t(b)]);
+        w_->clearDelayed();
+        for (int64_t h = 0; h < run_.steps; ++h) {
+            if (run_.opt.control && !run_.opt.control->checkpoint())
+                return false;
+            if (batch_ > 1)
+                w_->stepBatch(h, inputs, first, n);
+            else
+                w_->step(h + first * run_.interval, inputs[0], first);
+        }
+        return true;
+    }
+
+private:
+    RunContext& run_;
+    int batch_;
+    std::vector<std::vector<CoreState>> states_;
+    std::unique_ptr<Worker> w_;
+};
+} // namespace
+
+// Whole samples per thread, `batch` of them in lock-step (batch.cpp) or one
+// at a time.
+void runSamples(RunContext& run, const SampleSource& source, int threads, int batch)
+{
+    runPasses(run, source, threads, batch, [&]() { return std::make_unique<StepPasses>(run, batch); });
 }
 
 } // namespace detail

@@ -12,6 +12,8 @@
 #include "sim/simulator.h"
 
 #include <algorithm>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -162,11 +164,7 @@ private:
                     sent.messages += r1 - r0;
                     for (uint32_t r = r0; r < r1; ++r) {
                         const RouteHop& rt = routes[r];
-                        sent.hopsEw += rt.hopsEw;
-                        sent.hopsNs += rt.hopsNs;
-                        sent.chipLinks += rt.chipLinks;
-                        sent.chipMessages += rt.chipLinks > 0;
-                        sent.maxMessageNs = std::max(sent.maxMessageNs, double(rt.latencyNs));
+                        countRoute(sent, rt);
                         if (!owns(rt.destCore))
                             continue;
                         const int delay = blockOf(rt).delay;
@@ -200,6 +198,16 @@ private:
     uint32_t ringHead_ = 0, ringSize_ = 0;
 
     std::vector<std::vector<Pending>> delayed_; // [arrival step % (max delay + 1)]
+
+    // A message's hops and links, summed per segment of sent spikes.
+    static void countRoute(EventCounts& sent, const RouteHop& rt)
+    {
+        sent.hopsEw += rt.hopsEw;
+        sent.hopsNs += rt.hopsNs;
+        sent.chipLinks += rt.chipLinks;
+        sent.chipMessages += rt.chipLinks > 0;
+        sent.maxMessageNs = std::max(sent.maxMessageNs, double(rt.latencyNs));
+    }
 
     // Messages and hops are charged to the sending core and population.
     void countSent(int core, int step, int32_t pop, const EventCounts& sent)
@@ -360,120 +368,118 @@ private:
         const CoreProgram& cp = prog_.cores[size_t(c)];
         CoreState& cs = (*st_)[size_t(c)];
         const int64_t T = run_.timesteps;
-        {
-            const SliceInfo& si = cp.slices[k];
-            const PopulationInfo& pop = prog_.populations[size_t(si.pop)];
-            const int64_t local = h - pop.phase;
-            if (local < 0)
-                return;
-            const int64_t s = local / run_.interval, t = local - s * run_.interval;
-            if (t >= T || s >= run_.samples)
-                return;
-            const int stepIndex = int(t + pop.phase);
-            const bool traced = run_.opt.trace &&
-                                (run_.opt.tracePopulations.empty() || run_.opt.tracePopulations[size_t(si.pop)]);
-            const uint32_t begin = uint32_t(cs.events[cur_].size());
-            EventCounts& ec = counters.at(c, stepIndex);
-            EventCounts& pc = counters.perPopulation[size_t(si.pop)];
-            int64_t active = 0;
-            const int32_t* bias = cp.bias.data() + si.first;
-            int32_t* a0 = cs.dendrite(0, cp.neurons) + si.first;
-            switch (pop.kind) {
-            case NeuronKind::Input: {
-                if (s != inputSample)
-                    break; // cannot happen: inputs have phase 0
-                const float* x = input.data() + run_.inputOffset[size_t(si.pop)];
-                for (int64_t i = 0; i < si.count; ++i) {
-                    const int32_t q = fixedpoint::encodeInput(x[si.popNeuron[size_t(i)]], pop.inputScale,
-                                                              pop.inputLo, pop.inputHi);
-                    if (q != 0)
-                        emit(cs, si, pop, s, stepIndex, i, q, traced);
-                }
-                break;
+        const SliceInfo& si = cp.slices[k];
+        const PopulationInfo& pop = prog_.populations[size_t(si.pop)];
+        const int64_t local = h - pop.phase;
+        if (local < 0)
+            return;
+        const int64_t s = local / run_.interval, t = local - s * run_.interval;
+        if (t >= T || s >= run_.samples)
+            return;
+        const int stepIndex = int(t + pop.phase);
+        const bool traced = run_.opt.trace &&
+                            (run_.opt.tracePopulations.empty() || run_.opt.tracePopulations[size_t(si.pop)]);
+        const uint32_t begin = uint32_t(cs.events[cur_].size());
+        EventCounts& ec = counters.at(c, stepIndex);
+        EventCounts& pc = counters.perPopulation[size_t(si.pop)];
+        int64_t active = 0;
+        const int32_t* bias = cp.bias.data() + si.first;
+        int32_t* a0 = cs.dendrite(0, cp.neurons) + si.first;
+        switch (pop.kind) {
+        case NeuronKind::Input: {
+            if (s != inputSample)
+                break; // cannot happen: inputs have phase 0
+            const float* x = input.data() + run_.inputOffset[size_t(si.pop)];
+            for (int64_t i = 0; i < si.count; ++i) {
+                const int32_t q = fixedpoint::encodeInput(x[si.popNeuron[size_t(i)]], pop.inputScale,
+                                                          pop.inputLo, pop.inputHi);
+                if (q != 0)
+                    emit(cs, si, pop, s, stepIndex, i, q, traced);
             }
-            case NeuronKind::Lif: {
-                int32_t* u = cs.u.data() + si.first;
-                int32_t* v = cs.v.data() + si.first;
-                if (t == 0)
-                    std::fill(u, u + si.count, 0), std::fill(v, v + si.count, 0);
-                // A resting neuron (no input, u = v = 0) stays at rest and
-                // silent unless the threshold is reachable from 0.
-                const bool restSilent = pop.neuron.fireOnEqual ? pop.neuron.theta > 0 : pop.neuron.theta >= 0;
-                for (int64_t i = 0; i < si.count; ++i) {
-                    const int64_t in = int64_t(a0[i]) + bias[i];
-                    const bool busy = (in != 0) | (u[i] != 0) | (v[i] != 0);
-                    active += busy;
-                    a0[i] = 0;
-                    if (!busy && restSilent)
-                        continue;
-                    int32_t charged;
-                    const bool spike = fixedpoint::neuronStep(pop.neuron, u[i], v[i], in, charged);
-                    if (pop.membraneOut ? charged != 0 : spike)
-                        emit(cs, si, pop, s, stepIndex, i, pop.membraneOut ? charged : 1, traced);
-                }
-                break;
-            }
-            case NeuronKind::RelayOr:
-            case NeuronKind::RelayGraded:
-                for (int64_t i = 0; i < si.count; ++i) {
-                    const int32_t in = a0[i] + bias[i];
-                    a0[i] = 0;
-                    if (in == 0)
-                        continue;
-                    ++active;
-                    if (pop.kind == NeuronKind::RelayGraded)
-                        emit(cs, si, pop, s, stepIndex, i, in, traced);
-                    else if (in >= pop.neuron.theta)
-                        emit(cs, si, pop, s, stepIndex, i, 1, traced);
-                }
-                break;
-            case NeuronKind::Product: {
-                int32_t* a1 = cs.dendrite(1, cp.neurons) + si.first;
-                for (int64_t i = 0; i < si.count; ++i) {
-                    const int64_t p = int64_t(a0[i]) * a1[i];
-                    active += (a0[i] | a1[i]) != 0;
-                    a0[i] = a1[i] = 0;
-                    if (p != 0)
-                        emit(cs, si, pop, s, stepIndex, i, int32_t(p), traced);
-                }
-                break;
-            }
-            case NeuronKind::Readout: {
-                int64_t* acc = cs.readout.data() + si.first;
-                if (t == 0)
-                    std::fill(acc, acc + si.count, 0);
-                const int32_t ri = run_.readoutIndex[size_t(si.pop)];
-                std::vector<float>& out = run_.result.outputs[size_t(ri)];
-                const double scale = pop.valueScale * pop.outputScale;
-                const bool withBias = !pop.biasOnce || t == 0;
-                for (int64_t i = 0; i < si.count; ++i) {
-                    const int64_t in = int64_t(a0[i]) + (withBias ? bias[i] : 0);
-                    a0[i] = 0;
-                    active += in != 0;
-                    acc[i] += in;
-                    const int64_t n = si.popNeuron[size_t(i)];
-                    if (pop.perStepOutput)
-                        out[size_t((s * T + t) * pop.size + n)] = float(double(in) * scale);
-                    else if (t == T - 1)
-                        out[size_t(s * pop.size + n)] = float(double(acc[i]) * scale);
-                }
-                if (t == T - 1 && &si == &readoutHome())
-                    ++samplesDone;
-                break;
-            }
-            }
-            if (pop.kind != NeuronKind::Input) {
-                ec.neuronActive += active;
-                ec.neuronIdle += si.count - active;
-                pc.neuronActive += active;
-                pc.neuronIdle += si.count - active;
-            }
-            const uint32_t end = uint32_t(cs.events[cur_].size());
-            ec.spikes += end - begin;
-            pc.spikes += end - begin;
-            if (end > begin)
-                cs.segments[cur_].push_back({begin, end, int32_t(k), stepIndex});
+            break;
         }
+        case NeuronKind::Lif: {
+            int32_t* u = cs.u.data() + si.first;
+            int32_t* v = cs.v.data() + si.first;
+            if (t == 0)
+                std::fill(u, u + si.count, 0), std::fill(v, v + si.count, 0);
+            // A resting neuron (no input, u = v = 0) stays at rest and
+            // silent unless the threshold is reachable from 0.
+            const bool restSilent = pop.neuron.fireOnEqual ? pop.neuron.theta > 0 : pop.neuron.theta >= 0;
+            for (int64_t i = 0; i < si.count; ++i) {
+                const int64_t in = int64_t(a0[i]) + bias[i];
+                const bool busy = (in != 0) | (u[i] != 0) | (v[i] != 0);
+                active += busy;
+                a0[i] = 0;
+                if (!busy && restSilent)
+                    continue;
+                int32_t charged;
+                const bool spike = fixedpoint::neuronStep(pop.neuron, u[i], v[i], in, charged);
+                if (pop.membraneOut ? charged != 0 : spike)
+                    emit(cs, si, pop, s, stepIndex, i, pop.membraneOut ? charged : 1, traced);
+            }
+            break;
+        }
+        case NeuronKind::RelayOr:
+        case NeuronKind::RelayGraded:
+            for (int64_t i = 0; i < si.count; ++i) {
+                const int32_t in = a0[i] + bias[i];
+                a0[i] = 0;
+                if (in == 0)
+                    continue;
+                ++active;
+                if (pop.kind == NeuronKind::RelayGraded)
+                    emit(cs, si, pop, s, stepIndex, i, in, traced);
+                else if (in >= pop.neuron.theta)
+                    emit(cs, si, pop, s, stepIndex, i, 1, traced);
+            }
+            break;
+        case NeuronKind::Product: {
+            int32_t* a1 = cs.dendrite(1, cp.neurons) + si.first;
+            for (int64_t i = 0; i < si.count; ++i) {
+                const int64_t p = int64_t(a0[i]) * a1[i];
+                active += (a0[i] | a1[i]) != 0;
+                a0[i] = a1[i] = 0;
+                if (p != 0)
+                    emit(cs, si, pop, s, stepIndex, i, int32_t(p), traced);
+            }
+            break;
+        }
+        case NeuronKind::Readout: {
+            int64_t* acc = cs.readout.data() + si.first;
+            if (t == 0)
+                std::fill(acc, acc + si.count, 0);
+            const int32_t ri = run_.readoutIndex[size_t(si.pop)];
+            std::vector<float>& out = run_.result.outputs[size_t(ri)];
+            const double scale = pop.valueScale * pop.outputScale;
+            const bool withBias = !pop.biasOnce || t == 0;
+            for (int64_t i = 0; i < si.count; ++i) {
+                const int64_t in = int64_t(a0[i]) + (withBias ? bias[i] : 0);
+                a0[i] = 0;
+                active += in != 0;
+                acc[i] += in;
+                const int64_t n = si.popNeuron[size_t(i)];
+                if (pop.perStepOutput)
+                    out[size_t((s * T + t) * pop.size + n)] = float(double(in) * scale);
+                else if (t == T - 1)
+                    out[size_t(s * pop.size + n)] = float(double(acc[i]) * scale);
+            }
+            if (t == T - 1 && &si == &readoutHome())
+                ++samplesDone;
+            break;
+        }
+        }
+        if (pop.kind != NeuronKind::Input) {
+            ec.neuronActive += active;
+            ec.neuronIdle += si.count - active;
+            pc.neuronActive += active;
+            pc.neuronIdle += si.count - active;
+        }
+        const uint32_t end = uint32_t(cs.events[cur_].size());
+        ec.spikes += end - begin;
+        pc.spikes += end - begin;
+        if (end > begin)
+            cs.segments[cur_].push_back({begin, end, int32_t(k), stepIndex});
     }
 
     // The slice whose completion marks a finished sample: the first slice of
@@ -530,6 +536,16 @@ private:
 
 std::vector<CoreState> makeState(const SimProgram& prog);
 void resetTransient(std::vector<CoreState>& state);
+// Parallel::Samples: passes of up to `chunk` samples on `threads` host
+// threads. Each thread makes one runner (its own chip state and Worker) and
+// hands it the passes; pass() returns false when the run control cancelled it.
+struct PassRunner {
+    virtual ~PassRunner() = default;
+    virtual Worker& worker() = 0;
+    virtual bool pass(const std::vector<std::vector<float>>& inputs, int64_t first, int n) = 0;
+};
+void runPasses(RunContext& run, const SampleSource& source, int threads, int chunk,
+               const std::function<std::unique_ptr<PassRunner>()>& make);
 // Order::CoreMajor over whole samples, `chunk` samples per pass (core_major.cpp).
 void runCoreMajor(RunContext& run, const SampleSource& source, int threads, int chunk);
 // Whether core-major can run the program (its messages keep block and step in 16 bits).

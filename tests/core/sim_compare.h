@@ -3,6 +3,7 @@
 // outputs, spike trains, counters or the ledger.
 #pragma once
 
+#include "ir/ir_io.h"
 #include "sim/ledger.h"
 #include "sim_test_util.h"
 
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 
@@ -20,6 +22,36 @@ inline std::string modelPath(const std::string& name)
 {
     return name.rfind("ir/", 0) == 0 ? std::string(STC_TEST_DATA_DIR) + "/" + name
                                      : std::string(STC_RESOURCE_DIR) + "/models/" + name;
+}
+
+// The packages the strategy tests (batching, execution order) run, as Qt
+// test data: the bundled Spikformer (loihi3, and loihi2 on three chips so
+// messages cross chip links), the bundled ConvSNN and the test Spikformer.
+inline void addStrategyRows()
+{
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QString>("chip");
+    QTest::addColumn<int>("chips");
+    QTest::newRow("bundled spikformer loihi3") << "spikformer_fmnist.sir" << "loihi3" << 1;
+    QTest::newRow("bundled spikformer loihi2 x3") << "spikformer_fmnist.sir" << "loihi2" << 3;
+    QTest::newRow("bundled convsnn loihi3") << "convsnn_fmnist.sir" << "loihi3" << 1;
+    QTest::newRow("test spikformer_cifar loihi3") << "ir/spikformer_cifar.sir" << "loihi3" << 1;
+}
+
+// The current row's package (throws when the model does not load or compile).
+struct RowPackage {
+    Compiled compiled;
+    int chips = 1;
+};
+inline RowPackage compileRow()
+{
+    QFETCH(QString, model);
+    QFETCH(QString, chip);
+    QFETCH(int, chips);
+    auto m = ir::loadModule(modelPath(model.toStdString()));
+    if (!m.ok())
+        throw std::runtime_error(m.diagnostics.format());
+    return {compile(*m.module, chip.toStdString(), target::kDefaultCompilePipeline, chips), chips};
 }
 
 struct Run {

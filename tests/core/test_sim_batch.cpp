@@ -30,26 +30,13 @@ Run simulate(const sim::SimProgram& p, const std::vector<float>& in, int64_t n, 
 class TestSimBatch : public QObject {
     Q_OBJECT
 private slots:
-    void batchedEqualsUnbatched_data()
-    {
-        QTest::addColumn<QString>("model");
-        QTest::addColumn<QString>("chip");
-        QTest::addColumn<int>("chips");
-        QTest::newRow("bundled spikformer loihi3") << "spikformer_fmnist.sir" << "loihi3" << 1;
-        // Three chips: messages cross chip links (chipMessages, chipLinks).
-        QTest::newRow("bundled spikformer loihi2 x3") << "spikformer_fmnist.sir" << "loihi2" << 3;
-        QTest::newRow("bundled convsnn loihi3") << "convsnn_fmnist.sir" << "loihi3" << 1;
-        QTest::newRow("test spikformer_cifar loihi3") << "ir/spikformer_cifar.sir" << "loihi3" << 1;
-    }
+    void batchedEqualsUnbatched_data() { simtest::addStrategyRows(); }
 
     void batchedEqualsUnbatched()
     {
-        QFETCH(QString, model);
-        QFETCH(QString, chip);
-        QFETCH(int, chips);
-        auto m = ir::loadModule(modelPath(model.toStdString()));
-        QVERIFY2(m.ok(), m.diagnostics.format().c_str());
-        const simtest::Compiled c = simtest::compile(*m.module, chip.toStdString(), target::kDefaultCompilePipeline, chips);
+        const simtest::RowPackage row = simtest::compileRow();
+        const simtest::Compiled& c = row.compiled;
+        const int chips = row.chips;
         const int64_t n = 7; // no batch size below but 1 and 7 divides it
         const std::vector<float> in = simtest::randomSamples(n, c.program.inputSize(), 11);
         const Run ref = simulate(c.program, in, n, 1, 1, size_t(1) << 16);

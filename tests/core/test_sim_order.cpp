@@ -41,9 +41,10 @@ void addRoute(sim::SimProgram& p, int32_t core, int32_t slice, const sim::RouteH
     cp.routeStart = std::move(start);
 }
 
-// Makes a cycle: a route from a slice downstream of `first`'s destination
-// back into that destination (every neuron of the downstream slice sends
-// it). Returns false when the model has no such pair.
+// Makes a cycle: the first route of the earliest sending slice is copied to
+// every neuron of the latest sending slice reachable from its destination,
+// so that slice feeds back into the destination. Returns false when the
+// model has no such pair.
 bool addFeedback(sim::SimProgram& p)
 {
     const sim::CoreGraph g = sim::coreGraph(p, true);
@@ -98,27 +99,13 @@ bool addFeedback(sim::SimProgram& p)
 class TestSimOrder : public QObject {
     Q_OBJECT
 private slots:
-    void coreMajorEqualsStepMajor_data()
-    {
-        QTest::addColumn<QString>("model");
-        QTest::addColumn<QString>("chip");
-        QTest::addColumn<int>("chips");
-        QTest::newRow("bundled spikformer loihi3") << "spikformer_fmnist.sir" << "loihi3" << 1;
-        // Three chips: messages cross chip links (chipMessages, chipLinks).
-        QTest::newRow("bundled spikformer loihi2 x3") << "spikformer_fmnist.sir" << "loihi2" << 3;
-        QTest::newRow("bundled convsnn loihi3") << "convsnn_fmnist.sir" << "loihi3" << 1;
-        QTest::newRow("test spikformer_cifar loihi3") << "ir/spikformer_cifar.sir" << "loihi3" << 1;
-    }
+    void coreMajorEqualsStepMajor_data() { simtest::addStrategyRows(); }
 
     void coreMajorEqualsStepMajor()
     {
-        QFETCH(QString, model);
-        QFETCH(QString, chip);
-        QFETCH(int, chips);
-        auto m = ir::loadModule(modelPath(model.toStdString()));
-        QVERIFY2(m.ok(), m.diagnostics.format().c_str());
-        const simtest::Compiled c =
-            simtest::compile(*m.module, chip.toStdString(), target::kDefaultCompilePipeline, chips);
+        const simtest::RowPackage row = simtest::compileRow();
+        const simtest::Compiled& c = row.compiled;
+        const int chips = row.chips;
         // Feed-forward models: the slices never form a cycle (cores may, when
         // one core hosts slices of several layers).
         const sim::CoreGraph g = sim::coreGraph(c.program, true);
