@@ -1,7 +1,8 @@
 // Internal to core/sim: the state of one simulated chip run and the Worker
 // that advances it hardware step by hardware step (simulator.cpp runs it one
 // sample at a time or over cores; batch.cpp runs several samples in
-// lock-step through the same synapse rows). Layout of the state of one core:
+// lock-step through the same synapse rows; core_major.cpp runs it slice by
+// slice, each for all steps of its samples). Layout of the state of one core:
 // dendritic accumulators [compartment][neuron] (int32, exact: the
 // quantize pass bounds every partial sum inside int32), neuron state u/v,
 // readout accumulators, and double-buffered spike lists (events of step h
