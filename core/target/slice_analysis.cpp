@@ -22,6 +22,24 @@ void forEachPosition(const Population& p, const Slice& s, F&& f)
     forEachSlicePosition(p.positionShape(), s, f);
 }
 
+// Calls f(flat neuron index) for every neuron of the slice: positions
+// row-major, features inner (the order of the analyses' sums).
+template <typename F>
+void forEachNeuron(const Population& p, const Slice& s, F&& f)
+{
+    if (p.shape.empty()) {
+        for (int64_t k = s.f0; k < s.f1; ++k)
+            f(int64_t(0));
+        return;
+    }
+    const int64_t inner = p.innerStride(), outer = inner * p.features();
+    forEachPosition(p, s, [&](int64_t pd) {
+        const int64_t base = (pd / inner) * outer + pd % inner;
+        for (int64_t n = base + s.f0 * inner, end = base + s.f1 * inner; n < end; n += inner)
+            f(n);
+    });
+}
+
 } // namespace
 
 SliceAnalyzer::SliceAnalyzer(const Network& net, const ChipDescriptor& chip)
@@ -173,14 +191,7 @@ SliceInput SliceAnalyzer::analyzeFull(const Slice& s, int32_t pi, std::vector<in
         // Nonzero weights per (input feature, tap) over the slice's outputs.
         // weight(o, ii, k) of a Full projection is weights[(o * inPer + ii) * taps + k]: one
         // contiguous row per output feature, added onto its group's counts.
-        std::vector<int32_t> cnt(static_cast<size_t>(pr.inFeatures * taps), 0);
-        const int64_t rowLen = inPer * taps;
-        for (int64_t o : groupOps) {
-            const float* w = pr.weights.data() + o * rowLen;
-            int32_t* c = cnt.data() + (o / outPer) * rowLen;
-            for (int64_t j = 0; j < rowLen; ++j)
-                c[j] += w[j] != 0.0f ? 1 : 0;
-        }
+        const std::vector<int32_t>& cnt = nonzeroCounts(s, pi);
         // Input positions grouped by the taps that reach them.
         std::sort(pairs.begin(), pairs.end());
         std::map<std::vector<int32_t>, std::vector<int32_t>> sigPositions;
@@ -232,42 +243,73 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
     const int64_t runHdr = dense_ ? dense_->runHeaderBytes : 0;
     SliceInput in;
     in.projection = pi;
-    struct Axon {
-        int64_t src, entries = 0, nnz = 0, last = -2, runLen = 0, runBytes = 0;
-    };
-    std::vector<Axon> axons;
+    std::vector<Axon>& axons = axonScratch_;
+    axons.clear();
     if (++generation_ == 0) {
         std::fill(mark_.begin(), mark_.end(), 0);
         generation_ = 1;
     }
-    static thread_local std::vector<int32_t> slots;
-    if (slots.size() < mark_.size())
-        slots.resize(mark_.size());
+    if (slots_.size() < mark_.size())
+        slots_.resize(mark_.size());
+    const uint32_t gen = generation_;
+    uint32_t* mark = mark_.data();
+    int32_t* slot = slots_.data();
     const int64_t F = s.features();
+    // Entry `local` (slice position * F + feature) continues an axon's run
+    // when the axon's previous entry is local - 1 at the same position, i.e.
+    // when the feature is not the slice's first.
     int64_t local = 0;
+    bool continues = false;
+    auto touch = [&](int64_t src, float w) __attribute__((always_inline)) {
+        if (mark[src] != gen) {
+            mark[src] = gen;
+            slot[src] = int32_t(axons.size());
+            axons.push_back(Axon{src});
+        }
+        Axon& a = axons[size_t(slot[src])];
+        ++a.entries;
+        a.nnz += w != 0.0f ? 1 : 0;
+        if (continues && a.last == local - 1) {
+            ++a.runLen;
+        } else {
+            if (a.runLen > 0)
+                a.runBytes += runHdr + bitsToBytes(a.runLen * wb);
+            a.runLen = 1;
+        }
+        a.last = local;
+    };
+    // Neurons of the slice: position-major, features inner (collectAxons' order).
+    const int64_t inner = dp.innerStride(), outer = inner * dp.features();
+    // Screening: once the axons exceed the limit they only grow, and the rest
+    // no longer matters.
+    const bool screening = exitFanIn_ >= 0;
+    bool over = false;
+    const DiagGeometry* diag = pr.coupling == Coupling::Diag ? &diagGeometry(pi) : nullptr;
     forEachPosition(dp, s, [&](int64_t pd) {
-        for (int64_t f = s.f0; f < s.f1; ++f, ++local) {
-            const int64_t n = dp.neuronIndex(f, pd);
-            if (exitFanIn_ >= 0 && fanInSoFar_ + int64_t(axons.size()) > exitFanIn_)
-                continue; // over the screening limit: the count no longer matters
-            forEachSynapseOf(pr, sp, dp, n, [&](int64_t src, float w) {
-                if (mark_[size_t(src)] != generation_) {
-                    mark_[size_t(src)] = generation_;
-                    slots[size_t(src)] = int32_t(axons.size());
-                    axons.push_back(Axon{src});
-                }
-                Axon& a = axons[size_t(slots[size_t(src)])];
-                ++a.entries;
-                a.nnz += w != 0.0f ? 1 : 0;
-                if (a.last >= 0 && local == a.last + 1 && local / F == a.last / F) {
-                    ++a.runLen;
-                } else {
-                    if (a.runLen > 0)
-                        a.runBytes += runHdr + bitsToBytes(a.runLen * wb);
-                    a.runLen = 1;
-                }
-                a.last = local;
-            });
+        const int64_t base = dp.shape.empty() ? 0 : (pd / inner) * outer + pd % inner;
+        for (int64_t f = s.f0; f < s.f1 && !over; ++f, ++local) {
+            if (screening && fanInSoFar_ + int64_t(axons.size()) > exitFanIn_) {
+                over = true;
+                break;
+            }
+            const int64_t n = dp.shape.empty() ? 0 : base + f * inner;
+            continues = f != s.f0;
+            if (pr.coupling == Coupling::Explicit) {
+                const int64_t* row = pr.rowStart.data() + n;
+                for (int64_t k = row[0]; k < row[1]; ++k)
+                    touch(int64_t(pr.srcNeuron[size_t(k)]), pr.weights[size_t(k)]);
+            } else if (diag) {
+                const int64_t e = pr.dstToOutElement[size_t(n)];
+                const int64_t o = (e / diag->innerOut) % pr.outFeatures;
+                const int64_t q = (e / (diag->innerOut * pr.outFeatures)) * diag->innerOut + e % diag->innerOut;
+                const int64_t oIn = o * diag->innerIn;
+                const float* w = pr.weights.data() + o * diag->taps;
+                const int64_t* posBase = diag->inPositionBase.data();
+                const int32_t* toSrc = pr.inElementToSrc.data();
+                forEachTap(pr.axes, q, [&](int64_t tap, int64_t p) { touch(int64_t(toSrc[posBase[p] + oIn]), w[tap]); });
+            } else {
+                forEachSynapseOf(pr, sp, dp, n, touch);
+            }
         }
     });
     int64_t dense = dense_ ? 0 : -1, sparse = sparse_ ? 0 : -1;
@@ -297,6 +339,50 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
     finishBytes(in, dense, sparse, convShared);
     in.synOpsPerStep = in.encoding == Encoding::Sparse ? eventsNonzero : eventsAll;
     return in;
+}
+
+const std::vector<int32_t>& SliceAnalyzer::nonzeroCounts(const Slice& s, int32_t pi)
+{
+    // They depend on the slice's features only: slices at other positions reuse them.
+    const auto key = std::make_tuple(pi, s.f0, s.f1);
+    if (auto it = nonzero_.find(key); it != nonzero_.end())
+        return it->second;
+    if (nonzero_.size() >= 64)
+        nonzero_.clear(); // bounded: screening meets many feature ranges
+    const Projection& pr = net_.projections[size_t(pi)];
+    const int64_t rowLen = pr.inPerGroup() * pr.taps(), outPer = pr.outPerGroup();
+    std::vector<int32_t>& cnt = nonzero_[key];
+    cnt.assign(size_t(pr.inFeatures * pr.taps()), 0);
+    for (int64_t f = s.f0; f < s.f1; ++f) {
+        const int64_t o = pr.dstFeatureToOut[size_t(f)];
+        const float* w = pr.weights.data() + o * rowLen;
+        int32_t* c = cnt.data() + (o / outPer) * rowLen;
+        for (int64_t j = 0; j < rowLen; ++j)
+            c[j] += w[j] != 0.0f ? 1 : 0;
+    }
+    return cnt;
+}
+
+const SliceAnalyzer::DiagGeometry& SliceAnalyzer::diagGeometry(int32_t pi)
+{
+    if (diag_.size() < net_.projections.size())
+        diag_.resize(net_.projections.size());
+    DiagGeometry& g = diag_[size_t(pi)];
+    if (g.taps > 0)
+        return g;
+    // forEachSynapseOf's element arithmetic, with the input position's part
+    // of the op input element tabulated (no division per synapse).
+    const Projection& pr = net_.projections[size_t(pi)];
+    for (size_t a = size_t(pr.featureAxis) + 1; a < pr.outShape.size(); ++a)
+        g.innerOut *= pr.outShape[a];
+    for (size_t a = size_t(pr.featureAxis) + 1; a < pr.inShape.size(); ++a)
+        g.innerIn *= pr.inShape[a];
+    const int64_t positions = pr.inPositions();
+    g.inPositionBase.resize(size_t(positions));
+    for (int64_t p = 0; p < positions; ++p)
+        g.inPositionBase[size_t(p)] = (p / g.innerIn) * (g.innerIn * pr.inFeatures) + p % g.innerIn;
+    g.taps = pr.taps();
+    return g;
 }
 
 Usage SliceAnalyzer::analyze(const Slice& s, std::vector<SliceInput>* inputs, std::vector<AxonList>* axons)
@@ -330,10 +416,7 @@ Usage SliceAnalyzer::analyze(const Slice& s, std::vector<SliceInput>* inputs, st
     double rate = p.rate;
     if (!p.neuronRates.empty() && u.neurons > 0) {
         double sum = 0;
-        forEachPosition(p, s, [&](int64_t pd) {
-            for (int64_t f = s.f0; f < s.f1; ++f)
-                sum += p.neuronRates[size_t(p.neuronIndex(f, pd))];
-        });
+        forEachNeuron(p, s, [&](int64_t n) { sum += p.neuronRates[size_t(n)]; });
         rate = sum / double(u.neurons);
     }
     if (hasDestinations(s.pop)) {
@@ -422,10 +505,7 @@ int64_t SliceAnalyzer::fanOut(const Slice& s) const
     const Population& p = net_.populations[size_t(s.pop)];
     const auto& cnt = *(*outCount_)[size_t(s.pop)];
     int64_t n = 0;
-    forEachPosition(p, s, [&](int64_t pd) {
-        for (int64_t f = s.f0; f < s.f1; ++f)
-            n += cnt[size_t(p.neuronIndex(f, pd))];
-    });
+    forEachNeuron(p, s, [&](int64_t k) { n += cnt[size_t(k)]; });
     return n;
 }
 
@@ -434,12 +514,7 @@ double SliceAnalyzer::spikesOut(const Slice& s) const
     const Population& p = net_.populations[size_t(s.pop)];
     const auto& cnt = *(*outCount_)[size_t(s.pop)];
     double n = 0;
-    forEachPosition(p, s, [&](int64_t pd) {
-        for (int64_t f = s.f0; f < s.f1; ++f) {
-            const int64_t k = p.neuronIndex(f, pd);
-            n += p.rateOf(k) * cnt[size_t(k)];
-        }
-    });
+    forEachNeuron(p, s, [&](int64_t k) { n += p.rateOf(k) * cnt[size_t(k)]; });
     return n;
 }
 

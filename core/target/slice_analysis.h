@@ -8,7 +8,9 @@
 #include "target/mapping.h"
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <tuple>
 
 namespace stc::target {
 
@@ -102,6 +104,20 @@ private:
     SliceInput analyzeFull(const Slice& s, int32_t pi, std::vector<int32_t>* axons);
     SliceInput analyzeEnumerated(const Slice& s, int32_t pi, std::vector<int32_t>* axons);
     void finishBytes(SliceInput& in, int64_t dense, int64_t sparse, int64_t convShared);
+    // Per Diag projection: the op tensors' strides behind the feature axis,
+    // and per op input position p its op input element at feature 0.
+    struct DiagGeometry {
+        int64_t innerOut = 1, innerIn = 1, taps = 0;
+        std::vector<int64_t> inPositionBase;
+    };
+    const DiagGeometry& diagGeometry(int32_t pi); // computed on first use
+    // Full projection with zero weights: nonzero weights per (input feature,
+    // tap) summed over the output features of the slice (kept per feature range).
+    const std::vector<int32_t>& nonzeroCounts(const Slice& s, int32_t pi);
+    // One fan-in axon while a slice's synapses are enumerated.
+    struct Axon {
+        int64_t src, entries = 0, nnz = 0, last = -2, runLen = 0, runBytes = 0;
+    };
 
     const Network& net_;
     const ChipDescriptor& chip_;
@@ -112,6 +128,10 @@ private:
     std::vector<int32_t> hits_, touched_;
     std::vector<int64_t> axons_;
     std::vector<uint32_t> mark_;
+    std::vector<int32_t> slots_;
+    std::vector<Axon> axonScratch_;
+    std::vector<DiagGeometry> diag_;
+    std::map<std::tuple<int32_t, int64_t, int64_t>, std::vector<int32_t>> nonzero_;
     uint32_t generation_ = 0;
     int64_t exitFanIn_ = -1, exitBytes_ = -1;
     int64_t fanInSoFar_ = 0;
