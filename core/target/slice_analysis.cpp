@@ -5,11 +5,6 @@
 
 namespace stc::target {
 
-int64_t alignUp(int64_t bytes, int64_t align)
-{
-    return align <= 1 ? bytes : (bytes + align - 1) / align * align;
-}
-
 namespace {
 
 int64_t bitsToBytes(int64_t bits) { return (bits + 7) / 8; }
@@ -245,15 +240,11 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
     in.projection = pi;
     std::vector<Axon>& axons = axonScratch_;
     axons.clear();
-    if (++generation_ == 0) {
-        std::fill(mark_.begin(), mark_.end(), 0);
-        generation_ = 1;
-    }
-    if (slots_.size() < mark_.size())
-        slots_.resize(mark_.size());
+    if (seen_.size() < mark_.size())
+        seen_.resize(mark_.size());
+    nextGeneration();
     const uint32_t gen = generation_;
-    uint32_t* mark = mark_.data();
-    int32_t* slot = slots_.data();
+    Seen* seen = seen_.data();
     const int64_t F = s.features();
     // Entry `local` (slice position * F + feature) continues an axon's run
     // when the axon's previous entry is local - 1 at the same position, i.e.
@@ -261,12 +252,13 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
     int64_t local = 0;
     bool continues = false;
     auto touch = [&](int64_t src, float w) __attribute__((always_inline)) {
-        if (mark[src] != gen) {
-            mark[src] = gen;
-            slot[src] = int32_t(axons.size());
+        Seen& m = seen[src];
+        if (m.generation != gen) {
+            m.generation = gen;
+            m.slot = int32_t(axons.size());
             axons.push_back(Axon{src});
         }
-        Axon& a = axons[size_t(slot[src])];
+        Axon& a = axons[size_t(m.slot)];
         ++a.entries;
         a.nnz += w != 0.0f ? 1 : 0;
         if (continues && a.last == local - 1) {
@@ -285,7 +277,46 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
     const bool screening = exitFanIn_ >= 0;
     bool over = false;
     const DiagGeometry* diag = pr.coupling == Coupling::Diag ? &diagGeometry(pi) : nullptr;
+    if (pr.coupling == Coupling::Explicit) {
+        // The slice's rows lie strided in the CSR arrays (one cache line or
+        // more per neuron): the neurons are listed first so that the rows a
+        // few neurons ahead, their synapses and their sources' marks can be
+        // prefetched (loads of different neurons then overlap).
+        std::vector<int64_t>& order = neuronScratch_;
+        order.clear();
+        forEachNeuron(dp, s, [&](int64_t n) { order.push_back(n); });
+        const int64_t* rowStart = pr.rowStart.data();
+        const int32_t* srcNeuron = pr.srcNeuron.data();
+        const float* weights = pr.weights.data();
+        const int64_t count = int64_t(order.size());
+        int64_t fi = 0; // feature index within the slice of neuron `local`
+        for (; local < count; ++local) {
+            if (screening && fanInSoFar_ + int64_t(axons.size()) > exitFanIn_)
+                break;
+            if (local + 16 < count)
+                __builtin_prefetch(rowStart + order[size_t(local + 16)]);
+            if (local + 8 < count) {
+                const int64_t k = rowStart[order[size_t(local + 8)]];
+                __builtin_prefetch(srcNeuron + k);
+                __builtin_prefetch(weights + k);
+            }
+            if (local + 4 < count) {
+                const int64_t* row = rowStart + order[size_t(local + 4)];
+                if (row[0] < row[1])
+                    __builtin_prefetch(seen + srcNeuron[row[0]]);
+            }
+            continues = fi != 0;
+            if (++fi == F)
+                fi = 0;
+            const int64_t* row = rowStart + order[size_t(local)];
+            for (int64_t k = row[0]; k < row[1]; ++k)
+                touch(int64_t(srcNeuron[k]), weights[k]);
+        }
+        over = true; // done
+    }
     forEachPosition(dp, s, [&](int64_t pd) {
+        if (over)
+            return;
         const int64_t base = dp.shape.empty() ? 0 : (pd / inner) * outer + pd % inner;
         for (int64_t f = s.f0; f < s.f1 && !over; ++f, ++local) {
             if (screening && fanInSoFar_ + int64_t(axons.size()) > exitFanIn_) {
@@ -294,11 +325,7 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
             }
             const int64_t n = dp.shape.empty() ? 0 : base + f * inner;
             continues = f != s.f0;
-            if (pr.coupling == Coupling::Explicit) {
-                const int64_t* row = pr.rowStart.data() + n;
-                for (int64_t k = row[0]; k < row[1]; ++k)
-                    touch(int64_t(pr.srcNeuron[size_t(k)]), pr.weights[size_t(k)]);
-            } else if (diag) {
+            if (diag) {
                 const int64_t e = pr.dstToOutElement[size_t(n)];
                 const int64_t o = (e / diag->innerOut) % pr.outFeatures;
                 const int64_t q = (e / (diag->innerOut * pr.outFeatures)) * diag->innerOut + e % diag->innerOut;
@@ -339,6 +366,16 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
     finishBytes(in, dense, sparse, convShared);
     in.synOpsPerStep = in.encoding == Encoding::Sparse ? eventsNonzero : eventsAll;
     return in;
+}
+
+void SliceAnalyzer::nextGeneration()
+{
+    if (++generation_ == 0) { // wrapped: no mark may look current
+        std::fill(mark_.begin(), mark_.end(), 0);
+        for (Seen& m : seen_)
+            m.generation = 0;
+        generation_ = 1;
+    }
 }
 
 const std::vector<int32_t>& SliceAnalyzer::nonzeroCounts(const Slice& s, int32_t pi)
@@ -420,8 +457,16 @@ Usage SliceAnalyzer::analyze(const Slice& s, std::vector<SliceInput>* inputs, st
         rate = sum / double(u.neurons);
     }
     if (hasDestinations(s.pop)) {
-        u.fanOutAxons = fanOut(s);
-        u.spikesOutPerStep = spikesOut(s);
+        // fanOut() and spikesOut() in one pass over the counts (same sums, same order).
+        const auto& cnt = *(*outCount_)[size_t(s.pop)];
+        int64_t fan = 0;
+        double spikes = 0;
+        forEachNeuron(p, s, [&](int64_t k) {
+            fan += cnt[size_t(k)];
+            spikes += p.rateOf(k) * cnt[size_t(k)];
+        });
+        u.fanOutAxons = fan;
+        u.spikesOutPerStep = spikes;
     }
     u.timeNs = timeNs(u.synOpsPerStep, u.neurons, rate);
     return u;
@@ -464,10 +509,7 @@ void SliceAnalyzer::collectAxons(const Slice& s, int32_t pi, std::vector<int64_t
                                          pr.inPositionToSrc[size_t(p)]));
         return;
     }
-    if (++generation_ == 0) {
-        std::fill(mark_.begin(), mark_.end(), 0);
-        generation_ = 1;
-    }
+    nextGeneration();
     const uint32_t gen = generation_;
     forEachPosition(dp, s, [&](int64_t pd) {
         for (int64_t fd = s.f0; fd < s.f1; ++fd)

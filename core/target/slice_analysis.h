@@ -14,7 +14,17 @@
 
 namespace stc::target {
 
-int64_t alignUp(int64_t bytes, int64_t align);
+// bytes rounded up to a multiple of align (align <= 1: unchanged). Inline,
+// without a division for the usual power-of-two alignments: the analyses
+// call it per axon.
+inline int64_t alignUp(int64_t bytes, int64_t align)
+{
+    if (align <= 1)
+        return bytes;
+    if ((align & (align - 1)) == 0 && bytes >= 0)
+        return (bytes + align - 1) & ~(align - 1);
+    return (bytes + align - 1) / align * align;
+}
 
 // Calls f(flat position in a grid of shape `posShape`) for every position of
 // the slice's box, row-major (once, with 0, for a rank-0 grid).
@@ -128,8 +138,16 @@ private:
     std::vector<int32_t> hits_, touched_;
     std::vector<int64_t> axons_;
     std::vector<uint32_t> mark_;
-    std::vector<int32_t> slots_;
+    // Per source neuron: the generation that last saw it and its axon's slot
+    // (together: one cache line per lookup).
+    struct Seen {
+        uint32_t generation = 0;
+        int32_t slot = 0;
+    };
+    std::vector<Seen> seen_;
+    void nextGeneration();
     std::vector<Axon> axonScratch_;
+    std::vector<int64_t> neuronScratch_;
     std::vector<DiagGeometry> diag_;
     std::map<std::tuple<int32_t, int64_t, int64_t>, std::vector<int32_t>> nonzero_;
     uint32_t generation_ = 0;
