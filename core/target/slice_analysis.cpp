@@ -276,7 +276,7 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
     // no longer matters.
     const bool screening = exitFanIn_ >= 0;
     bool over = false;
-    const DiagGeometry* diag = pr.coupling == Coupling::Diag ? &diagGeometry(pi) : nullptr;
+    const DiagSynapses* diag = pr.coupling == Coupling::Diag ? &diagSynapses(pi) : nullptr;
     if (pr.coupling == Coupling::Explicit) {
         // The slice's rows lie strided in the CSR arrays (one cache line or
         // more per neuron): the neurons are listed first so that the rows a
@@ -326,14 +326,7 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
             const int64_t n = dp.shape.empty() ? 0 : base + f * inner;
             continues = f != s.f0;
             if (diag) {
-                const int64_t e = pr.dstToOutElement[size_t(n)];
-                const int64_t o = (e / diag->innerOut) % pr.outFeatures;
-                const int64_t q = (e / (diag->innerOut * pr.outFeatures)) * diag->innerOut + e % diag->innerOut;
-                const int64_t oIn = o * diag->innerIn;
-                const float* w = pr.weights.data() + o * diag->taps;
-                const int64_t* posBase = diag->inPositionBase.data();
-                const int32_t* toSrc = pr.inElementToSrc.data();
-                forEachTap(pr.axes, q, [&](int64_t tap, int64_t p) { touch(int64_t(toSrc[posBase[p] + oIn]), w[tap]); });
+                diag->forEach(n, touch);
             } else {
                 forEachSynapseOf(pr, sp, dp, n, touch);
             }
@@ -400,26 +393,27 @@ const std::vector<int32_t>& SliceAnalyzer::nonzeroCounts(const Slice& s, int32_t
     return cnt;
 }
 
-const SliceAnalyzer::DiagGeometry& SliceAnalyzer::diagGeometry(int32_t pi)
+DiagSynapses::DiagSynapses(const Projection& pr) : pr_(pr)
+{
+    for (size_t a = size_t(pr.featureAxis) + 1; a < pr.outShape.size(); ++a)
+        innerOut_ *= pr.outShape[a];
+    for (size_t a = size_t(pr.featureAxis) + 1; a < pr.inShape.size(); ++a)
+        innerIn_ *= pr.inShape[a];
+    taps_ = pr.taps();
+    const int64_t positions = pr.inPositions();
+    inPositionBase_.resize(size_t(positions));
+    for (int64_t p = 0; p < positions; ++p)
+        inPositionBase_[size_t(p)] = (p / innerIn_) * (innerIn_ * pr.inFeatures) + p % innerIn_;
+}
+
+const DiagSynapses& SliceAnalyzer::diagSynapses(int32_t pi)
 {
     if (diag_.size() < net_.projections.size())
         diag_.resize(net_.projections.size());
-    DiagGeometry& g = diag_[size_t(pi)];
-    if (g.taps > 0)
-        return g;
-    // forEachSynapseOf's element arithmetic, with the input position's part
-    // of the op input element tabulated (no division per synapse).
-    const Projection& pr = net_.projections[size_t(pi)];
-    for (size_t a = size_t(pr.featureAxis) + 1; a < pr.outShape.size(); ++a)
-        g.innerOut *= pr.outShape[a];
-    for (size_t a = size_t(pr.featureAxis) + 1; a < pr.inShape.size(); ++a)
-        g.innerIn *= pr.inShape[a];
-    const int64_t positions = pr.inPositions();
-    g.inPositionBase.resize(size_t(positions));
-    for (int64_t p = 0; p < positions; ++p)
-        g.inPositionBase[size_t(p)] = (p / g.innerIn) * (g.innerIn * pr.inFeatures) + p % g.innerIn;
-    g.taps = pr.taps();
-    return g;
+    auto& d = diag_[size_t(pi)];
+    if (!d)
+        d = std::make_unique<DiagSynapses>(net_.projections[size_t(pi)]);
+    return *d;
 }
 
 Usage SliceAnalyzer::analyze(const Slice& s, std::vector<SliceInput>* inputs, std::vector<AxonList>* axons)

@@ -52,6 +52,33 @@ void forEachSlicePosition(const ir::Shape& posShape, const Slice& s, F&& f)
     }
 }
 
+// forEachSynapseOf for a Diag projection, the same synapses in the same
+// order, with the element arithmetic done once: the op tensors' strides
+// behind the feature axis, and per op input position its op input element
+// at feature 0 (no division per synapse).
+class DiagSynapses {
+public:
+    explicit DiagSynapses(const Projection& pr);
+    template <typename F>
+    void forEach(int64_t dstNeuron, F&& f) const
+    {
+        const Projection& pr = pr_;
+        const int64_t e = pr.dstToOutElement[size_t(dstNeuron)];
+        const int64_t o = (e / innerOut_) % pr.outFeatures;
+        const int64_t q = (e / (innerOut_ * pr.outFeatures)) * innerOut_ + e % innerOut_;
+        const int64_t oIn = o * innerIn_;
+        const float* w = pr.weights.data() + o * taps_;
+        const int64_t* base = inPositionBase_.data();
+        const int32_t* toSrc = pr.inElementToSrc.data();
+        forEachTap(pr.axes, q, [&](int64_t tap, int64_t p) { f(int64_t(toSrc[base[p] + oIn]), w[tap]); });
+    }
+
+private:
+    const Projection& pr_;
+    int64_t innerOut_ = 1, innerIn_ = 1, taps_ = 1;
+    std::vector<int64_t> inPositionBase_;
+};
+
 class SliceAnalyzer {
 public:
     SliceAnalyzer(const Network& net, const ChipDescriptor& chip);
@@ -114,13 +141,7 @@ private:
     SliceInput analyzeFull(const Slice& s, int32_t pi, std::vector<int32_t>* axons);
     SliceInput analyzeEnumerated(const Slice& s, int32_t pi, std::vector<int32_t>* axons);
     void finishBytes(SliceInput& in, int64_t dense, int64_t sparse, int64_t convShared);
-    // Per Diag projection: the op tensors' strides behind the feature axis,
-    // and per op input position p its op input element at feature 0.
-    struct DiagGeometry {
-        int64_t innerOut = 1, innerIn = 1, taps = 0;
-        std::vector<int64_t> inPositionBase;
-    };
-    const DiagGeometry& diagGeometry(int32_t pi); // computed on first use
+    const DiagSynapses& diagSynapses(int32_t pi); // computed on first use
     // Full projection with zero weights: nonzero weights per (input feature,
     // tap) summed over the output features of the slice (kept per feature range).
     const std::vector<int32_t>& nonzeroCounts(const Slice& s, int32_t pi);
@@ -148,7 +169,7 @@ private:
     void nextGeneration();
     std::vector<Axon> axonScratch_;
     std::vector<int64_t> neuronScratch_;
-    std::vector<DiagGeometry> diag_;
+    std::vector<std::unique_ptr<DiagSynapses>> diag_;
     std::map<std::tuple<int32_t, int64_t, int64_t>, std::vector<int32_t>> nonzero_;
     uint32_t generation_ = 0;
     int64_t exitFanIn_ = -1, exitBytes_ = -1;
