@@ -4,6 +4,8 @@
 // no output file, while a healthy model's output, files and exit codes are
 // what they are without the guard (an MPI launcher's environment turns the
 // guard off and the importer's own probe takes over).
+#include "process_run.h"
+
 #include "zip_members.h"
 
 #include <QFile>
@@ -14,24 +16,14 @@
 
 namespace {
 
-struct Result {
-    bool crashed = false;
-    int exitCode = -1;
-    QString out, err;
-};
+using stc::apptest::Result;
 
 Result run(const QStringList& args, bool mpiEnvironment = false)
 {
-    QProcess p;
-    if (mpiEnvironment) {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    if (mpiEnvironment)
         env.insert("OMPI_COMM_WORLD_SIZE", "1"); // what mpirun sets: no fork under MPI
-        p.setProcessEnvironment(env);
-    }
-    p.start(STC_EXE, args);
-    p.waitForFinished(300000);
-    return {p.exitStatus() != QProcess::NormalExit, p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
+    return stc::apptest::runProcess(STC_EXE, args, env);
 }
 
 std::string readBytes(const QString& path)

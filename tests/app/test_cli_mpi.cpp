@@ -4,6 +4,8 @@
 // top-1, energy, latency, cores, parameters; simulation: predictions, top-1,
 // per-inference events, energy, latency). Skipped when stc was built without
 // MPI or mpirun is not installed.
+#include "process_run.h"
+
 #include <QDir>
 #include <QFileInfo>
 #include <QProcess>
@@ -15,26 +17,15 @@
 
 namespace {
 
-struct Result {
-    int exitCode = -1;
-    QString out, err;
-};
+using stc::apptest::Result;
 
 Result run(const QString& program, const QStringList& args)
 {
-    QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert("OMPI_ALLOW_RUN_AS_ROOT", "1"); // CI runs as root; mpirun refuses without both
     env.insert("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
     env.insert("OMPI_MCA_rmaps_base_oversubscribe", "1");
-    p.setProcessEnvironment(env);
-    p.start(program, args);
-    p.waitForFinished(600000);
-    Result r;
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return stc::apptest::runProcess(program, args, env, 600000);
 }
 
 // label -> the row's comparable fields

@@ -2,6 +2,8 @@
 // record a model version, compile into it, tag the run as deployed, compare,
 // export the package with its provenance (rebuilt byte for byte), and the
 // refusals: an existing project or output, a changed model file, bad ids.
+#include "process_run.h"
+
 #include "store/sha256.h"
 
 #include <QDir>
@@ -17,27 +19,9 @@
 
 namespace {
 
-struct Result {
-    int exitCode = -1;
-    QString out, err;
-};
+using stc::apptest::Result;
 
-Result runStc(const QStringList& args)
-{
-    QProcess p;
-    p.start(QStringLiteral(STC_EXE), args);
-    Result r;
-    if (!p.waitForFinished(300000)) {
-        p.kill();
-        p.waitForFinished();
-        r.err = "timed out";
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+Result runStc(const QStringList& args) { return stc::apptest::runProcess(QStringLiteral(STC_EXE), args); }
 
 QByteArray readAll(const QString& path)
 {

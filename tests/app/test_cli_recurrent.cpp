@@ -2,6 +2,8 @@
 // RSynaptic file gives a module with a `delay`, `stc ir run` runs it (f32 and,
 // after quantize, fixed point), and `stc compile` refuses it at the delay op
 // without writing a package.
+#include "process_run.h"
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -10,19 +12,9 @@
 
 namespace {
 
-struct Result {
-    int exitCode = -1;
-    QString out, err;
-};
+using stc::apptest::Result;
 
-Result stc(const QStringList& args)
-{
-    QProcess p;
-    p.start(STC_EXE, args);
-    p.waitForFinished(300000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
+Result runStc(const QStringList& args) { return stc::apptest::runProcess(STC_EXE, args); }
 
 } // namespace
 
@@ -34,7 +26,7 @@ private slots:
     void recurrentModelRunsAndCompileRefusesAtTheDelay()
     {
         const QString sir = tmp_.filePath("braille.sir");
-        Result r = stc({"import-nir", QString(STC_TEST_FIXTURE_DIR) + "/nir/snntorch_braille_rsynaptic.nir",
+        Result r = runStc({"import-nir", QString(STC_TEST_FIXTURE_DIR) + "/nir/snntorch_braille_rsynaptic.nir",
                         "--timesteps", "12", "-o", sir});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QFile f(sir);
@@ -48,18 +40,18 @@ private slots:
         QVERIFY(in.open(QIODevice::WriteOnly));
         in.write("0.5 -1 0.25 2 0 1.5 -0.5 0.75 1 -2 0.3 1.2\n");
         in.close();
-        r = stc({"ir", "run", sir, "--input", input});
+        r = runStc({"ir", "run", sir, "--input", input});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY2(r.out.contains("lif1.lif"), qPrintable(r.out));
 
         const QString q = tmp_.filePath("q.sir");
-        r = stc({"opt", sir, "-p", "fold-bn,canonicalize,dce,quantize{bits=8}", "-o", q});
+        r = runStc({"opt", sir, "-p", "fold-bn,canonicalize,dce,quantize{bits=8}", "-o", q});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        r = stc({"ir", "run", q, "--input", input});
+        r = runStc({"ir", "run", q, "--input", input});
         QVERIFY2(r.exitCode == 0 && r.out.contains("fixed-point"), qPrintable(r.out + r.err));
 
         const QString pkg = tmp_.filePath("braille.stcpkg");
-        r = stc({"compile", sir, "--chip", "loihi2", "-o", pkg});
+        r = runStc({"compile", sir, "--chip", "loihi2", "-o", pkg});
         QVERIFY(r.exitCode != 0);
         const QString where = sir + ":" + QString::number(delayLine) + ":3: error: [%lif1.lif.prev = delay] ";
         QVERIFY2(r.err.contains(where) && r.err.contains("not yet: this pass does not handle delay ops"),

@@ -2,6 +2,8 @@
 // (ldd), gives the same predictions and outputs as `stc simulate` for the same
 // package and inputs, and a bundle (runner + package + run.sh) runs from its
 // own directory.
+#include "process_run.h"
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -14,19 +16,9 @@
 
 namespace {
 
-struct Result {
-    int exitCode = -1;
-    QString out, err;
-};
+using stc::apptest::Result;
 
-Result run(const QString& program, const QStringList& args)
-{
-    QProcess p;
-    p.start(program, args);
-    p.waitForFinished(300000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
+Result run(const QString& program, const QStringList& args) { return stc::apptest::runProcess(program, args); }
 
 // `count` random 28x28 images in [0, 1] as a JSON number list (an --input file).
 bool writeRandomImages(const QString& path, int count, unsigned seed)
