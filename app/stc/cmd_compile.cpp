@@ -16,9 +16,10 @@ constexpr const char* kUsage =
     "usage: stc compile MODEL.pt|MODEL.sir --chip loihi3 [--chips N] [-p PIPELINE] [--objective "
     "min-cores|balanced|latency]\n"
     "                   [--seed S] [--calibration fashion-mnist[:N]] [--input-shape 1,1,28,28] -o OUT.stcpkg\n"
-    "                   [--project FILE.stcproj]\n"
+    "                   [--project FILE.stcproj] [--time-passes]\n"
     "default PIPELINE: fold-bn,canonicalize,dce,quantize{bits=8},schedule-time (none for a quantized .sir)\n"
-    "--project records the model version and the compile run (created if missing), for `stc project export`\n";
+    "--project records the model version and the compile run (created if missing), for `stc project export`\n"
+    "--time-passes prints each pass's wall time, mapping passes included (stderr)\n";
 
 } // namespace
 
@@ -36,6 +37,7 @@ int runCompileCommand(const Args& argsIn)
     const auto shape = takeOption(args, "--input-shape");
     const auto out = takeOption(args, "--output", "-o");
     const auto projectPath = takeOption(args, "--project");
+    const bool timePasses = takeFlag(args, "--time-passes");
     if (reportUnknownOptions(args, "compile"))
         return 2;
     if (args.size() != 1 || !chip || !out) {
@@ -69,6 +71,7 @@ int runCompileCommand(const Args& argsIn)
     request.seed = seed;
     request.calibration = calib;
     request.output = *out;
+    request.timePasses = timePasses;
     const PackageOutcome done = compileToPackage("stc compile", *module, request);
     int exitCode = done.exitCode;
     if (exitCode == 0) {

@@ -5,6 +5,7 @@
 
 #include "data/fashion_mnist.h"
 #include "passes/calibration.h"
+#include "passes/instruments.h"
 #include "passes/runner.h"
 #include "store/convert.h"
 #include "store/sha256.h"
@@ -102,7 +103,12 @@ PackageOutcome compileToPackage(const char* command, const ir::Module& module, c
         }
         ctx.calibration = std::move(*calibration);
     }
+    auto timing = std::make_shared<passes::TimingInstrument>();
+    if (req.timePasses)
+        ctx.instruments.push_back(timing);
     passes::RunResult r = passes::runPipeline(module, *pipeline, registry, ctx);
+    if (req.timePasses)
+        std::fprintf(stderr, "%s", timing->report().c_str());
     const Diagnostics all = r.allDiagnostics();
     if (!all.empty())
         std::fprintf(stderr, "%s", all.format().c_str());

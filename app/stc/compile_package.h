@@ -20,6 +20,7 @@ struct PackageRequest {
     std::optional<std::string> objective, seed;
     std::optional<std::string> calibration; // "fashion-mnist[:N]"
     std::string output;                     // package directory
+    bool timePasses = false;                // print each pass's wall time (stderr)
 };
 
 struct PackageOutcome {
