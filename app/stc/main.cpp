@@ -32,7 +32,8 @@ const std::vector<Command>& allCommands()
         {"compile", "compile a model for a neuromorphic chip into a deployment package",
          "stc compile MODEL.pt|MODEL.sir --chip loihi3 [--chips N] [-p PIPELINE] [--objective min-cores|balanced|latency]\n"
          "            [--seed S] [--calibration fashion-mnist[:N]] [--input-shape 1,1,28,28] -o OUT.stcpkg\n"
-         "            [--project FILE.stcproj]\n"
+         "            [--project FILE.stcproj] [--time-passes]\n"
+         "  --time-passes prints each pass's wall time, partition, place and route included\n"
          "  --calibration measures firing rates for the mapping and the energy estimate (without it they are assumed)",
          runCompileCommand},
         {"targets", "list the chips (descriptors) and backend plugins this stc can compile for",
