@@ -45,10 +45,9 @@ std::string problemForBudget(const Network& net, const ChipDescriptor& chip, con
 } // namespace
 
 Traffic computeTraffic(const Network& net, const ChipDescriptor& chip, const Partition& part,
-                       const std::vector<int32_t>& sliceCore, int threads)
+                       const std::vector<int32_t>& sliceCore, int threads, const NeuronLocator& locator)
 {
     Traffic t;
-    const NeuronLocator locator(net, part.block, part.firstSlice, part.slices);
     // The axons of each destination slice and the slice holding each source
     // neuron are found on `threads` threads, a chunk of slices at a time; the
     // rates are then added in slice order, the same additions as on one thread.
@@ -212,7 +211,9 @@ void placeStep(const Network& net, const ChipDescriptor& chip, const MapOptions&
         return;
     m.seed = opt.seed;
     const BoardLayout board = makeBoardLayout(chip, opt.chips);
-    const Traffic traffic = computeTraffic(net, chip, part, m.sliceCore, opt.threads);
+    auto locator = std::make_shared<const NeuronLocator>(net, part.block, part.firstSlice, part.slices, opt.threads);
+    const Traffic traffic = computeTraffic(net, chip, part, m.sliceCore, opt.threads, *locator);
+    m.neuronLocator = std::move(locator);
     const auto coords = placeCores(chip, board, int(m.cores.size()), traffic, opt.seed, opt.annealIterations);
     std::set<int> chipsUsed;
     for (size_t c = 0; c < m.cores.size(); ++c) {

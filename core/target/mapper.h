@@ -29,7 +29,8 @@ Mapping mapNetwork(const Network& net, const ChipDescriptor& chip, const MapOpti
 
 // Spike messages between logical cores (one per source neuron and destination core).
 // Axons are found on `threads` host threads (< 1: every host thread); the sums do not depend on it.
+// `locator` finds source slices (built for part's blocks and slices).
 Traffic computeTraffic(const Network& net, const ChipDescriptor& chip, const Partition& part,
-                       const std::vector<int32_t>& sliceCore, int threads = 1);
+                       const std::vector<int32_t>& sliceCore, int threads, const NeuronLocator& locator);
 
 } // namespace stc::target

@@ -1,6 +1,7 @@
 #include "target/mapping.h"
 
 #include "target/slice_analysis.h"
+#include "interp/thread_pool.h"
 
 #include <algorithm>
 
@@ -121,8 +122,8 @@ int32_t Mapping::sliceOf(const Network& net, int32_t pop, int64_t n) const
 }
 
 NeuronLocator::NeuronLocator(const Network& net, const std::vector<std::vector<int64_t>>& popBlock,
-                             const std::vector<int32_t>& popFirstSlice, const std::vector<Slice>& slices)
-    : slices_(slices)
+                             const std::vector<int32_t>& popFirstSlice, const std::vector<Slice>& slices, int threads)
+    : popBlock_(popBlock), popFirstSlice_(popFirstSlice), slices_(slices)
 {
     pops_.resize(net.populations.size());
     for (size_t i = 0; i < pops_.size() && i < popBlock.size(); ++i) {
@@ -139,24 +140,45 @@ NeuronLocator::NeuronLocator(const Network& net, const std::vector<std::vector<i
             q.blocksPerAxis.push_back((q.posShape[a] + q.block[a + 1] - 1) / q.block[a + 1]);
     }
     // The tables, from each slice's neurons in slice-local order (positions
-    // row-major, features inner), the order locate() computes.
-    where_.resize(pops_.size());
-    for (size_t i = 0; i < pops_.size(); ++i) {
+    // row-major, features inner), the order locate() computes. Slices write
+    // disjoint entries, so they are filled in parallel.
+    auto tabulated = [&](size_t i) {
         const Pop& q = pops_[i];
-        if (q.blocksPerAxis.size() != q.posShape.size() || q.first < 0 || (q.posShape.empty() && q.block.size() != 1))
-            continue;
+        return !(q.blocksPerAxis.size() != q.posShape.size() || q.first < 0 ||
+                 (q.posShape.empty() && q.block.size() != 1));
+    };
+    // A population's slices: the run from its first slice while they are its own.
+    std::vector<size_t> runEnd(pops_.size(), 0);
+    for (size_t i = 0; i < pops_.size(); ++i)
+        if (tabulated(i))
+            for (runEnd[i] = size_t(pops_[i].first); runEnd[i] < slices.size() && slices[runEnd[i]].pop == int32_t(i);)
+                ++runEnd[i];
+    interp::ThreadPool pool(threads < 1 ? 0 : threads);
+    where_.resize(pops_.size());
+    pool.parallelFor(int64_t(pops_.size()), [&](int64_t i, int) {
+        if (tabulated(size_t(i)))
+            where_[size_t(i)].assign(size_t(net.populations[size_t(i)].size()), {-1, 0});
+    });
+    pool.parallelFor(int64_t(slices.size()), [&](int64_t s, int) {
+        const Slice& sl = slices[size_t(s)];
+        const size_t i = size_t(sl.pop);
+        if (i >= pops_.size() || !tabulated(i) || int64_t(s) < pops_[i].first || size_t(s) >= runEnd[i])
+            return;
+        const Pop& q = pops_[i];
         const Population& p = net.populations[i];
         auto& w = where_[i];
-        w.assign(size_t(p.size()), {-1, 0});
-        for (size_t s = size_t(q.first); s < slices.size() && slices[s].pop == int32_t(i); ++s) {
-            const Slice& sl = slices[s];
-            int32_t local = 0;
-            forEachSlicePosition(q.posShape, sl, [&](int64_t pd) {
-                for (int64_t f = sl.f0; f < sl.f1; ++f)
-                    w[size_t(p.neuronIndex(f, pd))] = {int32_t(s), local++};
-            });
-        }
-    }
+        int32_t local = 0;
+        forEachSlicePosition(q.posShape, sl, [&](int64_t pd) {
+            for (int64_t f = sl.f0; f < sl.f1; ++f)
+                w[size_t(p.neuronIndex(f, pd))] = {int32_t(s), local++};
+        });
+    });
+}
+
+bool NeuronLocator::builtFor(const std::vector<std::vector<int64_t>>& popBlock, const std::vector<int32_t>& popFirstSlice,
+                             const std::vector<Slice>& slices) const
+{
+    return popBlock == popBlock_ && popFirstSlice == popFirstSlice_ && slices == slices_;
 }
 
 int32_t NeuronLocator::sliceAndCoords(const Pop& p, int64_t n, int64_t& f, int64_t* coord) const

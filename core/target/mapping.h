@@ -117,6 +117,8 @@ struct MapOptions {
     int threads = 1;
 };
 
+class NeuronLocator;
+
 struct Mapping {
     std::string chipId;
     bool projectedChip = false;
@@ -140,6 +142,9 @@ struct Mapping {
     std::vector<CoreAssignment> cores;
     std::vector<Route> routes;
     std::vector<ChipUsage> chips;
+    // Built by placement for the traffic and kept for the package's routes
+    // (the same lookups); used only while builtFor(popBlock, popFirstSlice, slices).
+    std::shared_ptr<const NeuronLocator> neuronLocator;
 
     // Summary.
     double stepTimeNs = 0;        // modelled time step: slowest core + routing + barrier
@@ -162,9 +167,13 @@ struct Mapping {
 // arithmetic took about ten 64-bit divisions a lookup.
 class NeuronLocator {
 public:
-    // popBlock/popFirstSlice/slices as in Mapping (or Partition).
+    // popBlock/popFirstSlice/slices as in Mapping (or Partition); the tables
+    // are filled on `threads` threads (0: every host thread).
     NeuronLocator(const Network& net, const std::vector<std::vector<int64_t>>& popBlock,
-                  const std::vector<int32_t>& popFirstSlice, const std::vector<Slice>& slices);
+                  const std::vector<int32_t>& popFirstSlice, const std::vector<Slice>& slices, int threads = 1);
+    // Whether it was built from exactly these (a mapping edited since must not use it).
+    bool builtFor(const std::vector<std::vector<int64_t>>& popBlock, const std::vector<int32_t>& popFirstSlice,
+                  const std::vector<Slice>& slices) const;
     int32_t slice(int32_t pop, int64_t neuron) const;
     // Slice index, and the neuron's index in slice-local order.
     int32_t locate(int32_t pop, int64_t neuron, int64_t& local) const;
@@ -178,7 +187,9 @@ private:
     int32_t sliceAndCoords(const Pop& p, int64_t neuron, int64_t& feature, int64_t* coord) const;
     std::vector<Pop> pops_;
     std::vector<std::vector<std::pair<int32_t, int32_t>>> where_; // per population, per neuron: slice, local
-    const std::vector<Slice>& slices_;
+    std::vector<std::vector<int64_t>> popBlock_;
+    std::vector<int32_t> popFirstSlice_;
+    std::vector<Slice> slices_; // a copy (a few thousand), so a shared locator stands alone
 };
 
 } // namespace stc::target

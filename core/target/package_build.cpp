@@ -23,22 +23,14 @@ namespace {
 class BitWriter {
 public:
     explicit BitWriter(std::vector<uint8_t>& out) : out_(out) {}
-    // The low `bits` of value, least significant first, filling each byte from its low bit.
+    ~BitWriter() { flush(); }
+    // The low `bits` (<= 32) of value, least significant first, filling each byte from its low bit.
     void put(uint64_t value, int bits)
     {
-        if (bits == 8 && used_ == 0) { // a whole byte (8-bit weights after a header): one append
-            out_.push_back(uint8_t(value));
-            return;
-        }
-        while (bits > 0) {
-            if (used_ == 0)
-                out_.push_back(0);
-            const int take = std::min(bits, 8 - used_);
-            out_.back() |= uint8_t((value & ((1u << take) - 1)) << used_);
-            value >>= take;
-            bits -= take;
-            used_ = (used_ + take) % 8;
-        }
+        acc_ |= (value & ((uint64_t{1} << bits) - 1)) << used_;
+        used_ += bits;
+        for (; used_ >= 8; used_ -= 8, acc_ >>= 8)
+            out_.push_back(uint8_t(acc_));
     }
     void u16(uint32_t v)
     {
@@ -46,10 +38,18 @@ public:
         out_.push_back(uint8_t(v & 0xff));
         out_.push_back(uint8_t(v >> 8));
     }
-    void flush() { used_ = 0; }
+    // Pads the last byte with zero bits; the next put starts a new byte.
+    void flush()
+    {
+        if (used_ > 0)
+            out_.push_back(uint8_t(acc_));
+        acc_ = 0;
+        used_ = 0;
+    }
 
 private:
     std::vector<uint8_t>& out_;
+    uint64_t acc_ = 0; // bits not yet in out_ (fewer than 8 between calls)
     int used_ = 0;
 };
 
@@ -166,20 +166,27 @@ double scaleDown(double x, int e, double inv)
     return e <= 1000 ? x * inv : std::ldexp(x, -e);
 }
 
-int targetExponent(const std::vector<std::pair<int64_t, float>>& syn, int64_t qmax, const std::string& what)
+int targetExponent(const float* w, size_t n, int64_t qmax, const std::string& what)
 {
-    double mx = 0;
-    for (const auto& s : syn)
-        mx = std::max(mx, std::fabs(double(s.second)));
+    // One pass for the common case: every weight an integer within qmax (e = 0).
+    float mxf = 0;
+    bool integral = true;
+    for (size_t i = 0; i < n; ++i) {
+        mxf = std::max(mxf, std::fabs(w[i]));
+        integral &= w[i] == std::trunc(w[i]);
+    }
+    const double mx = double(mxf); // |w| and their maximum are exact in float
+    if (integral && mx <= double(qmax))
+        return 0;
     int e = 0;
     if (mx > double(qmax)) // ldexp(qmax, 0) == qmax: most targets need no exponent
         while (mx > std::ldexp(double(qmax), e))
             ++e;
     const double inv = inversePow2(e);
-    for (const auto& s : syn) {
-        const double m = scaleDown(double(s.second), e, inv);
+    for (size_t i = 0; i < n; ++i) {
+        const double m = scaleDown(double(w[i]), e, inv);
         if (m != std::trunc(m))
-            throw std::runtime_error(what + ": weight " + std::to_string(s.second) +
+            throw std::runtime_error(what + ": weight " + std::to_string(w[i]) +
                                      " is not a " + std::to_string(qmax) + "-bounded mantissa times 2^" +
                                      std::to_string(e) + " (quantize with at most the chip's weight bits)");
     }
@@ -276,16 +283,16 @@ KernelRows kernelRows(const Projection& pr, const Quantizer& q)
     k.exponent.assign(size_t(pr.outFeatures), 0);
     k.error.resize(size_t(pr.outFeatures));
     k.mantissa.resize(size_t(pr.outFeatures * k.rowLength));
-    std::vector<std::pair<int64_t, float>> syn;
+    std::vector<float> syn;
     for (int64_t o = 0; o < pr.outFeatures; ++o) {
         syn.clear();
         for (int64_t ii = 0; ii < per; ++ii)
             for (int64_t t = 0; t < taps; ++t)
-                syn.push_back({0, pr.weight(o, ii, t)});
+                syn.push_back(pr.weight(o, ii, t));
         int e = 0;
         if (q.integer) {
             try {
-                e = targetExponent(syn, q.qmaxInt, pr.name);
+                e = targetExponent(syn.data(), syn.size(), q.qmaxInt, pr.name);
             } catch (const std::runtime_error& err) {
                 k.error[size_t(o)] = err.what();
                 continue;
@@ -295,7 +302,7 @@ KernelRows kernelRows(const Projection& pr, const Quantizer& q)
         const double inv = inversePow2(e);
         int32_t* m = k.mantissa.data() + o * k.rowLength;
         for (size_t j = 0; j < syn.size(); ++j)
-            m[j] = q.mantissa(pr, syn[j].second, e, inv);
+            m[j] = q.mantissa(pr, syn[j], e, inv);
     }
     return k;
 }
@@ -432,40 +439,62 @@ private:
             std::fill(mark_.begin(), mark_.end(), 0);
             generation_ = 1;
         }
-        entries_.clear();
         const int64_t nl = int64_t(neurons_.size());
         std::vector<uint8_t> exps(size_t(nl), 0);
         std::vector<char> has(size_t(nl), 0);
-        for (int64_t l = 0; l < nl; ++l) {
-            syn_.clear();
-            forEachSynapseOf(pr, sp, dp, neurons_[size_t(l)], [&](int64_t src, float w) { syn_.push_back({src, w}); });
-            const int e = q_.integer ? targetExponent(syn_, q_.qmaxInt, pr.name) : 0;
+        size_t count = 0; // entries_[0, count) are this input's synapses
+        // One target's synapses (source neurons, weights): exponent, axon slots, mantissas.
+        auto addTarget = [&](int64_t l, const auto* src, const float* w, size_t len) {
+            const int e = q_.integer ? targetExponent(w, len, q_.qmaxInt, pr.name) : 0;
             const double inv = inversePow2(e);
             exps[size_t(l)] = uint8_t(e);
-            has[size_t(l)] = !syn_.empty();
-            for (const auto& [src, w] : syn_) {
-                if (mark_[size_t(src)] != generation_) {
-                    mark_[size_t(src)] = generation_;
-                    slot_[size_t(src)] = int32_t(in.axonSource.size());
-                    in.axonSource.push_back(int32_t(src));
+            has[size_t(l)] = len > 0;
+            if (entries_.size() < count + len)
+                entries_.resize(std::max(2 * entries_.size(), count + len));
+            Entry* out = entries_.data() + count;
+            uint32_t* mark = mark_.data();
+            int32_t* slot = slot_.data();
+            for (size_t k = 0; k < len; ++k) {
+                const size_t sn = size_t(src[k]);
+                if (mark[sn] != generation_) {
+                    mark[sn] = generation_;
+                    slot[sn] = int32_t(in.axonSource.size());
+                    in.axonSource.push_back(int32_t(sn));
                 }
-                entries_.push_back({slot_[size_t(src)], int32_t(l), q_.mantissa(pr, w, e, inv)});
+                out[k] = {slot[sn], int32_t(l), q_.mantissa(pr, w[k], e, inv)};
             }
+            count += len;
+        };
+        for (int64_t l = 0; l < nl; ++l) {
+            const int64_t n = neurons_[size_t(l)];
+            if (pr.coupling == Coupling::Explicit) { // the CSR row as it is stored
+                const int64_t b = pr.rowStart[size_t(n)], e = pr.rowStart[size_t(n) + 1];
+                addTarget(l, pr.srcNeuron.data() + b, pr.weights.data() + b, size_t(e - b));
+                continue;
+            }
+            synSrc_.clear();
+            synW_.clear();
+            forEachSynapseOf(pr, sp, dp, n, [&](int64_t src, float w) {
+                synSrc_.push_back(src);
+                synW_.push_back(w);
+            });
+            addTarget(l, synSrc_.data(), synW_.data(), synW_.size());
         }
         in.exponent = compressExponents(exps, has, sl.features());
         // Group the synapses by axon (counting sort, stable: targets stay ascending).
         const size_t axons = in.axonSource.size();
         rowStart_.assign(axons + 1, 0);
-        for (const Entry& e : entries_)
-            ++rowStart_[size_t(e.axon) + 1];
+        for (size_t k = 0; k < count; ++k)
+            ++rowStart_[size_t(entries_[k].axon) + 1];
         for (size_t a = 0; a < axons; ++a)
             rowStart_[a + 1] += rowStart_[a];
-        sorted_.resize(entries_.size());
+        if (sorted_.size() < count)
+            sorted_.resize(count);
         {
             std::vector<uint32_t>& next = fill_;
             next.assign(rowStart_.begin(), rowStart_.end() - 1);
-            for (const Entry& e : entries_)
-                sorted_[next[size_t(e.axon)]++] = e;
+            for (size_t k = 0; k < count; ++k)
+                sorted_[next[size_t(entries_[k].axon)]++] = entries_[k];
         }
         const int64_t F = sl.features();
         BitWriter bw(in.table);
@@ -492,8 +521,15 @@ private:
                     const size_t e = runEnd(b);
                     bw.u16(checked16(row[b].local, "run start"));
                     bw.u16(checked16(int64_t(e - b), "run length"));
-                    for (size_t k = b; k < e; ++k)
-                        bw.put(uint64_t(uint32_t(row[k].mantissa)), wb_);
+                    if (wb_ == 8) { // BitWriter::put's whole-byte path, one resize per run
+                        const size_t at = in.table.size();
+                        in.table.resize(at + (e - b));
+                        for (size_t k = b; k < e; ++k)
+                            in.table[at + (k - b)] = uint8_t(row[k].mantissa);
+                    } else {
+                        for (size_t k = b; k < e; ++k)
+                            bw.put(uint64_t(uint32_t(row[k].mantissa)), wb_);
+                    }
                     bw.flush();
                     b = e;
                 }
@@ -530,8 +566,9 @@ private:
     std::vector<int32_t> slot_;
     uint32_t generation_ = 0;
     std::vector<int64_t> neurons_, axons_;
-    std::vector<std::pair<int64_t, float>> syn_;
-    std::vector<Entry> entries_, sorted_;
+    std::vector<int64_t> synSrc_;
+    std::vector<float> synW_;
+    std::vector<Entry> entries_, sorted_; // entries_ grows, only its first `count` are used
     std::vector<uint32_t> rowStart_, fill_;
 };
 
@@ -566,7 +603,11 @@ void buildRoutes(const Network& net, const Mapping& m, interp::ThreadPool& pool,
             off += m.slices[size_t(s)].neurons();
         }
     }
-    const NeuronLocator locator(net, m.popBlock, m.popFirstSlice, m.slices);
+    // Placement's locator when it was built for this mapping (it usually was).
+    std::shared_ptr<const NeuronLocator> own = m.neuronLocator;
+    if (!own || !own->builtFor(m.popBlock, m.popFirstSlice, m.slices))
+        own = std::make_shared<const NeuronLocator>(net, m.popBlock, m.popFirstSlice, m.slices, pool.size());
+    const NeuronLocator& locator = *own;
     // Per destination core, per axon in (input, axon) order: source core and local neuron.
     std::vector<std::vector<std::pair<int32_t, int32_t>>> source(cores.size());
     forEachParallel(pool, cores.size(), [&](size_t ci, int) {

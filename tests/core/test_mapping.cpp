@@ -1,6 +1,7 @@
 // Mapping: partition respects every per-core limit (property test on random
 // layer graphs), utilization of the binding resource on the golden models,
-// placement and routes avoid dead cores/links, determinism for a seed,
+// placement and routes avoid dead cores/links, determinism for a seed, the
+// neuron locator's tables on any thread count,
 // multi-chip scaling sanity, located "does not fit" reports.
 #include "target/mapper.h"
 #include "target/network_extract.h"
@@ -260,6 +261,43 @@ private slots:
             QCOMPARE(m.stepTimeNs, one.stepTimeNs);
             QCOMPARE(m.weightedHops, one.weightedHops);
         }
+    }
+
+    void neuronLocatorTablesAnyThreadCount()
+    {
+        // The locator's per-neuron tables are filled slice by slice on several
+        // threads; every neuron must be found in the slice that holds it, at the
+        // slice-local index Slice::neuronAt gives, whatever the thread count.
+        const ChipDescriptor c = chipNamed("loihi3");
+        const Network net = networkOf(loadGolden("spikformer_cifar.sir"), c);
+        MapOptions opt;
+        opt.threads = 2;
+        const Mapping m = mapNetwork(net, c, opt);
+        QVERIFY(m.fits);
+        const NeuronLocator one(net, m.popBlock, m.popFirstSlice, m.slices, 1);
+        const NeuronLocator three(net, m.popBlock, m.popFirstSlice, m.slices, 3);
+        int64_t checked = 0;
+        for (size_t s = 0; s < m.slices.size(); ++s) {
+            const Slice& sl = m.slices[s];
+            const Population& p = net.populations[size_t(sl.pop)];
+            for (int64_t l = 0; l < sl.neurons(); ++l) {
+                const int64_t n = sl.neuronAt(p, l);
+                int64_t a = -1, b = -1;
+                QCOMPARE(one.locate(sl.pop, n, a), int32_t(s));
+                QCOMPARE(three.locate(sl.pop, n, b), int32_t(s));
+                QCOMPARE(a, l);
+                QCOMPARE(b, l);
+                QCOMPARE(m.sliceOf(net, sl.pop, n), int32_t(s));
+                ++checked;
+            }
+        }
+        QVERIFY(checked > 10000);
+        // Placement keeps its locator for the package; an edited mapping must not use it.
+        QVERIFY(m.neuronLocator);
+        QVERIFY(m.neuronLocator->builtFor(m.popBlock, m.popFirstSlice, m.slices));
+        std::vector<Slice> edited = m.slices;
+        edited.back().f1 -= 1;
+        QVERIFY(!m.neuronLocator->builtFor(m.popBlock, m.popFirstSlice, edited));
     }
 
     void storedAxonListsMatchCollectAxons()
