@@ -90,11 +90,20 @@ std::string layerInfo(const ir::Module& m, const ir::Op& op, const ValueQ& x, Va
     // |sum w x| <= sum |w| * max|x|; for x in [0, max] the positive and the
     // negative weights cannot both act: max(sum w+, sum w-) * max.
     auto sums = [per](auto row) {
+        // Branch-free (random signs mispredict) and in int32 lanes (vectorized):
+        // |w| <= 2^15, so a chunk of 2^15 weights sums below 2^30.
+        constexpr int64_t kChunk = int64_t{1} << 15;
         int64_t pos = 0, neg = 0;
-        for (int64_t k = 0; k < per; ++k) { // branch-free: random signs mispredict
-            const int64_t wk = row[k];
-            pos += std::max<int64_t>(wk, 0);
-            neg += std::max<int64_t>(-wk, 0);
+        for (int64_t k0 = 0; k0 < per; k0 += kChunk) {
+            const int64_t k1 = std::min(per, k0 + kChunk);
+            int32_t p = 0, n = 0;
+            for (int64_t k = k0; k < k1; ++k) {
+                const int32_t wk = row[k];
+                p += std::max(wk, 0);
+                n += std::max(-wk, 0);
+            }
+            pos += p;
+            neg += n;
         }
         return std::pair{pos, neg};
     };
