@@ -35,6 +35,72 @@ void Extractor::run()
         if (op.kind == ir::OpKind::Const || op.kind == ir::OpKind::Input)
             continue; // evaluated on demand
         exprs_[op.result] = compute(op);
+        if (backEdgeOp_.count(op.result))
+            resolveBackEdges(op);
+    }
+    for (const auto& [t, dst] : builder_.deferred()) { // a back edge whose value never became a population
+        const ir::Op& d = m_.ops()[size_t(t.delayOp)];
+        if (!isFailed(d.result))
+            fail(d, "recurrent delay of %" + m_.value(t.backEdge).name + ", which was not mapped");
+    }
+}
+
+Expr Extractor::delayed(const ir::Op& op)
+{
+    const ir::ValueId v = op.operands[0];
+    const int k = int(op.attrs.getInt("steps", 1));
+    const int32_t self = opIndexOf(op);
+    const ir::Type& rt = m_.typeOf(op.result);
+    if (m_.value(v).def > self) { // a back edge: the value's population comes later
+        backEdgeOp_.emplace(v, self);
+        Expr e;
+        e.shape = rt.shape;
+        Term t;
+        t.index = iota32(ir::numElements(rt.shape));
+        t.delay = k;
+        t.backEdge = v;
+        t.delayOp = self;
+        e.terms.push_back(std::move(t));
+        return e;
+    }
+    Expr e = exprOf(v);
+    if (e.timeAverage)
+        return fail(op, "delays a value averaged over time; cannot map");
+    if (std::any_of(e.bias.begin(), e.bias.end(), [](double b) { return b != 0.0; }))
+        return fail(op, "not yet: delays a value with a constant part (bias), which is 0 in its first " +
+                            std::to_string(k) + " step(s); the chip maps delays of spike sources only");
+    for (Term& t : e.terms) {
+        t.delay += k;
+        t.delayOp = self;
+    }
+    return e;
+}
+
+void Extractor::resolveBackEdges(const ir::Op& op)
+{
+    const ir::ValueId v = op.result;
+    std::vector<std::pair<Term, int32_t>> waiting = builder_.takeDeferred(v);
+    if (waiting.empty() || isFailed(v))
+        return;
+    const Expr& e = exprs_[v];
+    const bool population = e.terms.size() == 1 && !e.terms[0].geom && e.terms[0].uniform() &&
+                            e.terms[0].pop >= 0 && e.bias.empty() && !e.timeAverage;
+    if (!population) {
+        fail(m_.ops()[size_t(backEdgeOp_[v])],
+             "not yet: a recurrent delay must read the output of a neuron layer; %" + m_.value(v).name + " is " +
+                 std::string(ir::opName(op)) + " of several sources or with a constant part");
+        return;
+    }
+    const Term& src = e.terms[0];
+    for (auto& [t, dst] : waiting) {
+        t.pop = src.pop;
+        t.backEdge = ir::kNoValue;
+        t.delay += src.delay;
+        t.scalar *= src.scalar;
+        std::vector<int32_t>& map = t.geom ? t.opIn : t.index; // elements of v -> neurons of the population
+        for (int32_t& x : map)
+            x = src.index[size_t(x)];
+        builder_.addDeferred(t, dst);
     }
 }
 
@@ -236,6 +302,7 @@ Expr Extractor::compute(const ir::Op& op)
     case ir::OpKind::Mean:
     case ir::OpKind::MatMul: return weightOp(op);
     case ir::OpKind::MaxPool2d: return maxPool(op);
+    case ir::OpKind::Delay: return delayed(op);
     case ir::OpKind::Custom:
         return fail(op, "custom op " + std::string(ir::opName(op)) +
                             " was not lowered: no backend maps custom ops (run lower-custom first; its plugin must "
@@ -381,6 +448,9 @@ Expr Extractor::applyWeights(const ir::Op& op, ir::ValueId xv, Expr x, OpGeom g,
         }
         Term n;
         n.pop = t.pop;
+        n.delay = t.delay;
+        n.backEdge = t.backEdge;
+        n.delayOp = t.delayOp;
         n.opIn = t.index;
         n.index = iota32(outN);
         n.scalar = t.scalar;
