@@ -75,6 +75,12 @@ private:
     // population (resolveBackEdges once the value is computed).
     Expr delayed(const ir::Op& op);
     void resolveBackEdges(const ir::Op& op);
+    // A CubaLIF (current stage lif -> membrane lif) on a recurrent loop becomes
+    // one CUBA population when that is exact (extract_loops.cpp).
+    void planCubaFusion();
+    std::unordered_map<int32_t, int32_t> fusedCurrent_;                 // membrane lif op -> its current stage op
+    std::unordered_set<int32_t> fusedAway_;                             // current stages fused into their membrane
+    std::unordered_map<int32_t, fixedpoint::NeuronParams> fusedParams_; // membrane lif op -> the CUBA parameters
 
     Expr weightOp(const ir::Op& op);
     Expr maxPool(const ir::Op& op);

@@ -23,6 +23,7 @@ void Extractor::run()
             return;
         }
     }
+    planCubaFusion();
     for (int32_t i = 0; i < int32_t(m_.ops().size()); ++i) {
         const ir::Op& op = m_.ops()[size_t(i)];
         if (op.kind == ir::OpKind::Output) {
@@ -42,65 +43,6 @@ void Extractor::run()
         const ir::Op& d = m_.ops()[size_t(t.delayOp)];
         if (!isFailed(d.result))
             fail(d, "recurrent delay of %" + m_.value(t.backEdge).name + ", which was not mapped");
-    }
-}
-
-Expr Extractor::delayed(const ir::Op& op)
-{
-    const ir::ValueId v = op.operands[0];
-    const int k = int(op.attrs.getInt("steps", 1));
-    const int32_t self = opIndexOf(op);
-    const ir::Type& rt = m_.typeOf(op.result);
-    if (m_.value(v).def > self) { // a back edge: the value's population comes later
-        backEdgeOp_.emplace(v, self);
-        Expr e;
-        e.shape = rt.shape;
-        Term t;
-        t.index = iota32(ir::numElements(rt.shape));
-        t.delay = k;
-        t.backEdge = v;
-        t.delayOp = self;
-        e.terms.push_back(std::move(t));
-        return e;
-    }
-    Expr e = exprOf(v);
-    if (e.timeAverage)
-        return fail(op, "delays a value averaged over time; cannot map");
-    if (std::any_of(e.bias.begin(), e.bias.end(), [](double b) { return b != 0.0; }))
-        return fail(op, "not yet: delays a value with a constant part (bias), which is 0 in its first " +
-                            std::to_string(k) + " step(s); the chip maps delays of spike sources only");
-    for (Term& t : e.terms) {
-        t.delay += k;
-        t.delayOp = self;
-    }
-    return e;
-}
-
-void Extractor::resolveBackEdges(const ir::Op& op)
-{
-    const ir::ValueId v = op.result;
-    std::vector<std::pair<Term, int32_t>> waiting = builder_.takeDeferred(v);
-    if (waiting.empty() || isFailed(v))
-        return;
-    const Expr& e = exprs_[v];
-    const bool population = e.terms.size() == 1 && !e.terms[0].geom && e.terms[0].uniform() &&
-                            e.terms[0].pop >= 0 && e.bias.empty() && !e.timeAverage;
-    if (!population) {
-        fail(m_.ops()[size_t(backEdgeOp_[v])],
-             "not yet: a recurrent delay must read the output of a neuron layer; %" + m_.value(v).name + " is " +
-                 std::string(ir::opName(op)) + " of several sources or with a constant part");
-        return;
-    }
-    const Term& src = e.terms[0];
-    for (auto& [t, dst] : waiting) {
-        t.pop = src.pop;
-        t.backEdge = ir::kNoValue;
-        t.delay += src.delay;
-        t.scalar *= src.scalar;
-        std::vector<int32_t>& map = t.geom ? t.opIn : t.index; // elements of v -> neurons of the population
-        for (int32_t& x : map)
-            x = src.index[size_t(x)];
-        builder_.addDeferred(t, dst);
     }
 }
 
@@ -201,6 +143,8 @@ Expr Extractor::compute(const ir::Op& op)
         return popExpr(builder_.addPopulation(std::move(p)), rt.shape);
     }
     case ir::OpKind::Lif: {
+        if (fusedAway_.count(opIndexOf(op))) // a CubaLIF's current stage: its membrane op integrates the input
+            return exprOf(op.operands[0]);
         Population p = proto(PopulationKind::Lif, name, op, opIndexOf(op));
         p.neuron.model = op.attrs.getString("neuron", "lif");
         p.neuron.tau = op.attrs.getFloat("tau", 2.0);
@@ -220,6 +164,11 @@ Expr Extractor::compute(const ir::Op& op)
             p.fx.inputUnit = q_.values[size_t(op.operands[0])].scale;
             if (membrane)
                 p.fx.valueScale = q_.values[size_t(op.result)].scale;
+            if (const auto f = fusedParams_.find(opIndexOf(op)); f != fusedParams_.end()) { // one CUBA compartment
+                const ir::Op& syn = m_.ops()[size_t(fusedCurrent_.at(opIndexOf(op)))];
+                p.fx.neuron = f->second;
+                p.fx.inputUnit = q_.values[size_t(syn.operands[0])].scale;
+            }
         }
         return materializeChecked(op, exprOf(op.operands[0]), std::move(p));
     }

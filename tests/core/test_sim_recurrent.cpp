@@ -3,7 +3,11 @@
 // arrive at model step t + k. The package is simulated from disk and must
 // equal the fixed-point reference spike for spike in every schedule and host
 // execution order; a recurrent delay off by one step must break that; a loop
-// the pipeline cannot close in k steps is refused at the delay op.
+// the pipeline cannot close in k steps is refused at the delay op. The NIR
+// paper's snnTorch Braille RSynaptic maps with its CubaLIF fused into one CUBA
+// compartment (target/extract_loops.cpp).
+#include "interop/nir_hdf5.h"
+#include "interop/nir_import.h"
 #include "ir/ir_io.h"
 #include "ir/parser.h"
 #include "sim_test_util.h"
@@ -50,6 +54,21 @@ ir::Module rleaky(int steps)
         throw std::runtime_error("rleaky_loop.sir has no {steps = 1}");
     text.replace(at, from.size(), "{steps = " + std::to_string(steps) + "}");
     return parse(text, "rleaky_loop.sir");
+}
+
+// The NIR paper's snnTorch-written Braille RSynaptic, imported for T steps.
+ir::Module braille(int64_t timesteps = 12)
+{
+    interop::NirReadResult r = interop::readNirFile(std::string(STC_TEST_FIXTURE_DIR) +
+                                                    "/nir/snntorch_braille_rsynaptic.nir");
+    if (!r.graph)
+        throw std::runtime_error(r.diagnostics.format());
+    interop::NirImportOptions o;
+    o.timesteps = timesteps;
+    interop::NirImportResult i = interop::importFromNir(*r.graph, o, "braille.nir");
+    if (!i.module)
+        throw std::runtime_error(i.diagnostics.format());
+    return std::move(*i.module);
 }
 
 std::string weights(int64_t n, uint64_t seed, double scale)
@@ -134,6 +153,27 @@ std::string compareWithReference(const simtest::Compiled& c, const std::vector<f
         }
     }
     return {};
+}
+
+// Non-zero outputs of value `name` in the fixed-point reference over n samples.
+int64_t referenceSpikes(const simtest::Compiled& c, const std::vector<float>& in, int64_t n, const std::string& name)
+{
+    int64_t spikes = 0;
+    for (int64_t s = 0; s < n; ++s)
+        for (const auto& [value, train] : simtest::referenceTrains(c.out.module, in, c.program.inputSize(), s))
+            if (value == name)
+                for (const auto& m : train)
+                    spikes += int64_t(m.size());
+    return spikes;
+}
+
+// Random Braille-like inputs in [-4, 4] (a third exact zeros), so the recurrent layer fires.
+std::vector<float> brailleInputs(const simtest::Compiled& c, int64_t n)
+{
+    std::vector<float> in = simtest::randomSamples(n, c.program.inputSize(), 41);
+    for (float& x : in)
+        x = x == 0.0f ? 0.0f : 8.0f * x - 4.0f;
+    return in;
 }
 
 struct Config {
@@ -236,13 +276,7 @@ private slots:
         const simtest::Compiled c = simtest::compile(rleaky(steps), chip.toStdString());
         const int64_t n = 7;
         const std::vector<float> in = simtest::randomSamples(n, c.program.inputSize(), 29);
-        int64_t spikes = 0;
-        for (int64_t s = 0; s < n; ++s)
-            for (const auto& [name, train] : simtest::referenceTrains(c.out.module, in, c.program.inputSize(), s))
-                if (name == "spk")
-                    for (const auto& m : train)
-                        spikes += int64_t(m.size());
-        QVERIFY2(spikes > 50, "the recurrent layer barely fires: the test would not see the loop");
+        QVERIFY2(referenceSpikes(c, in, n, "spk") > 50, "the recurrent layer barely fires: the test would not see it");
         for (const Config& k : kConfigs) {
             const std::string diff = compareWithReference(c, in, n, options(k));
             QVERIFY2(diff.empty(), (std::string(k.name) + ": " + diff).c_str());
@@ -297,6 +331,55 @@ private slots:
         QVERIFY2(all.find("loop.sir:8:3: error: [%back = delay] not yet: the recurrent loop from %b (pipeline phase "
                           "2) back to %a (phase 1) passes 2 neuron layers") != std::string::npos,
                  all.c_str());
+    }
+
+    // Braille RSynaptic: the loop lif1.lif -> delay -> w_rec -> current stage
+    // lif1.lif.syn -> lif1.lif is one CUBA population projecting onto itself
+    // (delay 0); lif2's CubaLIF, not on a loop, stays two populations.
+    void brailleFusesItsLoopIntoOneCompartment()
+    {
+        for (const char* chip : {"loihi3", "loihi2"}) {
+            const simtest::Compiled c = simtest::compile(braille(), chip);
+            const target::Network& net = c.out.session->network;
+            std::vector<std::string> names;
+            for (const auto& p : net.populations)
+                names.push_back(p.name);
+            QCOMPARE(std::count(names.begin(), names.end(), std::string("lif1.lif.syn")), 0l);
+            QCOMPARE(std::count(names.begin(), names.end(), std::string("lif1.lif")), 1l);
+            QCOMPARE(std::count(names.begin(), names.end(), std::string("lif2.syn")), 1l);
+            int recurrent = 0;
+            for (const target::Projection& pr : net.projections)
+                if (pr.recurrent()) {
+                    ++recurrent;
+                    QCOMPARE(net.populations[size_t(pr.src)].name, std::string("lif1.lif"));
+                    QCOMPARE(pr.src, pr.dst);
+                    QCOMPARE(pr.delay, 0);
+                }
+            QCOMPARE(recurrent, 1);
+            const auto it = std::find(names.begin(), names.end(), std::string("lif1.lif"));
+            const target::Population& cuba = net.populations[size_t(it - names.begin())];
+            QVERIFY(cuba.fx.neuron.du != fixedpoint::kDecayOne); // the current decays in the compartment
+            const int64_t n = 8;
+            const std::vector<float> in = brailleInputs(c, n);
+            const int64_t spikes = referenceSpikes(c, in, n, "lif1.lif");
+            qInfo("%s: %lld spikes of lif1.lif in %lld samples", chip, (long long)spikes, (long long)n);
+            QVERIFY(spikes > 50);
+            for (const Config& k : kConfigs) {
+                const std::string diff = compareWithReference(c, in, n, options(k));
+                QVERIFY2(diff.empty(), (std::string(chip) + " " + k.name + ": " + diff).c_str());
+            }
+        }
+    }
+
+    void brailleOffByOneBreaksIt()
+    {
+        simtest::Compiled c = simtest::compile(braille(), "loihi3");
+        const int64_t n = 8;
+        const std::vector<float> in = brailleInputs(c, n);
+        QVERIFY(compareWithReference(c, in, n, options(kConfigs[0])).empty());
+        shiftRecurrentDelay(c.program, 1);
+        for (const Config& k : kConfigs)
+            QVERIFY2(!compareWithReference(c, in, n, options(k)).empty(), k.name);
     }
 
     // A delay beyond the chip's synaptic delays is refused at the delay op too.
