@@ -242,8 +242,8 @@ void finishNetwork(Network& net, const ir::Module& m, const ChipDescriptor* chip
                             std::to_string(s.phase - d.phase + 1) + " neuron layers, so its spikes arrive " +
                             std::to_string(s.phase - d.phase + 1) + " steps later at the earliest, but the delay is " +
                             std::to_string(pr.modelDelay) +
-                            " step(s); the chip maps loops through one neuron layer per delay step (a CubaLIF's "
-                            "current and membrane stages are not fused into one compartment yet)",
+                            " step(s); the chip maps loops through one neuron layer per delay step (a CubaLIF on the "
+                            "loop counts as one layer only when it fuses into one CUBA compartment)",
                         origin);
             delayErrors = true;
         } else if (chip && pr.delay > chip->limits.maxSynapticDelay) {

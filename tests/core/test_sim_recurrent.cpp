@@ -10,6 +10,7 @@
 #include "interop/nir_import.h"
 #include "ir/ir_io.h"
 #include "ir/parser.h"
+#include "ir/printer.h"
 #include "sim_test_util.h"
 
 #include <QtTest>
@@ -178,49 +179,45 @@ std::vector<float> brailleInputs(const simtest::Compiled& c, int64_t n)
 
 struct Config {
     const char* name;
-    sim::Parallel parallel;
-    int threads;
-    sim::Schedule schedule;
-    sim::Order order;
-    int batch;
+    sim::SimOptions options;
 };
 
-const Config kConfigs[] = {
-    {"cores latency", sim::Parallel::Cores, 1, sim::Schedule::Latency, sim::Order::Auto, 1},
-    {"cores throughput 2 threads", sim::Parallel::Cores, 2, sim::Schedule::Throughput, sim::Order::Auto, 1},
-    {"samples step-major", sim::Parallel::Samples, 2, sim::Schedule::Latency, sim::Order::StepMajor, 1},
-    {"samples step-major batch 3", sim::Parallel::Samples, 1, sim::Schedule::Latency, sim::Order::StepMajor, 3},
-    {"samples core-major", sim::Parallel::Samples, 2, sim::Schedule::Latency, sim::Order::CoreMajor, 2},
-};
-
-sim::SimOptions options(const Config& k)
+using sim::Order, sim::Parallel, sim::Schedule;
+sim::SimOptions run(Schedule schedule, int threads, Parallel parallel, Order order = Order::Auto, int batch = 1)
 {
     sim::SimOptions o;
-    o.parallel = k.parallel;
-    o.threads = k.threads;
-    o.schedule = k.schedule;
-    o.order = k.order;
-    o.batch = k.batch;
+    o.schedule = schedule, o.threads = threads, o.parallel = parallel;
+    o.order = order, o.batch = batch;
     return o;
 }
 
-// The recurrent synapse blocks of a program (source population not before the slice's).
-std::vector<sim::SynapseBlock*> recurrentBlocks(sim::SimProgram& prog)
+const Config kConfigs[] = {
+    {"cores latency", run(Schedule::Latency, 1, Parallel::Cores)},
+    {"cores throughput 2 threads", run(Schedule::Throughput, 2, Parallel::Cores)},
+    {"samples step-major", run(Schedule::Latency, 2, Parallel::Samples, Order::StepMajor)},
+    {"samples step-major batch 3", run(Schedule::Latency, 1, Parallel::Samples, Order::StepMajor, 3)},
+    {"samples core-major", run(Schedule::Latency, 2, Parallel::Samples, Order::CoreMajor, 2)},
+};
+
+// A recurrent synapse block: its source population is not before the slice's.
+bool recurrentBlock(const sim::SynapseBlock& b) { return b.srcPop >= b.dstPop; }
+
+int recurrentBlocks(const sim::SimProgram& prog)
 {
-    std::vector<sim::SynapseBlock*> out;
-    for (auto& core : prog.cores)
-        for (auto& b : core.inputs)
-            if (b.srcPop >= b.dstPop)
-                out.push_back(&b);
-    return out;
+    int n = 0;
+    for (const auto& core : prog.cores)
+        n += int(std::count_if(core.inputs.begin(), core.inputs.end(), recurrentBlock));
+    return n;
 }
 
 void shiftRecurrentDelay(sim::SimProgram& prog, int by)
 {
-    for (sim::SynapseBlock* b : recurrentBlocks(prog)) {
-        b->delay += by;
-        b->lastSend -= by;
-    }
+    for (auto& core : prog.cores)
+        for (auto& b : core.inputs)
+            if (recurrentBlock(b)) {
+                b.delay += by;
+                b.lastSend -= by;
+            }
     for (auto& core : prog.cores) {
         core.maxDelay = 0;
         for (const auto& b : core.inputs)
@@ -254,7 +251,7 @@ private slots:
         QCOMPARE(recurrent, 1);
         QCOMPARE(net.depth, 2); // spk at phase 1, the readout at 2: the loop adds no pipeline step
         QVERIFY(c.out.package.fromQuantizedModule);
-        QCOMPARE(int(recurrentBlocks(const_cast<sim::SimProgram&>(c.program)).size()), 1);
+        QCOMPARE(recurrentBlocks(c.program), 1);
     }
 
     void matchesReference_data()
@@ -278,7 +275,7 @@ private slots:
         const std::vector<float> in = simtest::randomSamples(n, c.program.inputSize(), 29);
         QVERIFY2(referenceSpikes(c, in, n, "spk") > 50, "the recurrent layer barely fires: the test would not see it");
         for (const Config& k : kConfigs) {
-            const std::string diff = compareWithReference(c, in, n, options(k));
+            const std::string diff = compareWithReference(c, in, n, k.options);
             QVERIFY2(diff.empty(), (std::string(k.name) + ": " + diff).c_str());
         }
     }
@@ -301,10 +298,10 @@ private slots:
         simtest::Compiled c = simtest::compile(rleaky(steps), "loihi3");
         const int64_t n = 7;
         const std::vector<float> in = simtest::randomSamples(n, c.program.inputSize(), 29);
-        QVERIFY(compareWithReference(c, in, n, options(kConfigs[0])).empty());
+        QVERIFY(compareWithReference(c, in, n, kConfigs[0].options).empty());
         shiftRecurrentDelay(c.program, shift);
         for (const Config& k : kConfigs)
-            QVERIFY2(!compareWithReference(c, in, n, options(k)).empty(), k.name);
+            QVERIFY2(!compareWithReference(c, in, n, k.options).empty(), k.name);
     }
 
     // A loop through two neuron layers needs at least two steps of delay:
@@ -315,7 +312,7 @@ private slots:
         const int64_t n = 6;
         const std::vector<float> in = simtest::randomSamples(n, c.program.inputSize(), 5);
         for (const Config& k : kConfigs) {
-            const std::string diff = compareWithReference(c, in, n, options(k));
+            const std::string diff = compareWithReference(c, in, n, k.options);
             QVERIFY2(diff.empty(), (std::string(k.name) + ": " + diff).c_str());
         }
     }
@@ -365,7 +362,7 @@ private slots:
             qInfo("%s: %lld spikes of lif1.lif in %lld samples", chip, (long long)spikes, (long long)n);
             QVERIFY(spikes > 50);
             for (const Config& k : kConfigs) {
-                const std::string diff = compareWithReference(c, in, n, options(k));
+                const std::string diff = compareWithReference(c, in, n, k.options);
                 QVERIFY2(diff.empty(), (std::string(chip) + " " + k.name + ": " + diff).c_str());
             }
         }
@@ -376,10 +373,33 @@ private slots:
         simtest::Compiled c = simtest::compile(braille(), "loihi3");
         const int64_t n = 8;
         const std::vector<float> in = brailleInputs(c, n);
-        QVERIFY(compareWithReference(c, in, n, options(kConfigs[0])).empty());
+        QVERIFY(compareWithReference(c, in, n, kConfigs[0].options).empty());
         shiftRecurrentDelay(c.program, 1);
         for (const Config& k : kConfigs)
-            QVERIFY2(!compareWithReference(c, in, n, options(k)).empty(), k.name);
+            QVERIFY2(!compareWithReference(c, in, n, k.options).empty(), k.name);
+    }
+
+    // When the current stage is read by another op too (here: also a model
+    // output) the pair cannot be one compartment: a located warning says why,
+    // and the loop through two populations is refused at the delay op.
+    void cubaLifThatCannotFuseIsRefused()
+    {
+        std::string text = ir::printModule(braille());
+        const std::string out = "output %lif2";
+        QVERIFY(text.find(out) != std::string::npos);
+        text.replace(text.find(out), out.size(), "output %lif2, %lif1.lif.syn");
+        target::CompileRequest req;
+        req.chip = "loihi3";
+        const target::CompileOutput c = target::compileModule(parse(text, "braille.sir"), req);
+        QVERIFY(!c.ok());
+        const std::string all = c.diagnostics.format();
+        QVERIFY2(all.find("warning: [%lif1.lif = lif] the CubaLIF %lif1.lif.syn -> %lif1.lif on a recurrent loop is "
+                          "not fused into one CUBA compartment: the current is read by other ops too") !=
+                     std::string::npos,
+                 all.c_str());
+        QVERIFY2(all.find("error: [%lif1.lif.prev = delay] not yet: the recurrent loop from %lif1.lif (pipeline phase "
+                          "2) back to %lif1.lif.syn (phase 1) passes 2 neuron layers") != std::string::npos,
+                 all.c_str());
     }
 
     // A delay beyond the chip's synaptic delays is refused at the delay op too.
