@@ -38,9 +38,14 @@ Expr Extractor::delayed(const ir::Op& op)
     Expr e = exprOf(v);
     if (e.timeAverage)
         return fail(op, "delays a value averaged over time; cannot map");
-    if (std::any_of(e.bias.begin(), e.bias.end(), [](double b) { return b != 0.0; }))
-        return fail(op, "not yet: delays a value with a constant part (bias), which is 0 in its first " +
-                            std::to_string(k) + " step(s); the chip maps delays of spike sources only");
+    if (std::any_of(e.bias.begin(), e.bias.end(), [](double b) { return b != 0.0; })) {
+        // The delayed value is 0 in its first k steps, its constant part
+        // included: a relay of the value (bias in the relay) is delayed instead.
+        e = relay(m_.definingOp(v), e, m_.value(v).name, std::max(2, gradedBits()));
+        if (isFailed(v) || e.terms.empty())
+            return fail(op, "the delayed value could not be relayed");
+        exprs_[v] = e; // later users of the value read the relay too
+    }
     for (Term& t : e.terms) {
         t.delay += k;
         t.delayOp = self;

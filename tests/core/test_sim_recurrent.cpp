@@ -57,20 +57,22 @@ ir::Module rleaky(int steps)
     return parse(text, "rleaky_loop.sir");
 }
 
-// The NIR paper's snnTorch-written Braille RSynaptic, imported for T steps.
-ir::Module braille(int64_t timesteps = 12)
+// A NIR fixture imported for T steps.
+ir::Module importNir(const std::string& name, int64_t timesteps)
 {
-    interop::NirReadResult r = interop::readNirFile(std::string(STC_TEST_FIXTURE_DIR) +
-                                                    "/nir/snntorch_braille_rsynaptic.nir");
+    interop::NirReadResult r = interop::readNirFile(std::string(STC_TEST_FIXTURE_DIR) + "/nir/" + name);
     if (!r.graph)
         throw std::runtime_error(r.diagnostics.format());
     interop::NirImportOptions o;
     o.timesteps = timesteps;
-    interop::NirImportResult i = interop::importFromNir(*r.graph, o, "braille.nir");
+    interop::NirImportResult i = interop::importFromNir(*r.graph, o, name);
     if (!i.module)
         throw std::runtime_error(i.diagnostics.format());
     return std::move(*i.module);
 }
+
+// The NIR paper's snnTorch-written Braille RSynaptic.
+ir::Module braille() { return importNir("snntorch_braille_rsynaptic.nir", 12); }
 
 std::string weights(int64_t n, uint64_t seed, double scale)
 {
@@ -400,6 +402,34 @@ private slots:
         QVERIFY2(all.find("error: [%lif1.lif.prev = delay] not yet: the recurrent loop from %lif1.lif (pipeline phase "
                           "2) back to %lif1.lif.syn (phase 1) passes 2 neuron layers") != std::string::npos,
                  all.c_str());
+    }
+
+    // A forward delay (NIR Delay node, 2 steps) of an affine map with a bias:
+    // the value is relayed (bias in the relay) and the relay's spikes reach
+    // the neuron 2 model steps later (synaptic delay 2), 0 before.
+    void forwardDelayOfABiasedValue()
+    {
+        for (const char* chip : {"loihi3", "loihi2"}) {
+            const simtest::Compiled c = simtest::compile(importNir("spec_delay.nir", 8), chip);
+            const target::Network& net = c.out.session->network;
+            int delayed = 0;
+            for (const target::Projection& pr : net.projections)
+                if (pr.modelDelay > 0) {
+                    ++delayed;
+                    QVERIFY(!pr.recurrent());
+                    QCOMPARE(pr.modelDelay, 2);
+                    QCOMPARE(pr.delay, 2);
+                    QCOMPARE(int(net.populations[size_t(pr.src)].kind), int(target::PopulationKind::Relay));
+                }
+            QCOMPARE(delayed, 1);
+            const int64_t n = 6;
+            const std::vector<float> in = brailleInputs(c, n);
+            QVERIFY(referenceSpikes(c, in, n, "lif") > 10);
+            for (const Config& k : kConfigs) {
+                const std::string diff = compareWithReference(c, in, n, k.options);
+                QVERIFY2(diff.empty(), (std::string(chip) + " " + k.name + ": " + diff).c_str());
+            }
+        }
     }
 
     // A delay beyond the chip's synaptic delays is refused at the delay op too.
