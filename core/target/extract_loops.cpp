@@ -53,9 +53,9 @@ Expr Extractor::delayed(const ir::Op& op)
     return e;
 }
 
-void Extractor::resolveBackEdges(const ir::Op& op)
+void Extractor::resolveBackEdges(ir::ValueId v)
 {
-    const ir::ValueId v = op.result;
+    const ir::Op& op = m_.definingOp(v);
     std::vector<std::pair<Term, int32_t>> waiting = builder_.takeDeferred(v);
     if (waiting.empty() || isFailed(v))
         return;

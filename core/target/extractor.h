@@ -74,7 +74,7 @@ private:
     // edge (operand defined later) is a term waiting for that value's
     // population (resolveBackEdges once the value is computed).
     Expr delayed(const ir::Op& op);
-    void resolveBackEdges(const ir::Op& op);
+    void resolveBackEdges(ir::ValueId v); // adds the waiting terms that read v
     // A CubaLIF (current stage lif -> membrane lif) on a recurrent loop becomes
     // one CUBA population when that is exact (extract_loops.cpp).
     void planCubaFusion();

@@ -37,8 +37,11 @@ void Extractor::run()
             continue; // evaluated on demand
         exprs_[op.result] = compute(op);
         if (backEdgeOp_.count(op.result))
-            resolveBackEdges(op);
+            resolveBackEdges(op.result);
     }
+    // Terms materialized after their value (a readout of the delay itself).
+    for (const auto& [v, d] : backEdgeOp_)
+        resolveBackEdges(v);
     for (const auto& [t, dst] : builder_.deferred()) { // a back edge whose value never became a population
         const ir::Op& d = m_.ops()[size_t(t.delayOp)];
         if (!isFailed(d.result))
