@@ -100,7 +100,8 @@ RunResult runPipeline(const ir::Module& input, const Pipeline& pipeline, const P
                                    def.info.name + ": not yet: this pass does not handle delay ops (recurrent "
                                                    "back edges); a module with one runs in the interpreters and "
                                                    "through dce, canonicalize, fold-bn, set-timesteps, "
-                                                   "scale-thresholds and quantize only"});
+                                                   "scale-thresholds, quantize, schedule-time and the chip "
+                                                   "mapping (partition, place, route) only"});
         }
         ir::Module before = work; // constants are shared, so this copy is cheap
         const auto t0 = Clock::now();

@@ -12,6 +12,10 @@
 //                    same latency, interval T + D - 1, no per-layer resets.
 // Statistics give both modes; module attributes schedule.latency/interval/mode
 // record the chosen one.
+// Delay ops (y[t] = x[t - k]): a delay of an earlier value arrives with it
+// (the chip adds k to the synaptic delay); a back edge (the operand is
+// defined later: a recurrent loop) constrains no offset: the chip aligns it
+// with a synaptic delay of its own (target/network_rates.cpp).
 #include "passes/builtin_passes.h"
 #include "passes/rewrite.h"
 
@@ -27,16 +31,22 @@ void runScheduleTime(ir::Module& m, PassRun& run)
 {
     const std::string mode = run.options().getString("mode");
     std::vector<int64_t> arrive(m.values().size(), 0); // step offset at which a value is available
-    int64_t depth = 0, delayBits = 0, delayed = 0;
+    std::vector<char> backEdge(m.values().size(), 0);   // the result of a delay reading a later value
+    int64_t depth = 0, delayBits = 0, delayed = 0, backEdges = 0;
     for (int32_t i = 0; i < int32_t(m.ops().size()); ++i) {
         ir::Op& op = m.mutableOps()[size_t(i)];
         op.attrs.erase("sched.offset");
         op.attrs.erase("sched.delay");
         if (op.result == ir::kNoValue || op.kind == OpKind::Const || op.kind == OpKind::Input)
             continue;
+        if (op.kind == OpKind::Delay && m.value(op.operands[0]).def > i) {
+            backEdge[size_t(op.result)] = 1;
+            ++backEdges;
+            continue;
+        }
         int64_t lo = INT64_MAX, hi = 0;
         for (ir::ValueId v : op.operands) {
-            if (!m.typeOf(v).perStep())
+            if (!m.typeOf(v).perStep() || backEdge[size_t(v)])
                 continue;
             lo = std::min(lo, arrive[size_t(v)]);
             hi = std::max(hi, arrive[size_t(v)]);
@@ -52,7 +62,7 @@ void runScheduleTime(ir::Module& m, PassRun& run)
             op.attrs.set("sched.delay", hi - lo);
             ++delayed;
             for (ir::ValueId v : op.operands)
-                if (m.typeOf(v).perStep() && arrive[size_t(v)] < hi) {
+                if (m.typeOf(v).perStep() && !backEdge[size_t(v)] && arrive[size_t(v)] < hi) {
                     const ir::Type& t = m.typeOf(v);
                     const int64_t bits = t.elem == ir::ElemType::Spike ? 1 : 8;
                     delayBits += (hi - arrive[size_t(v)]) * t.numElements() * bits;
@@ -76,6 +86,7 @@ void runScheduleTime(ir::Module& m, PassRun& run)
     run.stats().set("interval-steps.latency-mode", latency);
     run.stats().set("delayed-joins", delayed);
     run.stats().set("delay-buffer-bits", delayBits);
+    run.stats().set("recurrent-back-edges", backEdges);
 }
 
 } // namespace
@@ -88,6 +99,7 @@ PassDef makeScheduleTimePass()
     info.options = {OptionSpec::enumeration("mode", "throughput", {"throughput", "latency"},
                                             "throughput: samples overlap (interval T); latency: one sample at a time")};
     info.provides = {prop::kTimeScheduled};
+    info.handlesDelay = true;
     return {std::move(info), runScheduleTime};
 }
 

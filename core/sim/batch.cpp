@@ -132,7 +132,10 @@ void Worker::gatherSlice(int64_t hl, int32_t c, int32_t slice, int prev, int n)
             sent.chipLinks += int64_t(count) * rt.chipLinks;
             sent.chipMessages += rt.chipLinks > 0 ? count : 0;
             sent.maxMessageNs = std::max(sent.maxMessageNs, double(rt.latencyNs));
-            if (const int delay = blockOf(rt).delay; delay > 0) { // see deliverAll
+            const SynapseBlock& blk = blockOf(rt);
+            if (stepIndex + 1 > blk.lastSend)
+                continue; // see deliverAll
+            if (const int delay = blk.delay; delay > 0) { // see deliverAll
                 const size_t at = size_t((hl + delay) % int64_t(delayedFans_.size()));
                 std::vector<Fan>& store = delayedFans_[at];
                 delayedFanMsgs_[at].push_back({&rt, uint32_t(store.size()), count, stepIndex + 1});

@@ -40,13 +40,13 @@ namespace {
 // here instead of through them, once per route or message).
 struct BlockIndex {
     std::vector<uint32_t> base; // per core: its first block
-    std::vector<int32_t> slice, delay;
+    std::vector<int32_t> slice, delay, lastSend;
     explicit BlockIndex(const SimProgram& prog)
     {
         for (const CoreProgram& cp : prog.cores) {
             base.push_back(uint32_t(slice.size()));
             for (const SynapseBlock& b : cp.inputs)
-                slice.push_back(b.slice), delay.push_back(b.delay);
+                slice.push_back(b.slice), delay.push_back(b.delay), lastSend.push_back(b.lastSend);
         }
     }
     size_t at(const RouteHop& rt) const { return base[size_t(rt.destCore)] + uint32_t(rt.destInput); }
@@ -339,6 +339,8 @@ private:
                 for (uint32_t r = r0; r < r1; ++r) {
                     const RouteHop& rt = routes[r];
                     Worker::countRoute(sent, rt);
+                    if (stepIndex > blocks_.lastSend[blocks_.at(rt)])
+                        continue; // past the destination's last model step (worker.h deliverAll)
                     const int32_t to = nodeOf(rt);
                     if (compOf[to] != kc) {
                         std::vector<Msg>& in = inbox(to, b);

@@ -349,6 +349,7 @@ void buildCore(const Context& cx, const target::PackageCore& pc, const std::vect
         b.dstPop = si.pop;
         b.fromInput = prog.populations[size_t(pr.src)].kind == NeuronKind::Input;
         b.delay = in.delay;
+        b.lastSend = int32_t(prog.timesteps - 1 + prog.populations[size_t(si.pop)].phase - b.delay);
         b.encoding = in.encoding;
         b.axons = int64_t(in.axonSource.size());
         const auto& inc = incoming[size_t(si.pop)];

@@ -76,6 +76,11 @@ struct SynapseBlock {
     int32_t srcPop = -1;
     int compartment = 0;     // products: 0 = left operand, 1 = right operand
     int delay = 0;           // extra synaptic delay (steps)
+    // Messages sent towards step index > lastSend of their sample (the sender's
+    // step index + 1) would be integrated after the destination's last model
+    // step: the last k steps of a recurrent loop with delay k. They are dropped
+    // (a sample's spikes never reach the next sample). T - 1 + phase(dst) - delay.
+    int32_t lastSend = 0;
     target::Encoding encoding = target::Encoding::Dense;
     int64_t axons = 0;
     int32_t dstPop = -1;     // population of the slice (counters)

@@ -168,7 +168,10 @@ private:
                         countRoute(sent, rt);
                         if (!owns(rt.destCore))
                             continue;
-                        const int delay = blockOf(rt).delay;
+                        const SynapseBlock& blk = blockOf(rt);
+                        if (stepIndex > blk.lastSend)
+                            continue; // past the destination's last model step (a recurrent loop)
+                        const int delay = blk.delay;
                         if (delay > 0) {
                             delayed_[size_t((h + delay) % int64_t(delayed_.size()))].push_back(
                                 {&rt, ev.value, stepIndex});

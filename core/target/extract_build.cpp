@@ -145,7 +145,33 @@ void NetworkBuilder::addGather(int32_t src, int32_t dst, const std::vector<int32
     net_.projections.push_back(gather(src, dst, srcOfDst, w, name, origin, op));
 }
 
+std::vector<std::pair<Term, int32_t>> NetworkBuilder::takeDeferred(ir::ValueId v)
+{
+    std::vector<std::pair<Term, int32_t>> out;
+    std::erase_if(deferred_, [&](std::pair<Term, int32_t>& d) {
+        if (d.first.backEdge != v)
+            return false;
+        out.push_back(std::move(d));
+        return true;
+    });
+    return out;
+}
+
 void NetworkBuilder::addTerm(const Term& t, int32_t dst)
+{
+    if (t.pop < 0) { // a back edge whose source population does not exist yet
+        deferred_.push_back({t, dst});
+        return;
+    }
+    const size_t first = net_.projections.size();
+    addTermNow(t, dst);
+    for (size_t i = first; i < net_.projections.size(); ++i) {
+        net_.projections[i].modelDelay = t.delay;
+        net_.projections[i].delayOp = t.delayOp;
+    }
+}
+
+void NetworkBuilder::addTermNow(const Term& t, int32_t dst)
 {
     const Population& dp = net_.populations[size_t(dst)];
     const Population& sp = net_.populations[size_t(t.pop)];

@@ -26,15 +26,23 @@ public:
                              const std::string& name, const std::string& origin, int32_t op);
     // Appends a projection built by gather().
     void addProjection(Projection pr) { net_.projections.push_back(std::move(pr)); }
+    // Terms of a delay back edge (Term::backEdge) wait until the population of
+    // the value they read exists: takeDeferred(v) hands back those reading v
+    // (with their dst population), addDeferred adds one once its pop is set.
+    std::vector<std::pair<Term, int32_t>> takeDeferred(ir::ValueId v);
+    void addDeferred(const Term& t, int32_t dst) { addTerm(t, dst); }
+    const std::vector<std::pair<Term, int32_t>>& deferred() const { return deferred_; }
 
 private:
     int32_t finishMaterialize(const Expr& e, int32_t dst);
     void addTerm(const Term& t, int32_t dst);
+    void addTermNow(const Term& t, int32_t dst);
     void addExplicit(const Term& t, int32_t dst, Projection pr);
     Network& net_;
     // A population's feature axis is locked once a full projection depends on
     // it; until then a full consumer may choose it.
     std::vector<char> locked_;
+    std::vector<std::pair<Term, int32_t>> deferred_;
 };
 
 // Rates (measured or estimated), phases, delays; chip checks on the result.

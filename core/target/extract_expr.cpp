@@ -168,6 +168,9 @@ bool composeReduceThenFull(const Term& t, const OpGeom& g, Term& out)
         }
     const AxisSplit gs(g.outShape, g.featureAxis), cs(c->outShape, c->featureAxis);
     out.pop = t.pop;
+    out.delay = t.delay;
+    out.backEdge = t.backEdge;
+    out.delayOp = t.delayOp;
     out.opIn = t.opIn;
     out.index.resize(size_t(ir::numElements(g.outShape)));
     for (size_t e = 0; e < out.index.size(); ++e)

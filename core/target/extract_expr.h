@@ -37,6 +37,14 @@ struct Term {
     double scalar = 1.0;
     std::shared_ptr<const OpGeom> geom; // at most one weight op per term
     std::vector<int32_t> opIn;           // geom: op input element -> src neuron
+    // Delay ops on the way (y[t] = x[t - delay]): the source's spikes of model
+    // step t are integrated at model step t + delay. A back edge (a delay
+    // reading a value defined after it) names that value in `backEdge` with
+    // pop = -1 until the value's population exists; `delayOp` is the last
+    // delay op (for located errors).
+    int delay = 0;
+    ir::ValueId backEdge = ir::kNoValue;
+    int32_t delayOp = -1;
 
     bool uniform() const { return mult.empty(); }
 };

@@ -209,6 +209,8 @@ Expr Extractor::maxPool(const ir::Op& op)
 {
     Expr x = exprOf(op.operands[0]);
     const ir::Type& rt = m_.typeOf(op.result);
+    if (std::any_of(x.terms.begin(), x.terms.end(), [](const Term& t) { return t.delay > 0; }))
+        return fail(op, "not yet: max pooling of a delayed value (a delay op before it) is not mapped");
     const bool single = x.terms.size() == 1 && !x.terms[0].geom && x.terms[0].uniform() && x.bias.empty();
     if (!single || net_.populations[size_t(x.terms[0].pop)].spikeBits != 1 || !(x.terms[0].scalar > 0))
         return fail(op, "max pooling is mapped as an OR of binary spikes; its input here is not a binary spike "
@@ -250,7 +252,7 @@ int32_t Extractor::operandPopulation(const ir::Op& op, ir::ValueId v, Expr e, st
                                      double& scalar)
 {
     scalar = 1.0;
-    if (e.terms.size() == 1 && e.terms[0].uniform() && e.bias.empty() && !e.timeAverage) {
+    if (e.terms.size() == 1 && e.terms[0].uniform() && e.bias.empty() && !e.timeAverage && e.terms[0].delay == 0) {
         scalar = e.terms[0].scalar;
         if (!e.terms[0].geom) {
             index = e.terms[0].index;

@@ -70,6 +70,18 @@ private:
     // head: mean over tokens then linear).
     bool compose(const Term& t, const OpGeom& g, Term& out) const;
 
+    // A delay op: the operand's expression with every term delayed; a back
+    // edge (operand defined later) is a term waiting for that value's
+    // population (resolveBackEdges once the value is computed).
+    Expr delayed(const ir::Op& op);
+    void resolveBackEdges(ir::ValueId v); // adds the waiting terms that read v
+    // A CubaLIF (current stage lif -> membrane lif) on a recurrent loop becomes
+    // one CUBA population when that is exact (extract_loops.cpp).
+    void planCubaFusion();
+    std::unordered_map<int32_t, int32_t> fusedCurrent_;                 // membrane lif op -> its current stage op
+    std::unordered_set<int32_t> fusedAway_;                             // current stages fused into their membrane
+    std::unordered_map<int32_t, fixedpoint::NeuronParams> fusedParams_; // membrane lif op -> the CUBA parameters
+
     Expr weightOp(const ir::Op& op);
     Expr maxPool(const ir::Op& op);
     Expr product(const ir::Op& op, const Expr& a, const Expr& b, bool matmul);
@@ -86,6 +98,7 @@ private:
     NetworkBuilder builder_;
     std::unordered_map<ir::ValueId, Expr> exprs_;
     std::unordered_set<ir::ValueId> failed_;
+    std::unordered_map<ir::ValueId, int32_t> backEdgeOp_; // value read by a back-edge delay -> that delay op
     // Quantized module: integer semantics of the fixed-point reference path
     // (fixedpoint/qmodel.h). Weights are the mantissas << q.shift, biases the
     // i32 constants, `scale` ops and 1/count of means only change the static

@@ -159,6 +159,12 @@ struct Projection {
     std::vector<int64_t> rowStart;
     std::vector<int32_t> srcNeuron;
     int delay = 0; // extra synaptic delay in steps (schedule alignment)
+    // Model steps between a spike and its integration (IR delay ops: y[t] =
+    // x[t - k]); included in `delay`. A projection whose src is not before its
+    // dst in the population list is a recurrent back edge (docs/targets.md).
+    int modelDelay = 0;
+    int32_t delayOp = -1; // the IR delay op behind modelDelay (or -1)
+    bool recurrent() const { return src >= dst; }
 
     int64_t taps() const
     {

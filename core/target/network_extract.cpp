@@ -23,6 +23,7 @@ void Extractor::run()
             return;
         }
     }
+    planCubaFusion();
     for (int32_t i = 0; i < int32_t(m_.ops().size()); ++i) {
         const ir::Op& op = m_.ops()[size_t(i)];
         if (op.kind == ir::OpKind::Output) {
@@ -35,6 +36,16 @@ void Extractor::run()
         if (op.kind == ir::OpKind::Const || op.kind == ir::OpKind::Input)
             continue; // evaluated on demand
         exprs_[op.result] = compute(op);
+        if (backEdgeOp_.count(op.result))
+            resolveBackEdges(op.result);
+    }
+    // Terms materialized after their value (a readout of the delay itself).
+    for (const auto& [v, d] : backEdgeOp_)
+        resolveBackEdges(v);
+    for (const auto& [t, dst] : builder_.deferred()) { // a back edge whose value never became a population
+        const ir::Op& d = m_.ops()[size_t(t.delayOp)];
+        if (!isFailed(d.result))
+            fail(d, "recurrent delay of %" + m_.value(t.backEdge).name + ", which was not mapped");
     }
 }
 
@@ -135,6 +146,8 @@ Expr Extractor::compute(const ir::Op& op)
         return popExpr(builder_.addPopulation(std::move(p)), rt.shape);
     }
     case ir::OpKind::Lif: {
+        if (fusedAway_.count(opIndexOf(op))) // a CubaLIF's current stage: its membrane op integrates the input
+            return exprOf(op.operands[0]);
         Population p = proto(PopulationKind::Lif, name, op, opIndexOf(op));
         p.neuron.model = op.attrs.getString("neuron", "lif");
         p.neuron.tau = op.attrs.getFloat("tau", 2.0);
@@ -154,6 +167,11 @@ Expr Extractor::compute(const ir::Op& op)
             p.fx.inputUnit = q_.values[size_t(op.operands[0])].scale;
             if (membrane)
                 p.fx.valueScale = q_.values[size_t(op.result)].scale;
+            if (const auto f = fusedParams_.find(opIndexOf(op)); f != fusedParams_.end()) { // one CUBA compartment
+                const ir::Op& syn = m_.ops()[size_t(fusedCurrent_.at(opIndexOf(op)))];
+                p.fx.neuron = f->second;
+                p.fx.inputUnit = q_.values[size_t(syn.operands[0])].scale;
+            }
         }
         return materializeChecked(op, exprOf(op.operands[0]), std::move(p));
     }
@@ -236,6 +254,7 @@ Expr Extractor::compute(const ir::Op& op)
     case ir::OpKind::Mean:
     case ir::OpKind::MatMul: return weightOp(op);
     case ir::OpKind::MaxPool2d: return maxPool(op);
+    case ir::OpKind::Delay: return delayed(op);
     case ir::OpKind::Custom:
         return fail(op, "custom op " + std::string(ir::opName(op)) +
                             " was not lowered: no backend maps custom ops (run lower-custom first; its plugin must "
@@ -381,6 +400,9 @@ Expr Extractor::applyWeights(const ir::Op& op, ir::ValueId xv, Expr x, OpGeom g,
         }
         Term n;
         n.pop = t.pop;
+        n.delay = t.delay;
+        n.backEdge = t.backEdge;
+        n.delayOp = t.delayOp;
         n.opIn = t.index;
         n.index = iota32(outN);
         n.scalar = t.scalar;

@@ -101,7 +101,7 @@ InsertedRelays insertDelayRelays(Network& net, int maxDelay)
     const size_t n = net.populations.size();
     std::vector<int> chain(n, 0); // relays needed after each population
     for (const Projection& pr : net.projections)
-        if (pr.delay > maxDelay)
+        if (pr.delay > maxDelay && pr.modelDelay == 0)
             chain[size_t(pr.src)] = std::max(chain[size_t(pr.src)], (pr.delay - maxDelay + hop - 1) / hop);
     if (std::all_of(chain.begin(), chain.end(), [](int k) { return k == 0; }))
         return {};
@@ -141,7 +141,7 @@ InsertedRelays insertDelayRelays(Network& net, int maxDelay)
         const size_t oldSrc = size_t(pr.src);
         pr.src = newIndex[oldSrc];
         pr.dst = newIndex[size_t(pr.dst)];
-        if (pr.delay > maxDelay) {
+        if (pr.delay > maxDelay && pr.modelDelay == 0) {
             const int k = (pr.delay - maxDelay + hop - 1) / hop;
             pr.src += k;
             pr.delay -= k * hop;
@@ -205,21 +205,59 @@ void finishNetwork(Network& net, const ir::Module& m, const ChipDescriptor* chip
     }
     // Pipelined schedule: a spike sent in step s is integrated in step s + 1,
     // so each population runs one step after its latest source; shorter paths
-    // get synaptic delays so that all inputs of a step line up.
+    // get synaptic delays so that all inputs of a step line up. A delay op
+    // adds its k model steps to the synaptic delay; a recurrent back edge
+    // (src not before dst) does not move dst's phase: its spikes of model step
+    // t must reach dst at model step t + k, a synaptic delay of
+    // phase(dst) + k - 1 - phase(src), which the loop must leave >= 0.
     int depth = 0;
     for (int32_t i = 0; i < int32_t(net.populations.size()); ++i) {
         int phase = 0;
         for (int32_t pi : net.incoming(i))
-            phase = std::max(phase, net.populations[size_t(net.projections[size_t(pi)].src)].phase + 1);
+            if (!net.projections[size_t(pi)].recurrent())
+                phase = std::max(phase, net.populations[size_t(net.projections[size_t(pi)].src)].phase + 1);
         net.populations[size_t(i)].phase = phase;
         depth = std::max(depth, phase);
     }
     net.depth = depth;
     for (Projection& pr : net.projections)
-        pr.delay = net.populations[size_t(pr.dst)].phase - 1 - net.populations[size_t(pr.src)].phase;
+        pr.delay = net.populations[size_t(pr.dst)].phase - 1 - net.populations[size_t(pr.src)].phase + pr.modelDelay;
     int longest = 0;
     for (const Projection& pr : net.projections)
-        longest = std::max(longest, pr.delay);
+        if (pr.modelDelay == 0)
+            longest = std::max(longest, pr.delay);
+    bool delayErrors = false;
+    for (const Projection& pr : net.projections) {
+        if (pr.modelDelay == 0)
+            continue;
+        const Population &s = net.populations[size_t(pr.src)], &d = net.populations[size_t(pr.dst)];
+        const ir::Op* dop = pr.delayOp >= 0 ? &m.ops()[size_t(pr.delayOp)] : nullptr;
+        const std::string label = dop ? "%" + m.value(dop->result).name + " = delay" : pr.name;
+        const std::string origin = dop ? dop->origin : pr.origin;
+        const SourceLoc loc = dop ? dop->textLoc : SourceLoc{};
+        if (pr.delay < 0) {
+            diags.error(loc, label,
+                        "not yet: the recurrent loop from %" + s.name + " (pipeline phase " + std::to_string(s.phase) +
+                            ") back to %" + d.name + " (phase " + std::to_string(d.phase) + ") passes " +
+                            std::to_string(s.phase - d.phase + 1) + " neuron layers, so its spikes arrive " +
+                            std::to_string(s.phase - d.phase + 1) + " steps later at the earliest, but the delay is " +
+                            std::to_string(pr.modelDelay) +
+                            " step(s); the chip maps loops through one neuron layer per delay step (a CubaLIF on the "
+                            "loop counts as one layer only when it fuses into one CUBA compartment)",
+                        origin);
+            delayErrors = true;
+        } else if (chip && pr.delay > chip->limits.maxSynapticDelay) {
+            diags.error(loc, label,
+                        "needs a synaptic delay of " + std::to_string(pr.delay) + " steps from %" + s.name + " to %" +
+                            d.name + "; " + chip->id + " supports at most " +
+                            std::to_string(chip->limits.maxSynapticDelay) +
+                            " (delay relays carry only the alignment of feed-forward paths)",
+                        origin);
+            delayErrors = true;
+        }
+    }
+    if (delayErrors)
+        return;
     if (chip) {
         if (const InsertedRelays r = insertDelayRelays(net, int(chip->limits.maxSynapticDelay)); r.populations > 0)
             diags.warning({}, "schedule",
@@ -263,7 +301,6 @@ void finishNetwork(Network& net, const ir::Module& m, const ChipDescriptor* chip
                             std::to_string(limit) + "-bit " + (input ? "input events" : "spikes"),
                         p.origin);
     }
-    (void)m;
 }
 
 } // namespace detail

@@ -146,6 +146,7 @@ void registerTargetPasses(passes::PassRegistry& reg, std::shared_ptr<TargetSessi
             OptionSpec::integer("calibration-samples", 8, 1, 1024, "samples for measured firing rates"),
         };
         info.provides = {"partitioned"};
+        info.handlesDelay = true; // delay ops become synaptic delays (recurrent loops: docs/targets.md)
         reg.registerPass({std::move(info), [session](ir::Module& m, PassRun& run) { partitionPass(*session, m, run); }});
     }
     {
@@ -157,6 +158,7 @@ void registerTargetPasses(passes::PassRegistry& reg, std::shared_ptr<TargetSessi
                         OptionSpec::integer("iterations", -1, -1, 1e9, "annealing moves (-1: automatic)")};
         info.needs = {"partitioned"};
         info.provides = {"placed"};
+        info.handlesDelay = true;
         reg.registerPass({std::move(info), [session](ir::Module&, PassRun& run) { placePass(*session, run); }});
     }
     {
@@ -166,6 +168,7 @@ void registerTargetPasses(passes::PassRegistry& reg, std::shared_ptr<TargetSessi
         info.kind = PassKind::Analysis;
         info.needs = {"placed"};
         info.provides = {"routed"};
+        info.handlesDelay = true;
         reg.registerPass({std::move(info), [session](ir::Module&, PassRun& run) { routePass(*session, run); }});
     }
 }

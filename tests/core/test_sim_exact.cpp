@@ -88,6 +88,12 @@ private slots:
         // An IF membrane readout: the charged membrane leaves as a graded value.
         QTest::newRow("if_convnet.sir (membrane readout)") << "backends/if_convnet.sir" << "loihi2" << q << cores << 2
                                                            << thr;
+        // A recurrent loop (delay back edge -> recurrent projection of a layer onto itself, issue 8);
+        // more schedules, delays and a failing off-by-one: core_test_sim_recurrent.
+        QTest::newRow("rleaky_loop.sir (recurrent) loihi3") << "target/rleaky_loop.sir" << "loihi3" << q << cores << 2
+                                                             << thr;
+        QTest::newRow("rleaky_loop.sir (recurrent) loihi2") << "target/rleaky_loop.sir" << "loihi2" << q << samples
+                                                             << 2 << lat;
         const std::string bundled = std::string(STC_RESOURCE_DIR) + "/models";
         // snnTorch Leaky MLP: first layer on the float input, delayed subtract
         // reset, leaky membrane readout. Must compile (no skip).
