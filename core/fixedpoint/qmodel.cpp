@@ -73,6 +73,28 @@ int64_t reducedCount(const ir::Shape& in, const ir::IntList& axes)
     return n;
 }
 
+// Sums of the positive weights and of the negated negative ones, branch-free
+// (random signs mispredict) in int32 lanes: |w| <= 2^15, so a chunk of 2^15
+// weights sums below 2^30. O3: GCC's -O2 cost model leaves it a branchy scalar loop.
+template <typename T>
+__attribute__((optimize("O3"))) std::pair<int64_t, int64_t> positiveNegativeSums(const T* row, int64_t per)
+{
+    constexpr int64_t kChunk = int64_t{1} << 15;
+    int64_t pos = 0, neg = 0;
+    for (int64_t k0 = 0; k0 < per; k0 += kChunk) {
+        const int64_t k1 = std::min(per, k0 + kChunk);
+        int32_t p = 0, n = 0;
+        for (int64_t k = k0; k < k1; ++k) {
+            const int32_t wk = row[k];
+            p += std::max(wk, 0);
+            n += std::max(-wk, 0);
+        }
+        pos += p;
+        neg += n;
+    }
+    return {pos, neg};
+}
+
 std::string layerInfo(const ir::Module& m, const ir::Op& op, const ValueQ& x, ValueQ& out)
 {
     const ir::Tensor* w = m.definingOp(op.operands[1]).constant.get();
@@ -89,24 +111,7 @@ std::string layerInfo(const ir::Module& m, const ir::Op& op, const ValueQ& x, Va
     const int64_t per = w->numElements() / outCh;
     // |sum w x| <= sum |w| * max|x|; for x in [0, max] the positive and the
     // negative weights cannot both act: max(sum w+, sum w-) * max.
-    auto sums = [per](auto row) {
-        // Branch-free (random signs mispredict) and in int32 lanes (vectorized):
-        // |w| <= 2^15, so a chunk of 2^15 weights sums below 2^30.
-        constexpr int64_t kChunk = int64_t{1} << 15;
-        int64_t pos = 0, neg = 0;
-        for (int64_t k0 = 0; k0 < per; k0 += kChunk) {
-            const int64_t k1 = std::min(per, k0 + kChunk);
-            int32_t p = 0, n = 0;
-            for (int64_t k = k0; k < k1; ++k) {
-                const int32_t wk = row[k];
-                p += std::max(wk, 0);
-                n += std::max(-wk, 0);
-            }
-            pos += p;
-            neg += n;
-        }
-        return std::pair{pos, neg};
-    };
+    auto sums = [per](const auto* row) { return positiveNegativeSums(row, per); };
     const auto w8 = w->as<int8_t>();
     const auto w16 = w->as<int16_t>();
     const bool is8 = w->elem() == ir::ElemType::I8;
