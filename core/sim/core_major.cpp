@@ -31,6 +31,8 @@
 // another order (per slice rather than per step). Tests: core_test_sim_order.
 #include "sim/worker.h"
 
+#include <atomic>
+
 
 namespace stc::sim {
 
@@ -142,12 +144,52 @@ CoreGraph coreGraph(const SimProgram& prog, bool bySlice)
     return g;
 }
 
+namespace {
+std::vector<int64_t> programShape(const SimProgram& prog)
+{
+    std::vector<int64_t> shape;
+    shape.reserve(prog.cores.size() * 5);
+    for (const CoreProgram& cp : prog.cores)
+        shape.insert(shape.end(), {cp.neurons, int64_t(cp.slices.size()), int64_t(cp.inputs.size()),
+                                   int64_t(cp.routes.size()), int64_t(cp.routeStart.size())});
+    return shape;
+}
+} // namespace
+
+std::shared_ptr<const CoreGraph> GraphCache::get(const SimProgram& prog)
+{
+    std::vector<int64_t> shape = programShape(prog);
+    std::lock_guard lock(mu_);
+    if (!graph_ || shape != shape_) {
+        graph_ = std::make_shared<const CoreGraph>(coreGraph(prog, true));
+        shape_ = std::move(shape);
+    }
+    return graph_;
+}
+
+std::shared_ptr<const CoreGraph> GraphCache::rebuild(const SimProgram& prog)
+{
+    std::vector<int64_t> shape = programShape(prog);
+    auto g = std::make_shared<const CoreGraph>(coreGraph(prog, true));
+    std::lock_guard lock(mu_);
+    graph_ = g;
+    shape_ = std::move(shape);
+    return g;
+}
+
+void GraphCache::reset()
+{
+    std::lock_guard lock(mu_);
+    graph_.reset();
+    shape_.clear();
+}
+
 namespace detail {
 
 class CoreMajor {
 public:
-    CoreMajor(Worker& w, const CoreGraph& graph, int chunk)
-        : w_(w), prog_(w.prog_), run_(w.run_), graph_(graph), blocks_(w.prog_), chunk_(chunk)
+    CoreMajor(Worker& w, const CoreGraph& graph, int chunk, std::atomic<bool>& stale)
+        : w_(w), prog_(w.prog_), run_(w.run_), graph_(graph), blocks_(w.prog_), chunk_(chunk), stale_(stale)
     {
         inbox_.resize(graph.nodes.size() * size_t(chunk));
         int maxDelay = 0;
@@ -166,6 +208,8 @@ public:
                 if (run_.opt.control && !run_.opt.control->checkpoint())
                     return false;
                 runComponent(comp, inputs[size_t(b)], first, b);
+                if (stale_)
+                    return false;
                 if (w_.traceBuf.size() >= run_.opt.traceChunk)
                     w_.flushTrace();
             }
@@ -342,6 +386,10 @@ private:
                     if (stepIndex > blocks_.lastSend[blocks_.at(rt)])
                         continue; // past the destination's last model step (worker.h deliverAll)
                     const int32_t to = nodeOf(rt);
+                    if (compOf[to] < kc) { // the graph is stale: that slice already ran
+                        stale_ = true;
+                        continue;
+                    }
                     if (compOf[to] != kc) {
                         std::vector<Msg>& in = inbox(to, b);
                         if (in.capacity() == 0 && !spare_.empty()) {
@@ -367,6 +415,7 @@ private:
     const CoreGraph& graph_;
     const BlockIndex blocks_;
     int chunk_;
+    std::atomic<bool>& stale_; // a message went to an earlier component (the graph does not match the routes)
     std::vector<std::vector<Msg>> inbox_; // [node * chunk + sample]: messages from earlier components
     std::vector<std::vector<Msg>> spare_; // emptied inboxes, reused (their capacity)
     std::vector<std::vector<Msg>> ring_;  // [arrival step % size]: messages inside the component
@@ -386,8 +435,8 @@ bool coreMajorFits(const SimProgram& prog, int steps)
 namespace {
 class CoreMajorPasses : public PassRunner {
 public:
-    CoreMajorPasses(RunContext& run, const CoreGraph& graph, int chunk)
-        : state_(makeState(run.prog)), w_(run, state_, nullptr, 0), cm_(w_, graph, chunk)
+    CoreMajorPasses(RunContext& run, const CoreGraph& graph, int chunk, std::atomic<bool>& stale)
+        : state_(makeState(run.prog)), w_(run, state_, nullptr, 0), cm_(w_, graph, chunk, stale)
     {
     }
     Worker& worker() override { return w_; }
@@ -405,8 +454,32 @@ private:
 
 void runCoreMajor(RunContext& run, const SampleSource& source, int threads, int chunk)
 {
-    const CoreGraph graph = coreGraph(run.prog, true);
-    runPasses(run, source, threads, chunk, [&]() { return std::make_unique<CoreMajorPasses>(run, graph, chunk); });
+    // A traced run cannot be repeated (its records are already out): it
+    // builds the graph from the routes as they are now.
+    const bool traced = run.opt.trace != nullptr;
+    std::shared_ptr<const CoreGraph> graph =
+        traced ? std::make_shared<const CoreGraph>(coreGraph(run.prog, true)) : run.prog.sliceGraph.get(run.prog);
+    std::atomic<bool> stale{false};
+    auto runAll = [&]() {
+        runPasses(run, source, threads, chunk,
+                  [&]() { return std::make_unique<CoreMajorPasses>(run, *graph, chunk, stale); });
+    };
+    runAll();
+    if (!stale)
+        return;
+    // The routes changed since the graph was cached (same sizes, a new
+    // edge): start over with the graph of the routes as they are.
+    graph = run.prog.sliceGraph.rebuild(run.prog);
+    stale = false;
+    for (std::vector<float>& out : run.result.outputs)
+        std::fill(out.begin(), out.end(), 0.0f);
+    run.result.counters = Counters{};
+    run.result.samples = 0;
+    run.result.cancelled = false;
+    run.result.error.clear();
+    runAll();
+    if (stale)
+        run.result.error = "core-major execution: a message reached a slice that already ran";
 }
 
 } // namespace detail

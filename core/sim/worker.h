@@ -32,6 +32,14 @@ inline void prefetch(const void* p)
 #endif
 }
 
+// Branch-free LIF update of n neurons (neuron_scan.cpp): the same results as
+// fixedpoint::neuronStep per neuron, for parameters lifScanFits accepts.
+// Clears a0; out[i] = the charged membrane (membraneOut) or 1 for a spike,
+// else 0. Returns the neurons with input or non-zero state.
+bool lifScanFits(const fixedpoint::NeuronParams& p);
+int64_t lifScan(const fixedpoint::NeuronParams& p, bool membraneOut, int32_t* a0, const int32_t* bias, int32_t* u,
+                int32_t* v, int32_t* out, int64_t n);
+
 struct Event {
     uint32_t local; // core-local neuron
     int32_t value;
@@ -407,6 +415,15 @@ private:
             int32_t* v = cs.v.data() + si.first;
             if (t == 0)
                 std::fill(u, u + si.count, 0), std::fill(v, v + si.count, 0);
+            if (lifScanFits(pop.neuron)) {
+                // Vectorized update (neuron_scan.cpp), then the spikes in order.
+                if (scan_.size() < size_t(si.count))
+                    scan_.resize(size_t(si.count));
+                int32_t* out = scan_.data();
+                active = lifScan(pop.neuron, pop.membraneOut, a0, bias, u, v, out, si.count);
+                emitNonZero(cs, si, pop, s, stepIndex, out, traced);
+                break;
+            }
             // A resting neuron (no input, u = v = 0) stays at rest and
             // silent unless the threshold is reachable from 0.
             const bool restSilent = pop.neuron.fireOnEqual ? pop.neuron.theta > 0 : pop.neuron.theta >= 0;
@@ -486,6 +503,27 @@ private:
             cs.segments[cur_].push_back({begin, end, int32_t(k), stepIndex});
     }
 
+    // Emits out[i] for every neuron i of the slice with out[i] != 0, in order.
+    void emitNonZero(CoreState& cs, const SliceInfo& si, const PopulationInfo& pop, int64_t sample, int stepIndex,
+                     const int32_t* out, bool traced)
+    {
+        constexpr int64_t kChunk = 16;
+        const int64_t n = si.count;
+        int64_t i = 0;
+        for (; i + kChunk <= n; i += kChunk) {
+            int32_t any = 0;
+            for (int64_t j = 0; j < kChunk; ++j)
+                any |= out[i + j];
+            if (any)
+                for (int64_t j = i; j < i + kChunk; ++j)
+                    if (out[j])
+                        emit(cs, si, pop, sample, stepIndex, j, out[j], traced);
+        }
+        for (; i < n; ++i)
+            if (out[i])
+                emit(cs, si, pop, sample, stepIndex, i, out[i], traced);
+    }
+
     // The slice whose completion marks a finished sample: the first slice of
     // the first readout population.
     const SliceInfo& readoutHome()
@@ -528,6 +566,8 @@ private:
     std::vector<std::vector<Fan>> delayedFans_; // [arrival step % (max delay + 1)]: fans of delayed messages
     std::vector<std::vector<PendingFan>> delayedFanMsgs_;
     std::vector<int32_t> pendCores_;            // cores with messages, in first-message order
+
+    std::vector<int32_t> scan_; // per neuron of a slice: what it emits (0: nothing), see lifScan
 
     RunContext& run_;
     const SimProgram& prog_;
