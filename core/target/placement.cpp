@@ -194,21 +194,30 @@ struct Mesh {
     const ChipDescriptor& chip;
     const BoardLayout& b;
     int maxX = 0, maxY = 0, maxZ = 0;
+    int chipsX = 0, chipsY = 0;
+    std::vector<int> chipOfPos; // chip at a board position (x, y, z), -1 if none: every route hop asks
     Mesh(const ChipDescriptor& c, const BoardLayout& bl) : chip(c), b(bl)
     {
         for (const auto& p : bl.chipPos) {
             maxX = std::max(maxX, (p[0] + 1) * bl.tilesX);
             maxY = std::max(maxY, (p[1] + 1) * bl.tilesY);
             maxZ = std::max(maxZ, p[2] + 1);
+            chipsX = std::max(chipsX, p[0] + 1);
+            chipsY = std::max(chipsY, p[1] + 1);
         }
+        chipOfPos.assign(size_t(chipsX) * size_t(chipsY) * size_t(maxZ), -1);
+        for (size_t k = bl.chipPos.size(); k-- > 0;) // the first chip at a position wins
+            chipOfPos[posIndex(bl.chipPos[k][0], bl.chipPos[k][1], bl.chipPos[k][2])] = int(k);
     }
+    size_t posIndex(int x, int y, int z) const { return (size_t(z) * size_t(chipsY) + size_t(y)) * size_t(chipsX) + size_t(x); }
     int chipAt(const Tile& t) const
     {
-        const std::array<int, 3> cp{t[0] / b.tilesX, t[1] / b.tilesY, t[2]};
-        for (size_t c = 0; c < b.chipPos.size(); ++c)
-            if (b.chipPos[c] == cp)
-                return int(c);
-        return -1;
+        if (t[0] < 0 || t[1] < 0 || t[2] < 0)
+            return -1;
+        const int x = t[0] / b.tilesX, y = t[1] / b.tilesY;
+        if (x >= chipsX || y >= chipsY || t[2] >= maxZ)
+            return -1;
+        return chipOfPos[posIndex(x, y, t[2])];
     }
     bool usable(const Tile& from, const Tile& to) const
     {
