@@ -108,6 +108,10 @@ PassDef makeFusePass()
     info.description = "group synapses+views+neuron, residual adds and avg pools into neuron groups (annotations)";
     info.needs = {prop::kBnFolded};
     info.provides = {prop::kFused};
+    // Annotations only: no value is replaced, so back edges stay as they are. A delay is
+    // neither a view nor a synapse, so no group reaches through one (the walk back from a
+    // lif stops at it, and an add that feeds a delay is not a residual input).
+    info.handlesDelay = true;
     return {std::move(info), runFuse};
 }
 

@@ -8,7 +8,8 @@
 // way from such a matmul to a neuron (Spikformer's * 0.125) is removed and the
 // neuron's threshold (and reset value) divided by it instead. Values are small
 // integers and the scaling is by a power of two, so the rewrite is exact in
-// float: outputs and spikes are bit-identical.
+// float: outputs and spikes are bit-identical. Recurrent loops (delay ops) are
+// carried: a delay reading a lowered matmul reads its accumulation instead.
 #include "passes/builtin_passes.h"
 #include "passes/rewrite.h"
 
@@ -76,7 +77,10 @@ void runLowerAttention(ir::Module& m, PassRun& run)
     int64_t lowered = 0, products = 0;
     for (int32_t i = 0; i < int32_t(m.ops().size()); ++i) {
         const ir::Op& op = m.ops()[size_t(i)];
-        if (op.kind == OpKind::Const || op.kind == OpKind::Input || op.kind == OpKind::Output) {
+        // A delay is copied as is: its operand may be a back edge (defined later), which
+        // the Rewriter fills in once that value is copied or rebuilt (a lowered matmul).
+        if (op.kind == OpKind::Const || op.kind == OpKind::Input || op.kind == OpKind::Output ||
+            op.kind == OpKind::Delay) {
             rw.copy(i);
             continue;
         }
@@ -113,6 +117,13 @@ void runLowerAttention(ir::Module& m, PassRun& run)
         rw.copyWith(i, ins, attrs); // types are inferred again (a folded scale turns f32 into graded)
     }
     m = rw.finish();
+    // A delay keeps its declared type; the values this pass retypes (the chain from a folded
+    // scale to its neuron) have a single user each, so no delay reads one. Checked anyway.
+    for (const ir::Op& op : m.ops())
+        if (op.kind == OpKind::Delay && m.typeOf(op.result) != m.typeOf(op.operands[0]))
+            run.error("internal: the rewrite changed the type of the value this delay carries to " +
+                          ir::toString(m.typeOf(op.operands[0])),
+                      "%" + m.value(op.result).name, op.origin);
     run.stats().set("matmuls-lowered", lowered);
     run.stats().set("scales-folded-into-thresholds", int64_t(foldedScales.size()));
     run.stats().set("product-units-per-step", products);
@@ -132,6 +143,9 @@ PassDef makeLowerAttentionPass()
     info.name = "lower-attention";
     info.description = "spike matmuls -> product units + synaptic accumulation; attention scale into thresholds";
     info.provides = {prop::kAttentionLowered};
+    // Only matmuls of spikes and scales on a single-user path to a neuron are rewritten; a
+    // delay is copied and its back edge follows the rewritten value (test_ir_delay).
+    info.handlesDelay = true;
     return {std::move(info), runLowerAttention};
 }
 

@@ -99,9 +99,10 @@ RunResult runPipeline(const ir::Module& input, const Pipeline& pipeline, const P
             run.diagnostics().add({Severity::Error, op.textLoc, ir::opLabel(work, op), op.origin,
                                    def.info.name + ": not yet: this pass does not handle delay ops (recurrent "
                                                    "back edges); a module with one runs in the interpreters and "
-                                                   "through dce, canonicalize, fold-bn, set-timesteps, "
-                                                   "scale-thresholds, quantize, schedule-time and the chip "
-                                                   "mapping (partition, place, route) only"});
+                                                   "through dce, canonicalize, fold-bn, lower-attention, "
+                                                   "fuse, set-timesteps, scale-thresholds, quantize, "
+                                                   "schedule-time and the chip mapping (partition, place, "
+                                                   "route) only"});
         }
         ir::Module before = work; // constants are shared, so this copy is cheap
         const auto t0 = Clock::now();

@@ -281,7 +281,7 @@ private slots:
         for (size_t i = 0; i < image.size(); ++i)
             image[i] = float((i * 37) % 101) / 100.0f;
         double lastProgress = 0;
-        const ChipRunOutcome run = runChipSimulation(pkg, &m, image, 7, nullptr,
+        const ChipRunOutcome run = runChipSimulation(pkg, &m, image, "Fashion-MNIST test image #7", nullptr,
                                                      [&](double f, const std::string&) { lastProgress = f; });
         QVERIFY2(run.trace.ok(), run.trace.error.c_str());
         QVERIFY(lastProgress > 0.9);
@@ -329,11 +329,11 @@ private slots:
 
         // A cancelled job stops the run.
         std::atomic<bool> cancel{true};
-        const ChipRunOutcome stopped = runChipSimulation(pkg, &m, image, 7, &cancel, {});
+        const ChipRunOutcome stopped = runChipSimulation(pkg, &m, image, "Fashion-MNIST test image #7", &cancel, {});
         QVERIFY(stopped.trace.cancelled);
         QVERIFY(!stopped.energy);
         // A wrong-sized input is a located error, not a crash.
-        const ChipRunOutcome bad = runChipSimulation(pkg, &m, std::vector<float>(3), 7, nullptr, {});
+        const ChipRunOutcome bad = runChipSimulation(pkg, &m, std::vector<float>(3), "Fashion-MNIST test image #7", nullptr, {});
         QVERIFY(!bad.trace.ok());
         QVERIFY(bad.trace.error.find("input") != std::string::npos);
     }

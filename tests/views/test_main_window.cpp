@@ -48,17 +48,7 @@
 using namespace stc;
 using namespace stc::views;
 
-namespace {
-bool openAndWait(MainWindow& w, const QString& path)
-{
-    QSignalSpy opened(&w, &MainWindow::fileOpened);
-    w.openFile(path);
-    if (!opened.wait(30000))
-        return false;
-    w.jobs()->waitForIdle(30000);
-    return opened.first().at(1).toBool();
-}
-} // namespace
+using stc::test::openAndWait;
 
 class TestMainWindow : public QObject {
     Q_OBJECT

@@ -15,6 +15,7 @@
 #include "floorplan/floorplan_panel.h"
 #include "jobs/job_runner.h"
 #include "main/main_window.h"
+#include "tiny_models.h"
 #include "passes/pass_panel.h"
 #include "sim/simulator_panel.h"
 
@@ -44,22 +45,13 @@
 
 using namespace stc;
 using namespace stc::views;
+using stc::test::openAndWait;
 
 namespace {
 
 const QString kSir = STC_TEST_DATA_DIR "/ir/conv_snn.sir";
 
 bool haveDataset() { return QFileInfo::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"); }
-
-bool openAndWait(MainWindow& w, const QString& path)
-{
-    QSignalSpy opened(&w, &MainWindow::fileOpened);
-    w.openFile(path);
-    if (!opened.wait(60000))
-        return false;
-    w.jobs()->waitForIdle(60000);
-    return opened.first().at(1).toBool();
-}
 
 // `stc compile conv_snn.sir --chip loihi2 --objective latency -o dir`
 // through the same core call (the latency objective spreads the model over

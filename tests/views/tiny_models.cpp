@@ -1,9 +1,12 @@
 #include "tiny_models.h"
 
 #include "document/stages.h"
+#include "jobs/job_runner.h"
+#include "main/main_window.h"
 
 #include <QDir>
 #include <QFile>
+#include <QSignalSpy>
 #include <QStandardPaths>
 
 #include <stdexcept>
@@ -126,6 +129,16 @@ QString writeSir(const ir::Module& m, const QString& name)
         throw std::runtime_error("cannot write " + path.toStdString());
     f.write(QByteArray::fromStdString(views::printIr(m, false)));
     return path;
+}
+
+bool openAndWait(views::MainWindow& w, const QString& path, int timeoutMs)
+{
+    QSignalSpy opened(&w, &views::MainWindow::fileOpened);
+    w.openFile(path);
+    if (!opened.wait(timeoutMs))
+        return false;
+    w.jobs()->waitForIdle(timeoutMs);
+    return opened.first().at(1).toBool();
 }
 
 } // namespace stc::test

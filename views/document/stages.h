@@ -143,9 +143,10 @@ struct ChipRunOutcome {
 // Runs one sample (an image, the package's input size) through the
 // bit-accurate simulator on one host thread, tracing LIF spikes through the
 // sim's TraceSink API; the ledger becomes measured chart data. Layers link to
-// ops of `document` by value name. `cancel` is linked to the run's RunControl.
+// ops of `document` by value name. `sample` names the input in the labels
+// ("Fashion-MNIST test image #3"). `cancel` is linked to the run's RunControl.
 ChipRunOutcome runChipSimulation(const ChipPackage& package, const ir::Module* document, const std::vector<float>& image,
-                                 int imageIndex, const std::atomic<bool>* cancel,
+                                 const QString& sample, const std::atomic<bool>* cancel,
                                  std::function<void(double, const std::string&)> progress);
 
 } // namespace stc::views

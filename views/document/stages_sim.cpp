@@ -61,14 +61,14 @@ private:
     std::function<void(double)> progress_;
 };
 
-std::shared_ptr<EnergyChartData> energyFromLedger(const csim::Ledger& l, const ChipPackage& package, int imageIndex)
+std::shared_ptr<EnergyChartData> energyFromLedger(const csim::Ledger& l, const ChipPackage& package,
+                                                  const QString& sample)
 {
     auto d = std::make_shared<EnergyChartData>();
     d->measured = true;
-    d->origin = QString("bit-accurate chip simulator (core/sim), Fashion-MNIST test image #%1: the simulated event "
+    d->origin = QString("bit-accurate chip simulator (core/sim), %1: the simulated event "
                         "counts of this one inference × the descriptor's per-event constants (%2 schedule)")
-                    .arg(imageIndex)
-                    .arg(qs(l.latency.mode));
+                    .arg(sample, qs(l.latency.mode));
     d->chipId = qs(l.chipId);
     d->projectedChip = l.projectedChip;
     d->projectionNote = qs(l.projectionNote);
@@ -104,10 +104,10 @@ std::shared_ptr<EnergyChartData> energyFromLedger(const csim::Ledger& l, const C
 // index) and the counters' spikes per inference over the T model steps; per
 // layer: its dynamic energy lines (scope "layer", item = population name).
 std::shared_ptr<FloorMeasurement> measurementOf(const csim::Ledger& l, const csim::Counters& counters,
-                                                const csim::SimProgram& prog, int imageIndex)
+                                                const csim::SimProgram& prog, const QString& sample)
 {
     auto m = std::make_shared<FloorMeasurement>();
-    m->label = QString("chip simulator, Fashion-MNIST test image #%1").arg(imageIndex);
+    m->label = "chip simulator, " + sample;
     const size_t n = prog.cores.size();
     m->energyPj.assign(n, 0.0);
     m->spikesPerStep.assign(n, 0.0);
@@ -133,7 +133,7 @@ std::shared_ptr<FloorMeasurement> measurementOf(const csim::Ledger& l, const csi
 } // namespace
 
 ChipRunOutcome runChipSimulation(const ChipPackage& package, const ir::Module* document, const std::vector<float>& image,
-                                 int imageIndex, const std::atomic<bool>* cancel,
+                                 const QString& sample, const std::atomic<bool>* cancel,
                                  std::function<void(double, const std::string&)> progress)
 {
     ChipRunOutcome out;
@@ -212,8 +212,8 @@ ChipRunOutcome runChipSimulation(const ChipPackage& package, const ir::Module* d
         sim::setPrediction(trace, out0, head.perStepOutput ? T : 1);
     }
     const csim::Ledger ledger = csim::buildLedger(prog, r.counters);
-    out.energy = energyFromLedger(ledger, package, imageIndex);
-    out.cores = measurementOf(ledger, r.counters, prog, imageIndex);
+    out.energy = energyFromLedger(ledger, package, sample);
+    out.cores = measurementOf(ledger, r.counters, prog, sample);
     out.bottlenecks = std::make_shared<const std::vector<csim::Bottleneck>>(ledger.bottleneckItems);
     out.ledgerText = csim::formatLedger(ledger);
     return out;

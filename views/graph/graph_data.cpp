@@ -160,6 +160,11 @@ GraphData buildGraph(const ir::Module& m, const BuildOptions& options)
     };
 
     const auto users = m.computeUsers();
+    // Ops of one kind sharing a module path (a NIR CubaLIF's two lif stages) are told
+    // apart by their value names instead of the path's last component.
+    std::map<std::pair<ir::OpKind, std::string>, int> sameKindAndPath;
+    for (size_t i = 0; i < n; ++i)
+        ++sameKindAndPath[{m.ops()[i].kind, modulePathOf(m, int(i))}];
     std::map<std::string, int> groupNode;
     std::map<std::string, int> clusterOps;
     constexpr double kChar = 7.0, kPad = 24.0;
@@ -195,11 +200,15 @@ GraphData buildGraph(const ir::Module& m, const BuildOptions& options)
         node.group = groups[i];
         node.title = std::string(ir::opName(op));
         const std::string path = modulePathOf(m, int(i));
-        if (!path.empty() && path != node.group)
+        if (!path.empty() && path != node.group && sameKindAndPath[{op.kind, path}] == 1)
             node.title += "  " + lastComponent(path);
         else if (op.result != ir::kNoValue)
             node.title += "  %" + m.value(op.result).name;
         node.subtitle = op.result != ir::kNoValue ? ir::toString(m.typeOf(op.result)) : "";
+        if (op.kind == ir::OpKind::Delay) {
+            const int64_t k = op.attrs.getInt("steps", 1);
+            node.subtitle += " · " + std::to_string(k) + (k == 1 ? " step" : " steps");
+        }
         node.category = categoryOf(op.kind);
         g.nodeOfOp[i] = node.id;
         g.nodes.push_back(node);
@@ -246,7 +255,9 @@ GraphData buildGraph(const ir::Module& m, const BuildOptions& options)
             const int from = g.nodeOfOp[size_t(m.value(v).def)];
             if (from < 0 || from == to || !seen.insert({from, to, v}).second)
                 continue;
-            g.edges.push_back({from, to, v, ir::toString(m.typeOf(v))});
+            // A delay reading a later op closes a recurrent loop: drawn dashed, labelled.
+            const bool back = m.ops()[i].kind == ir::OpKind::Delay && size_t(m.value(v).def) > i;
+            g.edges.push_back({from, to, v, ir::toString(m.typeOf(v)) + (back ? " · back edge" : ""), back});
         }
     }
     (void)users;

@@ -32,6 +32,7 @@ struct Edge {
     int from = 0, to = 0;       // node ids
     ir::ValueId value = ir::kNoValue;
     std::string label;          // the value's type, e.g. "spike[T,64,49]"
+    bool backEdge = false;      // into a delay from a later op: a recurrent loop's edge
 };
 
 struct Cluster {

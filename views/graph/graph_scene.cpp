@@ -60,7 +60,7 @@ private:
 
 class EdgeItem : public QGraphicsItem {
 public:
-    EdgeItem(const EdgeGeometry& g, const QString& label) : label_(label)
+    EdgeItem(const EdgeGeometry& g, const QString& label, bool backEdge) : label_(label), back_(backEdge)
     {
         setZValue(-1);
         setCacheMode(DeviceCoordinateCache);
@@ -93,9 +93,11 @@ public:
     void paint(QPainter* p, const QStyleOptionGraphicsItem*, QWidget*) override
     {
         const bool dark = theme::isDark();
-        const QColor c = dark ? QColor("#7f8896") : QColor("#8793a3");
+        // A recurrent back edge: dashed, in the accent colour.
+        const QColor c = back_ ? (dark ? QColor("#d19a66") : QColor("#c0701f"))
+                               : (dark ? QColor("#7f8896") : QColor("#8793a3"));
         p->setRenderHint(QPainter::Antialiasing);
-        p->setPen(QPen(c, 1.3));
+        p->setPen(QPen(c, back_ ? 1.6 : 1.3, back_ ? Qt::DashLine : Qt::SolidLine));
         p->setBrush(Qt::NoBrush);
         p->drawPath(path_);
         p->setPen(Qt::NoPen);
@@ -116,6 +118,7 @@ private:
     QPointF tip_, labelPos_;
     QRectF bounds_;
     QString label_;
+    bool back_ = false;
 };
 
 } // namespace
@@ -268,7 +271,7 @@ void GraphScene::setGraph(GraphData data, const Layout& layout)
         clusterRects_.push_back({QRectF(g.x, g.y, g.width, 22), QString::fromStdString(c.path)});
     }
     for (size_t i = 0; i < data_.edges.size() && i < layout.edges.size(); ++i)
-        addItem(new EdgeItem(layout.edges[i], QString::fromStdString(data_.edges[i].label)));
+        addItem(new EdgeItem(layout.edges[i], QString::fromStdString(data_.edges[i].label), data_.edges[i].backEdge));
     for (const Node& n : data_.nodes) {
         auto* item = new NodeItem(n, layout.nodes[size_t(n.id)]);
         addItem(item);

@@ -1,6 +1,5 @@
 #include "main/headless.h"
 
-#include "data/fashion_mnist.h"
 #include "charts/charts_panel.h"
 #include "diagnostics/diagnostics_model.h"
 #include "diagnostics/diagnostics_widget.h"
@@ -190,15 +189,10 @@ HeadlessResult runHeadless(MainWindow& w, const HeadlessOptions& o, QTextStream&
         const double simSeconds = double(timer.nsecsElapsed()) / 1e9;
         if (simOk && sim->trace()) {
             const auto& t = *sim->trace();
-            const auto& names = data::fashionMnistClassNames();
             const int label = sim->imageLabel();
-            report << QString("simulation (%1): image #%2, label %3, predicted %4 (p = %5), %6 spikes, %7")
-                          .arg(QString::fromStdString(t.engine))
-                          .arg(o.image)
-                          .arg(label >= 0 ? QString::fromStdString(names[size_t(label)]) : "?")
-                          .arg(t.predicted >= 0 && t.predicted < int(names.size())
-                                   ? QString::fromStdString(names[size_t(t.predicted)])
-                                   : QString::number(t.predicted))
+            report << QString("simulation (%1): %2, label %3, predicted %4 (p = %5), %6 spikes, %7")
+                          .arg(QString::fromStdString(t.engine), sim->inputText(),
+                               label >= 0 ? sim->className(label) : QString("?"), sim->className(t.predicted))
                           .arg(t.predicted >= 0 ? t.probabilities[size_t(t.predicted)] : 0.0f, 0, 'f', 3)
                           .arg(t.totalSpikes())
                           .arg(ms(simSeconds));

@@ -16,7 +16,7 @@ class MainWindow;
 struct HeadlessOptions {
     QString outDir;
     QString model;       // default: the bundled Fashion-MNIST Spikformer
-    int image = 0;       // Fashion-MNIST test image index
+    int image = 0;       // Fashion-MNIST test image index (the random input's seed for a model that takes no image)
     bool tour = false;   // also a screenshot per panel
     QString project;     // tour: also open this .stcproj (studio-explorer.png)
     int timeoutMs = 180000;

@@ -19,6 +19,16 @@ int64_t SimTrace::totalSpikes() const
     return n;
 }
 
+std::vector<float> uniformInput(int64_t n, uint32_t seed)
+{
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    std::vector<float> out(size_t(std::max<int64_t>(0, n)));
+    for (float& x : out)
+        x = u(rng);
+    return out;
+}
+
 void setPrediction(SimTrace& trace, const std::vector<float>& outputs, int64_t steps)
 {
     trace.logits = outputs;

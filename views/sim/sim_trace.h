@@ -53,6 +53,10 @@ struct SimTrace {
 
 using TracePtr = std::shared_ptr<const SimTrace>;
 
+// The sample the panel feeds a model that does not take a 28x28 image: n values
+// from U[0,1) (std::mt19937 seeded with `seed`, the panel's input index).
+std::vector<float> uniformInput(int64_t n, uint32_t seed);
+
 // Sets logits (the mean over `steps` for a per-step output [steps, C]),
 // softmax probabilities (display only) and the predicted class.
 void setPrediction(SimTrace& trace, const std::vector<float>& outputs, int64_t steps);

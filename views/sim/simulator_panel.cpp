@@ -25,6 +25,8 @@
 #include <QValueAxis>
 #include <QVBoxLayout>
 
+#include <cmath>
+
 namespace stc::views {
 
 namespace {
@@ -216,6 +218,7 @@ void SimulatorPanel::updateAvailability()
         stack->setCurrentIndex(available() ? 1 : 0);
     if (available() && !images_ && !datasetLoading_)
         loadDataset();
+    showImage(); // an image or the random input vector, whichever the open model takes
     updateControls();
 }
 
@@ -251,7 +254,37 @@ int SimulatorPanel::imageIndex() const { return index_->value(); }
 int SimulatorPanel::imageLabel() const
 {
     const int i = imageIndex();
-    return images_ && i < int(images_->labels.size()) ? int(images_->labels[size_t(i)]) : -1;
+    return images_ && !feedsRandomInput() && i < int(images_->labels.size()) ? int(images_->labels[size_t(i)]) : -1;
+}
+
+int64_t SimulatorPanel::inputSize() const
+{
+    if (ModulePtr m = doc_->module()) {
+        const auto inputs = m->inputs();
+        return inputs.size() == 1 ? m->typeOf(inputs[0]).numElements() : -1;
+    }
+    return package_ && package_->program ? package_->program->inputSize() : -1;
+}
+
+bool SimulatorPanel::feedsRandomInput() const
+{
+    const int64_t n = inputSize();
+    return n > 0 && n != kImagePixels;
+}
+
+QString SimulatorPanel::inputText() const
+{
+    if (feedsRandomInput())
+        return QString("random U[0,1) input #%1 (%2 values)").arg(imageIndex()).arg(inputSize());
+    return QString("Fashion-MNIST test image #%1").arg(imageIndex());
+}
+
+QString SimulatorPanel::className(int k) const
+{
+    const auto& names = data::fashionMnistClassNames();
+    if (feedsRandomInput() || k < 0 || k >= int(names.size()))
+        return QString("class %1").arg(k);
+    return QString::fromStdString(names[size_t(k)]);
 }
 
 void SimulatorPanel::setPlaybackIntervalMs(int ms) { playback_->setInterval(ms); }
@@ -300,12 +333,35 @@ void SimulatorPanel::loadDataset()
 
 void SimulatorPanel::showImage()
 {
-    if (!images_) {
+    const int i = imageIndex();
+    if (!feedsRandomInput() && !images_) {
         image_->setText(datasetError_.isEmpty() ? "…" : "no data");
         imageCaption_->setText(datasetError_.isEmpty() ? "Fashion-MNIST test set" : datasetError_);
         return;
     }
-    const int i = imageIndex();
+    if (feedsRandomInput()) {
+        // The vector the run will feed, as grey cells in rows of ceil(sqrt(n)); the
+        // cells after the last value stay transparent (they are not zeros).
+        const std::vector<float> x = sim::uniformInput(inputSize(), uint32_t(i));
+        const int w = int(std::ceil(std::sqrt(double(x.size())))), h = int((int64_t(x.size()) + w - 1) / w);
+        QImage img(w, h, QImage::Format_ARGB32);
+        img.fill(Qt::transparent);
+        for (size_t k = 0; k < x.size(); ++k) {
+            const int g = int(std::clamp(x[k], 0.0f, 1.0f) * 255.0f);
+            img.setPixel(int(k) % w, int(k) / w, qRgb(g, g, g));
+        }
+        image_->setPixmap(QPixmap::fromImage(
+            img.scaled(image_->size() - QSize(4, 4), Qt::KeepAspectRatio, Qt::FastTransformation)));
+        index_->setPrefix("input #");
+        index_->setToolTip("Seed of the random U[0,1) input the model is fed (it does not take a 28×28 image)");
+        imageCaption_->setText(QString("random U[0,1) input, seed %1: the model takes %2 values, not a 28×28 "
+                                       "Fashion-MNIST image")
+                                   .arg(i)
+                                   .arg(inputSize()));
+        return;
+    }
+    index_->setPrefix("image #");
+    index_->setToolTip("Index into the Fashion-MNIST test set (10 000 images)");
     const auto px = images_->image(i);
     QImage img(int(images_->width), int(images_->height), QImage::Format_Grayscale8);
     for (int y = 0; y < img.height(); ++y)
@@ -334,7 +390,7 @@ void SimulatorPanel::run()
 
 void SimulatorPanel::simulate(bool thenPlay)
 {
-    if (!images_) {
+    if (!images_ && !feedsRandomInput()) { // a random input needs no dataset
         runAfterLoad_ = true;
         loadDataset();
         return;
@@ -347,18 +403,24 @@ void SimulatorPanel::simulate(bool thenPlay)
         return;
     }
     const int index = imageIndex();
-    const auto px = images_->image(index);
-    std::vector<float> image(px.begin(), px.end());
+    std::vector<float> image;
+    if (feedsRandomInput()) {
+        image = sim::uniformInput(inputSize(), uint32_t(index));
+    } else {
+        const auto px = images_->image(index);
+        image.assign(px.begin(), px.end());
+    }
     status_->setText("simulating…");
+    const QString sample = inputText();
     if (engine() == Engine::ChipSimulator && package_) {
         auto package = package_;
         jobs_->start<ChipRunOutcome>(
-            "simulate", QString("Chip simulation of image #%1").arg(index),
-            [package, module, image, index](JobContext& ctx) {
-                return runChipSimulation(*package, module.get(), image, index, ctx.cancelFlag(),
+            "simulate", "Chip simulation of " + sample,
+            [package, module, image, sample](JobContext& ctx) {
+                return runChipSimulation(*package, module.get(), image, sample, ctx.cancelFlag(),
                                          [&ctx](double f, const std::string& m) { ctx.progress(f, m); });
             },
-            [this, package, module, index, thenPlay](ChipRunOutcome r) {
+            [this, package, module, index, sample, thenPlay](ChipRunOutcome r) {
                 tracePackage_ = package;
                 ledgerText_ = QString::fromStdString(r.ledgerText);
                 const bool ok = r.trace.ok();
@@ -366,16 +428,16 @@ void SimulatorPanel::simulate(bool thenPlay)
                     emit measuredEnergyChanged(r.energy);
                     emit measuredCoresChanged(r.cores);
                     emit bottlenecksChanged(r.bottlenecks,
-                                            QString("test image #%1 on %2%3")
-                                                .arg(index)
-                                                .arg(package->chipId, package->projectedChip ? " (PROJECTED chip)" : ""));
+                                            QString("%1 on %2%3")
+                                                .arg(sample, package->chipId,
+                                                     package->projectedChip ? " (PROJECTED chip)" : ""));
                 }
                 accept(std::move(r.trace), module, index, thenPlay, Engine::ChipSimulator);
             });
         return;
     }
     jobs_->start<sim::SimTrace>(
-        "simulate", QString("Simulating image #%1").arg(index),
+        "simulate", "Simulating " + sample,
         [module, image](JobContext& ctx) { return sim::runReference(*module, image, ctx.cancelFlag()); },
         [this, module, index, thenPlay](sim::SimTrace t) {
             accept(std::move(t), module, index, thenPlay, Engine::Reference);
@@ -482,17 +544,14 @@ void SimulatorPanel::showTrace()
     emit firingRatesChanged(rates, QString::fromStdString(trace_->engine));
     engineLabel_->setText("trace: " + QString::fromStdString(trace_->engine));
     engineLabel_->setToolTip(ledgerText_.isEmpty() ? QString() : "<pre>" + ledgerText_.toHtmlEscaped() + "</pre>");
-    const auto& names = data::fashionMnistClassNames();
-    QString predicted = trace_->predicted >= 0 && trace_->predicted < int(names.size())
-                            ? QString::fromStdString(names[size_t(trace_->predicted)])
-                            : QString::number(trace_->predicted);
+    const QString predicted = className(trace_->predicted);
     const int label = imageLabel();
     status_->setText(QString("%1 spikes in %2 LIF layers over T=%3 · predicted <b>%4</b>%5 · %6 ms")
                          .arg(trace_->totalSpikes())
                          .arg(trace_->layers.size())
                          .arg(trace_->timesteps)
                          .arg(predicted)
-                         .arg(label < 0 ? QString() : label == trace_->predicted ? QString(" ✓") : QString(" ✗ (label %1)").arg(QString::fromStdString(names[size_t(label)])))
+                         .arg(label < 0 ? QString() : label == trace_->predicted ? QString(" ✓") : QString(" ✗ (label %1)").arg(className(label)))
                          .arg(trace_->seconds * 1000, 0, 'f', 1));
     showPrediction();
     if (!trace_->layers.empty()) {
@@ -512,8 +571,8 @@ void SimulatorPanel::showPrediction()
         return;
     }
     QStringList classes;
-    for (const auto& n : data::fashionMnistClassNames())
-        classes << QString::fromStdString(n);
+    for (int k = 0; k < int(trace_->probabilities.size()); ++k)
+        classes << className(k);
     prediction_->setData(classes, trace_->probabilities, trace_->predicted, imageLabel());
 }
 

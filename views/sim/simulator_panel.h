@@ -60,7 +60,15 @@ public:
     sim::TracePtr trace() const { return trace_; }
     sim::SpikeRaster* raster() const { return raster_; }
     int imageIndex() const;
-    int imageLabel() const; // -1 if the dataset is not loaded
+    int imageLabel() const; // -1 if the dataset is not loaded or the input is not an image
+    // Values one sample of the open model (else the package) takes; -1 if unknown.
+    int64_t inputSize() const;
+    // The model takes something else than a 28x28 image (a NIR or recurrent model's
+    // input vector): the panel then feeds sim::uniformInput(inputSize(), index), said so.
+    bool feedsRandomInput() const;
+    static constexpr int64_t kImagePixels = 28 * 28; // a Fashion-MNIST image
+    QString inputText() const; // "Fashion-MNIST test image #3" or "random U[0,1) input #3 (12 values)"
+    QString className(int k) const; // Fashion-MNIST's name for images, else "class k"
     QString datasetError() const { return datasetError_; }
     int currentStep() const { return step_; }
     void setPlaybackIntervalMs(int ms);
