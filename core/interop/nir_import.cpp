@@ -600,7 +600,7 @@ ir::ValueId Importer::sumPool(ir::ValueId in)
     auto k = intPair("kernel_size", 2, 1), s = intPair("stride", 2, 1), p = intPair("padding", 2, 0);
     if (!node_->fields.array("kernel_size"))
         return error("missing dataset \"kernel_size\""), ir::kNoValue;
-    const ir::Shape& x = m_.typeOf(in).shape;
+    const ir::Shape x = m_.typeOf(in).shape; // a copy: addConst below grows the module's values
     if (!k || !s || !p)
         return ir::kNoValue;
     if (x.size() != 3 || (*k)[0] < 1 || (*k)[1] < 1 || (*k)[0] * (*k)[1] > 1 << 20)
