@@ -31,6 +31,7 @@ PackageOutcome compileToPackage(const char* command, const ir::Module& module, c
     out.record.notMappedReason = "not compiled";
     auto session = std::make_shared<target::TargetSession>();
     session->options.threads = 0; // one compile per process: map on every host thread
+    session->options.encodeWhilePlacing = true; // a package is written right after mapping
     // The chip's backend plugin may add per-layer rules, run by `partition`
     // before mapping (descriptor-driven rules run for every chip).
     session->layerCheck = [](const ir::Module& m, const target::ChipDescriptor& chip) {

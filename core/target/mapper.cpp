@@ -1,10 +1,12 @@
 #include "target/mapper.h"
+#include "target/package_encoder.h"
 
 #include "interp/thread_pool.h"
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -140,6 +142,9 @@ void partitionStep(const Network& net, const ChipDescriptor& chip, const MapOpti
     m.chipsRequested = opt.chips;
     m.objective = opt.objective;
     m.seed = opt.seed;
+    std::optional<PackageDraftJob> encoding;
+    if (opt.encodeWhilePlacing)
+        encoding.emplace(net, m, chip);
     const BoardLayout board = makeBoardLayout(chip, opt.chips);
     const int64_t budget = int64_t(board.cores.size());
     PartitionOptions po;
@@ -210,6 +215,9 @@ void placeStep(const Network& net, const ChipDescriptor& chip, const MapOptions&
     if (!m.fits)
         return;
     m.seed = opt.seed;
+    std::optional<PackageDraftJob> encoding;
+    if (opt.encodeWhilePlacing)
+        encoding.emplace(net, m, chip);
     const BoardLayout board = makeBoardLayout(chip, opt.chips);
     auto locator = std::make_shared<const NeuronLocator>(net, part.block, part.firstSlice, part.slices, opt.threads);
     const Traffic traffic = computeTraffic(net, chip, part, m.sliceCore, opt.threads, *locator);
@@ -231,6 +239,8 @@ void placeStep(const Network& net, const ChipDescriptor& chip, const MapOptions&
         r.spikesPerStep = val.first;
         m.routes.push_back(std::move(r));
     }
+    if (encoding)
+        m.packageDraft = encoding->finish(opt.threads, m);
 }
 
 void routeStep(const Network& net, const ChipDescriptor& chip, Mapping& m)

@@ -115,9 +115,14 @@ struct MapOptions {
     // passes 0. The analysis joins once per growing chunk of a cut's slices (candidates are
     // screened on one thread), so that a worker preempted on a loaded host stalls few joins.
     int threads = 1;
+    // Encode the package while placement anneals (the encoding depends on the
+    // partition only) and keep it in Mapping::packageDraft for buildPackage.
+    // For callers that write a package right after mapping (stc compile).
+    bool encodeWhilePlacing = false;
 };
 
 class NeuronLocator;
+class PackageDraft;
 
 struct Mapping {
     std::string chipId;
@@ -145,6 +150,9 @@ struct Mapping {
     // Built by placement for the traffic and kept for the package's routes
     // (the same lookups); used only while builtFor(popBlock, popFirstSlice, slices).
     std::shared_ptr<const NeuronLocator> neuronLocator;
+    // Set by placement with MapOptions::encodeWhilePlacing; taken by the first
+    // buildPackage of this mapping (package_encoder.h).
+    std::shared_ptr<PackageDraft> packageDraft;
 
     // Summary.
     double stepTimeNs = 0;        // modelled time step: slowest core + routing + barrier

@@ -1,16 +1,22 @@
 // buildPackage: fixed-point parameters per population and the per-core
-// synapse tables, routing tables and biases.
+// synapse tables, routing tables and biases; PackageDraftJob encodes the same
+// while placement anneals (the package depends on the partition, not on where
+// the cores are placed, except for their coordinates).
 #include "target/package.h"
+#include "target/package_encoder.h"
 
 #include "fixedpoint/arith.h"
 #include "interp/thread_pool.h"
-#include "target/slice_analysis.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <exception>
+#include <future>
 #include <memory>
 #include <stdexcept>
+#include <thread>
+#include <utility>
 
 #ifndef STC_VERSION
 #define STC_VERSION "0"
@@ -20,80 +26,9 @@ namespace stc::target {
 
 namespace {
 
-class BitWriter {
-public:
-    explicit BitWriter(std::vector<uint8_t>& out) : out_(out) {}
-    ~BitWriter() { flush(); }
-    // The low `bits` (<= 32) of value, least significant first, filling each byte from its low bit.
-    void put(uint64_t value, int bits)
-    {
-        acc_ |= (value & ((uint64_t{1} << bits) - 1)) << used_;
-        used_ += bits;
-        for (; used_ >= 8; used_ -= 8, acc_ >>= 8)
-            out_.push_back(uint8_t(acc_));
-    }
-    void u16(uint32_t v)
-    {
-        flush();
-        out_.push_back(uint8_t(v & 0xff));
-        out_.push_back(uint8_t(v >> 8));
-    }
-    // Pads the last byte with zero bits; the next put starts a new byte.
-    void flush()
-    {
-        if (used_ > 0)
-            out_.push_back(uint8_t(acc_));
-        acc_ = 0;
-        used_ = 0;
-    }
-
-private:
-    std::vector<uint8_t>& out_;
-    uint64_t acc_ = 0; // bits not yet in out_ (fewer than 8 between calls)
-    int used_ = 0;
-};
-
-// Diag conv_shared kernels are stored per destination slice feature; a view
-// between the op and the population can make that differ from the op's
-// output feature. Returns, per slice feature, the op output feature whose
-// kernel row it uses, and refuses features fed by op features with
-// different rows.
-std::vector<int64_t> diagOpFeatures(const Projection& pr, const Population& dp, const Slice& sl,
-                                    const std::vector<int64_t>& neurons)
-{
-    int64_t innerOut = 1;
-    for (size_t a = size_t(pr.featureAxis) + 1; a < pr.outShape.size(); ++a)
-        innerOut *= pr.outShape[a];
-    const int64_t taps = pr.taps();
-    std::vector<int64_t> op(size_t(sl.features()), -1);
-    for (int64_t l = 0; l < sl.neurons(); ++l) {
-        const int64_t n = neurons[size_t(l)];
-        const int32_t e = size_t(n) < pr.dstToOutElement.size() ? pr.dstToOutElement[size_t(n)] : -1;
-        if (e < 0)
-            continue;
-        const int64_t o = (e / innerOut) % pr.outFeatures;
-        int64_t& slot = op[size_t(l % sl.features())];
-        if (slot < 0) {
-            slot = o;
-            continue;
-        }
-        for (int64_t t = 0; t < taps && slot != o; ++t)
-            if (pr.weight(slot, 0, t) != pr.weight(o, 0, t))
-                throw std::runtime_error(pr.name + ": feature " + std::to_string(sl.f0 + l % sl.features()) + " of %" +
-                                         dp.name + " mixes op features with different weights; shared kernels "
-                                         "cannot encode it");
-    }
-    for (auto& o : op)
-        o = std::max<int64_t>(0, o);
-    return op;
-}
-
-uint16_t checked16(int64_t v, const char* what)
-{
-    if (v < 0 || v > 0xffff)
-        throw std::runtime_error(std::string(what) + " " + std::to_string(v) + " does not fit the 16-bit field");
-    return uint16_t(v);
-}
+using detail::CoreEncoder;
+using detail::KernelRows;
+using detail::Quantizer;
 
 // Returns the real value of one step of the population's output: a membrane
 // state unit for a lif with graded (membrane) output, the unit for graded
@@ -150,427 +85,6 @@ void integerParams(const Population& p, PackagePopulation& q)
         q.inputHi = p.fx.inputHi;
     }
 }
-
-// The exponent e of one target's integer weights: the smallest e >= 0 with
-// every weight = m << e and |m| <= qmax. For a layer of the quantize pass
-// this is its per-channel shift (the channel's largest mantissa is >= qmax/2).
-// 2^-e: multiplying by it is exactly ldexp(x, -e) for the float weights here
-// (power-of-two scaling of a float-sized value stays a normal double).
-double inversePow2(int e)
-{
-    return e == 0 ? 1.0 : e <= 1000 ? std::ldexp(1.0, -e) : 0.0;
-}
-
-double scaleDown(double x, int e, double inv)
-{
-    return e <= 1000 ? x * inv : std::ldexp(x, -e);
-}
-
-int targetExponent(const float* w, size_t n, int64_t qmax, const std::string& what)
-{
-    // One pass for the common case: every weight an integer within qmax (e = 0).
-    float mxf = 0;
-    bool integral = true;
-    for (size_t i = 0; i < n; ++i) {
-        mxf = std::max(mxf, std::fabs(w[i]));
-        integral &= w[i] == std::trunc(w[i]);
-    }
-    const double mx = double(mxf); // |w| and their maximum are exact in float
-    if (integral && mx <= double(qmax))
-        return 0;
-    int e = 0;
-    if (mx > double(qmax)) // ldexp(qmax, 0) == qmax: most targets need no exponent
-        while (mx > std::ldexp(double(qmax), e))
-            ++e;
-    const double inv = inversePow2(e);
-    for (size_t i = 0; i < n; ++i) {
-        const double m = scaleDown(double(w[i]), e, inv);
-        if (m != std::trunc(m))
-            throw std::runtime_error(what + ": weight " + std::to_string(w[i]) +
-                                     " is not a " + std::to_string(qmax) + "-bounded mantissa times 2^" +
-                                     std::to_string(e) + " (quantize with at most the chip's weight bits)");
-    }
-    return e;
-}
-
-// Per-neuron exponents -> the stored form (PackageInput::exponent); targets
-// without synapses (has = 0) match anything.
-std::vector<uint8_t> compressExponents(const std::vector<uint8_t>& e, const std::vector<char>& has, int64_t features)
-{
-    if (std::all_of(e.begin(), e.end(), [](uint8_t x) { return x == 0; }))
-        return {};
-    std::vector<int> perFeature(static_cast<size_t>(features), -1);
-    for (size_t l = 0; l < e.size(); ++l) {
-        if (!has[l])
-            continue;
-        int& f = perFeature[l % size_t(features)];
-        if (f >= 0 && f != e[l])
-            return e;
-        f = e[l];
-    }
-    std::vector<uint8_t> out(static_cast<size_t>(features));
-    for (size_t f = 0; f < out.size(); ++f)
-        out[f] = uint8_t(std::max(0, perFeature[f]));
-    return out;
-}
-
-ProjectionGeometry geometryOf(const Projection& pr)
-{
-    ProjectionGeometry g;
-    g.featureAxis = pr.featureAxis;
-    g.inShape = pr.inShape;
-    g.outShape = pr.outShape;
-    g.inFeatures = pr.inFeatures;
-    g.outFeatures = pr.outFeatures;
-    g.groups = pr.groups;
-    g.axes = pr.axes;
-    g.inFeatureToSrc = pr.inFeatureToSrc;
-    g.inPositionToSrc = pr.inPositionToSrc;
-    g.outFeatureToDst = pr.outFeatureToDst;
-    g.outPositionToDst = pr.outPositionToDst;
-    g.inElementToSrc = pr.inElementToSrc;
-    g.outElementToDst = pr.outElementToDst;
-    return g;
-}
-
-// Population neuron of every slice-local index of `s` (position-major,
-// feature-minor), into `out`.
-void sliceNeurons(const Population& p, const ir::Shape& posShape, const Slice& s, std::vector<int64_t>& out)
-{
-    out.clear();
-    forEachSlicePosition(posShape, s, [&](int64_t flat) {
-        for (int64_t f = s.f0; f < s.f1; ++f)
-            out.push_back(p.neuronIndex(f, flat));
-    });
-}
-
-// Weight mantissas. Float mode: the backend's own quantization. Integer mode:
-// the exact weight is mantissa << exponent (exponent per target, see
-// targetExponent).
-struct Quantizer {
-    bool integer = false;
-    int64_t qmaxInt = 127;
-    std::vector<double> valueScale, unit; // per population (float mode)
-    int32_t mantissa(const Projection& pr, float w, int e) const { return mantissa(pr, w, e, inversePow2(e)); }
-    // The same with inv = inversePow2(e), hoisted out of loops over one target's synapses.
-    int32_t mantissa(const Projection& pr, float w, int e, double inv) const
-    {
-        if (integer)
-            return int32_t(scaleDown(double(w), e, inv));
-        const double v = double(w) * valueScale[size_t(pr.src)] / unit[size_t(pr.dst)];
-        const long long q = qmaxInt;
-        return int32_t(std::clamp(std::llround(v), -q, q));
-    }
-};
-
-// Quantized kernel rows of a projection with shared (conv_shared) inputs, one
-// per op output feature o: the exponent and the mantissas of weight(o, ii, t)
-// (ii < per, t < taps). Every slice using o stores the same row, so it is
-// computed once per projection instead of once per core. An exponent error
-// is kept and thrown by the core that uses the row, as before.
-struct KernelRows {
-    int64_t rowLength = 0;
-    std::vector<uint8_t> exponent;
-    std::vector<int32_t> mantissa; // [o][rowLength]
-    std::vector<std::string> error;
-};
-
-KernelRows kernelRows(const Projection& pr, const Quantizer& q)
-{
-    KernelRows k;
-    const int64_t per = pr.coupling == Coupling::Full ? pr.inPerGroup() : 1, taps = pr.taps();
-    k.rowLength = per * taps;
-    k.exponent.assign(size_t(pr.outFeatures), 0);
-    k.error.resize(size_t(pr.outFeatures));
-    k.mantissa.resize(size_t(pr.outFeatures * k.rowLength));
-    std::vector<float> syn;
-    for (int64_t o = 0; o < pr.outFeatures; ++o) {
-        syn.clear();
-        for (int64_t ii = 0; ii < per; ++ii)
-            for (int64_t t = 0; t < taps; ++t)
-                syn.push_back(pr.weight(o, ii, t));
-        int e = 0;
-        if (q.integer) {
-            try {
-                e = targetExponent(syn.data(), syn.size(), q.qmaxInt, pr.name);
-            } catch (const std::runtime_error& err) {
-                k.error[size_t(o)] = err.what();
-                continue;
-            }
-        }
-        k.exponent[size_t(o)] = uint8_t(e);
-        const double inv = inversePow2(e);
-        int32_t* m = k.mantissa.data() + o * k.rowLength;
-        for (size_t j = 0; j < syn.size(); ++j)
-            m[j] = q.mantissa(pr, syn[j], e, inv);
-    }
-    return k;
-}
-
-// Encodes cores (slices, biases, synapse tables); one per thread, as it
-// keeps scratch buffers sized for the largest population.
-class CoreEncoder {
-public:
-    CoreEncoder(const Network& net, const Mapping& m, const ChipDescriptor& chip, const Quantizer& q,
-                const std::vector<ir::Shape>& posShapes, const std::vector<KernelRows>& kernels)
-        : net_(net), m_(m), q_(q), posShapes_(posShapes), kernels_(kernels), an_(net, chip),
-          wb_(int(chip.limits.weightBits)), sparse_(chip.encoding("sparse"))
-    {
-        size_t maxPop = 0;
-        for (const auto& p : net.populations)
-            maxPop = std::max(maxPop, size_t(p.size()));
-        mark_.assign(maxPop, 0);
-        slot_.assign(maxPop, 0);
-    }
-
-    void encode(size_t ci, PackageCore& pc)
-    {
-        const CoreAssignment& ca = m_.cores[ci];
-        pc.index = int32_t(ci);
-        pc.coord = ca.coord;
-        for (size_t k = 0; k < ca.slices.size(); ++k) {
-            const int32_t s = ca.slices[k];
-            const Slice& sl = m_.slices[size_t(s)];
-            const Population& dp = net_.populations[size_t(sl.pop)];
-            pc.slices.push_back(sl);
-            sliceNeurons(dp, posShapes_[size_t(sl.pop)], sl, neurons_);
-            for (int64_t n : neurons_) {
-                const double b = dp.bias.empty() ? 0.0 : dp.bias[size_t(n)];
-                if (q_.integer && (b != std::trunc(b) || std::fabs(b) > 2147483647.0))
-                    throw std::runtime_error("bias " + std::to_string(b) + " of %" + dp.name + " is not an int32");
-                pc.bias.push_back(q_.integer ? int32_t(b) : int32_t(std::llround(b / q_.unit[size_t(sl.pop)])));
-            }
-            const auto& inputs = m_.sliceInputs[size_t(s)];
-            for (size_t j = 0; j < inputs.size(); ++j) {
-                const SliceInput& si = inputs[j];
-                const Projection& pr = net_.projections[size_t(si.projection)];
-                PackageInput in;
-                in.slice = int32_t(k);
-                in.projection = si.projection;
-                in.encoding = si.encoding;
-                in.delay = pr.delay;
-                in.table.reserve(size_t(std::max<int64_t>(0, si.bytes)));
-                if (si.encoding == Encoding::ConvShared)
-                    encodeShared(sl, si, in, storedAxons(size_t(s), j));
-                else
-                    encodeRows(sl, si, in);
-                if (int64_t(in.table.size()) != si.bytes)
-                    throw std::logic_error("synapse table of " + pr.name + " into a slice of %" + dp.name + " is " +
-                                           std::to_string(in.table.size()) + " bytes, the mapper counted " +
-                                           std::to_string(si.bytes));
-                pc.inputs.push_back(std::move(in));
-            }
-        }
-    }
-
-private:
-    // Axon headers (source feature, position), then one kernel per slice feature.
-    // The partition's axon list of input j of slice s, if the mapping kept it.
-    const std::vector<int32_t>* storedAxons(size_t s, size_t j) const
-    {
-        if (s >= m_.sliceAxons.size() || j >= m_.sliceAxons[s].size())
-            return nullptr;
-        return m_.sliceAxons[s][j].get();
-    }
-
-    void encodeShared(const Slice& sl, const SliceInput& si, PackageInput& in, const std::vector<int32_t>* stored)
-    {
-        const Projection& pr = net_.projections[size_t(si.projection)];
-        const Population& sp = net_.populations[size_t(pr.src)];
-        const Population& dp = net_.populations[size_t(sl.pop)];
-        // 4 bytes an axon, little-endian u16 source feature and position.
-        auto headers = [&](const auto& axons) {
-            const size_t n = axons.size();
-            in.axonSource.resize(n);
-            in.rowOffset.resize(n);
-            in.table.resize(4 * n);
-            uint8_t* t = in.table.data();
-            for (size_t k = 0; k < n; ++k) {
-                const int64_t src = axons[k];
-                int64_t f, pos;
-                sp.split(src, f, pos);
-                in.axonSource[k] = int32_t(src);
-                in.rowOffset[k] = uint32_t(4 * k);
-                const uint16_t fv = checked16(f, "source feature"), pv = checked16(pos, "source position");
-                t[4 * k] = uint8_t(fv & 0xff);
-                t[4 * k + 1] = uint8_t(fv >> 8);
-                t[4 * k + 2] = uint8_t(pv & 0xff);
-                t[4 * k + 3] = uint8_t(pv >> 8);
-            }
-        };
-        if (stored) {
-            headers(*stored);
-        } else {
-            an_.collectAxons(sl, si.projection, axons_);
-            headers(axons_);
-        }
-        BitWriter bw(in.table);
-        // Kernel: slice output features x inputs per group x taps (rows from kernels_).
-        std::vector<uint8_t> exps;
-        const std::vector<int64_t> diagOp =
-            pr.coupling == Coupling::Full ? std::vector<int64_t>{} : diagOpFeatures(pr, dp, sl, neurons_);
-        const KernelRows& rows = kernels_[size_t(si.projection)];
-        const size_t len = size_t(rows.rowLength);
-        for (int64_t f = sl.f0; f < sl.f1; ++f) {
-            const int64_t o = pr.coupling == Coupling::Full ? pr.dstFeatureToOut[size_t(f)] : diagOp[size_t(f - sl.f0)];
-            if (!rows.error[size_t(o)].empty())
-                throw std::runtime_error(rows.error[size_t(o)]);
-            exps.push_back(rows.exponent[size_t(o)]);
-            const int32_t* m = rows.mantissa.data() + size_t(o) * len;
-            if (wb_ == 8) { // BitWriter::put's byte-aligned path: the low byte of each mantissa
-                in.table.insert(in.table.end(), m, m + len);
-            } else {
-                for (size_t j = 0; j < len; ++j)
-                    bw.put(uint64_t(uint32_t(m[j])), wb_);
-            }
-        }
-        bw.flush();
-        in.exponent = compressExponents(exps, std::vector<char>(exps.size(), 1), sl.features());
-    }
-
-    // Dense or sparse rows, one per axon (source neuron in order of first
-    // use), holding its synapses in slice-local target order.
-    void encodeRows(const Slice& sl, const SliceInput& si, PackageInput& in)
-    {
-        const Projection& pr = net_.projections[size_t(si.projection)];
-        const Population& sp = net_.populations[size_t(pr.src)];
-        const Population& dp = net_.populations[size_t(sl.pop)];
-        if (++generation_ == 0) {
-            std::fill(mark_.begin(), mark_.end(), 0);
-            generation_ = 1;
-        }
-        const int64_t nl = int64_t(neurons_.size());
-        std::vector<uint8_t> exps(size_t(nl), 0);
-        std::vector<char> has(size_t(nl), 0);
-        size_t count = 0; // entries_[0, count) are this input's synapses
-        // One target's synapses (source neurons, weights): exponent, axon slots, mantissas.
-        auto addTarget = [&](int64_t l, const auto* src, const float* w, size_t len) {
-            const int e = q_.integer ? targetExponent(w, len, q_.qmaxInt, pr.name) : 0;
-            const double inv = inversePow2(e);
-            exps[size_t(l)] = uint8_t(e);
-            has[size_t(l)] = len > 0;
-            if (entries_.size() < count + len)
-                entries_.resize(std::max(2 * entries_.size(), count + len));
-            Entry* out = entries_.data() + count;
-            uint32_t* mark = mark_.data();
-            int32_t* slot = slot_.data();
-            for (size_t k = 0; k < len; ++k) {
-                const size_t sn = size_t(src[k]);
-                if (mark[sn] != generation_) {
-                    mark[sn] = generation_;
-                    slot[sn] = int32_t(in.axonSource.size());
-                    in.axonSource.push_back(int32_t(sn));
-                }
-                out[k] = {slot[sn], int32_t(l), q_.mantissa(pr, w[k], e, inv)};
-            }
-            count += len;
-        };
-        for (int64_t l = 0; l < nl; ++l) {
-            const int64_t n = neurons_[size_t(l)];
-            if (pr.coupling == Coupling::Explicit) { // the CSR row as it is stored
-                const int64_t b = pr.rowStart[size_t(n)], e = pr.rowStart[size_t(n) + 1];
-                addTarget(l, pr.srcNeuron.data() + b, pr.weights.data() + b, size_t(e - b));
-                continue;
-            }
-            synSrc_.clear();
-            synW_.clear();
-            forEachSynapseOf(pr, sp, dp, n, [&](int64_t src, float w) {
-                synSrc_.push_back(src);
-                synW_.push_back(w);
-            });
-            addTarget(l, synSrc_.data(), synW_.data(), synW_.size());
-        }
-        in.exponent = compressExponents(exps, has, sl.features());
-        // Group the synapses by axon (counting sort, stable: targets stay ascending).
-        const size_t axons = in.axonSource.size();
-        rowStart_.assign(axons + 1, 0);
-        for (size_t k = 0; k < count; ++k)
-            ++rowStart_[size_t(entries_[k].axon) + 1];
-        for (size_t a = 0; a < axons; ++a)
-            rowStart_[a + 1] += rowStart_[a];
-        if (sorted_.size() < count)
-            sorted_.resize(count);
-        {
-            std::vector<uint32_t>& next = fill_;
-            next.assign(rowStart_.begin(), rowStart_.end() - 1);
-            for (size_t k = 0; k < count; ++k)
-                sorted_[next[size_t(entries_[k].axon)]++] = entries_[k];
-        }
-        const int64_t F = sl.features();
-        BitWriter bw(in.table);
-        in.rowOffset.reserve(axons);
-        for (size_t a = 0; a < axons; ++a) {
-            const Entry* row = sorted_.data() + rowStart_[a];
-            const size_t len = rowStart_[a + 1] - rowStart_[a];
-            in.rowOffset.push_back(uint32_t(in.table.size()));
-            if (si.encoding == Encoding::Dense) {
-                // A run: consecutive slice-local targets within one target position.
-                auto runEnd = [&](size_t b) {
-                    // Targets ascend, so "same position as row[b]" is "below the next position's first".
-                    const int64_t positionEnd = (row[b].local / F + 1) * F;
-                    size_t e = b + 1;
-                    while (e < len && row[e].local == row[e - 1].local + 1 && row[e].local < positionEnd)
-                        ++e;
-                    return e;
-                };
-                int64_t runs = 0;
-                for (size_t b = 0; b < len; b = runEnd(b))
-                    ++runs;
-                bw.u16(checked16(runs, "run count"));
-                for (size_t b = 0; b < len;) {
-                    const size_t e = runEnd(b);
-                    bw.u16(checked16(row[b].local, "run start"));
-                    bw.u16(checked16(int64_t(e - b), "run length"));
-                    if (wb_ == 8) { // BitWriter::put's whole-byte path, one resize per run
-                        const size_t at = in.table.size();
-                        in.table.resize(at + (e - b));
-                        for (size_t k = b; k < e; ++k)
-                            in.table[at + (k - b)] = uint8_t(row[k].mantissa);
-                    } else {
-                        for (size_t k = b; k < e; ++k)
-                            bw.put(uint64_t(uint32_t(row[k].mantissa)), wb_);
-                    }
-                    bw.flush();
-                    b = e;
-                }
-            } else {
-                int64_t nnz = 0;
-                for (size_t k = 0; k < len; ++k)
-                    nnz += row[k].mantissa != 0 ? 1 : 0;
-                bw.u16(checked16(nnz, "entry count"));
-                bw.u16(0);
-                for (size_t k = 0; k < len; ++k)
-                    if (row[k].mantissa != 0) {
-                        bw.put(uint64_t(uint32_t(row[k].mantissa)), wb_);
-                        bw.put(uint64_t(row[k].local), int(sparse_->indexBits));
-                    }
-                bw.flush();
-            }
-        }
-    }
-
-    struct Entry {
-        int32_t axon, local, mantissa;
-    };
-    const Network& net_;
-    const Mapping& m_;
-    const Quantizer& q_;
-    const std::vector<ir::Shape>& posShapes_;
-    const std::vector<KernelRows>& kernels_; // per projection (filled for shared inputs)
-    SliceAnalyzer an_;
-    const int wb_;
-    const SynapseEncoding* sparse_;
-    // Scratch reused across slices: axon slot of a source neuron (valid
-    // where mark_ == generation_), synapses, rows.
-    std::vector<uint32_t> mark_;
-    std::vector<int32_t> slot_;
-    uint32_t generation_ = 0;
-    std::vector<int64_t> neurons_, axons_;
-    std::vector<int64_t> synSrc_;
-    std::vector<float> synW_;
-    std::vector<Entry> entries_, sorted_; // entries_ grows, only its first `count` are used
-    std::vector<uint32_t> rowStart_, fill_;
-};
 
 // Runs fn(k, worker) for k in [0, count) on the pool; an exception is
 // rethrown for the lowest k that threw, so errors do not depend on timing.
@@ -659,12 +173,249 @@ void buildRoutes(const Network& net, const Mapping& m, interp::ThreadPool& pool,
     });
 }
 
+// The partition-dependent package: prepare() (populations, fixed-point
+// parameters, shared kernel rows), encodeCores() on any number of threads
+// (each claims cores until none is left), finish() (errors, geometry, routes).
+class PackageEncoding {
+public:
+    PackageEncoding(const Network& net, const Mapping& m, const ChipDescriptor& chip)
+        : net_(net), m_(m), chip_(chip), errors_(m.cores.size())
+    {
+    }
+
+    // The kernel rows run on `pool` when given, else on the calling thread.
+    void prepare(interp::ThreadPool* pool)
+    {
+        Package& pkg = pkg_;
+        const bool integer = net_.quantized;
+        const int wb = int(chip_.limits.weightBits);
+        // Value scale of each population's output and the unit of its input.
+        const size_t np = net_.populations.size();
+        Quantizer& quant = quant_;
+        quant.integer = integer;
+        quant.qmaxInt = (int64_t{1} << (wb - 1)) - 1;
+        quant.valueScale.assign(np, 1.0);
+        quant.unit.assign(np, 1.0);
+        std::vector<double>& valueScale = quant.valueScale;
+        posShapes_.resize(np);
+        for (size_t i = 0; i < np; ++i) {
+            const Population& p = net_.populations[i];
+            posShapes_[i] = p.positionShape();
+            PackagePopulation q;
+            q.name = p.name;
+            q.kind = toString(p.kind);
+            q.model = p.neuron.model;
+            q.origin = p.origin;
+            q.shape = p.shape;
+            q.featureAxis = p.featureAxis;
+            q.spikeBits = p.spikeBits;
+            q.phase = p.phase;
+            q.outputScale = p.outputScale;
+            double maxInput = 0;
+            std::vector<double> srcScales;
+            for (int32_t pi : net_.incoming(int32_t(i))) {
+                const Projection& pr = net_.projections[size_t(pi)];
+                srcScales.push_back(valueScale[size_t(pr.src)]);
+                if (integer)
+                    continue; // the float maximum only sets the backend's own unit
+                float mx = 0;
+                for (float w : pr.weights)
+                    mx = std::max(mx, std::fabs(w));
+                maxInput = std::max(maxInput, double(mx) * valueScale[size_t(pr.src)]);
+            }
+            if (integer) {
+                integerParams(p, q);
+            } else if (p.kind == PopulationKind::Input) {
+                valueScale[i] = p.spikeBits > 1 ? 1.0 / double((int64_t{1} << std::min(p.spikeBits, 16)) - 1) : 1.0;
+                q.unit = q.inputScale = valueScale[i];
+                q.inputHi = p.spikeBits > 1 ? (int64_t{1} << std::min(p.spikeBits, 16)) - 1 : 1;
+            } else if (p.kind == PopulationKind::Product) {
+                valueScale[i] = srcScales.size() == 2 ? srcScales[0] * srcScales[1] : 1.0;
+                q.unit = valueScale[i];
+            } else {
+                valueScale[i] = fixedPoint(p, q, wb, maxInput);
+            }
+            q.perStepOutput = p.perStepOutput;
+            q.biasOnce = p.biasPerInference;
+            if (!integer) {
+                quant.unit[i] = q.unit;
+                q.valueScale = valueScale[i];
+            }
+            pkg.populations.push_back(std::move(q));
+        }
+        for (const auto& pr : net_.projections)
+            pkg.projections.push_back({pr.name, pr.src, pr.dst, toString(pr.coupling), pr.delay, std::nullopt});
+
+        // Kernel rows of the projections that some core stores as shared kernels.
+        kernels_.resize(net_.projections.size());
+        std::vector<char> shared(net_.projections.size(), 0);
+        for (const auto& ins : m_.sliceInputs)
+            for (const SliceInput& si : ins)
+                if (si.encoding == Encoding::ConvShared)
+                    shared[size_t(si.projection)] = 1;
+        std::vector<size_t> list;
+        for (size_t pi = 0; pi < shared.size(); ++pi)
+            if (shared[pi])
+                list.push_back(pi);
+        auto rows = [&](size_t k, int) { kernels_[list[k]] = detail::kernelRows(net_.projections[list[k]], quant); };
+        if (pool) {
+            forEachParallel(*pool, list.size(), rows);
+        } else {
+            for (size_t k = 0; k < list.size(); ++k)
+                rows(k, 0);
+        }
+        pkg.cores.resize(m_.cores.size());
+    }
+
+    void encodeCores()
+    {
+        const size_t n = pkg_.cores.size();
+        if (next_.load() >= n)
+            return;
+        CoreEncoder enc(net_, m_, chip_, quant_, posShapes_, kernels_);
+        for (size_t ci; (ci = next_.fetch_add(1)) < n;) {
+            try {
+                enc.encode(ci, pkg_.cores[ci]);
+            } catch (...) {
+                errors_[ci] = std::current_exception();
+            }
+        }
+    }
+
+    // No more cores are claimed (the ones being encoded finish).
+    void stop() { next_.store(pkg_.cores.size() + errors_.size() + 1); }
+
+    // After every encodeCores() returned: the lowest core's error, else the routes.
+    Package finish(interp::ThreadPool& pool)
+    {
+        for (auto& e : errors_)
+            if (e)
+                std::rethrow_exception(e);
+        for (const auto& c : pkg_.cores)
+            for (const auto& in : c.inputs)
+                if (in.encoding == Encoding::ConvShared && !pkg_.projections[size_t(in.projection)].geometry)
+                    pkg_.projections[size_t(in.projection)].geometry =
+                        detail::geometryOf(net_.projections[size_t(in.projection)]);
+        buildRoutes(net_, m_, pool, pkg_.cores);
+        return std::move(pkg_);
+    }
+
+private:
+    const Network& net_;
+    const Mapping& m_;
+    const ChipDescriptor& chip_;
+    Package pkg_;
+    Quantizer quant_;
+    std::vector<ir::Shape> posShapes_;
+    std::vector<KernelRows> kernels_;
+    std::atomic<size_t> next_{0};
+    std::vector<std::exception_ptr> errors_;
+};
+
+int poolThreads(int threads, const Mapping& m)
+{
+    return std::min<int>(threads < 1 ? 0 : threads, int(std::max<size_t>(1, m.cores.size())));
+}
+
 } // namespace
+
+bool PackageDraft::builtFor(const Network& net, const Mapping& m, const ChipDescriptor& chip) const
+{
+    if (&net != net_ || chip.id != chipId_ || chip.limits.weightBits != weightBits_ || m.slices != slices_ ||
+        m.sliceInputs != sliceInputs_ || m.cores.size() != coreSlices_.size())
+        return false;
+    for (size_t c = 0; c < m.cores.size(); ++c)
+        if (m.cores[c].slices != coreSlices_[c])
+            return false;
+    return true;
+}
+
+std::optional<Package> PackageDraft::take()
+{
+    std::lock_guard lock(mutex_);
+    if (error_) {
+        std::exception_ptr e = std::exchange(error_, nullptr);
+        std::rethrow_exception(e);
+    }
+    std::optional<Package> out = std::move(pkg_);
+    pkg_.reset();
+    return out;
+}
+
+struct PackageDraftJob::State {
+    State(const Network& net, const Mapping& m, const ChipDescriptor& chip) : encoding(net, m, chip) {}
+    PackageEncoding encoding;
+    std::promise<void> prepared;
+};
+
+PackageDraftJob::PackageDraftJob(const Network& net, const Mapping& m, const ChipDescriptor& chip)
+    : state_(std::make_unique<State>(net, m, chip)), draft_(std::make_shared<PackageDraft>())
+{
+    draft_->net_ = &net;
+    draft_->chipId_ = chip.id;
+    draft_->weightBits_ = chip.limits.weightBits;
+    draft_->slices_ = m.slices;
+    draft_->sliceInputs_ = m.sliceInputs;
+    for (const auto& c : m.cores)
+        draft_->coreSlices_.push_back(c.slices);
+    prepared_ = state_->prepared.get_future();
+    thread_ = std::thread([s = state_.get()] {
+        try {
+            s->encoding.prepare(nullptr);
+        } catch (...) {
+            s->prepared.set_exception(std::current_exception());
+            return;
+        }
+        s->prepared.set_value();
+        s->encoding.encodeCores();
+    });
+}
+
+PackageDraftJob::~PackageDraftJob()
+{
+    if (thread_.joinable()) {
+        state_->encoding.stop();
+        thread_.join();
+    }
+}
+
+std::shared_ptr<PackageDraft> PackageDraftJob::finish(int threads, const Mapping& m)
+{
+    try {
+        prepared_.get(); // rethrows an error of prepare()
+        interp::ThreadPool pool(poolThreads(threads, m));
+        // The job's own thread is still encoding: the pool adds size() - 1 threads to it.
+        pool.parallelFor(std::max(1, pool.size() - 1), [&](int64_t, int) { state_->encoding.encodeCores(); });
+        thread_.join();
+        draft_->pkg_ = state_->encoding.finish(pool);
+    } catch (...) {
+        if (thread_.joinable()) {
+            state_->encoding.stop();
+            thread_.join();
+        }
+        draft_->error_ = std::current_exception();
+    }
+    return draft_;
+}
 
 Package buildPackage(const Network& net, const Mapping& m, const ChipDescriptor& chip, const std::string& pipeline,
                      const Estimate& est, int threads)
 {
+    std::optional<Package> drafted;
+    if (m.packageDraft && m.packageDraft->builtFor(net, m, chip))
+        drafted = m.packageDraft->take();
     Package pkg;
+    if (drafted) {
+        pkg = std::move(*drafted);
+    } else {
+        interp::ThreadPool pool(poolThreads(threads, m));
+        PackageEncoding encoding(net, m, chip);
+        encoding.prepare(&pool);
+        pool.parallelFor(pool.size(), [&](int64_t, int) { encoding.encodeCores(); });
+        pkg = encoding.finish(pool);
+    }
+    for (size_t ci = 0; ci < pkg.cores.size(); ++ci)
+        pkg.cores[ci].coord = m.cores[ci].coord;
     pkg.compilerVersion = STC_VERSION;
     pkg.model = net.model;
     pkg.chipId = chip.id;
@@ -681,101 +432,11 @@ Package buildPackage(const Network& net, const Mapping& m, const ChipDescriptor&
     pkg.fromQuantizedModule = net.quantized;
     pkg.scheduleMode = net.scheduleMode;
     pkg.chipsRequested = std::max(m.chipsRequested, m.chipsUsed);
-    const bool integer = net.quantized;
-    const int wb = int(chip.limits.weightBits);
-    pkg.weightBits = wb;
+    pkg.weightBits = int(chip.limits.weightBits);
     pkg.utilization = m.meanBindingUtilization;
     pkg.stepTimeNs = est.stepTimeNs;
     pkg.energyPj = est.totalPj();
     pkg.latencyNs = est.latencyNs;
-
-    // Value scale of each population's output and the unit of its input.
-    const size_t np = net.populations.size();
-    Quantizer quant;
-    quant.integer = integer;
-    quant.qmaxInt = (int64_t{1} << (wb - 1)) - 1;
-    quant.valueScale.assign(np, 1.0);
-    quant.unit.assign(np, 1.0);
-    std::vector<double>& valueScale = quant.valueScale;
-    std::vector<ir::Shape> posShapes(np);
-    for (size_t i = 0; i < np; ++i) {
-        const Population& p = net.populations[i];
-        posShapes[i] = p.positionShape();
-        PackagePopulation q;
-        q.name = p.name;
-        q.kind = toString(p.kind);
-        q.model = p.neuron.model;
-        q.origin = p.origin;
-        q.shape = p.shape;
-        q.featureAxis = p.featureAxis;
-        q.spikeBits = p.spikeBits;
-        q.phase = p.phase;
-        q.outputScale = p.outputScale;
-        double maxInput = 0;
-        std::vector<double> srcScales;
-        for (int32_t pi : net.incoming(int32_t(i))) {
-            const Projection& pr = net.projections[size_t(pi)];
-            srcScales.push_back(valueScale[size_t(pr.src)]);
-            if (integer)
-                continue; // the float maximum only sets the backend's own unit
-            float mx = 0;
-            for (float w : pr.weights)
-                mx = std::max(mx, std::fabs(w));
-            maxInput = std::max(maxInput, double(mx) * valueScale[size_t(pr.src)]);
-        }
-        if (integer) {
-            integerParams(p, q);
-        } else if (p.kind == PopulationKind::Input) {
-            valueScale[i] = p.spikeBits > 1 ? 1.0 / double((int64_t{1} << std::min(p.spikeBits, 16)) - 1) : 1.0;
-            q.unit = q.inputScale = valueScale[i];
-            q.inputHi = p.spikeBits > 1 ? (int64_t{1} << std::min(p.spikeBits, 16)) - 1 : 1;
-        } else if (p.kind == PopulationKind::Product) {
-            valueScale[i] = srcScales.size() == 2 ? srcScales[0] * srcScales[1] : 1.0;
-            q.unit = valueScale[i];
-        } else {
-            valueScale[i] = fixedPoint(p, q, wb, maxInput);
-        }
-        q.perStepOutput = p.perStepOutput;
-        q.biasOnce = p.biasPerInference;
-        if (!integer) {
-            quant.unit[i] = q.unit;
-            q.valueScale = valueScale[i];
-        }
-        pkg.populations.push_back(std::move(q));
-    }
-    for (const auto& pr : net.projections)
-        pkg.projections.push_back({pr.name, pr.src, pr.dst, toString(pr.coupling), pr.delay, std::nullopt});
-
-    interp::ThreadPool pool(std::min<int>(threads < 1 ? 0 : threads, int(std::max<size_t>(1, m.cores.size()))));
-    // Kernel rows of the projections that some core stores as shared kernels.
-    std::vector<KernelRows> kernels(net.projections.size());
-    {
-        std::vector<char> shared(net.projections.size(), 0);
-        for (const auto& ins : m.sliceInputs)
-            for (const SliceInput& si : ins)
-                if (si.encoding == Encoding::ConvShared)
-                    shared[size_t(si.projection)] = 1;
-        std::vector<size_t> list;
-        for (size_t pi = 0; pi < shared.size(); ++pi)
-            if (shared[pi])
-                list.push_back(pi);
-        forEachParallel(pool, list.size(),
-                        [&](size_t k, int) { kernels[list[k]] = kernelRows(net.projections[list[k]], quant); });
-    }
-    std::vector<std::unique_ptr<CoreEncoder>> encoders(size_t(pool.size()));
-    pkg.cores.resize(m.cores.size());
-    forEachParallel(pool, m.cores.size(), [&](size_t ci, int worker) {
-        auto& enc = encoders[size_t(worker)];
-        if (!enc)
-            enc = std::make_unique<CoreEncoder>(net, m, chip, quant, posShapes, kernels);
-        enc->encode(ci, pkg.cores[ci]);
-    });
-    encoders.clear();
-    for (const auto& c : pkg.cores)
-        for (const auto& in : c.inputs)
-            if (in.encoding == Encoding::ConvShared && !pkg.projections[size_t(in.projection)].geometry)
-                pkg.projections[size_t(in.projection)].geometry = geometryOf(net.projections[size_t(in.projection)]);
-    buildRoutes(net, m, pool, pkg.cores);
     return pkg;
 }
 

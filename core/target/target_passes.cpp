@@ -28,9 +28,11 @@ void partitionPass(TargetSession& s, const ir::Module& m, PassRun& run)
     // The caller's layer check and host thread count outlive the reset.
     LayerCheck check = std::move(s.layerCheck);
     const int threads = s.options.threads;
+    const bool encodeWhilePlacing = s.options.encodeWhilePlacing;
     s = TargetSession{};
     s.layerCheck = check;
     s.options.threads = threads;
+    s.options.encodeWhilePlacing = encodeWhilePlacing;
     s.chip = std::move(*d.chip);
     // Unsupported layers are reported per layer before anything is mapped.
     s.layerIssues = checkLayersAgainstDescriptor(m, *s.chip);

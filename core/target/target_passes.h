@@ -30,7 +30,8 @@ struct TargetSession {
     // Optional target-specific per-layer check (the chip's backend plugin),
     // run by `partition` after the descriptor-driven check and before network
     // extraction; every issue is a located error and stops the pass. Kept
-    // when partition resets the session, as is options.threads.
+    // when partition resets the session, as are options.threads and
+    // options.encodeWhilePlacing.
     LayerCheck layerCheck;
     std::vector<LayerIssue> layerIssues; // what the last partition reported
 };

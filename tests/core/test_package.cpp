@@ -5,6 +5,7 @@
 #include "target/network_extract.h"
 #include "target/package.h"
 #include "target/package_files.h"
+#include "target/package_encoder.h"
 #include "target/package_layout.h"
 
 #include "ir/ir_io.h"
@@ -98,6 +99,51 @@ private slots:
         QVERIFY(three == one);
         for (size_t k = 0; k < one.cores.size(); ++k)
             QVERIFY(encodeCore(one.cores[k]) == encodeCore(three.cores[k]));
+    }
+
+    // stc compile encodes the package while placement anneals
+    // (MapOptions::encodeWhilePlacing): the same package as encoding after
+    // mapping, taken once; a mapping edited since does not use it.
+    void encodedWhilePlacingIsTheSamePackage()
+    {
+        const Compiled c = compile("spikformer_cifar.sir", "loihi3");
+        for (int threads : {1, 2}) {
+            MapOptions opt;
+            opt.threads = threads;
+            opt.encodeWhilePlacing = true;
+            Mapping m = mapNetwork(c.net, c.chip, opt);
+            QVERIFY(m.fits);
+            QVERIFY(m.packageDraft != nullptr);
+            QVERIFY(m.packageDraft->builtFor(c.net, m, c.chip));
+            const Estimate est = estimateCost(c.net, m, c.chip);
+            const Package drafted = buildPackage(c.net, m, c.chip, "fold-bn,canonicalize", est);
+            QVERIFY(drafted == c.pkg);
+            QVERIFY(!m.packageDraft->take().has_value()); // consumed by the first buildPackage
+            QVERIFY(buildPackage(c.net, m, c.chip, "fold-bn,canonicalize", est) == c.pkg);
+        }
+        MapOptions opt;
+        opt.encodeWhilePlacing = true;
+        Mapping edited = mapNetwork(c.net, c.chip, opt);
+        QVERIFY(edited.cores.size() >= 2);
+        std::swap(edited.cores[0].slices, edited.cores[1].slices);
+        for (int32_t k : {0, 1})
+            for (int32_t s : edited.cores[size_t(k)].slices)
+                edited.sliceCore[size_t(s)] = k;
+        QVERIFY(!edited.packageDraft->builtFor(c.net, edited, c.chip));
+        const Estimate est = estimateCost(c.net, edited, c.chip);
+        const Package fromEdited = buildPackage(c.net, edited, c.chip, "fold-bn,canonicalize", est);
+        Mapping plain = edited;
+        plain.packageDraft.reset();
+        QVERIFY(fromEdited == buildPackage(c.net, plain, c.chip, "fold-bn,canonicalize", est));
+        QVERIFY(!(fromEdited == c.pkg));
+    }
+
+    // A job dropped before finish() (placement threw) stops and joins.
+    void draftJobDroppedEarly()
+    {
+        const Compiled c = compile("spikformer_cifar.sir", "loihi3");
+        for (int k = 0; k < 3; ++k)
+            PackageDraftJob job(c.net, c.map, c.chip);
     }
 
     // Axon, row-offset and bias lists and routing tables are run-coded: the
