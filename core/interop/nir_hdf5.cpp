@@ -6,6 +6,7 @@
 
 #include <hdf5.h>
 
+#include <cmath>
 #include <filesystem>
 #include <system_error>
 
@@ -227,8 +228,11 @@ public:
 
     void readEdges(const NirFields& f, const std::string& path, NirGraph& g)
     {
-        if (const NirArray* empty = f.array("edges"); empty && empty->values.empty())
+        if (const NirArray* numbers = f.array("edges")) {
+            if (!numbers->values.empty())
+                readIndexEdges(*numbers, path, g);
             return; // h5py writes an empty edge list as an empty float array
+        }
         auto it = f.strings.find("edges");
         if (it == f.strings.end()) {
             error(path, "missing: expected an N x 2 array of node names");
@@ -241,6 +245,28 @@ public:
         }
         for (size_t i = 0; i + 1 < e.values.size(); i += 2)
             g.edges.emplace_back(e.values[i], e.values[i + 1]);
+    }
+
+    // NIR 0.1 kept edges as given: a writer that built them from node indices
+    // (Lava-DL's nir_lava.py: nodes "0".."N-1", edges (i, j)) stores an integer
+    // N x 2 table. The node of index i is the one named by its decimal digits.
+    void readIndexEdges(const NirArray& e, const std::string& path, NirGraph& g)
+    {
+        if (e.shape.size() != 2 || e.shape[1] != 2) {
+            error(path, "must be N x 2 (source, target), got [" + ir::shapeToString(e.shape) + "]");
+            return;
+        }
+        for (double v : e.values)
+            if (e.dtype != NirArray::DType::Int64 || v < 0 || v != std::floor(v)) {
+                error(path, "holds numbers, not node names; only non-negative integer node indices (NIR 0.1) can be "
+                            "read as names, got " + std::to_string(v));
+                return;
+            }
+        for (size_t i = 0; i + 1 < e.values.size(); i += 2)
+            g.edges.emplace_back(std::to_string(int64_t(e.values[i])), std::to_string(int64_t(e.values[i + 1])));
+        d.warning({file_, 0, 0}, path,
+                  "integer edges (node indices, as NIR 0.1 wrote index tuples): read as the node names \"0\", \"1\", "
+                  "...; NIR 1.x's reader refuses them");
     }
 
 private:
