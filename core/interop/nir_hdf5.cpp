@@ -6,7 +6,6 @@
 
 #include <hdf5.h>
 
-#include <cmath>
 #include <filesystem>
 #include <system_error>
 
@@ -256,10 +255,14 @@ public:
             error(path, "must be N x 2 (source, target), got [" + ir::shapeToString(e.shape) + "]");
             return;
         }
+        if (e.dtype != NirArray::DType::Int64) {
+            error(path, "holds floating-point numbers, not node names (only integer node indices, as NIR 0.1 wrote "
+                        "them, are read as names)");
+            return;
+        }
         for (double v : e.values)
-            if (e.dtype != NirArray::DType::Int64 || v < 0 || v != std::floor(v)) {
-                error(path, "holds numbers, not node names; only non-negative integer node indices (NIR 0.1) can be "
-                            "read as names, got " + std::to_string(v));
+            if (v < 0) {
+                error(path, "node index " + std::to_string(int64_t(v)) + " is negative");
                 return;
             }
         for (size_t i = 0; i + 1 < e.values.size(); i += 2)

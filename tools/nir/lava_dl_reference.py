@@ -39,9 +39,7 @@ import h5py
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-NIR_FILE = ROOT / "tests" / "fixtures" / "nir" / "lava_dl_trained_mnist.nir"
-NET_FILE = ROOT / "tests" / "fixtures" / "netx" / "lava_dl_trained_mnist.net"
-OUT = ROOT / "tests" / "data" / "nir" / "lava_dl_mnist_expected.json"
+FIXTURES = ROOT / "tests" / "fixtures"
 DT = 1.0 / 4096
 STEPS = 32
 
@@ -134,27 +132,26 @@ def compare(a, b):
     return int((a == b).sum()), int(a.size)
 
 
-def main():
-    rng = np.random.default_rng(11)
-    with h5py.File(NIR_FILE, "r") as f:
+def reference(name, nir_inputs, netx_densities, seed):
+    """Writes tests/data/nir/<name>_expected.json for fixtures nir/<name>.nir and netx/<name>.net."""
+    rng = np.random.default_rng(seed)
+    with h5py.File(FIXTURES / "nir" / f"{name}.nir", "r") as f:
         nl = nir_layers(f)
-    with h5py.File(NET_FILE, "r") as f:
+    with h5py.File(FIXTURES / "netx" / f"{name}.net", "r") as f:
         xl = netx_layers(f)
+    n_in = nl[0][0].shape[1]
     # 1. NIR semantics (stc is compared with these spike for spike). The NIR input is a real-valued
-    #    stream: binary patterns, some scaled up so that the second layer fires too.
+    #    stream: binary patterns (density p), some scaled by k so that the deeper layers fire too.
     cases = []
-    for p, k in ((0.05, 1), (0.1, 1), (0.2, 1), (0.4, 1), (0.1, 4), (0.2, 8), (0.1, 16), (0.2, 32)):
-        x = (rng.random(784) < p).astype(np.int64) * k
+    for p, k in nir_inputs:
+        x = (rng.random(n_in) < p).astype(np.int64) * k
         out, counts = run_nir(nl, x)
         cases.append({"input": x.tolist(), "output_spikes": out, "layer_spike_counts": counts})
-    # 2. What the file loses: binary inputs with 2 % to 10 % of the 784 inputs spiking at every step
-    #    (an MNIST digit lights ~19 % of its pixels, but rate-encoded, not all at every step; denser
-    #    held inputs make u wrap around in Lava's 24 bits).
-    netx_cases, summary = [], {"nir_vs_netx": [0, 0], "gains_vs_netx": [0, 0], "spikes_nir": [0, 0, 0],
-                               "spikes_gains": [0, 0, 0], "spikes_netx": [0, 0, 0], "argmax_equal_gains": 0}
-    rng = np.random.default_rng(12)
-    for p in (0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1):
-        x = (rng.random(784) < p).astype(np.int64)
+    # 2. What the file loses: binary inputs, a fraction p of the inputs spiking at every step.
+    netx_cases, summary = [], {"nir_vs_netx": [0, 0], "gains_vs_netx": [0, 0], "spikes_nir": [0] * len(nl),
+                               "spikes_gains": [0] * len(nl), "spikes_netx": [0] * len(nl), "argmax_equal_gains": 0}
+    for p in netx_densities:
+        x = (rng.random(n_in) < p).astype(np.int64)
         netx_out, netx_counts = run_netx(xl, x)
         nir_out, nir_counts = run_nir(nl, x)
         gains_out, gains_counts = run_nir(with_netx_gains(nl), x)
@@ -164,18 +161,30 @@ def main():
             summary[key] = [u + int(v) for u, v in zip(summary[key], np.array(counts).sum(0))]
         summary["argmax_equal_gains"] += int(np.array(gains_out).sum(0).argmax() == np.array(netx_out).sum(0).argmax())
         netx_cases.append({"input": x.tolist(), "output_spikes": netx_out, "layer_spike_counts": netx_counts})
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"file": NIR_FILE.name, "dt": DT, "timesteps": STEPS,
+    out = ROOT / "tests" / "data" / "nir" / f"{name}_expected.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"file": f"{name}.nir", "dt": DT, "timesteps": STEPS,
                                "semantics": "cases: NIR CubaLIF, forward Euler at dt = 1/4096 s, current first; "
                                             "netx_cases: lava-dl's fixed-point CUBA on the .net file "
                                             "(tools/nir/lava_dl_reference.py)",
                                "summary": summary, "cases": cases, "netx_cases": netx_cases}) + "\n")
-    print(f"wrote {OUT}: {len(cases)} + {len(netx_cases)} inputs x {STEPS} steps")
+    print(f"wrote {out}: {len(cases)} + {len(netx_cases)} inputs x {STEPS} steps")
     for c in cases:
         print("  nir spikes per layer", np.array(c["layer_spike_counts"]).sum(0).tolist())
     print("  output neuron-steps equal to netx [equal, all]:", {k: summary[k] for k in ("nir_vs_netx", "gains_vs_netx")})
     print("  spikes per layer:", {k: summary[k] for k in ("spikes_nir", "spikes_gains", "spikes_netx")},
           "most-spiking output equal (gains):", summary["argmax_equal_gains"], "of", len(netx_cases))
+
+
+def main():
+    # MNIST: an MNIST digit lights ~19 % of its pixels, but rate-encoded, not all at every step;
+    # held binary inputs denser than ~10 % make u wrap around in Lava's 24 bits.
+    reference("lava_dl_trained_mnist",
+              ((0.05, 1), (0.1, 1), (0.2, 1), (0.4, 1), (0.1, 4), (0.2, 8), (0.1, 16), (0.2, 32)),
+              (0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1), seed=11)
+    # Oxford: sparse inputs (the tutorial's input is a sparse spike raster); denser ones silence it.
+    reference("lava_dl_oxford", ((0.01, 1), (0.02, 1), (0.03, 1), (0.02, 2), (0.03, 4), (0.01, 8), (0.03, 8)),
+              (0.01, 0.02, 0.03, 0.05, 0.1, 0.2), seed=13)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 #!/usr/bin/python3
-"""Write tests/fixtures/nir/lava_dl_trained_mnist.nir with Lava-DL's own NIR
-exporter, unmodified: `convert_to_nir(net_config, output_path)` of
-`src/lava/lib/dl/netx/nir_lava.py`, run on tests/fixtures/netx/lava_dl_trained_mnist.net
-(the 784-128-64-10 CUBA network lava-dl's slayer exported for its netx MNIST tutorial).
+"""Write tests/fixtures/nir/lava_dl_*.nir with Lava-DL's own NIR exporter, unmodified:
+`convert_to_nir(net_config, output_path)` of `src/lava/lib/dl/netx/nir_lava.py`, run on
+netx networks lava-dl's slayer exported (tests/fixtures/netx/README.md):
+
+- lava_dl_trained_mnist.net -> lava_dl_trained_mnist.nir (784-128-64-10, iDecay = vDecay = 410)
+- lava_dl_oxford.net -> lava_dl_oxford.nir (200-256-200, iDecay = 4096, vDecay = 415 and 409;
+  one of the two networks the PR's own test_nir.py converts)
 
 Sources (read from local bare git mirrors of the upstream repositories, pinned):
 
@@ -30,7 +33,7 @@ Shims (the minimum to import nir_lava.py as it is; each is unused by convert_to_
 Not shimmed: torch (nir_lava.py imports it; /usr/bin/python3 has torch 1.13), h5py,
 numpy, nir (the pinned source tree on sys.path).
 
-Run: /usr/bin/python3 tools/nir/lava_dl_to_nir.py [--lava-dl GITDIR] [--nir GITDIR]
+Run: /usr/bin/python3 tools/nir/lava_dl_to_nir.py [--lava-dl GITDIR] [--nir GITDIR] [--net X.net -o X.nir]
 """
 import argparse
 import hashlib
@@ -43,8 +46,7 @@ import tempfile
 import types
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-NET = ROOT / "tests" / "fixtures" / "netx" / "lava_dl_trained_mnist.net"
-OUT = ROOT / "tests" / "fixtures" / "nir" / "lava_dl_trained_mnist.nir"
+NETWORKS = ("lava_dl_trained_mnist", "lava_dl_oxford")
 LAVA_DL_COMMIT = "7fcf390b2cab55e33cc85d2613712ec6e1b8124e"
 NIR_LAVA_PATH = "src/lava/lib/dl/netx/nir_lava.py"
 NIR_LAVA_BLOB = "c183e9c43a8b9222d256e7aa6a824968b33be09a"
@@ -75,9 +77,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lava-dl", default="/work/.mirror/lava-nc+lava-dl/repo", help="bare git dir of lava-nc/lava-dl")
     ap.add_argument("--nir", default="/work/.mirror/neuromorphs+NIR/repo", help="bare git dir of neuromorphs/NIR")
-    ap.add_argument("--net", default=str(NET), help="the netx HDF5 file to convert")
-    ap.add_argument("-o", "--out", default=str(OUT))
+    ap.add_argument("--net", help="one netx HDF5 file to convert (default: the fixtures above)")
+    ap.add_argument("-o", "--out", help="the NIR file to write for --net")
     a = ap.parse_args()
+    jobs = [(a.net, a.out)] if a.net else \
+        [(ROOT / "tests" / "fixtures" / "netx" / f"{n}.net", ROOT / "tests" / "fixtures" / "nir" / f"{n}.nir")
+         for n in NETWORKS]
 
     blob = git(a.lava_dl, "rev-parse", f"{LAVA_DL_COMMIT}:{NIR_LAVA_PATH}")
     if blob != NIR_LAVA_BLOB:
@@ -97,10 +102,11 @@ def main():
         nir_lava = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(nir_lava)
 
-        nir_lava.convert_to_nir(a.net, a.out)  # Lava-DL's code writes the file
         sha = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-        print(f"wrote {a.out} with lava-dl {LAVA_DL_COMMIT[:7]} {NIR_LAVA_PATH} (sha256 {sha}...), "
-              f"nir {nir.__version__} ({NIR_COMMIT[:7]}) from {a.net}")
+        for net, out in jobs:
+            nir_lava.convert_to_nir(str(net), str(out))  # Lava-DL's code writes the file
+            print(f"wrote {out} with lava-dl {LAVA_DL_COMMIT[:7]} {NIR_LAVA_PATH} (sha256 {sha}...), "
+                  f"nir {nir.__version__} ({NIR_COMMIT[:7]}) from {net}")
 
 
 if __name__ == "__main__":
