@@ -261,8 +261,8 @@ public:
             return;
         }
         for (double v : e.values)
-            if (v < 0) {
-                error(path, "node index " + std::to_string(int64_t(v)) + " is negative");
+            if (v < 0 || v > 9007199254740992.0) { // read as double: exact up to 2^53
+                error(path, "node index " + std::to_string(v) + " is negative or beyond 2^53");
                 return;
             }
         for (size_t i = 0; i + 1 < e.values.size(); i += 2)

@@ -34,6 +34,8 @@ Not shimmed: torch (nir_lava.py imports it; /usr/bin/python3 has torch 1.13), h5
 numpy, nir (the pinned source tree on sys.path).
 
 Run: /usr/bin/python3 tools/nir/lava_dl_to_nir.py [--lava-dl GITDIR] [--nir GITDIR] [--net X.net -o X.nir]
+(GITDIR: a clone's .git or a bare clone; lava-dl's must hold 7fcf390: `git fetch origin pull/218/head`).
+The files come out byte-identical on every run.
 """
 import argparse
 import hashlib
