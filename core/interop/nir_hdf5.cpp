@@ -227,8 +227,11 @@ public:
 
     void readEdges(const NirFields& f, const std::string& path, NirGraph& g)
     {
-        if (const NirArray* empty = f.array("edges"); empty && empty->values.empty())
+        if (const NirArray* numbers = f.array("edges")) {
+            if (!numbers->values.empty())
+                readIndexEdges(*numbers, path, g);
             return; // h5py writes an empty edge list as an empty float array
+        }
         auto it = f.strings.find("edges");
         if (it == f.strings.end()) {
             error(path, "missing: expected an N x 2 array of node names");
@@ -241,6 +244,32 @@ public:
         }
         for (size_t i = 0; i + 1 < e.values.size(); i += 2)
             g.edges.emplace_back(e.values[i], e.values[i + 1]);
+    }
+
+    // NIR 0.1 kept edges as given: a writer that built them from node indices
+    // (Lava-DL's nir_lava.py: nodes "0".."N-1", edges (i, j)) stores an integer
+    // N x 2 table. The node of index i is the one named by its decimal digits.
+    void readIndexEdges(const NirArray& e, const std::string& path, NirGraph& g)
+    {
+        if (e.shape.size() != 2 || e.shape[1] != 2) {
+            error(path, "must be N x 2 (source, target), got [" + ir::shapeToString(e.shape) + "]");
+            return;
+        }
+        if (e.dtype != NirArray::DType::Int64) {
+            error(path, "holds floating-point numbers, not node names (only integer node indices, as NIR 0.1 wrote "
+                        "them, are read as names)");
+            return;
+        }
+        for (double v : e.values)
+            if (v < 0 || v > 9007199254740992.0) { // read as double: exact up to 2^53
+                error(path, "node index " + std::to_string(v) + " is negative or beyond 2^53");
+                return;
+            }
+        for (size_t i = 0; i + 1 < e.values.size(); i += 2)
+            g.edges.emplace_back(std::to_string(int64_t(e.values[i])), std::to_string(int64_t(e.values[i + 1])));
+        d.warning({file_, 0, 0}, path,
+                  "integer edges (node indices, as NIR 0.1 wrote index tuples): read as the node names \"0\", \"1\", "
+                  "...; NIR 1.x's reader refuses them");
     }
 
 private:

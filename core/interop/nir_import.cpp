@@ -49,6 +49,7 @@ private:
     std::optional<std::vector<const NirNode*>> order(Preds& preds);
     std::set<size_t> backEdges(const std::map<std::string, size_t>& index);
     void importNodes(const std::vector<const NirNode*>& nodes, Preds& preds, bool skipBackEdges);
+    void outputsFromSinks();
     ir::ValueId delayOf(const std::string& source);
     ir::ValueId delayNode(ir::ValueId in);
     bool readSettings(int64_t& timesteps);
@@ -123,7 +124,7 @@ NirImportResult Importer::run()
     }
     node_ = nullptr;
     if (outputs_.empty() && !d_.hasErrors())
-        error("the graph has no Output node");
+        outputsFromSinks();
     if (!d_.hasErrors()) {
         m_.addOutput(outputs_);
         d_.append(ir::verify(m_, {file_, 0, 0}));
@@ -132,6 +133,28 @@ NirImportResult Importer::run()
         r.module = std::move(m_);
     r.diagnostics = std::move(d_);
     return r;
+}
+
+// A graph without Output nodes (NIR 0.1 writers such as Lava-DL's nir_lava.py
+// left them out; NIR says an Output node marks a graph output): the nodes
+// without out-edges are its outputs, in file order, with a warning naming them.
+void Importer::outputsFromSinks()
+{
+    std::set<std::string> sources;
+    for (const auto& [from, to] : g_.edges)
+        sources.insert(from);
+    std::string names;
+    for (const auto& n : g_.nodes)
+        if (auto it = values_.find(n.name); !sources.count(n.name) && it != values_.end() && n.type != "Input") {
+            outputs_.push_back(it->second);
+            names += (names.empty() ? "\"" : ", \"") + n.name + "\" (" + n.type + ")";
+        }
+    if (outputs_.empty())
+        return error("the graph has no Output node, and no node without out-edges to take as its output");
+    d_.warning({file_, 0, 0}, "/node",
+               "the graph has no Output node: the output of " + names +
+                   ", the node(s) without out-edges, is the graph's output (as NIR 0.1 writers such as Lava-DL's "
+                   "nir_lava.py meant it)");
 }
 
 void Importer::importNodes(const std::vector<const NirNode*>& nodes, Preds& preds, bool skipBackEdges)

@@ -401,6 +401,8 @@ private slots:
                                       << "shape [5] does not match the incoming [2]";
         QTest::newRow("per neuron cuba") << "bad_per_neuron_cuba.nir" << "/node/nodes/lif1 (CubaLIF)"
                                          << "\"tau_syn\" differs between neurons";
+        QTest::newRow("float edges") << "bad_float_edges.nir" << "/node/edges" << "floating-point numbers, not node names";
+        QTest::newRow("no output") << "bad_no_output.nir" << "/node" << "no Output node, and no node without out-edges";
         QTest::newRow("compound") << "bad_compound.nir" << "/node/nodes/affine/bias" << "not a NIR number or string";
     }
 

@@ -185,6 +185,12 @@ def main():
     write("bad_per_neuron.nir", n, [("input", "affine"), ("affine", "lif"), ("lif", "output")])
     n = ok_nodes(); n["affine"]["bias"] = np.array([(1, 2.0), (3, 4.0)], dtype=[("a", "i4"), ("b", "f8")])
     write("bad_compound.nir", n, ok_edges)
+    # Numeric edges are read only as NIR 0.1's integer node indices (what Lava-DL's nir_lava.py wrote).
+    n = ok_nodes(); n = {"0": n["input"], "1": n["affine"], "2": n["output"]}
+    write("bad_float_edges.nir", n, np.array([[0.0, 1.0], [1.0, 2.5]]))
+    # No Output node, and every node has an out-edge (a self-loop): no output to take.
+    n = ok_nodes(); del n["output"]
+    write("bad_no_output.nir", n, [("input", "affine"), ("affine", "affine")])
     with h5py.File(OUT / "bad_no_graph.nir", "w") as f:
         f.create_dataset("version", data="1.0.7", dtype=STR)
     (OUT / "bad_not_hdf5.nir").write_text("this is not an HDF5 file\n")
