@@ -112,7 +112,22 @@ __attribute__((target_clones("avx2", "default"))) float maxAbsIntegral(const flo
     return mx;
 }
 
-int targetExponent(const float* w, size_t n, int64_t qmax, const std::string& what)
+// Whether the few weights of a short row are integers within qmax (then e = 0)
+// without a call: the attention products' rows hold one synapse each, and
+// there are tens of millions of them. qmax <= 2^24 is exact in float and a
+// |w| <= qmax converts to int32 exactly; NaN fails the first test.
+inline bool smallRowNeedsNoExponent(const float* w, size_t n, int64_t qmax)
+{
+    const float q = float(qmax);
+    bool ok = true;
+    for (size_t i = 0; i < n; ++i) {
+        const float a = std::fabs(w[i]);
+        ok = ok && a <= q && float(int32_t(a)) == a;
+    }
+    return ok;
+}
+
+int targetExponentSlow(const float* w, size_t n, int64_t qmax, const std::string& what)
 {
     // One pass for the common case: every weight an integer within qmax (e = 0).
     bool integral = true;
@@ -133,6 +148,13 @@ int targetExponent(const float* w, size_t n, int64_t qmax, const std::string& wh
                                      std::to_string(e) + " (quantize with at most the chip's weight bits)");
     }
     return e;
+}
+
+inline int targetExponent(const float* w, size_t n, int64_t qmax, const std::string& what)
+{
+    if (n <= 4 && qmax <= (int64_t{1} << 24) && smallRowNeedsNoExponent(w, n, qmax))
+        return 0;
+    return targetExponentSlow(w, n, qmax, what);
 }
 
 // Per-neuron exponents -> the stored form (PackageInput::exponent); targets
