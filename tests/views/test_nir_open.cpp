@@ -120,14 +120,15 @@ private slots:
         d.dtField()->setText("-1/4096");
         QVERIFY(!open->isEnabled());
         QVERIFY2(error->isVisible() && error->text().contains("must be > 0"), qPrintable(error->text()));
+        const QString dir = QDir(STC_BINARY_DIR).filePath("screenshots");
+        QDir().mkpath(dir);
+        QVERIFY(d.grab().save(QDir(dir).filePath("nir-open-dialog-refused.png")));
         d.accept();
         QVERIFY(d.isVisible());
         QCOMPARE(d.result(), int(QDialog::Rejected));
         d.dtField()->setText("1/4096");
         d.timestepsField()->setValue(8);
         QVERIFY(open->isEnabled() && !error->isVisible());
-        const QString dir = QDir(STC_BINARY_DIR).filePath("screenshots");
-        QDir().mkpath(dir);
         QVERIFY(d.grab().save(QDir(dir).filePath("nir-open-dialog.png")));
         QTest::mouseClick(open, Qt::LeftButton);
         QCOMPARE(d.result(), int(QDialog::Accepted));
