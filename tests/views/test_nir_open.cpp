@@ -1,6 +1,6 @@
 // Opening NIR graphs that lack stc_timesteps / stc_dt in the IDE (offscreen):
-// the T/dt answers (through the MainWindow hooks, never a dialog here) reach
-// the importer, so a Lava-DL file opened at dt = 1/4096 s gives the same IR
+// the T/dt answers (through the MainWindow hooks, or typed into the real modal
+// dialog) reach the importer, so a Lava-DL file opened at dt = 1/4096 s gives the same IR
 // as `stc import-nir --dt 0.000244140625` and CubaLIF decays dt/tau; a bad dt
 // is refused with the reason, in the dialog and through the hook; the recent
 // files menu reopens with the session's answers. The dialog's screenshot
@@ -29,6 +29,7 @@
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QTest>
 
 using namespace stc;
@@ -219,6 +220,35 @@ private slots:
                 QCOMPARE(op.attrs.getFloat("tau"), tauSyn / 1e-4);
                 break;
             }
+    }
+
+    // Without hooks (askInputShape on, as in the app) the modal dialog asks;
+    // typed into like a user, its answers reach the importer.
+    void dialogAnswersReachTheImporter()
+    {
+        MainWindow w({true, false});
+        int shown = 0;
+        bool refused = false;
+        std::function<void()> answer = [&] {
+            auto* d = qobject_cast<NirOpenDialog*>(QApplication::activeModalWidget());
+            if (!d) {
+                QTimer::singleShot(20, answer);
+                return;
+            }
+            ++shown;
+            d->timestepsField()->setValue(6);
+            d->dtField()->setText("abc");
+            auto* open = d->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+            refused = !open->isEnabled() && d->dtError().contains("not a number");
+            d->dtField()->setText("1/4096");
+            QTest::mouseClick(open, Qt::LeftButton);
+        };
+        QTimer::singleShot(0, answer);
+        QVERIFY(openAndWait(w, kOxford));
+        QCOMPARE(shown, 1);
+        QVERIFY(refused);
+        QCOMPARE(w.document()->module()->timesteps, int64_t(6));
+        QCOMPARE(printIr(*w.document()->module(), false), cliText(kOxford, 6, kLavaDt));
     }
 
     // A bad dt answer fails the open with the reason; an empty one declines.
