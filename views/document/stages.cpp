@@ -16,6 +16,8 @@
 #include "ir/printer.h"
 #include "ir/verifier.h"
 
+#include <charconv>
+
 namespace stc::views {
 
 std::vector<int64_t> sidecarInputShape(const std::string& modelPath)
@@ -39,9 +41,36 @@ std::vector<int64_t> sidecarInputShape(const std::string& modelPath)
     return {};
 }
 
+namespace {
+
+bool nirHasDt(const interop::NirGraph& g)
+{
+    const interop::NirArray* dt = g.metadata.array("stc_dt");
+    return dt && dt->values.size() == 1;
+}
+
+// "T = 12 (given when opening), dt = 0.000244140625 s (the file's stc_dt)".
+std::string nirSettingsNote(const interop::NirGraph& g, const NirOpenAnswers& nir, const ir::Module& m)
+{
+    const double dt = nir.dt ? *nir.dt : g.metadata.array("stc_dt")->values[0];
+    return "T = " + std::to_string(m.timesteps) + (nir.timesteps ? " (given when opening)" : " (the file's stc_timesteps)") +
+           ", dt = " + formatNirDt(dt).toStdString() + " s" + (nir.dt ? " (given when opening)" : " (the file's stc_dt)");
+}
+
+} // namespace
+
+QString formatNirDt(double dt)
+{
+    char buf[64];
+    const bool fixed = dt >= 1e-7 && dt < 1e7; // at most ~24 characters, and no "1e-04"
+    const auto r = fixed ? std::to_chars(buf, buf + sizeof buf, dt, std::chars_format::fixed)
+                         : std::to_chars(buf, buf + sizeof buf, dt); // shortest text that reads back exactly
+    return QString::fromLatin1(buf, int(r.ptr - buf));
+}
+
 LoadOutcome loadModelFile(const std::string& path, const std::vector<int64_t>& inputShape,
                           const std::atomic<bool>* cancel, std::function<void(double, const std::string&)> progress,
-                          std::optional<int64_t> nirTimesteps)
+                          const NirOpenAnswers& nir)
 {
     LoadOutcome out;
     QElapsedTimer timer;
@@ -92,17 +121,25 @@ LoadOutcome loadModelFile(const std::string& path, const std::vector<int64_t>& i
             progress(0.1, "reading the NIR graph");
         interop::NirReadResult file = interop::readNirFile(path);
         out.diagnostics.append(file.diagnostics);
-        if (file.graph && !nirTimesteps && !interop::nirHasTimesteps(*file.graph)) {
-            out.needsTimesteps = true; // the caller asks for T and opens again
-        } else if (file.graph) {
+        if (file.graph) {
+            out.needsTimesteps = !nir.timesteps && !interop::nirHasTimesteps(*file.graph);
+            out.needsDt = !nir.dt && !nirHasDt(*file.graph);
+        }
+        if (file.graph && !out.needsTimesteps && !out.needsDt) { // else the caller asks and opens again
             if (progress)
                 progress(0.5, "converting NIR nodes to Spike IR");
             interop::NirImportOptions options;
-            options.timesteps = nirTimesteps;
+            options.timesteps = nir.timesteps;
+            options.dt = nir.dt;
             interop::NirImportResult r = interop::importFromNir(*file.graph, options, path);
             out.diagnostics.append(r.diagnostics);
-            if (r.module)
+            if (r.module) {
+                out.nirSettings = nirSettingsNote(*file.graph, nir, *r.module);
+                out.diagnostics.add({Severity::Note, {path, 0, 0}, {}, {}, "imported with " + out.nirSettings +
+                                     "; dt turns the graph's time constants into per-step decays (dt/tau), "
+                                     "docs/nir.md"});
                 out.module = std::make_shared<const ir::Module>(std::move(*r.module));
+            }
         }
     } else {
         out.diagnostics.error({path, 0, 0}, {},

@@ -34,21 +34,38 @@ struct LoadOutcome {
     std::string engine;     // "torchscript plugin", "Spike IR parser"
     double seconds = 0.0;
     std::vector<int64_t> inputShape; // the shape used for a .pt import
-    // A .nir graph without stc_timesteps was opened without a T: ask the
-    // user and open again with one (no module, no error then).
+    // A .nir graph without stc_timesteps (stc_dt) was opened without a T
+    // (dt): ask the user and open again with them (no module, no error then).
     bool needsTimesteps = false;
+    bool needsDt = false;
+    // .nir: the T and dt the graph was imported with and where they came
+    // from, e.g. "T = 12 (given when opening), dt = 0.000244140625 s (given
+    // when opening)"; also a note in the diagnostics.
+    std::string nirSettings;
 };
+
+// The answers for a .nir graph lacking stc_timesteps / stc_dt (the CLI's
+// --timesteps / --dt); unset: the file's own value.
+struct NirOpenAnswers {
+    std::optional<int64_t> timesteps;
+    std::optional<double> dt; // seconds
+};
+
+// The shortest text that reads back as exactly `dt` seconds, in fixed
+// notation between 1e-7 and 1e7 ("0.000244140625", "0.0001", "1").
+QString formatNirDt(double dt);
 
 // Reads the sidecar `<model>.ref.json` "input_shape" if there is one.
 std::vector<int64_t> sidecarInputShape(const std::string& modelPath);
 
 // .pt through the TorchScript plugin (loaded on first use), .sir through the
-// parser, .nir through core/interop (`nirTimesteps` = the CLI's --timesteps;
-// without it a graph lacking stc_timesteps sets needsTimesteps). `cancel`
-// and `progress` come from the job.
+// parser, .nir through core/interop (`nir` = the CLI's --timesteps and
+// --dt; a graph lacking stc_timesteps or stc_dt without the answer sets
+// needsTimesteps / needsDt and is not imported). `cancel` and `progress`
+// come from the job.
 LoadOutcome loadModelFile(const std::string& path, const std::vector<int64_t>& inputShape,
                           const std::atomic<bool>* cancel, std::function<void(double, const std::string&)> progress,
-                          std::optional<int64_t> nirTimesteps = std::nullopt);
+                          const NirOpenAnswers& nir = {});
 
 struct ParseOutcome {
     ModulePtr module;

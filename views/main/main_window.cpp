@@ -476,10 +476,20 @@ void MainWindow::openFile(const QString& path)
         openPackage(path);
         return;
     }
-    openModelFile(path, std::nullopt);
+    openModelFile(path, {});
 }
 
-void MainWindow::openModelFile(const QString& path, std::optional<int64_t> nirTimesteps)
+void MainWindow::openRecentFile(const QString& path)
+{
+    // A .nir graph reopens with this session's answers for it (no question).
+    const auto it = nirAnswers_.constFind(QFileInfo(path).absoluteFilePath());
+    if (it != nirAnswers_.constEnd() && QFileInfo(path).suffix().toLower() == "nir")
+        openModelFile(path, *it);
+    else
+        openFile(path);
+}
+
+void MainWindow::openModelFile(const QString& path, const NirOpenAnswers& nir)
 {
     bool cancelled = false;
     const QString suffix = QFileInfo(path).suffix().toLower();
@@ -493,28 +503,30 @@ void MainWindow::openModelFile(const QString& path, std::optional<int64_t> nirTi
     const std::string p = path.toStdString();
     jobs_->start<LoadOutcome>(
         "import", "Opening " + QFileInfo(path).fileName(),
-        [p, shape, nirTimesteps](JobContext& ctx) {
+        [p, shape, nir](JobContext& ctx) {
             return loadModelFile(p, shape, ctx.cancelFlag(),
-                                 [&ctx](double f, const std::string& msg) { ctx.progress(f, msg); }, nirTimesteps);
+                                 [&ctx](double f, const std::string& msg) { ctx.progress(f, msg); }, nir);
         },
-        [this, path](LoadOutcome r) {
-            if (r.needsTimesteps) {
-                if (const std::optional<int64_t> t = askNirTimesteps(path)) {
-                    openModelFile(path, t);
+        [this, path, nir](LoadOutcome r) {
+            if (r.needsTimesteps || r.needsDt) {
+                QString why;
+                if (const auto answers = askNirSettings(path, nir, r.needsTimesteps, r.needsDt, &why)) {
+                    openModelFile(path, *answers);
                     return;
                 }
-                r.diagnostics.error({path.toStdString(), 0, 0}, {},
-                                    "a NIR graph has no number of time steps (stc_timesteps) and none was given");
+                r.diagnostics.error({path.toStdString(), 0, 0}, {}, why.toStdString());
             }
             const bool ok = static_cast<bool>(r.module);
             if (ok) {
                 doc_->load(path, r.module, r.diagnostics, QString::fromStdString(r.engine), r.inputShape);
                 editor_->setLoadedText(QString::fromStdString(r.sourceText));
                 addRecentFile(path);
-                statusBar()->showMessage(QString("Opened %1 with the %2 in %3 s")
-                                             .arg(QFileInfo(path).fileName(), QString::fromStdString(r.engine))
-                                             .arg(r.seconds, 0, 'f', 2),
-                                         8000);
+                QString msg = QString("Opened %1 with the %2 in %3 s")
+                                  .arg(QFileInfo(path).fileName(), QString::fromStdString(r.engine))
+                                  .arg(r.seconds, 0, 'f', 2);
+                if (!r.nirSettings.empty())
+                    msg += " · " + QString::fromStdString(r.nirSettings);
+                statusBar()->showMessage(msg, r.nirSettings.empty() ? 8000 : 20000);
             } else {
                 doc_->setDiagnostics(DiagSource::Load, r.diagnostics);
                 if (QDockWidget* d = findChild<QDockWidget*>("dock.diagnostics"))
@@ -546,7 +558,7 @@ void MainWindow::rebuildRecentMenu()
         QAction* a = recentMenu_->addAction(QString("&%1  %2").arg(i + 1).arg(QFileInfo(list[i]).fileName()));
         a->setToolTip(list[i]);
         a->setObjectName("file.recent." + QString::number(i));
-        connect(a, &QAction::triggered, this, [this, path = list[i]] { openFile(path); });
+        connect(a, &QAction::triggered, this, [this, path = list[i]] { openRecentFile(path); });
     }
     if (list.isEmpty())
         recentMenu_->addAction("(none)")->setEnabled(false);

@@ -7,6 +7,7 @@
 #include "common/theme.h"
 #include "document/stages.h"
 
+#include <QHash>
 #include <QMainWindow>
 #include <QPointer>
 
@@ -69,12 +70,20 @@ public:
     // Largest GUI-thread stall measured while the last job ran.
     double lastJobMaxLatencyMs() const { return lastJobLatencyMs_; }
 
-    // Answers "how many time steps?" for a .nir graph without stc_timesteps
-    // (suggested: the last answer, kept in QSettings, else the open model's
-    // T, else 4); an empty result declines (the open fails with an error).
-    // Default: a QInputDialog (none when Options::askInputShape is false).
+    // A .nir graph without stc_timesteps and/or stc_dt: the IDE asks once,
+    // in one NirOpenDialog, for whichever is missing (suggested: this
+    // session's answers for the file, else the last answers, kept in
+    // QSettings nir/timesteps and nir/dt, else the open model's T or 4 and
+    // dt = 1e-4 s). Tests and headless runs show no dialog: these hooks
+    // answer instead. "How many time steps?": an empty result declines (the
+    // open fails with an error); without the hook a missing T fails.
     using TimestepsPrompt = std::function<std::optional<int64_t>(const QString& path, int64_t suggested)>;
     void setTimestepsPrompt(TimestepsPrompt prompt) { timestepsPrompt_ = std::move(prompt); }
+    // "dt in seconds?" as text (parseNirDt: "1/4096", "1e-4", ...): empty
+    // declines, text that is not a positive finite number fails the open
+    // with the reason; without the hook a missing dt takes the suggestion.
+    using DtPrompt = std::function<std::optional<QString>(const QString& path, const QString& suggested)>;
+    void setNirDtPrompt(DtPrompt prompt) { dtPrompt_ = std::move(prompt); }
 
 public slots:
     // Opens a .pt (import job), .sir (parse job), .nir (import job; asks for
@@ -111,11 +120,15 @@ private:
     void updateTitle();
     void updateActions();
     std::vector<int64_t> inputShapeFor(const QString& path, bool* cancelled);
-    void openModelFile(const QString& path, std::optional<int64_t> nirTimesteps);
-    // main_window_open.cpp: packages and the .nir time-step prompt.
+    void openModelFile(const QString& path, const NirOpenAnswers& nir);
+    void openRecentFile(const QString& path);
+    // main_window_open.cpp: packages and the .nir T/dt prompt.
     void openPackage(const QString& path);
     void acceptPackage(const QString& path, PackageOutcome r);
-    std::optional<int64_t> askNirTimesteps(const QString& path);
+    // The answers for what a .nir graph lacks (added to `given`); nullopt
+    // when declined or refused, with the reason in *why.
+    std::optional<NirOpenAnswers> askNirSettings(const QString& path, NirOpenAnswers given, bool needsTimesteps,
+                                                 bool needsDt, QString* why);
 
     Options options_;
     Document* doc_;
@@ -144,6 +157,8 @@ private:
     double lastJobLatencyMs_ = 0;
     std::map<QString, QAction*> actions_;
     TimestepsPrompt timestepsPrompt_;
+    DtPrompt dtPrompt_;
+    QHash<QString, NirOpenAnswers> nirAnswers_; // this session's answers per .nir file (absolute path)
 };
 
 } // namespace stc::views

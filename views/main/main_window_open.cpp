@@ -1,5 +1,5 @@
-// MainWindow: opening deployment packages and the time-step prompt for NIR
-// graphs without stc_timesteps (kept apart from main_window.cpp).
+// MainWindow: opening deployment packages and the T/dt prompt for NIR
+// graphs without stc_timesteps / stc_dt (kept apart from main_window.cpp).
 #include "main/main_window.h"
 
 #include "common/settings_writer.h"
@@ -8,12 +8,12 @@
 #include "editor/ir_editor_panel.h"
 #include "floorplan/floorplan_panel.h"
 #include "jobs/job_runner.h"
+#include "main/nir_open_dialog.h"
 #include "sim/simulator_panel.h"
 
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QInputDialog>
 #include <QSettings>
 #include <QStatusBar>
 
@@ -74,30 +74,52 @@ void MainWindow::acceptPackage(const QString& path, PackageOutcome r)
     emit fileOpened(path, true);
 }
 
-std::optional<int64_t> MainWindow::askNirTimesteps(const QString& path)
+std::optional<NirOpenAnswers> MainWindow::askNirSettings(const QString& path, NirOpenAnswers given,
+                                                        bool needsTimesteps, bool needsDt, QString* why)
 {
-    // Suggest the last answer (QSettings), else the open model's T, else 4
-    // (the T of the bundled models).
+    // Suggest this session's answers for the file, else the last answers
+    // (QSettings), else the open model's T or 4 (the bundled models' T) and
+    // dt = 1e-4 s (the importer's default).
     QSettings settings;
-    int64_t suggested = doc_->hasModule() && doc_->module()->timesteps > 0 ? doc_->module()->timesteps : 4;
-    suggested = settings.value("nir/timesteps", qlonglong(suggested)).toLongLong();
-    std::optional<int64_t> t;
-    if (timestepsPrompt_) {
-        t = timestepsPrompt_(path, suggested);
-    } else if (options_.askInputShape) { // no dialogs in tests and headless runs
-        bool ok = false;
-        const int v = QInputDialog::getInt(
-            this, "NIR time steps",
-            QString("%1 does not record its number of time steps (stc_timesteps).\nTime steps T to unroll the "
-                    "graph over (the CLI's --timesteps):")
-                .arg(QFileInfo(path).fileName()),
-            int(suggested), 1, 1000000, 1, &ok);
-        if (ok)
-            t = v;
+    const QString key = QFileInfo(path).absoluteFilePath();
+    const NirOpenAnswers before = nirAnswers_.value(key);
+    int64_t suggestedT = doc_->hasModule() && doc_->module()->timesteps > 0 ? doc_->module()->timesteps : 4;
+    suggestedT = before.timesteps ? *before.timesteps : settings.value("nir/timesteps", qlonglong(suggestedT)).toLongLong();
+    const QString suggestedDt = before.dt ? formatNirDt(*before.dt) : settings.value("nir/dt", "0.0001").toString();
+    const QString noT = "a NIR graph has no number of time steps (stc_timesteps) and none was given";
+    NirOpenAnswers a = given;
+    if (timestepsPrompt_ || dtPrompt_ || !options_.askInputShape) { // no dialogs in tests and headless runs
+        if (needsTimesteps) {
+            const std::optional<int64_t> t = timestepsPrompt_ ? timestepsPrompt_(path, suggestedT) : std::nullopt;
+            if (!t || *t < 1)
+                return *why = noT, std::nullopt;
+            a.timesteps = t;
+        }
+        if (needsDt) {
+            const std::optional<QString> text = dtPrompt_ ? dtPrompt_(path, suggestedDt) : suggestedDt;
+            if (!text || text->trimmed().isEmpty())
+                return *why = "a NIR graph has no time step (stc_dt) and none was given", std::nullopt;
+            QString reason;
+            a.dt = parseNirDt(*text, &reason);
+            if (!a.dt)
+                return *why = reason + " (the time step the NIR graph is imported with)", std::nullopt;
+        }
+    } else {
+        NirOpenDialog dialog(path, needsTimesteps, suggestedT, needsDt, suggestedDt, this);
+        if (dialog.exec() != QDialog::Accepted)
+            return *why = needsTimesteps ? noT : "a NIR graph has no time step (stc_dt) and none was given",
+                   std::nullopt;
+        if (needsTimesteps)
+            a.timesteps = dialog.timesteps();
+        if (needsDt)
+            a.dt = dialog.dt();
     }
-    if (t && *t >= 1)
-        settings::writeLater("nir/timesteps", qlonglong(*t));
-    return t && *t >= 1 ? t : std::nullopt;
+    if (needsTimesteps)
+        settings::writeLater("nir/timesteps", qlonglong(*a.timesteps));
+    if (needsDt)
+        settings::writeLater("nir/dt", formatNirDt(*a.dt));
+    nirAnswers_[key] = a;
+    return a;
 }
 
 } // namespace stc::views
