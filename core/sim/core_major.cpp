@@ -319,8 +319,9 @@ private:
 #endif
     void deliverList(const Msg* list, size_t m)
     {
-        for (size_t i = 0; i < m && i < Worker::kAhead; ++i)
-            prefetchRecord(list[i]);
+        size_t ahead = 0; // messages whose record was prefetched
+        for (; ahead < m && ahead < Worker::kAhead; ++ahead)
+            prefetchRecord(list[ahead]);
         // Messages of one synapse block and step follow each other (inbox
         // order is sender order): their synaptic ops and bytes are summed and
         // counted once per such run (the same sums as per message).
@@ -328,9 +329,9 @@ private:
         int32_t runCore = -1;
         int32_t runStep = -1, *acc = nullptr;
         int64_t ops = 0, bytes = 0;
-        for (size_t i = 0; i < m; ++i) {
-            if (i + Worker::kAhead < m)
-                prefetchRecord(list[i + Worker::kAhead]);
+        for (size_t i = 0; i < m;) {
+            for (; ahead < m && ahead < i + Worker::kAhead + 1; ++ahead)
+                prefetchRecord(list[ahead]);
             const Msg& msg = list[i];
             const CoreProgram& dc = prog_.cores[size_t(msg.core)];
             const SynapseBlock& b = dc.inputs[msg.input];
@@ -340,14 +341,100 @@ private:
                 runCore = msg.core, runBlock = &b, runStep = msg.stepIndex, ops = bytes = 0;
                 acc = (*w_.st_)[size_t(msg.core)].dendrite(b.compartment, dc.neurons);
             }
+            if (b.conv) {
+                const size_t k = deliverConvTile(b, list + i, m - i, acc, ops, bytes);
+                if (k > 0) {
+                    i += k;
+                    continue;
+                }
+            }
             const int32_t x = msg.x;
             const auto [o, by] = Worker::walkRecord(b, msg.entry, [&](uint32_t first, const int32_t* w, uint32_t n) {
                 Worker::accumulate(acc + first, w, n, x);
             });
             ops += o, bytes += by;
+            ++i;
         }
         if (runBlock)
             w_.countDelivery(runCore, *runBlock, runStep, ops, bytes);
+    }
+
+    // Binary conv messages into one block and step whose axons share their
+    // input position and group (the sender's neurons are position-major, so
+    // one position's spikes follow each other): for every tap, their kernel
+    // rows are summed in registers and added to the tap's accumulators once,
+    // instead of one load and store of the accumulators per message. The
+    // same int32 additions in another order (see the top of this file).
+    // Returns the messages delivered (0: the first one does not qualify).
+    static size_t deliverConvTile(const SynapseBlock& b, const Msg* list, size_t m, int32_t* acc, int64_t& ops,
+                                  int64_t& bytes)
+    {
+        constexpr size_t kTile = 16;
+        const ConvPlan& p = b.plan;
+        const ConvPlan::Axon ax = p.axons[list[0].entry];
+        const ConvPlan::Group& g = p.groups[size_t(ax.group)];
+        if (list[0].x != 1 || !g.contiguous)
+            return 0;
+        int32_t rows[kTile]; // kernel rows (x taps) of the tile's messages
+        rows[0] = ax.kernelRow;
+        size_t k = 1;
+        for (; k < kTile && k < m; ++k) {
+            const Msg& nx = list[k];
+            if (nx.core != list[0].core || nx.input != list[0].input || nx.stepIndex != list[0].stepIndex || nx.x != 1)
+                break;
+            const ConvPlan::Axon a = p.axons[nx.entry];
+            if (a.group != ax.group || a.tapBegin != ax.tapBegin || a.tapEnd != ax.tapEnd)
+                break;
+            rows[k] = a.kernelRow;
+        }
+        if (k == 1)
+            return 0;
+        const int64_t n = int64_t(g.features.size());
+        const uint32_t first = g.features.empty() ? 0 : g.features[0];
+        const int32_t* kernel = g.kernel.data();
+        for (int32_t t = ax.tapBegin; t < ax.tapEnd; ++t) {
+            const int32_t tap = p.tapTap[size_t(t)];
+            int32_t* d = acc + p.tapBase[size_t(t)] + first;
+            const int32_t* w[kTile];
+            for (size_t j = 0; j < k; ++j)
+                w[j] = kernel + (rows[j] + tap) * n;
+            size_t j = 0;
+            for (; j + 8 <= k; j += 8)
+                addRows8(d, w + j, uint32_t(n));
+            if (j + 4 <= k)
+                addRows4(d, w + j, uint32_t(n)), j += 4;
+            if (j + 2 <= k)
+                addRows2(d, w + j, uint32_t(n)), j += 2;
+            if (j < k)
+                Worker::accumulate(d, w[j], uint32_t(n), 1);
+        }
+        ops += int64_t(k) * (ax.tapEnd - ax.tapBegin) * n;
+        bytes += int64_t(k) * (4 + (ax.tapEnd - ax.tapBegin) * p.bytesPerTap);
+        return k;
+    }
+    // d[j] += the sum of the rows' w[j], j < n. In uint32 arithmetic: the
+    // sum mod 2^32 is the exact int32 sum whenever that fits (it does: see
+    // the top of this file), whatever the order, and no intermediate sum of
+    // a reordering can overflow a signed type.
+    static void addRows8(int32_t* __restrict d, const int32_t* const* w, uint32_t n)
+    {
+        const int32_t *__restrict a = w[0], *__restrict b = w[1], *__restrict c = w[2], *__restrict e = w[3];
+        const int32_t *__restrict f = w[4], *__restrict g = w[5], *__restrict h = w[6], *__restrict q = w[7];
+        for (uint32_t j = 0; j < n; ++j)
+            d[j] = int32_t(uint32_t(d[j]) + ((uint32_t(a[j]) + uint32_t(b[j])) + (uint32_t(c[j]) + uint32_t(e[j]))) +
+                           ((uint32_t(f[j]) + uint32_t(g[j])) + (uint32_t(h[j]) + uint32_t(q[j]))));
+    }
+    static void addRows4(int32_t* __restrict d, const int32_t* const* w, uint32_t n)
+    {
+        const int32_t *__restrict a = w[0], *__restrict b = w[1], *__restrict c = w[2], *__restrict e = w[3];
+        for (uint32_t j = 0; j < n; ++j)
+            d[j] = int32_t(uint32_t(d[j]) + ((uint32_t(a[j]) + uint32_t(b[j])) + (uint32_t(c[j]) + uint32_t(e[j]))));
+    }
+    static void addRows2(int32_t* __restrict d, const int32_t* const* w, uint32_t n)
+    {
+        const int32_t *__restrict a = w[0], *__restrict b = w[1];
+        for (uint32_t j = 0; j < n; ++j)
+            d[j] = int32_t(uint32_t(d[j]) + (uint32_t(a[j]) + uint32_t(b[j])));
     }
 
     // Starts loading the synapse record (or conv axon) a message will walk.
