@@ -9,6 +9,7 @@
 #include "target/slice_analysis.h"
 
 #include "ir/ir_io.h"
+#include "target_test_util.h"
 
 #include <QtTest>
 
@@ -17,32 +18,9 @@
 
 using namespace stc;
 using namespace stc::target;
+using namespace stc::target::testutil;
 
 namespace {
-
-ir::Module loadGolden(const char* name)
-{
-    auto r = ir::loadModule(std::string(STC_TEST_DATA_DIR) + "/ir/" + name);
-    if (!r.ok())
-        qFatal("%s", r.diagnostics.format().c_str());
-    return std::move(*r.module);
-}
-
-ChipDescriptor chipNamed(const char* id)
-{
-    auto r = findChip(id);
-    if (!r.chip)
-        qFatal("%s", r.diagnostics.format().c_str());
-    return *r.chip;
-}
-
-Network networkOf(const ir::Module& m, const ChipDescriptor& chip)
-{
-    auto r = extractNetwork(m, &chip);
-    if (!r.ok())
-        qFatal("%s", r.diagnostics.format().c_str());
-    return std::move(r.network);
-}
 
 // The taps of output position q, by the plain odometer over every stencil axis.
 std::vector<std::pair<int64_t, int64_t>> odometerTaps(const std::vector<StencilAxis>& axes, int64_t q)
