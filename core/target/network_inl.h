@@ -17,21 +17,57 @@ void forEachTap(const std::vector<StencilAxis>& axes, int64_t q, F&& f)
         rem /= axes[a].outSize;
         kc[a] = 0;
     }
-    int64_t taps = 1;
-    for (const auto& ax : axes)
-        taps *= ax.kernel;
-    for (int64_t tap = 0; tap < taps; ++tap) {
+    if (rank == 0 || axes[rank - 1].dilation < 1) { // the general odometer
+        int64_t taps = 1;
+        for (const auto& ax : axes)
+            taps *= ax.kernel;
+        for (int64_t tap = 0; tap < taps; ++tap) {
+            int64_t flat = 0;
+            bool inside = true;
+            for (size_t a = 0; a < rank && inside; ++a) {
+                const StencilAxis& ax = axes[a];
+                const int64_t p = qc[a] * ax.stride - ax.pad + kc[a] * ax.dilation;
+                inside = p >= 0 && p < ax.inSize;
+                flat = flat * ax.inSize + p;
+            }
+            if (inside)
+                f(tap, flat);
+            for (size_t a = rank; a-- > 0;) { // next tap (odometer)
+                if (++kc[a] < axes[a].kernel)
+                    break;
+                kc[a] = 0;
+            }
+        }
+        return;
+    }
+    // The innermost axis's taps inside the input are one range [kLo, kHi)
+    // (its positions grow with the tap): the odometer runs over the outer
+    // axes only, the same taps in the same order.
+    const StencilAxis& in = axes[rank - 1];
+    const int64_t K = in.kernel, d = in.dilation, p0 = qc[rank - 1] * in.stride - in.pad;
+    int64_t kLo = 0, kHi = K;
+    while (kLo < K && p0 + kLo * d < 0)
+        ++kLo;
+    while (kHi > kLo && p0 + (kHi - 1) * d >= in.inSize)
+        --kHi;
+    int64_t outerTaps = 1;
+    for (size_t a = 0; a + 1 < rank; ++a)
+        outerTaps *= axes[a].kernel;
+    for (int64_t ot = 0; ot < outerTaps; ++ot) {
         int64_t flat = 0;
-        bool inside = true;
-        for (size_t a = 0; a < rank && inside; ++a) {
+        bool inside = kLo < kHi;
+        for (size_t a = 0; a + 1 < rank && inside; ++a) {
             const StencilAxis& ax = axes[a];
             const int64_t p = qc[a] * ax.stride - ax.pad + kc[a] * ax.dilation;
             inside = p >= 0 && p < ax.inSize;
             flat = flat * ax.inSize + p;
         }
-        if (inside)
-            f(tap, flat);
-        for (size_t a = rank; a-- > 0;) { // next tap (odometer)
+        if (inside) {
+            const int64_t base = flat * in.inSize + p0;
+            for (int64_t k = kLo; k < kHi; ++k)
+                f(ot * K + k, base + k * d);
+        }
+        for (size_t a = rank - 1; a-- > 0;) { // next outer tap (odometer)
             if (++kc[a] < axes[a].kernel)
                 break;
             kc[a] = 0;

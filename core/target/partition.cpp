@@ -207,6 +207,7 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
         if (!h) {
             h = std::make_unique<SliceAnalyzer>(net, chip);
             h->shareDestinations(an);
+            h->shareTables(an.tables());
         }
         return *h;
     };
@@ -253,6 +254,9 @@ Partition partitionNetwork(const Network& net, const ChipDescriptor& chip, const
         consumers[size_t(pr.src)].push_back(pr.dst);
     std::vector<char> changed(size_t(np), 1);
     const Partition* prev = opt.previous && opt.previous->ok() ? opt.previous : nullptr;
+    if (prev && prev->tables)
+        an.shareTables(prev->tables); // same network: its tables are computed once
+    part.tables = an.tables();
     // Destinations first, so that a population's fan-out is known when it is cut.
     for (int32_t pop = np - 1; pop >= 0; --pop) {
         const Population& p = net.populations[size_t(pop)];

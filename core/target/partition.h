@@ -42,6 +42,8 @@ struct Partition {
     // for populations without destinations); a later partition whose
     // destinations of a population did not change reuses them.
     std::vector<SliceAnalyzer::Counts> destinationCounts;
+    // The analyzers' per-projection tables (network-only), for the next partition.
+    std::shared_ptr<SliceAnalyzer::Tables> tables;
     bool ok() const { return problems.empty(); }
     // The slice holding neuron `n` of population `pop`.
     int32_t sliceOf(const Network& net, int32_t pop, int64_t n) const;

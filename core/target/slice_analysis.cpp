@@ -53,6 +53,7 @@ SliceAnalyzer::SliceAnalyzer(const Network& net, const ChipDescriptor& chip)
             maxIn = std::max(maxIn, size_t(pr.inPositions()));
     hits_.assign(maxIn, 0);
     mark_.assign(maxPop, 0);
+    tables_ = std::make_shared<Tables>(net.projections.size());
 }
 
 double SliceAnalyzer::timeNs(double synOps, int64_t neurons, double rate) const
@@ -254,9 +255,12 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
     auto touch = [&](int64_t src, float w) __attribute__((always_inline)) {
         Seen& m = seen[src];
         if (m.generation != gen) {
+            // A new axon, already holding this entry (a run of one). Built
+            // whole: reading back a just-stored axon stalls the load.
             m.generation = gen;
             m.slot = int32_t(axons.size());
-            axons.push_back(Axon{src});
+            axons.push_back(Axon{src, 1, w != 0.0f ? 1 : 0, local, 1, 0});
+            return;
         }
         Axon& a = axons[size_t(m.slot)];
         ++a.entries;
@@ -277,7 +281,29 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
     const bool screening = exitFanIn_ >= 0;
     bool over = false;
     const DiagSynapses* diag = pr.coupling == Coupling::Diag ? &diagSynapses(pi) : nullptr;
-    if (pr.coupling == Coupling::Explicit) {
+    const ExplicitRows* rows = pr.coupling == Coupling::Explicit ? &explicitRows(pi) : nullptr;
+    if (rows && rows->uniform) {
+        // Every row L synapses long (row n at n * L) and no weight zero: the
+        // row starts and weights need not be read. The features of one
+        // position lie `inner` neurons apart, a cache line each when inner is
+        // large: the rows a few features ahead are prefetched.
+        const int64_t L = rows->length, step = inner * L;
+        const int32_t* srcNeuron = pr.srcNeuron.data();
+        forEachPosition(dp, s, [&](int64_t pd) {
+            if (screening && fanInSoFar_ + int64_t(axons.size()) > exitFanIn_)
+                return; // does not fit (checked per position: the same verdict)
+            const int64_t base = dp.shape.empty() ? 0 : (pd / inner) * outer + pd % inner;
+            const int32_t* run = srcNeuron + (base + s.f0 * inner) * L;
+            for (int64_t f = 0; f < F; ++f, ++local, run += step) {
+                if (f + 16 < F)
+                    __builtin_prefetch(run + 16 * step);
+                continues = f != 0;
+                for (int64_t k = 0; k < L; ++k)
+                    touch(int64_t(run[k]), 1.0f);
+            }
+        });
+        over = true; // done
+    } else if (rows) {
         // The slice's rows lie strided in the CSR arrays (one cache line or
         // more per neuron): the neurons are listed first so that the rows a
         // few neurons ahead, their synapses and their sources' marks can be
@@ -404,6 +430,29 @@ DiagSynapses::DiagSynapses(const Projection& pr) : pr_(pr)
     inPositionBase_.resize(size_t(positions));
     for (int64_t p = 0; p < positions; ++p)
         inPositionBase_[size_t(p)] = (p / innerIn_) * (innerIn_ * pr.inFeatures) + p % innerIn_;
+}
+
+SliceAnalyzer::ExplicitRows::ExplicitRows(const Network& net, const Projection& pr)
+{
+    const std::vector<int64_t>& rs = pr.rowStart;
+    const Population& dp = net.populations[size_t(pr.dst)];
+    if (pr.zeroWeights != 0 || rs.size() != size_t(dp.size()) + 1 || rs[0] != 0 ||
+        size_t(rs.back()) != pr.srcNeuron.size())
+        return;
+    length = rs.size() > 1 ? rs[1] : 0;
+    int64_t differ = 0; // no early exit: a vectorized compare of every row start
+    for (size_t n = 0; n < rs.size(); ++n)
+        differ |= rs[n] ^ (int64_t(n) * length);
+    uniform = differ == 0;
+}
+
+const SliceAnalyzer::ExplicitRows& SliceAnalyzer::explicitRows(int32_t pi)
+{
+    Tables& t = *tables_;
+    std::call_once(t.once[size_t(pi)], [&] {
+        t.explicitRows[size_t(pi)] = std::make_unique<ExplicitRows>(net_, net_.projections[size_t(pi)]);
+    });
+    return *t.explicitRows[size_t(pi)];
 }
 
 const DiagSynapses& SliceAnalyzer::diagSynapses(int32_t pi)

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <tuple>
 
 namespace stc::target {
@@ -118,6 +119,27 @@ public:
     // of other threads then give the same fan-out as the owner. Not while the
     // owner's counts are being set.
     void shareDestinations(const SliceAnalyzer& owner) { outCount_ = owner.outCount_; }
+
+    // An Explicit projection whose rows all have `length` synapses (row n at
+    // n * length) and no zero weight is `uniform`; then `byPosition` holds
+    // its sources position-major (row of neuron (position p, feature f) at
+    // (p * features + f) * length), unless the CSR order is already that.
+    struct ExplicitRows {
+        ExplicitRows(const Network& net, const Projection& pr);
+        bool uniform = false;
+        int64_t length = 0;
+        std::vector<int32_t> byPosition;
+    };
+    // Per-projection tables that depend only on the network, computed on
+    // first use (thread-safe): analyzers of one network that share them
+    // compute each once. A partition keeps them for the next one.
+    struct Tables {
+        explicit Tables(size_t projections) : once(projections), explicitRows(projections) {}
+        std::vector<std::once_flag> once;
+        std::vector<std::unique_ptr<const ExplicitRows>> explicitRows;
+    };
+    const std::shared_ptr<Tables>& tables() const { return tables_; }
+    void shareTables(std::shared_ptr<Tables> tables) { tables_ = std::move(tables); }
     int64_t fanOut(const Slice& s) const;     // needs setDestinations(s.pop, ...)
     double spikesOut(const Slice& s) const;   // messages per step
     bool hasDestinations(int32_t pop) const
@@ -142,6 +164,7 @@ private:
     SliceInput analyzeEnumerated(const Slice& s, int32_t pi, std::vector<int32_t>* axons);
     void finishBytes(SliceInput& in, int64_t dense, int64_t sparse, int64_t convShared);
     const DiagSynapses& diagSynapses(int32_t pi); // computed on first use
+    const ExplicitRows& explicitRows(int32_t pi); // computed on first use (shared tables)
     // Full projection with zero weights: nonzero weights per (input feature,
     // tap) summed over the output features of the slice (kept per feature range).
     const std::vector<int32_t>& nonzeroCounts(const Slice& s, int32_t pi);
@@ -171,6 +194,7 @@ private:
     std::vector<int64_t> neuronScratch_;
     std::vector<std::unique_ptr<DiagSynapses>> diag_;
     std::map<std::tuple<int32_t, int64_t, int64_t>, std::vector<int32_t>> nonzero_;
+    std::shared_ptr<Tables> tables_;
     uint32_t generation_ = 0;
     int64_t exitFanIn_ = -1, exitBytes_ = -1;
     int64_t fanInSoFar_ = 0;

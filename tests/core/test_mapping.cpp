@@ -10,6 +10,7 @@
 #include "passes/runner.h"
 
 #include "ir/ir_io.h"
+#include "target_test_util.h"
 
 #include <QtTest>
 
@@ -18,32 +19,9 @@
 
 using namespace stc;
 using namespace stc::target;
+using namespace stc::target::testutil;
 
 namespace {
-
-ir::Module loadGolden(const char* name)
-{
-    auto r = ir::loadModule(std::string(STC_TEST_DATA_DIR) + "/ir/" + name);
-    if (!r.ok())
-        qFatal("%s", r.diagnostics.format().c_str());
-    return std::move(*r.module);
-}
-
-ChipDescriptor chipNamed(const char* id)
-{
-    auto r = findChip(id);
-    if (!r.chip)
-        qFatal("%s", r.diagnostics.format().c_str());
-    return *r.chip;
-}
-
-Network networkOf(const ir::Module& m, const ChipDescriptor& chip)
-{
-    auto r = extractNetwork(m, &chip);
-    if (!r.ok())
-        qFatal("%s", r.diagnostics.format().c_str());
-    return std::move(r.network);
-}
 
 // A random feed-forward stack of conv / linear layers built in IR.
 ir::Module randomModel(uint32_t seed)

@@ -6,6 +6,7 @@
 
 #include "interp/interpreter.h"
 #include "ir/ir_io.h"
+#include "target_test_util.h"
 
 #include <QtTest>
 
@@ -15,16 +16,9 @@
 
 using namespace stc;
 using namespace stc::target;
+using namespace stc::target::testutil;
 
 namespace {
-
-ir::Module loadGolden(const char* name)
-{
-    auto r = ir::loadModule(std::string(STC_TEST_DATA_DIR) + "/ir/" + name);
-    if (!r.ok())
-        qFatal("%s", r.diagnostics.format().c_str());
-    return std::move(*r.module);
-}
 
 std::vector<float> randomInput(const ir::Module& m, uint32_t seed)
 {
