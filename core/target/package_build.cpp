@@ -183,8 +183,7 @@ public:
     {
     }
 
-    // The kernel rows run on `pool` when given, else on the calling thread.
-    void prepare(interp::ThreadPool* pool)
+    void prepare(interp::ThreadPool& pool)
     {
         Package& pkg = pkg_;
         const bool integer = net_.quantized;
@@ -257,13 +256,8 @@ public:
         for (size_t pi = 0; pi < shared.size(); ++pi)
             if (shared[pi])
                 list.push_back(pi);
-        auto rows = [&](size_t k, int) { kernels_[list[k]] = detail::kernelRows(net_.projections[list[k]], quant); };
-        if (pool) {
-            forEachParallel(*pool, list.size(), rows);
-        } else {
-            for (size_t k = 0; k < list.size(); ++k)
-                rows(k, 0);
-        }
+        forEachParallel(pool, list.size(),
+                        [&](size_t k, int) { kernels_[list[k]] = detail::kernelRows(net_.projections[list[k]], quant); });
         pkg.cores.resize(m_.cores.size());
     }
 
@@ -283,7 +277,7 @@ public:
     }
 
     // No more cores are claimed (the ones being encoded finish).
-    void stop() { next_.store(pkg_.cores.size() + errors_.size() + 1); }
+    void stop() { next_.store(errors_.size()); } // errors_: one slot per core
 
     // After every encodeCores() returned: the lowest core's error, else the routes.
     Package finish(interp::ThreadPool& pool)
@@ -361,7 +355,8 @@ PackageDraftJob::PackageDraftJob(const Network& net, const Mapping& m, const Chi
     prepared_ = state_->prepared.get_future();
     thread_ = std::thread([s = state_.get()] {
         try {
-            s->encoding.prepare(nullptr);
+            interp::ThreadPool alone(1); // this thread only: placement runs on the others
+            s->encoding.prepare(alone);
         } catch (...) {
             s->prepared.set_exception(std::current_exception());
             return;
@@ -410,7 +405,7 @@ Package buildPackage(const Network& net, const Mapping& m, const ChipDescriptor&
     } else {
         interp::ThreadPool pool(poolThreads(threads, m));
         PackageEncoding encoding(net, m, chip);
-        encoding.prepare(&pool);
+        encoding.prepare(pool);
         pool.parallelFor(pool.size(), [&](int64_t, int) { encoding.encodeCores(); });
         pkg = encoding.finish(pool);
     }

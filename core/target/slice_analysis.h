@@ -121,14 +121,12 @@ public:
     void shareDestinations(const SliceAnalyzer& owner) { outCount_ = owner.outCount_; }
 
     // An Explicit projection whose rows all have `length` synapses (row n at
-    // n * length) and no zero weight is `uniform`; then `byPosition` holds
-    // its sources position-major (row of neuron (position p, feature f) at
-    // (p * features + f) * length), unless the CSR order is already that.
+    // n * length) and no zero weight is `uniform`: the analysis then reads
+    // neither its row starts nor its weights.
     struct ExplicitRows {
         ExplicitRows(const Network& net, const Projection& pr);
         bool uniform = false;
         int64_t length = 0;
-        std::vector<int32_t> byPosition;
     };
     // Per-projection tables that depend only on the network, computed on
     // first use (thread-safe): analyzers of one network that share them

@@ -87,6 +87,7 @@ std::optional<NirOpenAnswers> MainWindow::askNirSettings(const QString& path, Ni
     suggestedT = before.timesteps ? *before.timesteps : settings.value("nir/timesteps", qlonglong(suggestedT)).toLongLong();
     const QString suggestedDt = before.dt ? formatNirDt(*before.dt) : settings.value("nir/dt", "0.0001").toString();
     const QString noT = "a NIR graph has no number of time steps (stc_timesteps) and none was given";
+    const QString noDt = "a NIR graph has no time step (stc_dt) and none was given";
     NirOpenAnswers a = given;
     if (timestepsPrompt_ || dtPrompt_ || !options_.askInputShape) { // no dialogs in tests and headless runs
         if (needsTimesteps) {
@@ -98,7 +99,7 @@ std::optional<NirOpenAnswers> MainWindow::askNirSettings(const QString& path, Ni
         if (needsDt) {
             const std::optional<QString> text = dtPrompt_ ? dtPrompt_(path, suggestedDt) : suggestedDt;
             if (!text || text->trimmed().isEmpty())
-                return *why = "a NIR graph has no time step (stc_dt) and none was given", std::nullopt;
+                return *why = noDt, std::nullopt;
             QString reason;
             a.dt = parseNirDt(*text, &reason);
             if (!a.dt)
@@ -107,7 +108,7 @@ std::optional<NirOpenAnswers> MainWindow::askNirSettings(const QString& path, Ni
     } else {
         NirOpenDialog dialog(path, needsTimesteps, suggestedT, needsDt, suggestedDt, this);
         if (dialog.exec() != QDialog::Accepted)
-            return *why = needsTimesteps ? noT : "a NIR graph has no time step (stc_dt) and none was given",
+            return *why = needsTimesteps ? noT : noDt,
                    std::nullopt;
         if (needsTimesteps)
             a.timesteps = dialog.timesteps();
