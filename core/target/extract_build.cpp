@@ -113,7 +113,7 @@ int32_t NetworkBuilder::finishMaterialize(const Expr& e, int32_t dst)
     return dst;
 }
 
-Projection NetworkBuilder::gather(int32_t src, int32_t dst, const std::vector<int32_t>& srcOfDst, float w,
+Projection NetworkBuilder::gather(int32_t src, int32_t dst, std::vector<int32_t> srcOfDst, float w,
                                   const std::string& name, const std::string& origin, int32_t op)
 {
     Projection pr;
@@ -123,11 +123,21 @@ Projection NetworkBuilder::gather(int32_t src, int32_t dst, const std::vector<in
     pr.src = src;
     pr.dst = dst;
     pr.coupling = Coupling::Explicit;
-    // Sized once: the lists of the attention products run to millions of
-    // entries, and growing them doubles the memory first touched.
     const size_t synapses = size_t(std::count_if(srcOfDst.begin(), srcOfDst.end(), [](int32_t s) { return s >= 0; }));
+    if (synapses > 0) { // one weight for all (compactExplicit's form, built directly)
+        pr.weights.assign(1, w);
+        pr.sharedWeight = true;
+    }
+    pr.zeroWeights = w == 0.0f ? int64_t(synapses) : 0;
+    if (synapses > 0 && synapses == srcOfDst.size()) {
+        // One synapse per target (the attention products' operands, millions
+        // of them): the list itself is the compact form, no row starts.
+        pr.srcNeuron = std::move(srcOfDst);
+        pr.rowLength = 1;
+        return pr;
+    }
+    // Sized once: growing the lists doubles the memory first touched.
     pr.srcNeuron.reserve(synapses);
-    pr.weights.assign(synapses, w);
     pr.rowStart.reserve(srcOfDst.size() + 1);
     pr.rowStart.push_back(0);
     for (int32_t s : srcOfDst) {
@@ -135,14 +145,13 @@ Projection NetworkBuilder::gather(int32_t src, int32_t dst, const std::vector<in
             pr.srcNeuron.push_back(s);
         pr.rowStart.push_back(int64_t(pr.srcNeuron.size()));
     }
-    pr.zeroWeights = w == 0.0f ? int64_t(pr.weights.size()) : 0;
     return pr;
 }
 
-void NetworkBuilder::addGather(int32_t src, int32_t dst, const std::vector<int32_t>& srcOfDst, float w,
+void NetworkBuilder::addGather(int32_t src, int32_t dst, std::vector<int32_t> srcOfDst, float w,
                                const std::string& name, const std::string& origin, int32_t op)
 {
-    net_.projections.push_back(gather(src, dst, srcOfDst, w, name, origin, op));
+    net_.projections.push_back(gather(src, dst, std::move(srcOfDst), w, name, origin, op));
 }
 
 std::vector<std::pair<Term, int32_t>> NetworkBuilder::takeDeferred(ir::ValueId v)
@@ -179,15 +188,18 @@ void NetworkBuilder::addTermNow(const Term& t, int32_t dst)
     pr.src = t.pop;
     pr.dst = dst;
     if (!t.geom) {
-        std::vector<int32_t> srcOf = t.index;
         pr.name = "%" + sp.name + " -> %" + dp.name;
         pr.origin = dp.origin;
-        addGather(t.pop, dst, srcOf, 1.0f, pr.name, pr.origin, -1);
-        Projection& g = net_.projections.back();
-        for (size_t e = 0, s = 0; e < srcOf.size(); ++e)
-            if (srcOf[e] >= 0)
-                g.weights[s++] = float((t.mult.empty() ? 1.0 : double(t.mult[e])) * t.scalar);
+        addGather(t.pop, dst, t.index, float(1.0 * t.scalar), pr.name, pr.origin, -1);
+        if (t.mult.empty())
+            return;
+        Projection& g = net_.projections.back(); // per-synapse weights, then compact again
+        expandExplicit(g, int64_t(t.index.size()));
+        for (size_t e = 0, s = 0; e < t.index.size(); ++e)
+            if (t.index[e] >= 0)
+                g.weights[s++] = float(double(t.mult[e]) * t.scalar);
         g.zeroWeights = countZeros(g.weights);
+        compactExplicit(g, int64_t(t.index.size()));
         return;
     }
     const OpGeom& g = *t.geom;
@@ -293,6 +305,7 @@ void NetworkBuilder::addExplicit(const Term& t, int32_t dst, Projection pr)
         pr.rowStart.push_back(int64_t(pr.srcNeuron.size()));
     }
     pr.zeroWeights = countZeros(pr.weights);
+    compactExplicit(pr, net_.populations[size_t(dst)].size());
     net_.projections.push_back(std::move(pr));
 }
 

@@ -19,10 +19,12 @@ public:
     // `preferredAxis` (the axis a consumer treats as features), else 0.
     int32_t materialize(const Expr& e, Population p, int preferredAxis = -1);
     // One synapse of weight `w` per dst neuron from srcOfDst[dst neuron] (-1 = none).
-    void addGather(int32_t src, int32_t dst, const std::vector<int32_t>& srcOfDst, float w, const std::string& name,
+    // Built in compactExplicit's form (one shared weight; rowStart only when
+    // some dst neuron has none).
+    void addGather(int32_t src, int32_t dst, std::vector<int32_t> srcOfDst, float w, const std::string& name,
                    const std::string& origin, int32_t op);
     // The same projection, built without touching the network (any thread).
-    static Projection gather(int32_t src, int32_t dst, const std::vector<int32_t>& srcOfDst, float w,
+    static Projection gather(int32_t src, int32_t dst, std::vector<int32_t> srcOfDst, float w,
                              const std::string& name, const std::string& origin, int32_t op);
     // Appends a projection built by gather().
     void addProjection(Projection pr) { net_.projections.push_back(std::move(pr)); }

@@ -332,7 +332,7 @@ Expr Extractor::product(const ir::Op& op, const Expr& a, const Expr& b, bool mat
         }
         for (auto& e : of)
             e = io[size_t(e)];
-        return NetworkBuilder::gather(left ? pa : pb, prod, of, 1.0f,
+        return NetworkBuilder::gather(left ? pa : pb, prod, std::move(of), 1.0f,
                                       opLabel(op) + (left ? " (left operand)" : " (right operand)"), op.origin,
                                       opIndexOf(op));
     };

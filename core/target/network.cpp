@@ -1,5 +1,8 @@
 #include "target/network.h"
 
+#include <cstring>
+#include <stdexcept>
+
 namespace stc::target {
 
 const char* toString(Coupling c)
@@ -73,6 +76,66 @@ int64_t Projection::synapseCount() const
     for (const auto& a : axes)
         pairs *= validPairs(a);
     return pairs * outFeatures * (coupling == Coupling::Full ? inPerGroup() : 1);
+}
+
+int64_t uniformRowLength(const Projection& pr, int64_t dstNeurons)
+{
+    if (pr.rowLength > 0)
+        return int64_t(pr.srcNeuron.size()) == dstNeurons * pr.rowLength ? pr.rowLength : -1;
+    const std::vector<int64_t>& rs = pr.rowStart;
+    if (int64_t(rs.size()) != dstNeurons + 1 || rs[0] != 0 || size_t(rs.back()) != pr.srcNeuron.size())
+        return -1;
+    const int64_t L = rs.size() > 1 ? rs[1] : 0;
+    int64_t differ = 0; // no early exit: a vectorized compare of every row start
+    for (size_t i = 0; i < rs.size(); ++i)
+        differ |= rs[i] ^ (int64_t(i) * L);
+    return differ == 0 ? L : -1;
+}
+
+void compactExplicit(Projection& pr, int64_t dstNeurons)
+{
+    if (pr.coupling != Coupling::Explicit)
+        return;
+    const size_t n = pr.srcNeuron.size();
+    if (!pr.sharedWeight && n > 0 && pr.weights.size() == n) {
+        // Equal bits, not float ==: 0.0f and -0.0f stay distinct weights.
+        uint32_t first, differ = 0;
+        std::memcpy(&first, pr.weights.data(), sizeof first);
+        for (float w : pr.weights) {
+            uint32_t b;
+            std::memcpy(&b, &w, sizeof b);
+            differ |= b ^ first;
+        }
+        if (differ == 0) {
+            pr.weights = std::vector<float>{pr.weights[0]}; // the memory back too
+            pr.sharedWeight = true;
+        }
+    }
+    if (pr.rowLength > 0)
+        return;
+    if (const int64_t L = uniformRowLength(pr, dstNeurons); L > 0) {
+        pr.rowLength = L;
+        std::vector<int64_t>().swap(pr.rowStart);
+    }
+}
+
+void expandExplicit(Projection& pr, int64_t dstNeurons)
+{
+    if (pr.coupling != Coupling::Explicit)
+        return;
+    if (pr.rowLength > 0) {
+        if (dstNeurons * pr.rowLength != int64_t(pr.srcNeuron.size()))
+            throw std::logic_error(pr.name + ": " + std::to_string(pr.srcNeuron.size()) + " synapses are not " +
+                                   std::to_string(dstNeurons) + " rows of " + std::to_string(pr.rowLength));
+        pr.rowStart.resize(size_t(dstNeurons) + 1);
+        for (int64_t i = 0; i <= dstNeurons; ++i)
+            pr.rowStart[size_t(i)] = i * pr.rowLength;
+        pr.rowLength = 0;
+    }
+    if (pr.sharedWeight) {
+        pr.weights.assign(pr.srcNeuron.size(), pr.weights.at(0));
+        pr.sharedWeight = false;
+    }
 }
 
 std::vector<int32_t> Network::incoming(int32_t pop) const

@@ -145,19 +145,27 @@ struct Projection {
     int64_t inFeatures = 1, outFeatures = 1, groups = 1;
     std::vector<StencilAxis> axes; // the non-feature axes of the op, in order
     // Full: [outFeatures][inFeatures/groups][taps]; Diag: [outFeatures][taps];
-    // Explicit: one per synapse. Effective float weights (batch norm and
+    // Explicit: one per synapse (or one for all: sharedWeight). Effective float weights (batch norm and
     // scale factors folded in); for a quantized module the exact integer
     // weights (mantissa << per-channel shift), which floats hold exactly.
     std::vector<float> weights;
-    int64_t zeroWeights = 0; // exact zeros among `weights` (after pruning)
+    int64_t zeroWeights = 0; // exact zeros among `weights` (Explicit: among its synapses' weights)
     // Full maps.
     std::vector<int32_t> inFeatureToSrc, inPositionToSrc, outFeatureToDst, outPositionToDst;
     std::vector<int32_t> dstFeatureToOut, dstPositionToOut;
     // Diag maps (op flat element <-> population flat neuron).
     std::vector<int32_t> inElementToSrc, outElementToDst, dstToOutElement;
-    // Explicit CSR: synapses of dst neuron n are [rowStart[n], rowStart[n+1]).
+    // Explicit synapse lists: the synapses of dst neuron n are
+    // [rowBegin(n), rowEnd(n)) of srcNeuron (and of weights). Two forms:
+    // CSR (rowStart, dst neurons + 1 entries) or, when every row holds the
+    // same number L >= 1 of synapses, compact (rowLength = L, rowStart empty,
+    // row n at n * L). Independently, `sharedWeight` keeps one weight for all
+    // synapses when they are equal. compactExplicit() chooses the forms;
+    // readers go through rowBegin/rowEnd/synapseWeight (or forEachSynapseOf).
     std::vector<int64_t> rowStart;
     std::vector<int32_t> srcNeuron;
+    int64_t rowLength = 0;     // > 0: the compact form
+    bool sharedWeight = false; // weights holds one weight, every synapse's
     int delay = 0; // extra synaptic delay in steps (schedule alignment)
     // Model steps between a spike and its integration (IR delay ops: y[t] =
     // x[t - k]); included in `delay`. A projection whose src is not before its
@@ -183,7 +191,25 @@ struct Projection {
                                           : weights[size_t(o * taps() + tap)];
     }
     int64_t synapseCount() const; // structural synapses (zeros included)
+    // Explicit rows (either form) and synapse weights.
+    int64_t rowBegin(int64_t n) const { return rowLength > 0 ? n * rowLength : rowStart[size_t(n)]; }
+    int64_t rowEnd(int64_t n) const { return rowLength > 0 ? (n + 1) * rowLength : rowStart[size_t(n) + 1]; }
+    float synapseWeight(int64_t s) const { return weights[sharedWeight ? 0 : size_t(s)]; }
 };
+
+// The length L of every row of an Explicit projection with dstNeurons rows
+// (row n at n * L), or -1 when its rows are not all that long (either form;
+// CSR rows of no synapses: 0).
+int64_t uniformRowLength(const Projection& pr, int64_t dstNeurons);
+// Puts an Explicit projection (CSR rows, one weight per synapse) into its
+// compact form where it applies: uniform rows without rowStart, one shared
+// weight when every weight has the same bits. The synapses, their order and
+// weights are unchanged. Rows are made compact only when rowStart has
+// dstNeurons + 1 entries. Other couplings: no-op.
+void compactExplicit(Projection& pr, int64_t dstNeurons);
+// The inverse: CSR rows and one weight per synapse (for code that edits
+// synapse lists, and tests comparing both forms). `dstNeurons` sizes rowStart.
+void expandExplicit(Projection& pr, int64_t dstNeurons);
 
 struct Network {
     std::string model;

@@ -80,8 +80,8 @@ void forEachSynapseOf(const Projection& pr, const Population& srcPop, const Popu
                       F&& f)
 {
     if (pr.coupling == Coupling::Explicit) {
-        for (int64_t s = pr.rowStart[size_t(dstNeuron)]; s < pr.rowStart[size_t(dstNeuron) + 1]; ++s)
-            f(int64_t(pr.srcNeuron[size_t(s)]), pr.weights[size_t(s)]);
+        for (int64_t s = pr.rowBegin(dstNeuron), e = pr.rowEnd(dstNeuron); s < e; ++s)
+            f(int64_t(pr.srcNeuron[size_t(s)]), pr.synapseWeight(s));
         return;
     }
     if (pr.coupling == Coupling::Full) {

@@ -169,8 +169,8 @@ void productRates(Network& net, int32_t index)
     std::vector<float> rates(static_cast<size_t>(p.size()), 0.0f);
     double sum = 0;
     for (int64_t n = 0; n < p.size(); ++n) {
-        const int64_t ra = a.rowStart[size_t(n)] < a.rowStart[size_t(n) + 1] ? a.srcNeuron[size_t(a.rowStart[size_t(n)])] : -1;
-        const int64_t rb = b.rowStart[size_t(n)] < b.rowStart[size_t(n) + 1] ? b.srcNeuron[size_t(b.rowStart[size_t(n)])] : -1;
+        const int64_t ra = a.rowBegin(n) < a.rowEnd(n) ? a.srcNeuron[size_t(a.rowBegin(n))] : -1;
+        const int64_t rb = b.rowBegin(n) < b.rowEnd(n) ? b.srcNeuron[size_t(b.rowBegin(n))] : -1;
         const double r = (ra < 0 ? 0 : pa.rateOf(ra)) * (rb < 0 ? 0 : pb.rateOf(rb));
         rates[size_t(n)] = float(r);
         sum += r;

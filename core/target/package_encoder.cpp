@@ -375,10 +375,9 @@ private:
         std::vector<uint8_t> exps(size_t(nl), 0);
         std::vector<char> has(size_t(nl), 0);
         size_t count = 0; // entries_[0, count) are this input's synapses
-        // One target's synapses (source neurons, weights): exponent, axon slots, mantissas.
-        auto addTarget = [&](int64_t l, const auto* src, const float* w, size_t len) {
-            const int e = q_.integer ? targetExponent(w, len, q_.qmaxInt, pr.name) : 0;
-            const double inv = inversePow2(e);
+        // One target's synapses (source neurons, len of them) of exponent e:
+        // axon slots and mantissas (mantissaOf(k) of synapse k).
+        auto addSynapses = [&](int64_t l, const auto* src, size_t len, int e, auto&& mantissaOf) {
             exps[size_t(l)] = uint8_t(e);
             has[size_t(l)] = len > 0;
             if (entries_.size() < count + len)
@@ -393,24 +392,48 @@ private:
                     slot[sn] = int32_t(in.axonSource.size());
                     in.axonSource.push_back(int32_t(sn));
                 }
-                out[k] = {slot[sn], int32_t(l), q_.mantissa(pr, w[k], e, inv)};
+                out[k] = {slot[sn], int32_t(l), mantissaOf(k)};
             }
             count += len;
         };
-        for (int64_t l = 0; l < nl; ++l) {
-            const int64_t n = neurons_[size_t(l)];
-            if (pr.coupling == Coupling::Explicit) { // the CSR row as it is stored
-                const int64_t b = pr.rowStart[size_t(n)], e = pr.rowStart[size_t(n) + 1];
-                addTarget(l, pr.srcNeuron.data() + b, pr.weights.data() + b, size_t(e - b));
-                continue;
+        // The same from the synapses' weights: the exponent is the target's.
+        auto addTarget = [&](int64_t l, const auto* src, const float* w, size_t len) {
+            const int e = q_.integer ? targetExponent(w, len, q_.qmaxInt, pr.name) : 0;
+            const double inv = inversePow2(e);
+            addSynapses(l, src, len, e, [&](size_t k) { return q_.mantissa(pr, w[k], e, inv); });
+        };
+        if (pr.coupling == Coupling::Explicit && pr.sharedWeight) {
+            // One weight for every synapse: every target's exponent and
+            // mantissa are those of a row holding only that weight, computed
+            // once (at the first target with synapses, where a per-target
+            // computation would throw first).
+            const float w = pr.weights[0];
+            int e = -1;
+            int32_t m = 0;
+            for (int64_t l = 0; l < nl; ++l) {
+                const int64_t n = neurons_[size_t(l)], b = pr.rowBegin(n), len = pr.rowEnd(n) - b;
+                if (len > 0 && e < 0) {
+                    e = q_.integer ? targetExponent(&w, 1, q_.qmaxInt, pr.name) : 0;
+                    m = q_.mantissa(pr, w, e);
+                }
+                addSynapses(l, pr.srcNeuron.data() + b, size_t(len), len > 0 ? e : 0, [m](size_t) { return m; });
             }
-            synSrc_.clear();
-            synW_.clear();
-            forEachSynapseOf(pr, sp, dp, n, [&](int64_t src, float w) {
-                synSrc_.push_back(src);
-                synW_.push_back(w);
-            });
-            addTarget(l, synSrc_.data(), synW_.data(), synW_.size());
+        } else {
+            for (int64_t l = 0; l < nl; ++l) {
+                const int64_t n = neurons_[size_t(l)];
+                if (pr.coupling == Coupling::Explicit) { // the row as it is stored (either form)
+                    const int64_t b = pr.rowBegin(n), e = pr.rowEnd(n);
+                    addTarget(l, pr.srcNeuron.data() + b, pr.weights.data() + b, size_t(e - b));
+                    continue;
+                }
+                synSrc_.clear();
+                synW_.clear();
+                forEachSynapseOf(pr, sp, dp, n, [&](int64_t src, float w) {
+                    synSrc_.push_back(src);
+                    synW_.push_back(w);
+                });
+                addTarget(l, synSrc_.data(), synW_.data(), synW_.size());
+            }
         }
         in.exponent = compressExponents(exps, has, sl.features());
         // Group the synapses by axon (counting sort, stable: targets stay ascending).

@@ -303,7 +303,7 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
             }
         });
         over = true; // done
-    } else if (rows) {
+    } else if (rows && pr.rowLength == 0) { // (compact rows with zero weights: forEachSynapseOf below)
         // The slice's rows lie strided in the CSR arrays (one cache line or
         // more per neuron): the neurons are listed first so that the rows a
         // few neurons ahead, their synapses and their sources' marks can be
@@ -314,6 +314,7 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
         const int64_t* rowStart = pr.rowStart.data();
         const int32_t* srcNeuron = pr.srcNeuron.data();
         const float* weights = pr.weights.data();
+        const int64_t wStep = pr.sharedWeight ? 0 : 1; // weights[k * wStep]
         const int64_t count = int64_t(order.size());
         int64_t fi = 0; // feature index within the slice of neuron `local`
         for (; local < count; ++local) {
@@ -324,7 +325,7 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
             if (local + 8 < count) {
                 const int64_t k = rowStart[order[size_t(local + 8)]];
                 __builtin_prefetch(srcNeuron + k);
-                __builtin_prefetch(weights + k);
+                __builtin_prefetch(weights + k * wStep);
             }
             if (local + 4 < count) {
                 const int64_t* row = rowStart + order[size_t(local + 4)];
@@ -336,7 +337,7 @@ SliceInput SliceAnalyzer::analyzeEnumerated(const Slice& s, int32_t pi, std::vec
                 fi = 0;
             const int64_t* row = rowStart + order[size_t(local)];
             for (int64_t k = row[0]; k < row[1]; ++k)
-                touch(int64_t(srcNeuron[k]), weights[k]);
+                touch(int64_t(srcNeuron[k]), weights[k * wStep]);
         }
         over = true; // done
     }
@@ -434,16 +435,9 @@ DiagSynapses::DiagSynapses(const Projection& pr) : pr_(pr)
 
 SliceAnalyzer::ExplicitRows::ExplicitRows(const Network& net, const Projection& pr)
 {
-    const std::vector<int64_t>& rs = pr.rowStart;
-    const Population& dp = net.populations[size_t(pr.dst)];
-    if (pr.zeroWeights != 0 || rs.size() != size_t(dp.size()) + 1 || rs[0] != 0 ||
-        size_t(rs.back()) != pr.srcNeuron.size())
-        return;
-    length = rs.size() > 1 ? rs[1] : 0;
-    int64_t differ = 0; // no early exit: a vectorized compare of every row start
-    for (size_t n = 0; n < rs.size(); ++n)
-        differ |= rs[n] ^ (int64_t(n) * length);
-    uniform = differ == 0;
+    length = uniformRowLength(pr, net.populations[size_t(pr.dst)].size());
+    uniform = pr.zeroWeights == 0 && length >= 0;
+    length = std::max<int64_t>(0, length);
 }
 
 const SliceAnalyzer::ExplicitRows& SliceAnalyzer::explicitRows(int32_t pi)

@@ -121,8 +121,9 @@ public:
     void shareDestinations(const SliceAnalyzer& owner) { outCount_ = owner.outCount_; }
 
     // An Explicit projection whose rows all have `length` synapses (row n at
-    // n * length) and no zero weight is `uniform`: the analysis then reads
-    // neither its row starts nor its weights.
+    // n * length: compact, or CSR rows that happen to be so) and no zero
+    // weight is `uniform`: the analysis then reads neither its row starts nor
+    // its weights.
     struct ExplicitRows {
         ExplicitRows(const Network& net, const Projection& pr);
         bool uniform = false;

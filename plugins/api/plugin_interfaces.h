@@ -15,7 +15,7 @@ namespace stc::plugins {
 
 // Bump the number in the IID whenever the interface or core ABI changes.
 inline constexpr const char* kFrontendIid = "org.stc.Frontend/3";
-inline constexpr const char* kBackendIid = "org.stc.Backend/4";
+inline constexpr const char* kBackendIid = "org.stc.Backend/5";
 inline constexpr const char* kCustomOpsIid = "org.stc.CustomOps/1";
 inline constexpr int kPluginApiVersion = 1;
 
@@ -50,5 +50,5 @@ public:
 } // namespace stc::plugins
 
 Q_DECLARE_INTERFACE(stc::plugins::FrontendPlugin, "org.stc.Frontend/3")
-Q_DECLARE_INTERFACE(stc::plugins::BackendPlugin, "org.stc.Backend/4")
+Q_DECLARE_INTERFACE(stc::plugins::BackendPlugin, "org.stc.Backend/5")
 Q_DECLARE_INTERFACE(stc::plugins::CustomOpsPlugin, "org.stc.CustomOps/1")

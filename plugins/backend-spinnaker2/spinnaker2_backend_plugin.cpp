@@ -76,7 +76,7 @@ public:
 
 class SpiNNaker2BackendPlugin : public QObject, public stc::plugins::BackendPlugin {
     Q_OBJECT
-    Q_PLUGIN_METADATA(IID "org.stc.Backend/4" FILE "meta.json")
+    Q_PLUGIN_METADATA(IID "org.stc.Backend/5" FILE "meta.json")
     Q_INTERFACES(stc::plugins::BackendPlugin)
 public:
     std::unique_ptr<Backend> createBackend() override { return std::make_unique<SpiNNaker2Backend>(); }

@@ -233,6 +233,7 @@ private slots:
         for (Projection& pr : net.projections) {
             if (pr.coupling != Coupling::Explicit || pr.srcNeuron.empty())
                 continue;
+            expandExplicit(pr, net.populations[size_t(pr.dst)].size()); // CSR rows, a weight per synapse
             pr.weights[pr.weights.size() / 2] = 0.0f;
             pr.zeroWeights = int64_t(std::count(pr.weights.begin(), pr.weights.end(), 0.0f));
             const size_t row = pr.rowStart.size() / 3; // drop row `row`'s synapses
