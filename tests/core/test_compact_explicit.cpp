@@ -164,15 +164,23 @@ private slots:
 
     void sameAnalysisAndPackage_data()
     {
+        QTest::addColumn<QString>("model");
         QTest::addColumn<bool>("quantized");
-        QTest::newRow("float") << false;
-        QTest::newRow("quantized") << true;
+        QTest::addColumn<bool>("edited");
+        for (const char* model : {"spikformer_cifar.sir", "conv_snn.sir"})
+            for (bool quantized : {false, true})
+                for (bool edited : {false, true})
+                    QTest::newRow(qPrintable(QString("%1%2%3").arg(model, quantized ? " quantized" : " float",
+                                                                 edited ? " edited" : "")))
+                        << QString(model) << quantized << edited;
     }
     void sameAnalysisAndPackage()
     {
+        QFETCH(QString, model);
         QFETCH(bool, quantized);
+        QFETCH(bool, edited);
         const ChipDescriptor chip = chipNamed("loihi3");
-        const ir::Module m = loadGolden("spikformer_cifar.sir");
+        const ir::Module m = loadGolden(model.toStdString().c_str());
         Network net;
         if (quantized) {
             CompileRequest req;
@@ -184,15 +192,42 @@ private slots:
         } else {
             net = networkOf(m, chip);
         }
-        // One shared weight that needs an exponent (256 = 64 << 2 at 8 bits),
-        // so that the per-projection exponent is not only the trivial 0.
-        int compact = 0, shared = 0;
+        // Edited: every Explicit projection's weights made equal (256 = 64 << 2
+        // at 8 bits for the first, so that the shared exponent is not only 0,
+        // 3 for the rest) and the second's, fourth's, ... row dstNeurons / 3 emptied
+        // (CSR rows with a shared weight), then compacted again.
+        int explicitInputs = 0;
         for (Projection& pr : net.projections) {
+            if (pr.coupling != Coupling::Explicit || !edited)
+                continue;
+            const int64_t rows = net.populations[size_t(pr.dst)].size();
+            expandExplicit(pr, rows);
+            std::fill(pr.weights.begin(), pr.weights.end(), explicitInputs == 0 ? 256.0f : 3.0f);
+            pr.zeroWeights = 0;
+            if (explicitInputs++ % 2 == 1 && rows >= 3) {
+                const int64_t b = pr.rowStart[size_t(rows / 3)], e = pr.rowStart[size_t(rows / 3) + 1];
+                pr.srcNeuron.erase(pr.srcNeuron.begin() + b, pr.srcNeuron.begin() + e);
+                pr.weights.resize(pr.srcNeuron.size());
+                for (int64_t k = rows / 3 + 1; k <= rows; ++k)
+                    pr.rowStart[size_t(k)] -= e - b;
+            }
+            compactExplicit(pr, rows);
+        }
+        int compact = 0, shared = 0, sharedCsr = 0, sharedLong = 0, perSynapse = 0;
+        for (const Projection& pr : net.projections) {
+            if (pr.coupling != Coupling::Explicit)
+                continue;
             compact += pr.rowLength > 0 ? 1 : 0;
-            if (pr.coupling == Coupling::Explicit && pr.sharedWeight && shared++ == 0)
-                pr.weights[0] = 256.0f;
+            shared += pr.sharedWeight ? 1 : 0;
+            sharedCsr += pr.sharedWeight && pr.rowLength == 0 ? 1 : 0;
+            sharedLong += pr.sharedWeight && pr.rowLength > 1 ? 1 : 0;
+            perSynapse += !pr.sharedWeight ? 1 : 0;
         }
         QVERIFY(compact > 0 && shared > 0);
+        if (edited)
+            QVERIFY(sharedCsr > 0);
+        if (model == "conv_snn.sir")
+            QVERIFY(edited ? sharedLong > 0 : perSynapse > 0);
         PartitionOptions po;
         po.threads = 2;
         const Partition base = partitionNetwork(net, chip, po);
