@@ -407,16 +407,22 @@ private:
             // mantissa are those of a row holding only that weight, computed
             // once (at the first target with synapses, where a per-target
             // computation would throw first).
+            // The slice's rows lie strided (a cache line each when the
+            // features of a position are far apart): compact rows 16 targets
+            // ahead are prefetched, as in the slice analysis.
             const float w = pr.weights[0];
             int e = -1;
             int32_t m = 0;
+            const int32_t* srcNeuron = pr.srcNeuron.data();
             for (int64_t l = 0; l < nl; ++l) {
+                if (pr.rowLength > 0 && l + 16 < nl)
+                    __builtin_prefetch(srcNeuron + neurons_[size_t(l + 16)] * pr.rowLength);
                 const int64_t n = neurons_[size_t(l)], b = pr.rowBegin(n), len = pr.rowEnd(n) - b;
                 if (len > 0 && e < 0) {
                     e = q_.integer ? targetExponent(&w, 1, q_.qmaxInt, pr.name) : 0;
                     m = q_.mantissa(pr, w, e);
                 }
-                addSynapses(l, pr.srcNeuron.data() + b, size_t(len), len > 0 ? e : 0, [m](size_t) { return m; });
+                addSynapses(l, srcNeuron + b, size_t(len), len > 0 ? e : 0, [m](size_t) { return m; });
             }
         } else {
             for (int64_t l = 0; l < nl; ++l) {
