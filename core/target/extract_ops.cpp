@@ -315,7 +315,7 @@ Expr Extractor::product(const ir::Op& op, const Expr& a, const Expr& b, bool mat
     auto operandGather = [&](bool left) {
         const ir::Shape& os = left ? as : bs;
         const std::vector<int32_t>& io = left ? ia : ib;
-        std::vector<int32_t> of; // product element -> operand element
+        std::vector<int32_t> of; // product element -> operand element -> operand population neuron
         if (matmul) {
             const ir::Shape leadO(os.begin(), os.end() - 2);
             const auto lo = broadcastIndex(leadO, lead);
@@ -325,13 +325,13 @@ Expr Extractor::product(const ir::Op& op, const Expr& a, const Expr& b, bool mat
                 for (int64_t ni = 0; ni < rows; ++ni)
                     for (int64_t mi = 0; mi < cols; ++mi)
                         for (int64_t ki = 0; ki < inner; ++ki)
-                            of.push_back(left ? int32_t(lo[size_t(l)] * rows * inner + ni * inner + ki)
-                                              : int32_t(lo[size_t(l)] * inner * cols + ki * cols + mi));
+                            of.push_back(io[size_t(left ? lo[size_t(l)] * rows * inner + ni * inner + ki
+                                                        : lo[size_t(l)] * inner * cols + ki * cols + mi)]);
         } else {
             of = broadcastIndex(os, pshape);
+            for (auto& e : of)
+                e = io[size_t(e)];
         }
-        for (auto& e : of)
-            e = io[size_t(e)];
         return NetworkBuilder::gather(left ? pa : pb, prod, std::move(of), 1.0f,
                                       opLabel(op) + (left ? " (left operand)" : " (right operand)"), op.origin,
                                       opIndexOf(op));
