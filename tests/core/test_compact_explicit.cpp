@@ -3,10 +3,12 @@
 // the conversions keep every synapse, and a network whose Explicit
 // projections are stored either way (or half and half) gives the same
 // synapse enumeration, partition (slices, slice inputs, usage) and package,
-// for a float and a quantized module.
+// for a float and a quantized module; measured product rates read the
+// compact rows as the CSR ones.
 #include "target/compile.h"
 #include "target/cost_model.h"
 #include "target/mapper.h"
+#include "target/network_extract.h"
 #include "target/package.h"
 #include "target/partition.h"
 #include "target/slice_analysis.h"
@@ -160,6 +162,45 @@ private slots:
             QCOMPARE(synapsesOf(net, pr), synapsesOf(csr, csr.projections[i]));
         }
         QVERIFY(compact >= 2);
+    }
+
+    void productRatesReadCompactRows()
+    {
+        // With measured per-neuron rates, a product neuron's rate is the
+        // product of its two operand neurons' rates (network_rates.cpp),
+        // read from the operands' compact rows: recomputed from their CSR form.
+        const ir::Module m = loadGolden("spikformer_cifar.sir");
+        std::vector<float> x(size_t(m.typeOf(m.inputs()[0]).numElements()));
+        for (size_t i = 0; i < x.size(); ++i)
+            x[i] = float((i * 7919) % 101) / 100.0f;
+        std::string err;
+        const RateProfile prof = measureRates(m, {x}, &err);
+        QVERIFY2(err.empty(), err.c_str());
+        ExtractOptions opt;
+        opt.rates = &prof;
+        auto r = extractNetwork(m, nullptr, opt);
+        QVERIFY(r.ok());
+        const Network& net = r.network;
+        const Network csr = inForm(net, Form::Csr);
+        int products = 0;
+        for (int32_t i = 0; i < int32_t(net.populations.size()); ++i) {
+            const Population& p = net.populations[size_t(i)];
+            const std::vector<int32_t> in = net.incoming(i);
+            if (p.kind != PopulationKind::Product || in.size() != 2 || p.neuronRates.empty())
+                continue;
+            const Projection &a = csr.projections[size_t(in[0])], &b = csr.projections[size_t(in[1])];
+            QVERIFY(net.projections[size_t(in[0])].rowLength > 0 && !a.rowStart.empty());
+            double nonzero = 0;
+            for (int64_t n = 0; n < p.size(); ++n) {
+                const double ra = net.populations[size_t(a.src)].rateOf(a.srcNeuron[size_t(a.rowStart[size_t(n)])]);
+                const double rb = net.populations[size_t(b.src)].rateOf(b.srcNeuron[size_t(b.rowStart[size_t(n)])]);
+                QCOMPARE(p.neuronRates[size_t(n)], float(ra * rb));
+                nonzero += ra * rb > 0 ? 1 : 0;
+            }
+            QVERIFY(nonzero > 0);
+            ++products;
+        }
+        QVERIFY(products >= 2);
     }
 
     void sameAnalysisAndPackage_data()
