@@ -18,6 +18,11 @@ namespace stc::target {
 // package's are never touched.
 bool preparePackageDir(const std::string& dir, std::vector<std::string>* oldFiles, std::string* error);
 
+// Whether `text` (a manifest.json) is an STC package's: its top-level
+// "format" is "stc.package/..." (writePackage's layout is recognised without
+// parsing the cores' entries; any other is parsed whole).
+bool isPackageManifest(const std::string& text);
+
 // Deletes the old package's blobs that the new one did not overwrite, and
 // dir/cores when that leaves it empty.
 void removeStaleFiles(const std::string& dir, const std::vector<std::string>& oldFiles,

@@ -314,7 +314,11 @@ private slots:
         std::ofstream(dir / "cores" / "99999.bin") << "left by an older writer, in no manifest";
         QVERIFY2(writePackage(small.pkg, dir.string(), "small\n", &err), err.c_str());
         QVERIFY(!fs::exists(dir / "cores")); // emptied and removed
-        QVERIFY(fs::file_size(dir / "cores.bin") < bigBlobs);
+        int64_t smallBlobs = 0; // cores.bin, overwritten in place, is cut to the new blobs
+        for (const PackageCore& core : small.pkg.cores)
+            smallBlobs += int64_t(encodeCore(core).size());
+        QVERIFY(smallBlobs < int64_t(bigBlobs));
+        QCOMPARE(int64_t(fs::file_size(dir / "cores.bin")), smallBlobs);
         QVERIFY(fs::exists(dir / "notes.txt"));
         fs::create_directories(dir / "cores");
         std::ofstream(dir / "cores" / "mine.bin") << "mine";
@@ -334,6 +338,21 @@ private slots:
         std::ofstream(other / "manifest.json") << "{\"format\": \"something else\"}";
         QVERIFY(!writePackage(small.pkg, other.string(), "", &err));
         QVERIFY(fs::exists(other / "manifest.json"));
+    }
+
+    // A package manifest is recognised in writePackage's layout without a parse,
+    // in any other layout by parsing; "format" must be a top-level key.
+    void recognisesPackageManifests()
+    {
+        QVERIFY(isPackageManifest("{\n \"chip\": {\n  \"id\": \"x\"\n },\n \"format\": \"stc.package/3\"\n}\n"));
+        QVERIFY(isPackageManifest("{\"format\":\"stc.package/1\",\"cores\":[]}"));
+        QVERIFY(isPackageManifest("{\n    \"format\": \"stc.package/2\"\n}"));
+        QVERIFY(!isPackageManifest("{\n \"chip\": {\n  \"format\": \"stc.package/3\"\n }\n}\n")); // nested
+        QVERIFY(!isPackageManifest("{\"chip\":{\"format\":\"stc.package/3\"}}"));
+        QVERIFY(!isPackageManifest("{\n \"format\": \"onnx\"\n}\n"));
+        QVERIFY(!isPackageManifest("{\n \"format\": \"stc.package/3\""));                // truncated, no dump layout end
+        QVERIFY(!isPackageManifest("[\n \"format\": \"stc.package/3\"\n]"));
+        QVERIFY(!isPackageManifest(""));
     }
 
     void tablesMatchMapperAndSynapses()
