@@ -150,9 +150,16 @@ void buildRoutes(const Network& net, const Mapping& m, interp::ThreadPool& pool,
             for (size_t i = 0; i < cores[ci].inputs.size(); ++i) {
                 const PackageInput& in = cores[ci].inputs[i];
                 const int32_t srcPop = net.projections[size_t(in.projection)].src;
+                const std::pair<int32_t, int32_t>* where = locator.table(srcPop);
                 for (size_t a = 0; a < in.axonSource.size(); ++a) {
                     int64_t local;
-                    const int32_t s = locator.locate(srcPop, in.axonSource[a], local);
+                    int32_t s;
+                    if (where) {
+                        s = where[size_t(in.axonSource[a])].first;
+                        local = where[size_t(in.axonSource[a])].second;
+                    } else {
+                        s = locator.locate(srcPop, in.axonSource[a], local);
+                    }
                     f(size_t(m.sliceCore[size_t(s)]), int32_t(sliceOffset[size_t(s)] + local), int32_t(ci),
                       int32_t(i), int32_t(a));
                 }
@@ -178,24 +185,26 @@ void buildRoutes(const Network& net, const Mapping& m, interp::ThreadPool& pool,
             table[core][next[core]++] = {local, ci, i, a};
         });
     });
-    // Stable by local neuron (the entries are in destination order).
-    std::vector<std::vector<RouteEntry>> scratch(size_t(pool.size()));
+    // Stable by local neuron (the entries are in destination order), into a
+    // worker's spare table, which then swaps with the core's.
+    std::vector<std::vector<RouteEntry>> spare(size_t(pool.size()));
     std::vector<std::vector<uint32_t>> start(size_t(pool.size()));
     forEachParallel(pool, nc, [&](size_t c, int worker) {
         std::vector<RouteEntry>& routes = cores[c].routes;
         if (std::is_sorted(routes.begin(), routes.end(),
                            [](const RouteEntry& x, const RouteEntry& y) { return x.localNeuron < y.localNeuron; }))
             return;
-        std::vector<RouteEntry>& tmp = scratch[size_t(worker)];
+        std::vector<RouteEntry>& sorted = spare[size_t(worker)];
         std::vector<uint32_t>& st = start[size_t(worker)];
-        tmp.assign(routes.begin(), routes.end());
         st.assign(cores[c].bias.size() + 1, 0);
-        for (const RouteEntry& r : tmp)
+        for (const RouteEntry& r : routes)
             ++st[size_t(r.localNeuron) + 1];
         for (size_t n = 1; n < st.size(); ++n)
             st[n] += st[n - 1];
-        for (const RouteEntry& r : tmp)
-            routes[st[size_t(r.localNeuron)]++] = r;
+        sorted.resize(routes.size());
+        for (const RouteEntry& r : routes)
+            sorted[st[size_t(r.localNeuron)]++] = r;
+        routes.swap(sorted);
     });
 }
 
