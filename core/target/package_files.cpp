@@ -97,7 +97,8 @@ void removeStaleFiles(const std::string& dir, const std::vector<std::string>& ol
 }
 
 bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& dir, const std::string& file,
-                    int threads, std::vector<BlobRef>& refs, std::string* error, size_t chunk)
+                    int threads, std::vector<BlobRef>& refs, std::string* error, size_t chunk,
+                    const std::function<void()>& placed)
 {
     const fs::path path = fs::path(dir) / file;
     // A file there (the package being replaced) is overwritten in place and cut
@@ -121,13 +122,8 @@ bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& di
     std::vector<std::vector<uint8_t>> blobs[2];
     int64_t offset = 0;
     auto append = [&](size_t b, const std::vector<std::vector<uint8_t>>& done) {
-        for (size_t k = b; k < std::min(cores.size(), b + chunk); ++k) {
-            const std::vector<uint8_t>& blob = done[k - b];
-            f.write(reinterpret_cast<const char*>(blob.data()), std::streamsize(blob.size()));
-            refs[k].offset = offset;
-            refs[k].bytes = int64_t(blob.size());
-            offset += int64_t(blob.size());
-        }
+        for (size_t k = b; k < std::min(cores.size(), b + chunk); ++k)
+            f.write(reinterpret_cast<const char*>(done[k - b].data()), std::streamsize(done[k - b].size()));
     };
     std::future<void> writing;
     for (size_t b = 0, which = 0; b < cores.size(); b += chunk, which ^= 1) {
@@ -135,6 +131,11 @@ bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& di
         std::vector<std::vector<uint8_t>>& out = blobs[which];
         out.resize(e - b);
         pool.parallelFor(int64_t(e - b), [&](int64_t k, int) { out[size_t(k)] = encodeCore(cores[b + size_t(k)]); });
+        for (size_t k = b; k < e; ++k) {
+            refs[k].offset = offset;
+            refs[k].bytes = int64_t(out[k - b].size());
+            offset += refs[k].bytes;
+        }
         if (writing.valid())
             writing.get(); // the previous chunk is written before this one
         if (pool.size() == 1)
@@ -142,6 +143,8 @@ bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& di
         else
             writing = std::async(std::launch::async, append, b, std::cref(out));
     }
+    if (placed)
+        placed(); // while the last chunk is written
     if (writing.valid())
         writing.get();
     f.close();
