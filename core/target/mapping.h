@@ -185,6 +185,14 @@ public:
     int32_t slice(int32_t pop, int64_t neuron) const;
     // Slice index, and the neuron's index in slice-local order.
     int32_t locate(int32_t pop, int64_t neuron, int64_t& local) const;
+    // The population's per-neuron (slice, local index) table that locate()
+    // reads, or nullptr when its neurons are located arithmetically: for
+    // loops that look up many neurons of one population without a call each.
+    const std::pair<int32_t, int32_t>* table(int32_t pop) const
+    {
+        const auto& w = where_[size_t(pop)];
+        return w.empty() ? nullptr : w.data();
+    }
 
 private:
     struct Pop {

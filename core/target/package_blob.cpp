@@ -20,15 +20,33 @@ constexpr uint8_t kRoutesPlain = 0, kRoutesGrouped = 1;
 // count must not allocate gigabytes.
 constexpr uint32_t kMaxListLength = uint32_t(1) << 28;
 
+// The blob being written: b.size() is room, the first `end` bytes are written
+// (a put is a bounds check and a copy; growth doubles).
 struct Out {
     std::vector<uint8_t> b;
+    size_t end = 0;
+    uint8_t* room(size_t n)
+    {
+        if (n > b.size() - end)
+            b.resize(std::max(end + n, 2 * b.size()));
+        uint8_t* at = b.data() + end;
+        end += n;
+        return at;
+    }
     template <typename T> void put(T v)
     {
-        uint8_t raw[sizeof(T)];
-        std::memcpy(raw, &v, sizeof(T)); // the formats are little-endian; so is every supported host
-        b.insert(b.end(), raw, raw + sizeof(T));
+        std::memcpy(room(sizeof(T)), &v, sizeof(T)); // the formats are little-endian; so is every supported host
     }
-    void bytes(const std::vector<uint8_t>& v) { b.insert(b.end(), v.begin(), v.end()); }
+    void bytes(const std::vector<uint8_t>& v)
+    {
+        if (!v.empty())
+            std::memcpy(room(v.size()), v.data(), v.size());
+    }
+    std::vector<uint8_t> take()
+    {
+        b.resize(end);
+        return std::move(b);
+    }
 };
 
 struct In {
@@ -161,44 +179,79 @@ bool groupable(const std::vector<RouteEntry>& routes, int64_t neurons)
     return true;
 }
 
-// Route indices stably sorted by (destination core, input): local neurons stay
-// ascending inside a group. A counting sort over keys base[core] + input
+// A routing table grouped by destination input: per group (core, input) its
+// (local neuron, axon) pairs, pairs[previous group's end, end), local neurons
+// ascending inside a group.
+struct RouteGroups {
+    struct Group {
+        int32_t core = 0, input = 0;
+        size_t end = 0;
+    };
+    std::vector<Group> groups;
+    std::vector<std::pair<int32_t, int32_t>> pairs;
+};
+
+// Stable by (destination core, input) (a sorted table keeps its neurons
+// ascending in a group): a counting sort over keys base[core] + input
 // (ascending in (core, input)) when they are dense enough, as for every
-// table buildPackage makes; std::stable_sort otherwise. Same order either way.
-std::vector<uint32_t> groupOrder(const std::vector<RouteEntry>& routes)
+// table buildPackage makes; std::stable_sort otherwise. Same groups either way.
+RouteGroups groupRoutes(const std::vector<RouteEntry>& routes)
 {
-    std::vector<uint32_t> order(routes.size());
-    auto sorted = [&] {
+    RouteGroups g;
+    g.pairs.resize(routes.size());
+    auto groupsFromPairs = [&](auto&& keyAt) { // the pairs are in group order
+        for (size_t k = 0; k < routes.size(); ++k) {
+            const auto [core, input] = keyAt(k);
+            if (g.groups.empty() || g.groups.back().core != core || g.groups.back().input != input)
+                g.groups.push_back({core, input, k});
+            g.groups.back().end = k + 1;
+        }
+    };
+    int32_t minCore = routes.empty() ? 0 : routes[0].destCore, maxCore = minCore, maxInput = 0;
+    for (const RouteEntry& r : routes) {
+        minCore = std::min(minCore, r.destCore);
+        maxCore = std::max(maxCore, r.destCore);
+        maxInput = std::max(maxInput, r.destInput);
+    }
+    const uint64_t limit = 4 * uint64_t(routes.size()) + 65536;
+    std::vector<uint64_t> base; // per core from minCore: inputs per core, then prefix sums
+    if (uint64_t(maxCore - minCore) + 2 <= limit && uint64_t(maxInput) + 1 <= limit) {
+        base.assign(size_t(maxCore - minCore) + 2, 0);
+        for (const RouteEntry& r : routes) {
+            uint64_t& inputs = base[size_t(r.destCore - minCore) + 1];
+            inputs = std::max<uint64_t>(inputs, uint64_t(r.destInput) + 1);
+        }
+        for (size_t c = 1; c < base.size(); ++c)
+            base[c] += base[c - 1];
+    }
+    if (base.empty() || base.back() > limit) {
+        std::vector<uint32_t> order(routes.size());
         for (size_t k = 0; k < order.size(); ++k)
             order[k] = uint32_t(k);
         std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
             return std::tie(routes[a].destCore, routes[a].destInput) < std::tie(routes[b].destCore, routes[b].destInput);
         });
-        return order;
-    };
-    int32_t maxCore = 0, maxInput = 0;
-    for (const RouteEntry& r : routes) {
-        maxCore = std::max(maxCore, r.destCore);
-        maxInput = std::max(maxInput, r.destInput);
+        for (size_t k = 0; k < order.size(); ++k)
+            g.pairs[k] = {routes[order[k]].localNeuron, routes[order[k]].destAxon};
+        groupsFromPairs([&](size_t k) { return std::pair(routes[order[k]].destCore, routes[order[k]].destInput); });
+        return g;
     }
-    const uint64_t limit = 4 * uint64_t(routes.size()) + 65536;
-    if (uint64_t(maxCore) + 2 > limit || uint64_t(maxInput) + 1 > limit)
-        return sorted();
-    std::vector<uint64_t> base(size_t(maxCore) + 2, 0); // inputs per core, then prefix sums
+    std::vector<uint32_t> next(size_t(base.back()) + 1, 0); // per key: start, then end once placed
     for (const RouteEntry& r : routes)
-        base[size_t(r.destCore) + 1] = std::max<uint64_t>(base[size_t(r.destCore) + 1], uint64_t(r.destInput) + 1);
-    for (size_t c = 1; c < base.size(); ++c)
-        base[c] += base[c - 1];
-    if (base.back() > limit)
-        return sorted();
-    std::vector<uint32_t> start(size_t(base.back()) + 1, 0);
+        ++next[size_t(base[size_t(r.destCore - minCore)] + uint64_t(r.destInput)) + 1];
+    for (size_t k = 1; k < next.size(); ++k)
+        next[k] += next[k - 1];
     for (const RouteEntry& r : routes)
-        ++start[size_t(base[size_t(r.destCore)]) + size_t(r.destInput) + 1];
-    for (size_t k = 1; k < start.size(); ++k)
-        start[k] += start[k - 1];
-    for (size_t k = 0; k < routes.size(); ++k)
-        order[start[size_t(base[size_t(routes[k].destCore)]) + size_t(routes[k].destInput)]++] = uint32_t(k);
-    return order;
+        g.pairs[next[size_t(base[size_t(r.destCore - minCore)] + uint64_t(r.destInput))]++] = {r.localNeuron,
+                                                                                                 r.destAxon};
+    size_t begin = 0;
+    for (size_t c = 0; c + 1 < base.size(); ++c)
+        for (uint64_t key = base[c]; key < base[c + 1]; ++key)
+            if (const size_t end = next[size_t(key)]; end > begin) {
+                g.groups.push_back({int32_t(c) + minCore, int32_t(key - base[c]), end});
+                begin = end;
+            }
+    return g;
 }
 
 void putRoutes(Out& o, const std::vector<RouteEntry>& routes, int64_t neurons)
@@ -215,47 +268,37 @@ void putRoutes(Out& o, const std::vector<RouteEntry>& routes, int64_t neurons)
         return;
     }
     o.put<uint8_t>(kRoutesGrouped);
-    const std::vector<uint32_t> order = groupOrder(routes);
-    size_t groups = 0;
-    for (size_t k = 0; k < order.size(); ++k)
-        groups += k == 0 || routes[order[k]].destCore != routes[order[k - 1]].destCore ||
-                  routes[order[k]].destInput != routes[order[k - 1]].destInput;
-    o.put<uint32_t>(uint32_t(groups));
-    for (size_t g = 0; g < order.size();) {
-        const RouteEntry& head = routes[order[g]];
-        size_t end = g;
-        while (end < order.size() && routes[order[end]].destCore == head.destCore &&
-               routes[order[end]].destInput == head.destInput)
-            ++end;
+    const RouteGroups grouped = groupRoutes(routes);
+    const auto& pairs = grouped.pairs;
+    o.put<uint32_t>(uint32_t(grouped.groups.size()));
+    size_t g = 0;
+    for (const RouteGroups::Group& group : grouped.groups) {
         // Runs where both the neuron and the axon advance by constant strides.
-        std::vector<std::pair<size_t, size_t>> runs;
         // Neurons ascend strictly inside a group; axons are non-negative int32,
-        // so both differences fit 32 bits.
-        for (size_t k = g; k < end;) {
+        // so both differences fit 32 bits. The run count precedes the runs.
+        o.put<uint32_t>(uint32_t(group.core));
+        o.put<uint32_t>(uint32_t(group.input));
+        const size_t countAt = o.end;
+        o.put<uint32_t>(0);
+        uint32_t runs = 0;
+        for (size_t k = g; k < group.end; ++runs) {
             size_t e = k + 1;
-            if (e < end) {
-                const int32_t dn = routes[order[e]].localNeuron - routes[order[k]].localNeuron;
-                const int32_t da = routes[order[e]].destAxon - routes[order[k]].destAxon;
-                while (e < end && routes[order[e]].localNeuron - routes[order[e - 1]].localNeuron == dn &&
-                       routes[order[e]].destAxon - routes[order[e - 1]].destAxon == da)
+            int32_t dn = 0, da = 0;
+            if (e < group.end) {
+                dn = pairs[e].first - pairs[k].first;
+                da = pairs[e].second - pairs[k].second;
+                while (e < group.end && pairs[e].first - pairs[e - 1].first == dn &&
+                       pairs[e].second - pairs[e - 1].second == da)
                     ++e;
             }
-            runs.push_back({k, e});
+            uint8_t* at = o.room(20);
+            const uint32_t run[5] = {uint32_t(pairs[k].first), uint32_t(dn), uint32_t(pairs[k].second), uint32_t(da),
+                                     uint32_t(e - k)};
+            std::memcpy(at, run, sizeof run);
             k = e;
         }
-        o.put<uint32_t>(uint32_t(head.destCore));
-        o.put<uint32_t>(uint32_t(head.destInput));
-        o.put<uint32_t>(uint32_t(runs.size()));
-        for (const auto& [b, e] : runs) {
-            const RouteEntry& r0 = routes[order[b]];
-            const RouteEntry* r1 = e - b > 1 ? &routes[order[b + 1]] : nullptr;
-            o.put<uint32_t>(uint32_t(r0.localNeuron));
-            o.put<uint32_t>(uint32_t(r1 ? r1->localNeuron - r0.localNeuron : 0));
-            o.put<uint32_t>(uint32_t(r0.destAxon));
-            o.put<int32_t>(r1 ? r1->destAxon - r0.destAxon : 0);
-            o.put<uint32_t>(uint32_t(e - b));
-        }
-        g = end;
+        std::memcpy(o.b.data() + countAt, &runs, sizeof runs);
+        g = group.end;
     }
 }
 
@@ -326,7 +369,7 @@ std::vector<uint8_t> encodeCore(const PackageCore& c)
         size_t size = 64 + 41 * c.slices.size() + 4 * c.bias.size();
         for (const PackageInput& in : c.inputs)
             size += 40 + in.table.size() + in.exponent.size() + 4 * (in.axonSource.size() + in.rowOffset.size());
-        o.b.reserve(size);
+        o.b.resize(size);
     }
     o.put<uint32_t>(kCoreMagic);
     o.put<uint16_t>(kCoreVersion);
@@ -365,7 +408,7 @@ std::vector<uint8_t> encodeCore(const PackageCore& c)
         o.bytes(in.exponent);
     }
     putRoutes(o, c.routes, int64_t(c.bias.size()));
-    return std::move(o.b);
+    return o.take();
 }
 
 std::optional<PackageCore> decodeCore(const std::vector<uint8_t>& bytes, std::string* error)

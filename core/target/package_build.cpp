@@ -107,6 +107,13 @@ void forEachParallel(interp::ThreadPool& pool, size_t count, F&& fn)
 // Routing: every axon of every input is one output axon of its source
 // neuron's core; per source core sorted by (local neuron, destination core,
 // input, axon).
+//
+// The entries are taken in (destination core, input, axon) order, in chunks of
+// consecutive destination cores, twice: once to count each chunk's entries per
+// source core, once to place them (each chunk from its own offset) into the
+// source core's table, which is then in (destination core, input, axon) order;
+// a stable counting sort by local neuron per source core (in cache) gives the
+// final order. The order does not depend on the chunks or the threads.
 void buildRoutes(const Network& net, const Mapping& m, interp::ThreadPool& pool, std::vector<PackageCore>& cores)
 {
     std::vector<int64_t> sliceOffset(m.slices.size(), 0);
@@ -122,54 +129,82 @@ void buildRoutes(const Network& net, const Mapping& m, interp::ThreadPool& pool,
     if (!own || !own->builtFor(m.popBlock, m.popFirstSlice, m.slices))
         own = std::make_shared<const NeuronLocator>(net, m.popBlock, m.popFirstSlice, m.slices, pool.size());
     const NeuronLocator& locator = *own;
-    // Per destination core, per axon in (input, axon) order: source core and local neuron.
-    std::vector<std::vector<std::pair<int32_t, int32_t>>> source(cores.size());
-    forEachParallel(pool, cores.size(), [&](size_t ci, int) {
-        auto& out = source[ci];
+    const size_t nc = cores.size();
+    // Chunks of destination cores with about equal numbers of axons.
+    std::vector<size_t> axonsBefore(nc + 1, 0);
+    for (size_t ci = 0; ci < nc; ++ci) {
         size_t axons = 0;
         for (const PackageInput& in : cores[ci].inputs)
             axons += in.axonSource.size();
-        out.reserve(axons);
-        for (const PackageInput& in : cores[ci].inputs) {
-            const int32_t srcPop = net.projections[size_t(in.projection)].src;
-            for (int32_t n : in.axonSource) {
-                int64_t local;
-                const int32_t s = locator.locate(srcPop, n, local);
-                out.push_back({m.sliceCore[size_t(s)], int32_t(sliceOffset[size_t(s)] + local)});
-            }
-        }
-    });
-    // A counting sort by (source core, local neuron) of the entries taken in
-    // (destination core, input, axon) order, straight into each core's routes.
-    // Worker k owns the source cores c with c % workers == k and scans every
-    // entry twice (count, place); the order does not depend on the split.
-    const size_t workers = size_t(pool.size());
-    std::vector<std::vector<uint32_t>> start(cores.size());
-    forEachParallel(pool, workers, [&](size_t k, int) {
-        for (size_t c = k; c < cores.size(); c += workers)
-            start[c].assign(cores[c].bias.size() + 1, 0);
-        for (const auto& src : source)
-            for (const auto& [core, local] : src)
-                if (size_t(core) % workers == k)
-                    ++start[size_t(core)][size_t(local) + 1];
-        for (size_t c = k; c < cores.size(); c += workers) {
-            std::vector<uint32_t>& st = start[c];
-            for (size_t n = 1; n < st.size(); ++n)
-                st[n] += st[n - 1];
-            cores[c].routes.resize(st.back());
-        }
-        for (size_t ci = 0; ci < cores.size(); ++ci) {
-            size_t e = 0;
-            for (size_t i = 0; i < cores[ci].inputs.size(); ++i)
-                for (size_t a = 0; a < cores[ci].inputs[i].axonSource.size(); ++a, ++e) {
-                    const auto& [core, local] = source[ci][e];
-                    if (size_t(core) % workers == k)
-                        cores[size_t(core)].routes[start[size_t(core)][size_t(local)]++] = {local, int32_t(ci), int32_t(i),
-                                                                                            int32_t(a)};
+        axonsBefore[ci + 1] = axonsBefore[ci] + axons;
+    }
+    const size_t chunks = std::min(nc, 8 * size_t(pool.size()));
+    std::vector<size_t> chunkBegin(chunks + 1, nc);
+    for (size_t k = 0; k < chunks; ++k)
+        chunkBegin[k] = size_t(std::lower_bound(axonsBefore.begin(), axonsBefore.end(), axonsBefore[nc] * k / chunks) -
+                               axonsBefore.begin());
+    // f(source core, local neuron, destination core, input, axon) for every
+    // axon of chunk k, in order.
+    auto forEachAxon = [&](size_t k, auto&& f) {
+        for (size_t ci = chunkBegin[k]; ci < chunkBegin[k + 1]; ++ci)
+            for (size_t i = 0; i < cores[ci].inputs.size(); ++i) {
+                const PackageInput& in = cores[ci].inputs[i];
+                const int32_t srcPop = net.projections[size_t(in.projection)].src;
+                const std::pair<int32_t, int32_t>* where = locator.table(srcPop);
+                for (size_t a = 0; a < in.axonSource.size(); ++a) {
+                    int64_t local;
+                    int32_t s;
+                    if (where) {
+                        s = where[size_t(in.axonSource[a])].first;
+                        local = where[size_t(in.axonSource[a])].second;
+                    } else {
+                        s = locator.locate(srcPop, in.axonSource[a], local);
+                    }
+                    f(size_t(m.sliceCore[size_t(s)]), int32_t(sliceOffset[size_t(s)] + local), int32_t(ci),
+                      int32_t(i), int32_t(a));
                 }
-        }
-        for (size_t c = k; c < cores.size(); c += workers)
-            start[c] = {};
+            }
+    };
+    // at[k][c]: entries of chunk k from source core c, then where they start.
+    std::vector<std::vector<uint32_t>> at(chunks);
+    forEachParallel(pool, chunks, [&](size_t k, int) {
+        at[k].assign(nc, 0);
+        forEachAxon(k, [&](size_t core, int32_t, int32_t, int32_t, int32_t) { ++at[k][core]; });
+    });
+    std::vector<RouteEntry*> table(nc);
+    forEachParallel(pool, nc, [&](size_t c, int) {
+        uint32_t n = 0;
+        for (size_t k = 0; k < chunks; ++k)
+            n += std::exchange(at[k][c], n);
+        cores[c].routes.resize(n);
+        table[c] = cores[c].routes.data();
+    });
+    forEachParallel(pool, chunks, [&](size_t k, int) {
+        uint32_t* next = at[k].data();
+        forEachAxon(k, [&](size_t core, int32_t local, int32_t ci, int32_t i, int32_t a) {
+            table[core][next[core]++] = {local, ci, i, a};
+        });
+    });
+    // Stable by local neuron (the entries are in destination order), into a
+    // worker's spare table, which then swaps with the core's.
+    std::vector<std::vector<RouteEntry>> spare(size_t(pool.size()));
+    std::vector<std::vector<uint32_t>> start(size_t(pool.size()));
+    forEachParallel(pool, nc, [&](size_t c, int worker) {
+        std::vector<RouteEntry>& routes = cores[c].routes;
+        if (std::is_sorted(routes.begin(), routes.end(),
+                           [](const RouteEntry& x, const RouteEntry& y) { return x.localNeuron < y.localNeuron; }))
+            return;
+        std::vector<RouteEntry>& sorted = spare[size_t(worker)];
+        std::vector<uint32_t>& st = start[size_t(worker)];
+        st.assign(cores[c].bias.size() + 1, 0);
+        for (const RouteEntry& r : routes)
+            ++st[size_t(r.localNeuron) + 1];
+        for (size_t n = 1; n < st.size(); ++n)
+            st[n] += st[n - 1];
+        sorted.resize(routes.size());
+        for (const RouteEntry& r : routes)
+            sorted[st[size_t(r.localNeuron)]++] = r;
+        routes.swap(sorted);
     });
 }
 

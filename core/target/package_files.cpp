@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <iterator>
 #include <set>
 
 namespace stc::target {
@@ -37,6 +38,19 @@ bool setError(std::string* error, const std::string& what)
 
 } // namespace
 
+bool isPackageManifest(const std::string& text)
+{
+    // writePackage's layout (an object dumped with one space of indentation,
+    // then a newline): the line of a top-level key is the only one indented by
+    // exactly one space. Found without parsing the cores' 2.7 MB of entries.
+    if (text.starts_with("{\n \"") && text.ends_with("\n}\n") &&
+        text.find("\n \"format\": \"stc.package/") != std::string::npos)
+        return true;
+    const nlohmann::json m = nlohmann::json::parse(text, nullptr, false);
+    return m.is_object() && m.contains("format") && m["format"].is_string() &&
+           m["format"].get<std::string>().starts_with("stc.package/");
+}
+
 bool preparePackageDir(const std::string& dir, std::vector<std::string>* oldFiles, std::string* error)
 {
     const fs::path root(dir);
@@ -46,21 +60,19 @@ bool preparePackageDir(const std::string& dir, std::vector<std::string>* oldFile
             return setError(error, dir + " exists and is not a directory");
         if (!fs::is_empty(root, ec)) {
             const fs::path manifest = root / "manifest.json";
-            std::ifstream mf(manifest);
+            std::ifstream mf(manifest, std::ios::binary);
             if (!mf)
                 return setError(error, dir + " is not empty and holds no manifest.json (not a package); "
                                              "refusing to write a package into it");
-            const nlohmann::json old = nlohmann::json::parse(mf, nullptr, false);
-            const bool isPackage = old.is_object() && old.contains("format") && old["format"].is_string() &&
-                                   old["format"].get<std::string>().rfind("stc.package/", 0) == 0;
-            if (!isPackage)
+            const std::string text{std::istreambuf_iterator<char>(mf), std::istreambuf_iterator<char>()};
+            mf.close();
+            if (!isPackageManifest(text))
                 return setError(error, manifest.string() + " is not an STC package manifest; refusing to replace it");
             // Every blob-named file in cores/: the old manifest's blobs and any
             // an older writer left behind; other files are never touched.
             for (const auto& e : fs::directory_iterator(root / "cores", ec))
                 if (e.is_regular_file(ec) && isCoreBlobName("cores/" + e.path().filename().string()))
                     oldFiles->push_back("cores/" + e.path().filename().string());
-            mf.close();
             if (!fs::remove(manifest, ec) || ec)
                 return setError(error, "cannot remove the old " + manifest.string() + ": " + ec.message());
         }
@@ -85,10 +97,18 @@ void removeStaleFiles(const std::string& dir, const std::vector<std::string>& ol
 }
 
 bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& dir, const std::string& file,
-                    int threads, std::vector<BlobRef>& refs, std::string* error, size_t chunk)
+                    int threads, std::vector<BlobRef>& refs, std::string* error, size_t chunk,
+                    const std::function<void()>& placed)
 {
     const fs::path path = fs::path(dir) / file;
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    // A file there (the package being replaced) is overwritten in place and cut
+    // to the new length at the end: truncating it first frees its page-cache
+    // pages, which the new blobs then allocate again (the truncation alone took
+    // ≈ 0.09 s for 275 MB here). The manifest is gone meanwhile, as with a
+    // fresh file.
+    std::ofstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    if (!f.is_open())
+        f.open(path, std::ios::binary | std::ios::trunc);
     if (!f)
         return setError(error, "cannot write " + path.string());
     refs.assign(cores.size(), BlobRef{file, 0, 0});
@@ -102,13 +122,8 @@ bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& di
     std::vector<std::vector<uint8_t>> blobs[2];
     int64_t offset = 0;
     auto append = [&](size_t b, const std::vector<std::vector<uint8_t>>& done) {
-        for (size_t k = b; k < std::min(cores.size(), b + chunk); ++k) {
-            const std::vector<uint8_t>& blob = done[k - b];
-            f.write(reinterpret_cast<const char*>(blob.data()), std::streamsize(blob.size()));
-            refs[k].offset = offset;
-            refs[k].bytes = int64_t(blob.size());
-            offset += int64_t(blob.size());
-        }
+        for (size_t k = b; k < std::min(cores.size(), b + chunk); ++k)
+            f.write(reinterpret_cast<const char*>(done[k - b].data()), std::streamsize(done[k - b].size()));
     };
     std::future<void> writing;
     for (size_t b = 0, which = 0; b < cores.size(); b += chunk, which ^= 1) {
@@ -116,6 +131,11 @@ bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& di
         std::vector<std::vector<uint8_t>>& out = blobs[which];
         out.resize(e - b);
         pool.parallelFor(int64_t(e - b), [&](int64_t k, int) { out[size_t(k)] = encodeCore(cores[b + size_t(k)]); });
+        for (size_t k = b; k < e; ++k) {
+            refs[k].offset = offset;
+            refs[k].bytes = int64_t(out[k - b].size());
+            offset += refs[k].bytes;
+        }
         if (writing.valid())
             writing.get(); // the previous chunk is written before this one
         if (pool.size() == 1)
@@ -123,11 +143,17 @@ bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& di
         else
             writing = std::async(std::launch::async, append, b, std::cref(out));
     }
+    if (placed)
+        placed(); // while the last chunk is written
     if (writing.valid())
         writing.get();
     f.close();
     if (!f)
         return setError(error, "cannot write " + path.string());
+    std::error_code ec;
+    fs::resize_file(path, uintmax_t(offset), ec); // an old file's tail goes
+    if (ec)
+        return setError(error, "cannot cut " + path.string() + " to its new length: " + ec.message());
     return true;
 }
 

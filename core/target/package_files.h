@@ -4,6 +4,7 @@
 
 #include "target/package.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,11 @@ namespace stc::target {
 // blobs are written. Anything else is refused: files that are not a
 // package's are never touched.
 bool preparePackageDir(const std::string& dir, std::vector<std::string>* oldFiles, std::string* error);
+
+// Whether `text` (a manifest.json) is an STC package's: its top-level
+// "format" is "stc.package/..." (writePackage's layout is recognised without
+// parsing the cores' entries; any other is parsed whole).
+bool isPackageManifest(const std::string& text);
 
 // Deletes the old package's blobs that the new one did not overwrite, and
 // dir/cores when that leaves it empty.
@@ -35,8 +41,12 @@ struct BlobRef {
 // core order into the one file dir/file; refs[k] tells where core k is.
 // Cores are encoded `chunk` at a time; with several threads a chunk is
 // written while the next is encoded. The file does not depend on either.
+// `placed`, when given, runs once every ref is known, while the last chunk
+// may still be being written.
+inline constexpr size_t kBlobChunk = 256;
 bool writeCoreBlobs(const std::vector<PackageCore>& cores, const std::string& dir, const std::string& file,
-                    int threads, std::vector<BlobRef>& refs, std::string* error, size_t chunk = 256);
+                    int threads, std::vector<BlobRef>& refs, std::string* error, size_t chunk = kBlobChunk,
+                    const std::function<void()>& placed = {});
 
 // Reads and decodes every core's blob into cores[k] on `threads` threads; the
 // first failure in core order is reported (naming the file, and the core of a

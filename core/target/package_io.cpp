@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 namespace stc::target {
@@ -158,15 +159,9 @@ ProjectionGeometry geometryFrom(const json& j)
 // cost more time creating files than encoding them).
 constexpr const char* kCoreBlobFile = "cores.bin";
 
-} // namespace
-
-bool writePackage(const Package& p, const std::string& dir, const std::string& listing, std::string* error,
-                  int threads)
+// The manifest but the blobs' places (offset, bytes per core).
+json manifestJson(const Package& p)
 {
-    namespace fs = std::filesystem;
-    std::vector<std::string> oldFiles;
-    if (!preparePackageDir(dir, &oldFiles, error))
-        return false;
     json m;
     m["format"] = kPackageFormat; // the blobs are always written in the current version
     m["compiler_version"] = p.compilerVersion;
@@ -223,18 +218,39 @@ bool writePackage(const Package& p, const std::string& dir, const std::string& l
                          {"inputs", c.inputs.size()},
                          {"routes", c.routes.size()}});
     }
-    std::vector<BlobRef> refs;
-    if (!writeCoreBlobs(p.cores, dir, kCoreBlobFile, threads, refs, error))
-        return false;
-    for (size_t k = 0; k < refs.size(); ++k) {
-        cores[k]["offset"] = refs[k].offset;
-        cores[k]["bytes"] = refs[k].bytes;
-    }
     m["cores"] = std::move(cores);
+    return m;
+}
+
+} // namespace
+
+bool writePackage(const Package& p, const std::string& dir, const std::string& listing, std::string* error,
+                  int threads)
+{
+    namespace fs = std::filesystem;
+    std::vector<std::string> oldFiles;
+    if (!preparePackageDir(dir, &oldFiles, error))
+        return false;
+    // The manifest is built on another thread while the blobs are encoded and
+    // printed while the last of them are written (it needs their places).
+    std::future<json> building = std::async(std::launch::async, [&p] { return manifestJson(p); });
+    std::vector<BlobRef> refs;
+    std::string manifest;
+    auto printManifest = [&] {
+        json m = building.get();
+        json& cores = m["cores"];
+        for (size_t k = 0; k < refs.size(); ++k) {
+            cores[k]["offset"] = refs[k].offset;
+            cores[k]["bytes"] = refs[k].bytes;
+        }
+        manifest = m.dump(1) + '\n';
+    };
+    if (!writeCoreBlobs(p.cores, dir, kCoreBlobFile, threads, refs, error, kBlobChunk, printManifest))
+        return false;
     removeStaleFiles(dir, oldFiles, {kCoreBlobFile});
     // The manifest last: until it exists the directory is not a package.
     if (!writeFileAtomically((fs::path(dir) / "listing.txt").string(), listing) ||
-        !writeFileAtomically((fs::path(dir) / "manifest.json").string(), m.dump(1) + '\n')) {
+        !writeFileAtomically((fs::path(dir) / "manifest.json").string(), manifest)) {
         if (error)
             *error = "cannot write the manifest or listing in " + dir;
         return false;

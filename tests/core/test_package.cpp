@@ -314,7 +314,11 @@ private slots:
         std::ofstream(dir / "cores" / "99999.bin") << "left by an older writer, in no manifest";
         QVERIFY2(writePackage(small.pkg, dir.string(), "small\n", &err), err.c_str());
         QVERIFY(!fs::exists(dir / "cores")); // emptied and removed
-        QVERIFY(fs::file_size(dir / "cores.bin") < bigBlobs);
+        int64_t smallBlobs = 0; // cores.bin, overwritten in place, is cut to the new blobs
+        for (const PackageCore& core : small.pkg.cores)
+            smallBlobs += int64_t(encodeCore(core).size());
+        QVERIFY(smallBlobs < int64_t(bigBlobs));
+        QCOMPARE(int64_t(fs::file_size(dir / "cores.bin")), smallBlobs);
         QVERIFY(fs::exists(dir / "notes.txt"));
         fs::create_directories(dir / "cores");
         std::ofstream(dir / "cores" / "mine.bin") << "mine";
@@ -334,6 +338,21 @@ private slots:
         std::ofstream(other / "manifest.json") << "{\"format\": \"something else\"}";
         QVERIFY(!writePackage(small.pkg, other.string(), "", &err));
         QVERIFY(fs::exists(other / "manifest.json"));
+    }
+
+    // A package manifest is recognised in writePackage's layout without a parse,
+    // in any other layout by parsing; "format" must be a top-level key.
+    void recognisesPackageManifests()
+    {
+        QVERIFY(isPackageManifest("{\n \"chip\": {\n  \"id\": \"x\"\n },\n \"format\": \"stc.package/3\"\n}\n"));
+        QVERIFY(isPackageManifest("{\"format\":\"stc.package/1\",\"cores\":[]}"));
+        QVERIFY(isPackageManifest("{\n    \"format\": \"stc.package/2\"\n}"));
+        QVERIFY(!isPackageManifest("{\n \"chip\": {\n  \"format\": \"stc.package/3\"\n }\n}\n")); // nested
+        QVERIFY(!isPackageManifest("{\"chip\":{\"format\":\"stc.package/3\"}}"));
+        QVERIFY(!isPackageManifest("{\n \"format\": \"onnx\"\n}\n"));
+        QVERIFY(!isPackageManifest("{\n \"format\": \"stc.package/3\""));                // truncated, no dump layout end
+        QVERIFY(!isPackageManifest("[\n \"format\": \"stc.package/3\"\n]"));
+        QVERIFY(!isPackageManifest(""));
     }
 
     void tablesMatchMapperAndSynapses()
@@ -385,6 +404,52 @@ private slots:
                 axons += int64_t(in.axonSource.size());
         }
         QCOMPARE(routes, axons);
+    }
+
+    // Every axon of every input is one route of its source neuron's core, each
+    // table sorted by (local neuron, destination core, input, axon): rebuilt
+    // here entry by entry with a plain sort and compared whole, for 1 to 3
+    // threads (buildRoutes splits the destination cores into chunks per thread).
+    void routesAreTheAxonsSorted()
+    {
+        const Compiled c = compile("spikformer_cifar.sir", "loihi3");
+        const NeuronLocator locator(c.net, c.map.popBlock, c.map.popFirstSlice, c.map.slices);
+        std::vector<int64_t> offset(c.map.slices.size(), 0);
+        for (const auto& core : c.map.cores) {
+            int64_t off = 0;
+            for (int32_t s : core.slices) {
+                offset[size_t(s)] = off;
+                off += c.map.slices[size_t(s)].neurons();
+            }
+        }
+        std::vector<std::vector<RouteEntry>> expected(c.pkg.cores.size());
+        for (size_t ci = 0; ci < c.pkg.cores.size(); ++ci)
+            for (size_t i = 0; i < c.pkg.cores[ci].inputs.size(); ++i) {
+                const PackageInput& in = c.pkg.cores[ci].inputs[i];
+                for (size_t a = 0; a < in.axonSource.size(); ++a) {
+                    int64_t local = 0;
+                    const int32_t s = locator.locate(c.net.projections[size_t(in.projection)].src, in.axonSource[a], local);
+                    expected[size_t(c.map.sliceCore[size_t(s)])].push_back(
+                        {int32_t(offset[size_t(s)] + local), int32_t(ci), int32_t(i), int32_t(a)});
+                }
+            }
+        size_t unsortedDestinations = 0; // tables whose destination order is not their neuron order
+        for (auto& routes : expected) {
+            const auto byNeuron = [](const RouteEntry& x, const RouteEntry& y) { return x.localNeuron < y.localNeuron; };
+            unsortedDestinations += !std::is_sorted(routes.begin(), routes.end(), byNeuron);
+            std::sort(routes.begin(), routes.end(), [](const RouteEntry& x, const RouteEntry& y) {
+                return std::tie(x.localNeuron, x.destCore, x.destInput, x.destAxon) <
+                       std::tie(y.localNeuron, y.destCore, y.destInput, y.destAxon);
+            });
+        }
+        QVERIFY(unsortedDestinations > 0); // the reordering is exercised
+        const Estimate est = estimateCost(c.net, c.map, c.chip);
+        for (int threads : {1, 2, 3}) {
+            const Package p = buildPackage(c.net, c.map, c.chip, "fold-bn,canonicalize", est, threads);
+            QCOMPARE(p.cores.size(), expected.size());
+            for (size_t k = 0; k < expected.size(); ++k)
+                QVERIFY2(p.cores[k].routes == expected[k], ("core " + std::to_string(k)).c_str());
+        }
     }
 
     void corruptBlobRejected()
