@@ -197,6 +197,14 @@ public:
             maxDelay = std::max(maxDelay, c.maxDelay);
         ring_.resize(size_t(maxDelay) + 2);
         start_.resize(size_t(run_.steps) + 1);
+        if (graph_.bySlice) { // per slice: the delay of all its synapse blocks (-1: they differ)
+            oneDelay_.assign(graph_.nodes.size(), -2);
+            for (size_t c = 0; c < prog_.cores.size(); ++c)
+                for (const SynapseBlock& blk : prog_.cores[c].inputs) {
+                    int32_t& d = oneDelay_[size_t(graph_.sliceBase[c] + blk.slice)];
+                    d = d == -2 || d == blk.delay ? blk.delay : -1;
+                }
+        }
     }
 
     // Samples first .. first + n - 1 (n <= chunk), each from a clean chip.
@@ -258,11 +266,22 @@ private:
         }
         for (auto& r : ring_)
             r.clear();
-        bucketInbox(comp, b);
+        // A slice alone whose blocks share one delay takes its inbox as it
+        // is: every sender appended its messages step by step, so the inbox
+        // is a few runs already in arrival order.
+        const int32_t delay = comp.size() == 1 && !oneDelay_.empty() ? oneDelay_[size_t(comp[0])] : -1;
+        std::vector<Msg>& own = inbox(comp[0], b);
+        if (delay >= 0)
+            findRuns(own);
+        else
+            bucketInbox(comp, b);
         const int32_t kc = graph_.componentOf[size_t(comp[0])];
         const int64_t base = (first + b) * run_.interval; // the sample's window in the step count
         for (int64_t hl = 0; hl < steps; ++hl) {
-            deliverList(sorted_.data() + start_[size_t(hl)], start_[size_t(hl) + 1] - start_[size_t(hl)]);
+            if (delay >= 0)
+                deliverRuns(own, hl - delay);
+            else
+                deliverList(sorted_.data() + start_[size_t(hl)], start_[size_t(hl) + 1] - start_[size_t(hl)]);
             std::vector<Msg>& due = ring_[size_t(hl % int64_t(ring_.size()))];
             deliverList(due.data(), due.size());
             due.clear();
@@ -278,6 +297,45 @@ private:
                     send(c, hl, kc, b);
             }
         }
+        if (delay >= 0) // arrivals past the window stay undelivered, as step-major drops them
+            recycle(own);
+    }
+
+    // Splits an inbox into runs of non-decreasing step index (one or more
+    // senders each).
+    void findRuns(const std::vector<Msg>& in)
+    {
+        runs_.clear();
+        size_t begin = 0;
+        for (size_t i = 1; i < in.size(); ++i)
+            if (in[i].stepIndex < in[i - 1].stepIndex) {
+                runs_.push_back({begin, i});
+                begin = i;
+            }
+        if (!in.empty())
+            runs_.push_back({begin, in.size()});
+    }
+
+    // Delivers the messages of every run sent at step index `sent` (those
+    // before it were delivered at earlier steps).
+    void deliverRuns(const std::vector<Msg>& in, int64_t sent)
+    {
+        for (auto& [next, end] : runs_) {
+            size_t i = next;
+            while (i < end && in[i].stepIndex == sent)
+                ++i;
+            if (i > next)
+                deliverList(in.data() + next, i - next);
+            next = i;
+        }
+    }
+
+    void recycle(std::vector<Msg>& in)
+    {
+        in.clear();
+        if (in.capacity() > 0)
+            spare_.push_back(std::move(in));
+        in = std::vector<Msg>();
     }
 
     // The inboxes of the component's nodes for sample b, grouped by arrival
@@ -307,10 +365,7 @@ private:
                 if (a < steps)
                     sorted_[fill_[size_t(a)]++] = m;
             }
-            in.clear();
-            if (in.capacity() > 0)
-                spare_.push_back(std::move(in));
-            in = std::vector<Msg>();
+            recycle(in);
         }
     }
 
@@ -509,6 +564,8 @@ private:
     std::vector<Msg> sorted_;             // the component's inbox messages by arrival step
     std::vector<size_t> start_, fill_;        // [arrival step]: first message in sorted_
     std::vector<int32_t> arrival_;
+    std::vector<int32_t> oneDelay_;                    // per node: the delay of all its blocks (-1: several)
+    std::vector<std::pair<size_t, size_t>> runs_;      // runs of an inbox: (next undelivered, end)
 };
 
 bool coreMajorFits(const SimProgram& prog, int steps)

@@ -3,8 +3,9 @@
 // slices sending to it are done. It must give step-major's outputs, spike
 // trains, counters and ledger bit for bit: on the bundled models and the
 // test Spikformer, random samples, chunks that do not divide the sample
-// count, one and two threads, and on a program whose core graph has a cycle
-// (the cycle runs step by step among its slices).
+// count, one and two threads, on a program whose core graph has a cycle
+// (the cycle runs step by step among its slices), and with synaptic delays
+// on feed-forward slices.
 #include "ir/ir_io.h"
 #include "sim_compare.h"
 
@@ -242,6 +243,55 @@ private slots:
               (long long)with.messages, (long long)without.synapticOps, (long long)with.synapticOps, tried);
         QVERIFY(with.messages > without.messages);
         QVERIFY(with.synapticOps > without.synapticOps);
+    }
+
+    void delayedBlocksAreExact()
+    {
+        // Synaptic delays on feed-forward slices: a slice whose blocks share
+        // one delay takes its inbox in sender order (runs by step index), one
+        // whose blocks differ sorts it by arrival step.
+        auto m = ir::loadModule(modelPath("ir/spikformer_cifar.sir"));
+        QVERIFY(m.ok());
+        simtest::Compiled c = simtest::compile(*m.module);
+        const sim::CoreGraph g = sim::coreGraph(c.program, true);
+        int uniform = 0, mixed = 0;
+        for (size_t v = 0; v < g.nodes.size(); ++v) {
+            const auto [core, slice] = g.nodes[v];
+            sim::CoreProgram& cp = c.program.cores[size_t(core)];
+            int blocks = 0;
+            for (sim::SynapseBlock& b : cp.inputs) {
+                if (b.slice != slice)
+                    continue;
+                // Every slice of the first kind gets delay 1 or 2 on all its
+                // blocks, the rest delay 1 on every other block.
+                const bool delayed = v % 2 == 0 || blocks % 2 == 0;
+                const int by = v % 2 == 0 ? 1 + int(v % 4 == 0) : 1;
+                if (delayed) {
+                    b.delay += by;
+                    b.lastSend -= by;
+                }
+                ++blocks;
+            }
+            uniform += v % 2 == 0 && blocks > 0;
+            mixed += v % 2 == 1 && blocks > 1;
+        }
+        for (sim::CoreProgram& cp : c.program.cores)
+            for (const sim::SynapseBlock& b : cp.inputs)
+                cp.maxDelay = std::max(cp.maxDelay, b.delay);
+        QVERIFY(uniform > 0);
+        QVERIFY(mixed > 0);
+        const int64_t n = 5;
+        const std::vector<float> in = simtest::randomSamples(n, c.program.inputSize(), 21);
+        const Run ref = run(c.program, in, n, 1, 1, sim::Order::StepMajor);
+        QVERIFY2(ref.result.ok(), ref.result.error.c_str());
+        QVERIFY(ref.result.counters.total().synapticOps > 0);
+        for (int chunk : {1, 3}) {
+            compareRuns(c.program, ref, run(c.program, in, n, chunk, 1, sim::Order::CoreMajor));
+            if (QTest::currentTestFailed()) {
+                qWarning("chunk %d", chunk);
+                return;
+            }
+        }
     }
 
     void cachedSliceGraphFollowsTheRoutes()
