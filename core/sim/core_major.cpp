@@ -14,8 +14,10 @@
 // slices step by step among themselves (a component of one slice without a
 // route to itself is that slice alone; slices in a cycle are the step-major
 // fall-back, limited to the cycle). Messages to later components wait in
-// per-(destination slice, sample) inboxes, are grouped by arrival step when
-// their destination runs (counting sort) and delivered step by step;
+// per-(destination slice, sample) inboxes; when their destination runs they
+// are delivered step by step from the inboxes as they are (each sender
+// appended its messages step by step, so an inbox is a few runs in arrival
+// order);
 // messages inside a component wait in a ring by arrival step, as
 // step-major's delayed messages do. So a slice's synapse
 // records and accumulators stay in cache for all steps of the chunk's
@@ -196,15 +198,6 @@ public:
         for (const CoreProgram& c : prog_.cores)
             maxDelay = std::max(maxDelay, c.maxDelay);
         ring_.resize(size_t(maxDelay) + 2);
-        start_.resize(size_t(run_.steps) + 1);
-        if (graph_.bySlice) { // per slice: the delay of all its synapse blocks (-1: they differ)
-            oneDelay_.assign(graph_.nodes.size(), -2);
-            for (size_t c = 0; c < prog_.cores.size(); ++c)
-                for (const SynapseBlock& blk : prog_.cores[c].inputs) {
-                    int32_t& d = oneDelay_[size_t(graph_.sliceBase[c] + blk.slice)];
-                    d = d == -2 || d == blk.delay ? blk.delay : -1;
-                }
-        }
     }
 
     // Samples first .. first + n - 1 (n <= chunk), each from a clean chip.
@@ -266,22 +259,11 @@ private:
         }
         for (auto& r : ring_)
             r.clear();
-        // A slice alone whose blocks share one delay takes its inbox as it
-        // is: every sender appended its messages step by step, so the inbox
-        // is a few runs already in arrival order.
-        const int32_t delay = comp.size() == 1 && !oneDelay_.empty() ? oneDelay_[size_t(comp[0])] : -1;
-        std::vector<Msg>& own = inbox(comp[0], b);
-        if (delay >= 0)
-            findRuns(own);
-        else
-            bucketInbox(comp, b);
+        findRuns(comp, b);
         const int32_t kc = graph_.componentOf[size_t(comp[0])];
         const int64_t base = (first + b) * run_.interval; // the sample's window in the step count
         for (int64_t hl = 0; hl < steps; ++hl) {
-            if (delay >= 0)
-                deliverRuns(own, hl - delay);
-            else
-                deliverList(sorted_.data() + start_[size_t(hl)], start_[size_t(hl) + 1] - start_[size_t(hl)]);
+            deliverRuns(hl);
             std::vector<Msg>& due = ring_[size_t(hl % int64_t(ring_.size()))];
             deliverList(due.data(), due.size());
             due.clear();
@@ -297,36 +279,49 @@ private:
                     send(c, hl, kc, b);
             }
         }
-        if (delay >= 0) // arrivals past the window stay undelivered, as step-major drops them
-            recycle(own);
+        for (int32_t v : comp) // arrivals past the window stay undelivered, as step-major drops them
+            recycle(inbox(v, b));
     }
 
-    // Splits an inbox into runs of non-decreasing step index (one or more
-    // senders each).
-    void findRuns(const std::vector<Msg>& in)
+    // The inboxes of the component's nodes for sample b, as runs of
+    // messages in arrival-step order: every sender appended its messages
+    // step by step (and a sender's messages into one slice mostly go
+    // through blocks of one delay), so an inbox is a few such runs as it is;
+    // a new run starts wherever the arrival step decreases.
+    void findRuns(const std::vector<int32_t>& comp, int b)
     {
         runs_.clear();
-        size_t begin = 0;
-        for (size_t i = 1; i < in.size(); ++i)
-            if (in[i].stepIndex < in[i - 1].stepIndex) {
-                runs_.push_back({begin, i});
-                begin = i;
-            }
-        if (!in.empty())
-            runs_.push_back({begin, in.size()});
+        arrival_.clear();
+        for (int32_t v : comp)
+            for (const Msg& m : inbox(v, b))
+                arrival_.push_back(m.stepIndex + blocks_.delay[blocks_.base[size_t(m.core)] + m.input]);
+        size_t at = 0;
+        for (int32_t v : comp) {
+            const std::vector<Msg>& in = inbox(v, b);
+            const int32_t* arrival = arrival_.data() + at;
+            size_t begin = 0;
+            for (size_t i = 1; i < in.size(); ++i)
+                if (arrival[i] < arrival[i - 1]) {
+                    runs_.push_back({in.data(), arrival, begin, i});
+                    begin = i;
+                }
+            if (!in.empty())
+                runs_.push_back({in.data(), arrival, begin, in.size()});
+            at += in.size();
+        }
     }
 
-    // Delivers the messages of every run sent at step index `sent` (those
+    // Delivers the messages of every run that arrive in step hl (those
     // before it were delivered at earlier steps).
-    void deliverRuns(const std::vector<Msg>& in, int64_t sent)
+    void deliverRuns(int64_t hl)
     {
-        for (auto& [next, end] : runs_) {
-            size_t i = next;
-            while (i < end && in[i].stepIndex == sent)
+        for (Run& r : runs_) {
+            size_t i = r.next;
+            while (i < r.end && r.arrival[i] == hl)
                 ++i;
-            if (i > next)
-                deliverList(in.data() + next, i - next);
-            next = i;
+            if (i > r.next)
+                deliverList(r.msg + r.next, i - r.next);
+            r.next = i;
         }
     }
 
@@ -336,37 +331,6 @@ private:
         if (in.capacity() > 0)
             spare_.push_back(std::move(in));
         in = std::vector<Msg>();
-    }
-
-    // The inboxes of the component's nodes for sample b, grouped by arrival
-    // step (counting sort; arrivals past the window are dropped, as
-    // step-major drops them).
-    void bucketInbox(const std::vector<int32_t>& comp, int b)
-    {
-        const int64_t steps = run_.steps;
-        std::fill(start_.begin(), start_.end(), 0);
-        arrival_.clear();
-        for (int32_t v : comp)
-            for (const Msg& m : inbox(v, b)) {
-                const int64_t a = m.stepIndex + blocks_.delay[blocks_.base[size_t(m.core)] + m.input];
-                arrival_.push_back(int32_t(a));
-                if (a < steps)
-                    ++start_[size_t(a) + 1];
-            }
-        for (size_t s = 1; s < start_.size(); ++s)
-            start_[s] += start_[s - 1];
-        sorted_.resize(start_.back());
-        fill_.assign(start_.begin(), start_.end() - 1);
-        size_t i = 0;
-        for (int32_t v : comp) {
-            std::vector<Msg>& in = inbox(v, b);
-            for (const Msg& m : in) {
-                const int32_t a = arrival_[i++];
-                if (a < steps)
-                    sorted_[fill_[size_t(a)]++] = m;
-            }
-            recycle(in);
-        }
     }
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -561,11 +525,13 @@ private:
     std::vector<std::vector<Msg>> inbox_; // [node * chunk + sample]: messages from earlier components
     std::vector<std::vector<Msg>> spare_; // emptied inboxes, reused (their capacity)
     std::vector<std::vector<Msg>> ring_;  // [arrival step % size]: messages inside the component
-    std::vector<Msg> sorted_;             // the component's inbox messages by arrival step
-    std::vector<size_t> start_, fill_;        // [arrival step]: first message in sorted_
-    std::vector<int32_t> arrival_;
-    std::vector<int32_t> oneDelay_;                    // per node: the delay of all its blocks (-1: several)
-    std::vector<std::pair<size_t, size_t>> runs_;      // runs of an inbox: (next undelivered, end)
+    std::vector<int32_t> arrival_; // per inbox message of the running component: its arrival step
+    struct Run {
+        const Msg* msg;
+        const int32_t* arrival;
+        size_t next, end; // next undelivered message, end of the run
+    };
+    std::vector<Run> runs_;
 };
 
 bool coreMajorFits(const SimProgram& prog, int steps)
