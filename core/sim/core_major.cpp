@@ -198,6 +198,16 @@ public:
         for (const CoreProgram& c : prog_.cores)
             maxDelay = std::max(maxDelay, c.maxDelay);
         ring_.resize(size_t(maxDelay) + 2);
+        // A slice's updates clear its compartments (0, and 1 for products):
+        // a block into another compartment would leave it dirty.
+        dirty_.assign(graph_.nodes.size(), 0);
+        if (graph_.bySlice)
+            for (size_t c = 0; c < prog_.cores.size(); ++c)
+                for (const SynapseBlock& blk : prog_.cores[c].inputs) {
+                    const int32_t pop = prog_.cores[c].slices[size_t(blk.slice)].pop;
+                    if (blk.compartment >= (prog_.populations[size_t(pop)].kind == NeuronKind::Product ? 2 : 1))
+                        dirty_[size_t(graph_.sliceBase[c] + blk.slice)] = kAlwaysDirty;
+                }
     }
 
     // Samples first .. first + n - 1 (n <= chunk), each from a clean chip.
@@ -244,10 +254,25 @@ private:
     {
         const int64_t steps = run_.steps;
         std::vector<CoreState>& st = *w_.st_;
-        for (int32_t v : comp) { // a clean chip: empty dendrites
+        // A clean chip: empty dendrites. A slice's accumulators are zero
+        // already when its last sample ended with an update after the last
+        // message delivered to it (its updates clear what they read; and
+        // SynapseBlock::lastSend drops the messages that would arrive later).
+        int64_t lastUpdate = steps; // the earliest last update among the component's slices
+        for (int32_t v : comp) {
             const auto [c, k] = graph_.nodes[size_t(v)];
             const CoreProgram& cp = prog_.cores[size_t(c)];
             CoreState& cs = st[size_t(c)];
+            if (k >= 0) {
+                const int64_t phase = prog_.populations[size_t(cp.slices[size_t(k)].pop)].phase;
+                lastUpdate = std::min(lastUpdate, phase < steps ? std::min(steps, phase + run_.timesteps) - 1 : -1);
+            } else {
+                lastUpdate = -1;
+            }
+            if (k >= 0 && dirty_[size_t(v)] == 0)
+                continue;
+            if (dirty_[size_t(v)] != kAlwaysDirty)
+                dirty_[size_t(v)] = 1; // until the component ends normally
             for (int comp = 0; comp < cs.comps; ++comp) {
                 int32_t* d = cs.dendrite(comp, cp.neurons);
                 if (k < 0)
@@ -262,9 +287,10 @@ private:
         findRuns(comp, b);
         const int32_t kc = graph_.componentOf[size_t(comp[0])];
         const int64_t base = (first + b) * run_.interval; // the sample's window in the step count
+        bool late = false; // a message delivered after some slice's last update
         for (int64_t hl = 0; hl < steps; ++hl) {
-            deliverRuns(hl);
             std::vector<Msg>& due = ring_[size_t(hl % int64_t(ring_.size()))];
+            late |= (deliverRuns(hl) + due.size() > 0) && hl > lastUpdate;
             deliverList(due.data(), due.size());
             due.clear();
             for (int32_t v : comp) {
@@ -279,8 +305,11 @@ private:
                     send(c, hl, kc, b);
             }
         }
-        for (int32_t v : comp) // arrivals past the window stay undelivered, as step-major drops them
+        for (int32_t v : comp) { // arrivals past the window stay undelivered, as step-major drops them
             recycle(inbox(v, b));
+            if (dirty_[size_t(v)] != kAlwaysDirty)
+                dirty_[size_t(v)] = late;
+        }
     }
 
     // The inboxes of the component's nodes for sample b, as runs of
@@ -312,17 +341,20 @@ private:
     }
 
     // Delivers the messages of every run that arrive in step hl (those
-    // before it were delivered at earlier steps).
-    void deliverRuns(int64_t hl)
+    // before it were delivered at earlier steps); returns how many.
+    size_t deliverRuns(int64_t hl)
     {
+        size_t n = 0;
         for (Run& r : runs_) {
             size_t i = r.next;
             while (i < r.end && r.arrival[i] == hl)
                 ++i;
             if (i > r.next)
                 deliverList(r.msg + r.next, i - r.next);
+            n += i - r.next;
             r.next = i;
         }
+        return n;
     }
 
     void recycle(std::vector<Msg>& in)
@@ -532,6 +564,11 @@ private:
         size_t next, end; // next undelivered message, end of the run
     };
     std::vector<Run> runs_;
+    // Per node: 1 when its accumulators may hold something (a message
+    // after its last update, or a component that did not finish);
+    // kAlwaysDirty: a block into a compartment its updates do not clear.
+    static constexpr char kAlwaysDirty = 2;
+    std::vector<char> dirty_;
 };
 
 bool coreMajorFits(const SimProgram& prog, int steps)
