@@ -469,10 +469,10 @@ private:
             if (hasProduct_.size() < size_t(chunks))
                 hasProduct_.resize(size_t(chunks));
             active = productScan(a0, a1, hasProduct_.data(), si.count);
-            for (int64_t c = 0; c < chunks; ++c) {
-                if (!hasProduct_[size_t(c)])
+            for (int64_t ch = 0; ch < chunks; ++ch) {
+                if (!hasProduct_[size_t(ch)])
                     continue;
-                for (int64_t i = c * kProductChunk; i < std::min(si.count, (c + 1) * kProductChunk); ++i) {
+                for (int64_t i = ch * kProductChunk; i < std::min(si.count, (ch + 1) * kProductChunk); ++i) {
                     const int64_t p = int64_t(a0[i]) * a1[i];
                     a0[i] = a1[i] = 0;
                     if (p != 0)
