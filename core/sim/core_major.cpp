@@ -14,8 +14,10 @@
 // slices step by step among themselves (a component of one slice without a
 // route to itself is that slice alone; slices in a cycle are the step-major
 // fall-back, limited to the cycle). Messages to later components wait in
-// per-(destination slice, sample) inboxes, are grouped by arrival step when
-// their destination runs (counting sort) and delivered step by step;
+// per-(destination slice, sample) inboxes; when their destination runs they
+// are delivered step by step from the inboxes as they are (each sender
+// appended its messages step by step, so an inbox is a few runs in arrival
+// order);
 // messages inside a component wait in a ring by arrival step, as
 // step-major's delayed messages do. So a slice's synapse
 // records and accumulators stay in cache for all steps of the chunk's
@@ -196,7 +198,16 @@ public:
         for (const CoreProgram& c : prog_.cores)
             maxDelay = std::max(maxDelay, c.maxDelay);
         ring_.resize(size_t(maxDelay) + 2);
-        start_.resize(size_t(run_.steps) + 1);
+        // A slice's updates clear its compartments (0, and 1 for products):
+        // a block into another compartment would leave it dirty.
+        dirty_.assign(graph_.nodes.size(), 0);
+        if (graph_.bySlice)
+            for (size_t c = 0; c < prog_.cores.size(); ++c)
+                for (const SynapseBlock& blk : prog_.cores[c].inputs) {
+                    const int32_t pop = prog_.cores[c].slices[size_t(blk.slice)].pop;
+                    if (blk.compartment >= (prog_.populations[size_t(pop)].kind == NeuronKind::Product ? 2 : 1))
+                        dirty_[size_t(graph_.sliceBase[c] + blk.slice)] = kAlwaysDirty;
+                }
     }
 
     // Samples first .. first + n - 1 (n <= chunk), each from a clean chip.
@@ -243,10 +254,25 @@ private:
     {
         const int64_t steps = run_.steps;
         std::vector<CoreState>& st = *w_.st_;
-        for (int32_t v : comp) { // a clean chip: empty dendrites
+        // A clean chip: empty dendrites. A slice's accumulators are zero
+        // already when its last sample ended with an update after the last
+        // message delivered to it (its updates clear what they read; and
+        // SynapseBlock::lastSend drops the messages that would arrive later).
+        int64_t lastUpdate = steps; // the earliest last update among the component's slices
+        for (int32_t v : comp) {
             const auto [c, k] = graph_.nodes[size_t(v)];
             const CoreProgram& cp = prog_.cores[size_t(c)];
             CoreState& cs = st[size_t(c)];
+            if (k >= 0) {
+                const int64_t phase = prog_.populations[size_t(cp.slices[size_t(k)].pop)].phase;
+                lastUpdate = std::min(lastUpdate, phase < steps ? std::min(steps, phase + run_.timesteps) - 1 : -1);
+            } else {
+                lastUpdate = -1;
+            }
+            if (k >= 0 && dirty_[size_t(v)] == 0)
+                continue;
+            if (dirty_[size_t(v)] != kAlwaysDirty)
+                dirty_[size_t(v)] = 1; // until the component ends normally
             for (int comp = 0; comp < cs.comps; ++comp) {
                 int32_t* d = cs.dendrite(comp, cp.neurons);
                 if (k < 0)
@@ -258,12 +284,13 @@ private:
         }
         for (auto& r : ring_)
             r.clear();
-        bucketInbox(comp, b);
+        findRuns(comp, b);
         const int32_t kc = graph_.componentOf[size_t(comp[0])];
         const int64_t base = (first + b) * run_.interval; // the sample's window in the step count
+        bool late = false; // a message delivered after some slice's last update
         for (int64_t hl = 0; hl < steps; ++hl) {
-            deliverList(sorted_.data() + start_[size_t(hl)], start_[size_t(hl) + 1] - start_[size_t(hl)]);
             std::vector<Msg>& due = ring_[size_t(hl % int64_t(ring_.size()))];
+            late |= (deliverRuns(hl) + due.size() > 0) && hl > lastUpdate;
             deliverList(due.data(), due.size());
             due.clear();
             for (int32_t v : comp) {
@@ -278,40 +305,64 @@ private:
                     send(c, hl, kc, b);
             }
         }
+        for (int32_t v : comp) { // arrivals past the window stay undelivered, as step-major drops them
+            recycle(inbox(v, b));
+            if (dirty_[size_t(v)] != kAlwaysDirty)
+                dirty_[size_t(v)] = late;
+        }
     }
 
-    // The inboxes of the component's nodes for sample b, grouped by arrival
-    // step (counting sort; arrivals past the window are dropped, as
-    // step-major drops them).
-    void bucketInbox(const std::vector<int32_t>& comp, int b)
+    // The inboxes of the component's nodes for sample b, as runs of
+    // messages in arrival-step order: every sender appended its messages
+    // step by step (and a sender's messages into one slice mostly go
+    // through blocks of one delay), so an inbox is a few such runs as it is;
+    // a new run starts wherever the arrival step decreases.
+    void findRuns(const std::vector<int32_t>& comp, int b)
     {
-        const int64_t steps = run_.steps;
-        std::fill(start_.begin(), start_.end(), 0);
+        runs_.clear();
         arrival_.clear();
         for (int32_t v : comp)
-            for (const Msg& m : inbox(v, b)) {
-                const int64_t a = m.stepIndex + blocks_.delay[blocks_.base[size_t(m.core)] + m.input];
-                arrival_.push_back(int32_t(a));
-                if (a < steps)
-                    ++start_[size_t(a) + 1];
-            }
-        for (size_t s = 1; s < start_.size(); ++s)
-            start_[s] += start_[s - 1];
-        sorted_.resize(start_.back());
-        fill_.assign(start_.begin(), start_.end() - 1);
-        size_t i = 0;
+            for (const Msg& m : inbox(v, b))
+                arrival_.push_back(m.stepIndex + blocks_.delay[blocks_.base[size_t(m.core)] + m.input]);
+        size_t at = 0;
         for (int32_t v : comp) {
-            std::vector<Msg>& in = inbox(v, b);
-            for (const Msg& m : in) {
-                const int32_t a = arrival_[i++];
-                if (a < steps)
-                    sorted_[fill_[size_t(a)]++] = m;
-            }
-            in.clear();
-            if (in.capacity() > 0)
-                spare_.push_back(std::move(in));
-            in = std::vector<Msg>();
+            const std::vector<Msg>& in = inbox(v, b);
+            const int32_t* arrival = arrival_.data() + at;
+            size_t begin = 0;
+            for (size_t i = 1; i < in.size(); ++i)
+                if (arrival[i] < arrival[i - 1]) {
+                    runs_.push_back({in.data(), arrival, begin, i});
+                    begin = i;
+                }
+            if (!in.empty())
+                runs_.push_back({in.data(), arrival, begin, in.size()});
+            at += in.size();
         }
+    }
+
+    // Delivers the messages of every run that arrive in step hl (those
+    // before it were delivered at earlier steps); returns how many.
+    size_t deliverRuns(int64_t hl)
+    {
+        size_t n = 0;
+        for (Run& r : runs_) {
+            size_t i = r.next;
+            while (i < r.end && r.arrival[i] == hl)
+                ++i;
+            if (i > r.next)
+                deliverList(r.msg + r.next, i - r.next);
+            n += i - r.next;
+            r.next = i;
+        }
+        return n;
+    }
+
+    void recycle(std::vector<Msg>& in)
+    {
+        in.clear();
+        if (in.capacity() > 0)
+            spare_.push_back(std::move(in));
+        in = std::vector<Msg>();
     }
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -506,9 +557,18 @@ private:
     std::vector<std::vector<Msg>> inbox_; // [node * chunk + sample]: messages from earlier components
     std::vector<std::vector<Msg>> spare_; // emptied inboxes, reused (their capacity)
     std::vector<std::vector<Msg>> ring_;  // [arrival step % size]: messages inside the component
-    std::vector<Msg> sorted_;             // the component's inbox messages by arrival step
-    std::vector<size_t> start_, fill_;        // [arrival step]: first message in sorted_
-    std::vector<int32_t> arrival_;
+    std::vector<int32_t> arrival_; // per inbox message of the running component: its arrival step
+    struct Run {
+        const Msg* msg;
+        const int32_t* arrival;
+        size_t next, end; // next undelivered message, end of the run
+    };
+    std::vector<Run> runs_;
+    // Per node: 1 when its accumulators may hold something (a message
+    // after its last update, or a component that did not finish);
+    // kAlwaysDirty: a block into a compartment its updates do not clear.
+    static constexpr char kAlwaysDirty = 2;
+    std::vector<char> dirty_;
 };
 
 bool coreMajorFits(const SimProgram& prog, int steps)

@@ -2,7 +2,8 @@
 // the reference integer semantics (fixedpoint::neuronStep), neuron by neuron
 // and step by step, over every reset rule, both firing rules, spike and
 // membrane outputs, the decay and shift edges, thresholds up to the edge of
-// the kernel's range, and synaptic sums across the whole int32 range.
+// the kernel's range, and synaptic sums across the whole int32 range; and the
+// product-neuron chunk scan (productScan) against a scalar reference.
 #include "fixedpoint/arith.h"
 #include "sim/worker.h"
 
@@ -71,6 +72,53 @@ private slots:
                     }
         QVERIFY(spikes > 0);
         qInfo("%lld slice updates, %lld spikes", (long long)cases, (long long)spikes);
+    }
+
+    // productScan: a chunk it passes over (has = 0) holds no neuron with both
+    // operands non-zero and is cleared; a chunk it flags keeps its operands
+    // for the caller; the count is of the neurons with a non-zero operand.
+    void productScanFindsEveryProduct()
+    {
+        std::mt19937_64 rng(11);
+        const int64_t K = sim::detail::kProductChunk;
+        int64_t flagged = 0, passed = 0;
+        for (int64_t n : {int64_t(1), K - 1, K, 3 * K, 5 * K + 7, int64_t(333)})
+            for (int density : {0, 2, 20, 60, 100}) // percent of non-zero operands
+                for (int trial = 0; trial < 20; ++trial) {
+                    std::vector<int32_t> a0(static_cast<size_t>(n)), a1(static_cast<size_t>(n));
+                    for (int64_t i = 0; i < n; ++i) {
+                        // Extreme values too: a product whose low 32 bits are 0 still counts.
+                        const int32_t vals[] = {1, -1, 65536, INT32_MIN, INT32_MAX, 7};
+                        if (int(rng() % 100) < density)
+                            a0[size_t(i)] = vals[rng() % 6];
+                        if (int(rng() % 100) < density)
+                            a1[size_t(i)] = vals[rng() % 6];
+                    }
+                    const std::vector<int32_t> b0 = a0, b1 = a1;
+                    std::vector<uint8_t> has(size_t((n + K - 1) / K), 9);
+                    const int64_t got = sim::detail::productScan(a0.data(), a1.data(), has.data(), n);
+                    int64_t active = 0;
+                    for (int64_t i = 0; i < n; ++i)
+                        active += (b0[size_t(i)] | b1[size_t(i)]) != 0;
+                    QCOMPARE(got, active);
+                    for (int64_t c = 0; c * K < n; ++c) {
+                        bool product = false;
+                        for (int64_t i = c * K; i < std::min(n, (c + 1) * K); ++i)
+                            product |= int64_t(b0[size_t(i)]) * b1[size_t(i)] != 0;
+                        QVERIFY(has[size_t(c)] == 0 || has[size_t(c)] == 1);
+                        QVERIFY(!product || has[size_t(c)] == 1);
+                        for (int64_t i = c * K; i < std::min(n, (c + 1) * K); ++i)
+                            if (has[size_t(c)]) {
+                                QCOMPARE(a0[size_t(i)], b0[size_t(i)]);
+                                QCOMPARE(a1[size_t(i)], b1[size_t(i)]);
+                            } else {
+                                QCOMPARE(a0[size_t(i)], 0);
+                                QCOMPARE(a1[size_t(i)], 0);
+                            }
+                        flagged += has[size_t(c)], passed += !has[size_t(c)];
+                    }
+                }
+        QVERIFY(flagged > 0 && passed > 0);
     }
 };
 
