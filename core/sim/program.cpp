@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <map>
 #include <stdexcept>
 #include <thread>
 
@@ -552,10 +551,13 @@ ProgramLoad buildProgram(const target::Package& pkg, int threads)
     // Routes with their mesh paths, resolved once per (source, destination) core pair.
     const target::BoardLayout board = target::makeBoardLayout(prog.chip, std::max(1, pkg.chipsRequested));
     const target::EventCosts& lat = prog.chip.latencyNs;
-    std::map<std::pair<int32_t, int32_t>, RouteHop> paths;
+    // paths[d]: the path from the current core to core d, valid when pathOf[d] == the current core.
+    std::vector<RouteHop> paths(pkg.cores.size());
+    std::vector<int64_t> pathOf(pkg.cores.size(), -1);
     for (size_t k = 0; k < pkg.cores.size(); ++k) {
         CoreProgram& c = prog.cores[k];
         c.routeStart.assign(size_t(c.neurons + 1), 0);
+        c.routes.reserve(pkg.cores[k].routes.size());
         for (const target::RouteEntry& r : pkg.cores[k].routes) {
             if (r.localNeuron < 0 || r.localNeuron >= c.neurons || r.destCore < 0 ||
                 size_t(r.destCore) >= prog.cores.size() ||
@@ -564,20 +566,21 @@ ProgramLoad buildProgram(const target::Package& pkg, int threads)
                 out.error = "core " + std::to_string(k) + ": route to a missing core, input or axon";
                 return out;
             }
-            auto [it, fresh] = paths.try_emplace({int32_t(k), r.destCore});
-            if (fresh) {
+            RouteHop& path = paths[size_t(r.destCore)];
+            if (pathOf[size_t(r.destCore)] != int64_t(k)) {
+                pathOf[size_t(r.destCore)] = int64_t(k);
                 target::Route route;
                 if (!target::routeBetween(prog.chip, board, c.coord, prog.cores[size_t(r.destCore)].coord, route)) {
                     out.error = "no mesh path from core " + std::to_string(k) + " to core " + std::to_string(r.destCore);
                     return out;
                 }
-                it->second.hopsEw = uint16_t(route.hopsEw);
-                it->second.hopsNs = uint16_t(route.hopsNs);
-                it->second.chipLinks = uint16_t(route.chipLinks);
-                it->second.latencyNs = float(route.hopsEw * lat.hopEw + route.hopsNs * lat.hopNs +
+                path.hopsEw = uint16_t(route.hopsEw);
+                path.hopsNs = uint16_t(route.hopsNs);
+                path.chipLinks = uint16_t(route.chipLinks);
+                path.latencyNs = float(route.hopsEw * lat.hopEw + route.hopsNs * lat.hopNs +
                                              route.chipLinks * lat.chipLink + lat.spikeWithinTile);
             }
-            RouteHop h = it->second;
+            RouteHop h = path;
             h.destCore = r.destCore;
             h.destInput = r.destInput;
             h.destAxon = r.destAxon;
