@@ -105,7 +105,16 @@ void forEachOutputOf(const std::vector<target::StencilAxis>& axes, int64_t p, F&
         begin[a] = hits.size();
         if (ax.stride == 0) // broadcast axis: every output reads input 0
             return;
-        for (int64_t k = 0; k < ax.kernel; ++k) {
+        // n = pc + pad - k * dilation must lie in [0, (outSize - 1) * stride]:
+        // only the offsets k in [kLo, kHi] can, the rest are not visited.
+        int64_t kLo = 0, kHi = ax.kernel - 1;
+        if (ax.dilation > 0 && ax.stride > 0) {
+            const int64_t top = pc[a] + ax.pad, low = top - (ax.outSize - 1) * ax.stride;
+            kHi = std::min(kHi, top >= 0 ? top / ax.dilation : -1);
+            if (low > 0)
+                kLo = (low + ax.dilation - 1) / ax.dilation;
+        }
+        for (int64_t k = kLo; k <= kHi; ++k) {
             const int64_t n = pc[a] + ax.pad - k * ax.dilation;
             if (n >= 0 && n % ax.stride == 0 && n / ax.stride < ax.outSize)
                 hits.push_back({k, n / ax.stride});
