@@ -170,7 +170,9 @@ int32_t effective(int64_t mantissa, int exponent)
 // Appends the row record of the next axon from (target, weight) pairs.
 void appendRow(SynapseBlock& b, std::vector<std::pair<uint32_t, int32_t>>& syn, uint32_t tableBytes)
 {
-    std::sort(syn.begin(), syn.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    const auto byTarget = [](const auto& x, const auto& y) { return x.first < y.first; };
+    if (!std::is_sorted(syn.begin(), syn.end(), byTarget))
+        std::sort(syn.begin(), syn.end(), byTarget);
     if (syn.size() > uint32_t(INT32_MAX) || tableBytes > uint32_t(INT32_MAX))
         throw std::runtime_error("synapse row too long");
     b.rowStart.push_back(uint32_t(b.rows.size()));
@@ -240,6 +242,17 @@ void decodeRowsInto(const Context& cx, const target::PackageInput& in, const Sli
                                        &err);
     if (!ok)
         throw std::runtime_error(err);
+    // The exact size of the row records, so that `rows` is allocated once.
+    size_t total = b.rows.size();
+    for (auto& r : rows) {
+        std::sort(r.begin(), r.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+        total += SynapseBlock::kRowHeader + r.size();
+        for (size_t k = 0; k < r.size(); ++k)
+            if (k == 0 || r[k].first != r[k - 1].first + 1)
+                total += SynapseBlock::kRunHeader;
+    }
+    b.rows.reserve(total);
+    b.rowStart.reserve(b.rowStart.size() + rows.size());
     for (size_t a = 0; a < rows.size(); ++a) {
         const uint32_t next = a + 1 < in.rowOffset.size() ? in.rowOffset[a + 1] : uint32_t(in.table.size());
         appendRow(b, rows[a], next - in.rowOffset[a]);
@@ -364,6 +377,38 @@ void expandDiag(const Context& cx, const target::PackageInput& in, const SliceIn
     }
 }
 
+// Population flat index of every slice-local neuron (Slice::neuronAt for
+// l = 0 .. count - 1), walking the slice's positions in order instead of
+// decomposing each index.
+std::vector<int32_t> sliceNeurons(const target::Slice& sl, const target::Population& p, int64_t count)
+{
+    std::vector<int32_t> out(size_t(std::max<int64_t>(count, 0)));
+    const std::vector<int64_t> ps = p.positionShape();
+    const size_t rank = ps.size();
+    const int64_t F = sl.features();
+    if (sl.lo.size() < rank || sl.hi.size() < rank || F <= 0) {
+        for (int64_t l = 0; l < count; ++l)
+            out[size_t(l)] = int32_t(sl.neuronAt(p, l));
+        return out;
+    }
+    std::vector<int64_t> c(sl.lo.begin(), sl.lo.begin() + ptrdiff_t(rank)), stride(rank, 1);
+    for (size_t a = rank; a-- > 1;)
+        stride[a - 1] = stride[a] * ps[a];
+    for (int64_t l = 0; l < count;) {
+        int64_t flat = 0;
+        for (size_t a = 0; a < rank; ++a)
+            flat += c[a] * stride[a];
+        for (int64_t f = 0; f < F && l < count; ++f)
+            out[size_t(l++)] = int32_t(p.neuronIndex(sl.f0 + f, flat));
+        for (size_t a = rank; a-- > 0;) {
+            if (++c[a] < sl.hi[a])
+                break;
+            c[a] = sl.lo[a];
+        }
+    }
+    return out;
+}
+
 void buildCore(const Context& cx, const target::PackageCore& pc, const std::vector<std::vector<int32_t>>& incoming,
                CoreProgram& c)
 {
@@ -379,9 +424,7 @@ void buildCore(const Context& cx, const target::PackageCore& pc, const std::vect
         si.count = sl.neurons();
         si.features = sl.features();
         const target::Population p = shapeOf(prog.populations[size_t(sl.pop)]);
-        si.popNeuron.resize(size_t(si.count));
-        for (int64_t l = 0; l < si.count; ++l)
-            si.popNeuron[size_t(l)] = int32_t(sl.neuronAt(p, l));
+        si.popNeuron = sliceNeurons(sl, p, si.count);
         c.neurons += si.count;
         c.neuronSlice.insert(c.neuronSlice.end(), size_t(si.count), int32_t(c.slices.size()));
         c.slices.push_back(std::move(si));
