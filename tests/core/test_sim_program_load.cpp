@@ -1,7 +1,8 @@
 // sim::buildProgram decodes cores on several threads: the loaded program
 // must not depend on the thread count (every field the executors read,
 // compared field by field), and a failing load must name the same core
-// (the lowest failing index) whatever the count.
+// (the lowest failing index) whatever the count. The slice neuron maps
+// (walked in order at load) are checked against target::Slice::neuronAt.
 #include "bundled_models.h"
 #include "sim_program_digest.h"
 #include "sim_test_util.h"
@@ -47,6 +48,22 @@ private slots:
         QVERIFY2(one.ok(), one.error.c_str());
         // The on-disk round trip (default thread count) loads the same program.
         QCOMPARE(firstDifference(*one.program, c.program), std::string());
+        // Slice neurons against target::Slice::neuronAt, index by index.
+        for (size_t k = 0; k < pkg.cores.size(); ++k)
+            for (size_t s = 0; s < pkg.cores[k].slices.size(); ++s) {
+                const target::Slice& sl = pkg.cores[k].slices[s];
+                target::Population p;
+                p.shape = one.program->populations[size_t(sl.pop)].shape;
+                p.featureAxis = one.program->populations[size_t(sl.pop)].featureAxis;
+                const std::vector<int32_t>& got = one.program->cores[k].slices[s].popNeuron;
+                QCOMPARE(int64_t(got.size()), sl.neurons());
+                for (int64_t l = 0; l < sl.neurons(); ++l)
+                    if (got[size_t(l)] != sl.neuronAt(p, l))
+                        QFAIL(("core " + std::to_string(k) + " slice " + std::to_string(s) + " neuron " +
+                               std::to_string(l) + ": " + std::to_string(got[size_t(l)]) + " != neuronAt " +
+                               std::to_string(sl.neuronAt(p, l)))
+                                  .c_str());
+            }
         int64_t expanded = 0, planned = 0;
         for (const sim::CoreProgram& core : one.program->cores)
             for (const sim::SynapseBlock& b : core.inputs)
