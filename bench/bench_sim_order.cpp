@@ -4,7 +4,10 @@
 // excluded), one host thread unless --threads says otherwise. Every run's
 // outputs and counters are compared with the first step-major run's.
 //   bench_sim_order PKG.stcpkg [--samples N] [--rounds R] [--batch B] [--threads N]
-//                   [--orders step,core:16,...] [--out FILE.json]
+//                   [--orders step,core:16,...] [--out FILE.json] [--load-threads N] [--load-only]
+// --load-only: reads and decodes the package (sim::loadProgram on
+// --load-threads threads, default one per hardware thread), prints the
+// load's wall and process CPU time, and exits.
 // An order may name its own batch (ORDER:B; default --batch): samples in
 // lock-step for step-major, samples per pass for core-major.
 // Inputs: Fashion-MNIST test images for 784-value inputs, else the
@@ -29,11 +32,16 @@ using nlohmann::json;
 
 namespace {
 
-double threadCpuNow()
+double cpuNow(clockid_t clock)
 {
     timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    clock_gettime(clock, &ts);
     return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+double threadCpuNow()
+{
+    return cpuNow(CLOCK_THREAD_CPUTIME_ID);
 }
 
 } // namespace
@@ -42,7 +50,8 @@ int main(int argc, char** argv)
 {
     std::string pkg, outPath;
     int64_t samples = 4;
-    int rounds = 3, batch = 1, threads = 1;
+    int rounds = 3, batch = 1, threads = 1, loadThreads = 0;
+    bool loadOnly = false;
     std::vector<std::string> orders{"step", "core"};
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -55,6 +64,10 @@ int main(int argc, char** argv)
             batch = std::max(1, std::atoi(next().c_str()));
         else if (a == "--threads")
             threads = std::max(1, std::atoi(next().c_str()));
+        else if (a == "--load-threads")
+            loadThreads = std::max(1, std::atoi(next().c_str()));
+        else if (a == "--load-only")
+            loadOnly = true;
         else if (a == "--orders") {
             orders.clear();
             std::stringstream in(next());
@@ -66,7 +79,7 @@ int main(int argc, char** argv)
             pkg = a;
         else {
             std::fprintf(stderr, "usage: bench_sim_order PKG.stcpkg [--samples N] [--rounds R] [--batch B] "
-                                 "[--threads N] [--orders step,core] [--out FILE.json]\n");
+                                 "[--threads N] [--orders step,core] [--out FILE.json] [--load-threads N] [--load-only]\n");
             return 2;
         }
     }
@@ -82,13 +95,17 @@ int main(int argc, char** argv)
             return 2;
         }
     double t0 = now();
-    sim::ProgramLoad load = sim::loadProgram(pkg);
+    const double cpu0 = cpuNow(CLOCK_PROCESS_CPUTIME_ID);
+    sim::ProgramLoad load = sim::loadProgram(pkg, loadThreads);
     if (!load.ok()) {
         std::fprintf(stderr, "bench_sim_order: %s\n", load.error.c_str());
         return 1;
     }
     const sim::SimProgram& prog = *load.program;
-    std::fprintf(stderr, "loaded %s: %zu cores in %.2f s\n", pkg.c_str(), prog.cores.size(), now() - t0);
+    std::fprintf(stderr, "loaded %s: %zu cores in %.2f s (process CPU %.2f s)\n", pkg.c_str(), prog.cores.size(),
+                 now() - t0, cpuNow(CLOCK_PROCESS_CPUTIME_ID) - cpu0);
+    if (loadOnly)
+        return 0;
     std::vector<int64_t> shape{prog.inputSize()};
     if (prog.inputPops.size() == 1) {
         shape = prog.populations[size_t(prog.inputPops[0])].shape;

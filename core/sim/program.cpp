@@ -8,8 +8,9 @@
 #include "target/placement.h"
 
 #include <algorithm>
-#include <map>
+#include <atomic>
 #include <stdexcept>
+#include <thread>
 
 namespace stc::sim {
 
@@ -76,38 +77,70 @@ std::vector<int32_t> inverse(const std::vector<int32_t>& map, int64_t size)
 }
 
 // Output positions q reached from input position p, per tap (row-major).
+// Each axis's valid kernel offsets are found on their own and combined, so
+// the cost is the sum of the kernel extents plus the outputs reached, not
+// their product: a global pooling kernel has as many taps as the input has
+// positions, yet each input position reaches one output.
 template <typename F>
 void forEachOutputOf(const std::vector<target::StencilAxis>& axes, int64_t p, F&& f)
 {
     const size_t rank = axes.size();
-    int64_t pc[8], kc[8] = {0};
-    int64_t rem = p, taps = 1;
+    if (rank > 8)
+        throw std::runtime_error("stencil of more than 8 axes");
+    int64_t pc[8];
+    int64_t rem = p;
     for (size_t a = rank; a-- > 0;) {
         pc[a] = rem % axes[a].inSize;
         rem /= axes[a].inSize;
     }
-    for (const auto& ax : axes)
-        taps *= ax.kernel;
-    for (int64_t tap = 0; tap < taps; ++tap) {
-        int64_t q = 0;
-        bool ok = true;
-        for (size_t a = 0; a < rank && ok; ++a) {
-            const auto& ax = axes[a];
-            int64_t n = pc[a] + ax.pad - kc[a] * ax.dilation;
-            if (ax.stride == 0) { // broadcast axis: every output reads input 0
-                ok = false;
-                break;
-            }
-            ok = n >= 0 && n % ax.stride == 0 && n / ax.stride < ax.outSize;
-            q = q * ax.outSize + n / std::max<int64_t>(1, ax.stride);
+    // Per axis: the kernel offsets k that reach an output, with that output's coordinate.
+    struct Hit {
+        int64_t k, out;
+    };
+    thread_local std::vector<Hit> hits;
+    hits.clear();
+    size_t begin[9];
+    for (size_t a = 0; a < rank; ++a) {
+        const auto& ax = axes[a];
+        begin[a] = hits.size();
+        if (ax.stride == 0) // broadcast axis: every output reads input 0
+            return;
+        // n = pc + pad - k * dilation must lie in [0, (outSize - 1) * stride]:
+        // only the offsets k in [kLo, kHi] can, the rest are not visited.
+        int64_t kLo = 0, kHi = ax.kernel - 1;
+        if (ax.dilation > 0 && ax.stride > 0) {
+            const int64_t top = pc[a] + ax.pad, low = top - (ax.outSize - 1) * ax.stride;
+            kHi = std::min(kHi, top >= 0 ? top / ax.dilation : -1);
+            if (low > 0)
+                kLo = (low + ax.dilation - 1) / ax.dilation;
         }
-        if (ok)
-            f(tap, q);
-        for (size_t a = rank; a-- > 0;) {
-            if (++kc[a] < axes[a].kernel)
-                break;
-            kc[a] = 0;
+        for (int64_t k = kLo; k <= kHi; ++k) {
+            const int64_t n = pc[a] + ax.pad - k * ax.dilation;
+            if (n >= 0 && n % ax.stride == 0 && n / ax.stride < ax.outSize)
+                hits.push_back({k, n / ax.stride});
         }
+        if (hits.size() == begin[a])
+            return;
+    }
+    begin[rank] = hits.size();
+    size_t at[8];
+    for (size_t a = 0; a < rank; ++a)
+        at[a] = begin[a];
+    while (true) {
+        int64_t tap = 0, q = 0;
+        for (size_t a = 0; a < rank; ++a) {
+            tap = tap * axes[a].kernel + hits[at[a]].k;
+            q = q * axes[a].outSize + hits[at[a]].out;
+        }
+        f(tap, q);
+        size_t a = rank;
+        while (a-- > 0) {
+            if (++at[a] < begin[a + 1])
+                break;
+            at[a] = begin[a];
+        }
+        if (a == size_t(-1))
+            return;
     }
 }
 
@@ -137,7 +170,9 @@ int32_t effective(int64_t mantissa, int exponent)
 // Appends the row record of the next axon from (target, weight) pairs.
 void appendRow(SynapseBlock& b, std::vector<std::pair<uint32_t, int32_t>>& syn, uint32_t tableBytes)
 {
-    std::sort(syn.begin(), syn.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    const auto byTarget = [](const auto& x, const auto& y) { return x.first < y.first; };
+    if (!std::is_sorted(syn.begin(), syn.end(), byTarget))
+        std::sort(syn.begin(), syn.end(), byTarget);
     if (syn.size() > uint32_t(INT32_MAX) || tableBytes > uint32_t(INT32_MAX))
         throw std::runtime_error("synapse row too long");
     b.rowStart.push_back(uint32_t(b.rows.size()));
@@ -159,11 +194,38 @@ void appendRow(SynapseBlock& b, std::vector<std::pair<uint32_t, int32_t>>& syn, 
         throw std::runtime_error("synapse rows of one input exceed 4 G entries");
 }
 
+// Source neuron -> op input elements of a diagonal conv_shared projection
+// (CSR), built once per projection and shared by the cores its slices are on.
+struct SourceElements {
+    std::vector<int32_t> start, elems;
+};
+
+SourceElements sourceElements(const target::ProjectionGeometry& g, int64_t srcSize)
+{
+    SourceElements se;
+    se.start.assign(size_t(srcSize + 1), 0);
+    se.elems.resize(g.inElementToSrc.size());
+    for (int32_t s : g.inElementToSrc)
+        if (s >= 0) {
+            if (s >= srcSize)
+                throw std::runtime_error("op input element maps to a source neuron outside the population");
+            ++se.start[size_t(s) + 1];
+        }
+    for (size_t i = 1; i < se.start.size(); ++i)
+        se.start[i] += se.start[i - 1];
+    std::vector<int32_t> fill(se.start.begin(), se.start.end() - 1);
+    for (size_t e = 0; e < g.inElementToSrc.size(); ++e)
+        if (g.inElementToSrc[e] >= 0)
+            se.elems[size_t(fill[size_t(g.inElementToSrc[e])]++)] = int32_t(e);
+    return se;
+}
+
 struct Context {
     const target::Package& pkg;
     const SimProgram& prog;
     int indexBits = 0;
     int convHeaderBytes = 4;
+    std::vector<SourceElements> diagSources; // per projection (empty unless diagonal conv_shared)
 };
 
 void decodeRowsInto(const Context& cx, const target::PackageInput& in, const SliceInfo& si, const target::Slice& sl,
@@ -180,6 +242,17 @@ void decodeRowsInto(const Context& cx, const target::PackageInput& in, const Sli
                                        &err);
     if (!ok)
         throw std::runtime_error(err);
+    // The exact size of the row records, so that `rows` is allocated once.
+    size_t total = b.rows.size();
+    for (auto& r : rows) {
+        std::sort(r.begin(), r.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+        total += SynapseBlock::kRowHeader + r.size();
+        for (size_t k = 0; k < r.size(); ++k)
+            if (k == 0 || r[k].first != r[k - 1].first + 1)
+                total += SynapseBlock::kRunHeader;
+    }
+    b.rows.reserve(total);
+    b.rowStart.reserve(b.rowStart.size() + rows.size());
     for (size_t a = 0; a < rows.size(); ++a) {
         const uint32_t next = a + 1 < in.rowOffset.size() ? in.rowOffset[a + 1] : uint32_t(in.table.size());
         appendRow(b, rows[a], next - in.rowOffset[a]);
@@ -269,23 +342,18 @@ void expandDiag(const Context& cx, const target::PackageInput& in, const SliceIn
     const PopulationInfo& dst = cx.prog.populations[size_t(si.pop)];
     const target::Population dp = shapeOf(dst);
     const std::vector<int64_t> dstPos = dp.positionShape();
-    // Source neuron -> op input elements (CSR).
-    std::vector<int32_t> start(size_t(src.size + 1), 0), elems(g.inElementToSrc.size());
-    for (int32_t s : g.inElementToSrc)
-        if (s >= 0)
-            ++start[size_t(s) + 1];
-    for (size_t i = 1; i < start.size(); ++i)
-        start[i] += start[i - 1];
-    std::vector<int32_t> fill(start.begin(), start.end() - 1);
-    for (size_t e = 0; e < g.inElementToSrc.size(); ++e)
-        if (g.inElementToSrc[e] >= 0)
-            elems[size_t(fill[size_t(g.inElementToSrc[e])]++)] = int32_t(e);
+    const SourceElements& se = cx.diagSources[size_t(b.projection)];
+    const std::vector<int32_t>&start = se.start, &elems = se.elems;
+    if (start.size() != size_t(src.size + 1))
+        throw std::runtime_error("diagonal conv_shared table without its projection's source map");
     int64_t innerIn = 1, innerOut = 1;
     for (size_t a = size_t(g.featureAxis) + 1; a < g.inShape.size(); ++a)
         innerIn *= g.inShape[a], innerOut *= g.outShape[a];
     const int64_t taps = g.taps(), wb = cx.pkg.weightBits, kbits0 = kernelStart(cx, in) * 8;
     std::vector<std::pair<uint32_t, int32_t>> syn;
     for (int32_t n : in.axonSource) {
+        if (n < 0 || n >= src.size)
+            throw std::runtime_error("conv_shared axon source outside the source population");
         syn.clear();
         for (int32_t k = start[size_t(n)]; k < start[size_t(n) + 1]; ++k) {
             const int64_t e = elems[size_t(k)];
@@ -309,6 +377,38 @@ void expandDiag(const Context& cx, const target::PackageInput& in, const SliceIn
     }
 }
 
+// Population flat index of every slice-local neuron (Slice::neuronAt for
+// l = 0 .. count - 1), walking the slice's positions in order instead of
+// decomposing each index.
+std::vector<int32_t> sliceNeurons(const target::Slice& sl, const target::Population& p, int64_t count)
+{
+    std::vector<int32_t> out(size_t(std::max<int64_t>(count, 0)));
+    const std::vector<int64_t> ps = p.positionShape();
+    const size_t rank = ps.size();
+    const int64_t F = sl.features();
+    if (sl.lo.size() < rank || sl.hi.size() < rank || F <= 0) {
+        for (int64_t l = 0; l < count; ++l)
+            out[size_t(l)] = int32_t(sl.neuronAt(p, l));
+        return out;
+    }
+    std::vector<int64_t> c(sl.lo.begin(), sl.lo.begin() + ptrdiff_t(rank)), stride(rank, 1);
+    for (size_t a = rank; a-- > 1;)
+        stride[a - 1] = stride[a] * ps[a];
+    for (int64_t l = 0; l < count;) {
+        int64_t flat = 0;
+        for (size_t a = 0; a < rank; ++a)
+            flat += c[a] * stride[a];
+        for (int64_t f = 0; f < F && l < count; ++f)
+            out[size_t(l++)] = int32_t(p.neuronIndex(sl.f0 + f, flat));
+        for (size_t a = rank; a-- > 0;) {
+            if (++c[a] < sl.hi[a])
+                break;
+            c[a] = sl.lo[a];
+        }
+    }
+    return out;
+}
+
 void buildCore(const Context& cx, const target::PackageCore& pc, const std::vector<std::vector<int32_t>>& incoming,
                CoreProgram& c)
 {
@@ -324,9 +424,7 @@ void buildCore(const Context& cx, const target::PackageCore& pc, const std::vect
         si.count = sl.neurons();
         si.features = sl.features();
         const target::Population p = shapeOf(prog.populations[size_t(sl.pop)]);
-        si.popNeuron.resize(size_t(si.count));
-        for (int64_t l = 0; l < si.count; ++l)
-            si.popNeuron[size_t(l)] = int32_t(sl.neuronAt(p, l));
+        si.popNeuron = sliceNeurons(sl, p, si.count);
         c.neurons += si.count;
         c.neuronSlice.insert(c.neuronSlice.end(), size_t(si.count), int32_t(c.slices.size()));
         c.slices.push_back(std::move(si));
@@ -377,7 +475,7 @@ void buildCore(const Context& cx, const target::PackageCore& pc, const std::vect
 
 } // namespace
 
-ProgramLoad buildProgram(const target::Package& pkg)
+ProgramLoad buildProgram(const target::Package& pkg, int threads)
 {
     ProgramLoad out;
     target::DescriptorLoad d = target::parseChipDescriptor(pkg.chipDescriptorJson, pkg.chipId + " (in package)");
@@ -458,23 +556,60 @@ ProgramLoad buildProgram(const target::Package& pkg)
     }
     const target::SynapseEncoding* sparse = prog.chip.encoding("sparse");
     const target::SynapseEncoding* conv = prog.chip.encoding("conv_shared");
-    Context cx{pkg, prog, sparse ? int(sparse->indexBits) : 0, conv ? int(conv->rowHeaderBytes) : 4};
-    prog.cores.resize(pkg.cores.size());
-    for (size_t k = 0; k < pkg.cores.size(); ++k) {
-        try {
-            buildCore(cx, pkg.cores[k], incoming, prog.cores[k]);
-        } catch (const std::exception& e) {
-            out.error = "core " + std::to_string(k) + ": " + e.what();
-            return out;
+    Context cx{pkg, prog, sparse ? int(sparse->indexBits) : 0, conv ? int(conv->rowHeaderBytes) : 4, {}};
+    cx.diagSources.resize(pkg.projections.size());
+    for (size_t j = 0; j < pkg.projections.size(); ++j) {
+        const auto& pr = pkg.projections[j];
+        if (pr.geometry && pr.coupling != "full") {
+            try {
+                cx.diagSources[j] = sourceElements(*pr.geometry, prog.populations[size_t(pr.src)].size);
+            } catch (const std::exception& e) {
+                out.error = "projection " + pr.name + ": " + e.what();
+                return out;
+            }
         }
     }
+    // Cores are independent: built on `threads` threads, each taking the next
+    // unbuilt core. The first failing core (lowest index) is reported, as a
+    // serial build would.
+    prog.cores.resize(pkg.cores.size());
+    std::vector<std::string> errors(pkg.cores.size());
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    auto work = [&] {
+        for (size_t k; !failed.load(std::memory_order_relaxed) && (k = next.fetch_add(1)) < pkg.cores.size();) {
+            try {
+                buildCore(cx, pkg.cores[k], incoming, prog.cores[k]);
+            } catch (const std::exception& e) {
+                errors[k] = "core " + std::to_string(k) + ": " + e.what();
+                failed = true;
+            }
+        }
+    };
+    if (threads < 1)
+        threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    threads = int(std::min<size_t>(size_t(threads), std::max<size_t>(1, pkg.cores.size())));
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t)
+        pool.emplace_back(work);
+    work();
+    for (auto& t : pool)
+        t.join();
+    for (const std::string& e : errors)
+        if (!e.empty()) {
+            out.error = e;
+            return out;
+        }
     // Routes with their mesh paths, resolved once per (source, destination) core pair.
     const target::BoardLayout board = target::makeBoardLayout(prog.chip, std::max(1, pkg.chipsRequested));
     const target::EventCosts& lat = prog.chip.latencyNs;
-    std::map<std::pair<int32_t, int32_t>, RouteHop> paths;
+    // paths[d]: the path from the current core to core d, valid when pathOf[d] == the current core.
+    std::vector<RouteHop> paths(pkg.cores.size());
+    std::vector<int64_t> pathOf(pkg.cores.size(), -1);
     for (size_t k = 0; k < pkg.cores.size(); ++k) {
         CoreProgram& c = prog.cores[k];
         c.routeStart.assign(size_t(c.neurons + 1), 0);
+        c.routes.reserve(pkg.cores[k].routes.size());
         for (const target::RouteEntry& r : pkg.cores[k].routes) {
             if (r.localNeuron < 0 || r.localNeuron >= c.neurons || r.destCore < 0 ||
                 size_t(r.destCore) >= prog.cores.size() ||
@@ -483,20 +618,21 @@ ProgramLoad buildProgram(const target::Package& pkg)
                 out.error = "core " + std::to_string(k) + ": route to a missing core, input or axon";
                 return out;
             }
-            auto [it, fresh] = paths.try_emplace({int32_t(k), r.destCore});
-            if (fresh) {
+            RouteHop& path = paths[size_t(r.destCore)];
+            if (pathOf[size_t(r.destCore)] != int64_t(k)) {
+                pathOf[size_t(r.destCore)] = int64_t(k);
                 target::Route route;
                 if (!target::routeBetween(prog.chip, board, c.coord, prog.cores[size_t(r.destCore)].coord, route)) {
                     out.error = "no mesh path from core " + std::to_string(k) + " to core " + std::to_string(r.destCore);
                     return out;
                 }
-                it->second.hopsEw = uint16_t(route.hopsEw);
-                it->second.hopsNs = uint16_t(route.hopsNs);
-                it->second.chipLinks = uint16_t(route.chipLinks);
-                it->second.latencyNs = float(route.hopsEw * lat.hopEw + route.hopsNs * lat.hopNs +
+                path.hopsEw = uint16_t(route.hopsEw);
+                path.hopsNs = uint16_t(route.hopsNs);
+                path.chipLinks = uint16_t(route.chipLinks);
+                path.latencyNs = float(route.hopsEw * lat.hopEw + route.hopsNs * lat.hopNs +
                                              route.chipLinks * lat.chipLink + lat.spikeWithinTile);
             }
-            RouteHop h = it->second;
+            RouteHop h = path;
             h.destCore = r.destCore;
             h.destInput = r.destInput;
             h.destAxon = r.destAxon;
@@ -512,7 +648,7 @@ ProgramLoad buildProgram(const target::Package& pkg)
     return out;
 }
 
-ProgramLoad loadProgram(const std::string& packageDir)
+ProgramLoad loadProgram(const std::string& packageDir, int threads)
 {
     std::string err;
     auto pkg = target::readPackage(packageDir, &err);
@@ -521,7 +657,7 @@ ProgramLoad loadProgram(const std::string& packageDir)
         out.error = err;
         return out;
     }
-    return buildProgram(*pkg);
+    return buildProgram(*pkg, threads);
 }
 
 } // namespace stc::sim

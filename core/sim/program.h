@@ -211,7 +211,9 @@ struct ProgramLoad {
 
 // Decodes a package (tables, geometry, routes). Fails with a message naming
 // the core/input when a table does not decode or a route points nowhere.
-ProgramLoad buildProgram(const target::Package& pkg);
-ProgramLoad loadProgram(const std::string& packageDir);
+// Cores are decoded on `threads` threads (< 1: one per hardware thread); the
+// program does not depend on the count.
+ProgramLoad buildProgram(const target::Package& pkg, int threads = 0);
+ProgramLoad loadProgram(const std::string& packageDir, int threads = 0);
 
 } // namespace stc::sim

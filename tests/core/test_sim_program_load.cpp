@@ -1,0 +1,100 @@
+// sim::buildProgram decodes cores on several threads: the loaded program
+// must not depend on the thread count (every field the executors read,
+// compared field by field), and a failing load must name the same core
+// (the lowest failing index) whatever the count. The slice neuron maps
+// (walked in order at load) are checked against target::Slice::neuronAt.
+#include "bundled_models.h"
+#include "sim_program_digest.h"
+#include "sim_test_util.h"
+
+#include <QtTest>
+
+using namespace stc;
+
+namespace {
+
+// The first field where b differs from a, or "" when equal.
+std::string firstDifference(const sim::SimProgram& a, const sim::SimProgram& b)
+{
+    const auto da = simtest::programDigest(a), db = simtest::programDigest(b);
+    for (size_t i = 0; i < std::min(da.size(), db.size()); ++i)
+        if (da[i] != db[i])
+            return da[i].first == db[i].first ? da[i].first : da[i].first + " vs " + db[i].first;
+    return da.size() == db.size() ? std::string() : "field count " + std::to_string(da.size()) + " vs " +
+                                                         std::to_string(db.size());
+}
+
+} // namespace
+
+class TestSimProgramLoad : public QObject {
+    Q_OBJECT
+
+private slots:
+    void threadCountDoesNotChangeTheProgram_data()
+    {
+        QTest::addColumn<QString>("model");
+        // Spikformer: dense and sparse rows, full conv_shared (conv plans) and
+        // diagonal conv_shared (pooling and reductions, expanded) on many cores.
+        QTest::newRow("spikformer") << "spikformer_fmnist.sir";
+        QTest::newRow("convsnn") << "convsnn_fmnist.sir";
+    }
+    void threadCountDoesNotChangeTheProgram()
+    {
+        QFETCH(QString, model);
+        const simtest::Compiled c = simtest::compile(testutil::loadBundledModel(model.toStdString()));
+        const target::Package& pkg = c.out.package;
+        QVERIFY(pkg.cores.size() >= 2);
+        const sim::ProgramLoad one = sim::buildProgram(pkg, 1);
+        QVERIFY2(one.ok(), one.error.c_str());
+        // The on-disk round trip (default thread count) loads the same program.
+        QCOMPARE(firstDifference(*one.program, c.program), std::string());
+        // Slice neurons against target::Slice::neuronAt, index by index.
+        for (size_t k = 0; k < pkg.cores.size(); ++k)
+            for (size_t s = 0; s < pkg.cores[k].slices.size(); ++s) {
+                const target::Slice& sl = pkg.cores[k].slices[s];
+                target::Population p;
+                p.shape = one.program->populations[size_t(sl.pop)].shape;
+                p.featureAxis = one.program->populations[size_t(sl.pop)].featureAxis;
+                const std::vector<int32_t>& got = one.program->cores[k].slices[s].popNeuron;
+                QCOMPARE(int64_t(got.size()), sl.neurons());
+                for (int64_t l = 0; l < sl.neurons(); ++l)
+                    if (got[size_t(l)] != sl.neuronAt(p, l))
+                        QFAIL(("core " + std::to_string(k) + " slice " + std::to_string(s) + " neuron " +
+                               std::to_string(l) + ": " + std::to_string(got[size_t(l)]) + " != neuronAt " +
+                               std::to_string(sl.neuronAt(p, l)))
+                                  .c_str());
+            }
+        int64_t expanded = 0, planned = 0;
+        for (const sim::CoreProgram& core : one.program->cores)
+            for (const sim::SynapseBlock& b : core.inputs)
+                (b.conv ? planned : expanded) += b.encoding == target::Encoding::ConvShared;
+        if (model.startsWith("spikformer")) {
+            QVERIFY2(expanded > 0, "no diagonal conv_shared input in the test package");
+            QVERIFY2(planned > 0, "no full conv_shared input in the test package");
+        }
+        for (int threads : {2, 3, 7}) {
+            const sim::ProgramLoad many = sim::buildProgram(pkg, threads);
+            QVERIFY2(many.ok(), many.error.c_str());
+            QCOMPARE(firstDifference(*one.program, *many.program), std::string());
+        }
+    }
+
+    void failingCoreIsTheLowestWhateverTheThreads()
+    {
+        const simtest::Compiled c = simtest::compile(testutil::loadBundledModel("spikformer_fmnist.sir"));
+        target::Package pkg = c.out.package;
+        QVERIFY(pkg.cores.size() > 9);
+        // Every core from 4 on fails: with several threads, several cores fail
+        // before the workers stop.
+        for (size_t k = 4; k < pkg.cores.size(); ++k)
+            pkg.cores[k].bias.push_back(0);
+        for (int threads : {1, 2, 5}) {
+            const sim::ProgramLoad load = sim::buildProgram(pkg, threads);
+            QVERIFY(!load.ok());
+            QVERIFY2(load.error.rfind("core 4: bias table has", 0) == 0, load.error.c_str());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSimProgramLoad)
+#include "test_sim_program_load.moc"
