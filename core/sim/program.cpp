@@ -10,7 +10,11 @@
 #include <algorithm>
 #include <atomic>
 #include <stdexcept>
+#include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
+#include <unordered_map>
 
 namespace stc::sim {
 
@@ -220,12 +224,37 @@ SourceElements sourceElements(const target::ProjectionGeometry& g, int64_t srcSi
     return se;
 }
 
+// conv_shared kernels already decoded, by everything their values depend on
+// (see kernelKey): blocks with equal keys share them (SharedWeights).
+class KernelCache {
+public:
+    std::optional<std::vector<SharedWeights>> find(const std::string& key)
+    {
+        std::lock_guard lock(mu_);
+        auto it = kernels_.find(key);
+        if (it == kernels_.end())
+            return std::nullopt;
+        return it->second;
+    }
+    // The cached kernels of `key`: `built` unless another thread got there first.
+    std::vector<SharedWeights> insert(std::string key, std::vector<SharedWeights> built)
+    {
+        std::lock_guard lock(mu_);
+        return kernels_.try_emplace(std::move(key), std::move(built)).first->second;
+    }
+
+private:
+    std::mutex mu_;
+    std::unordered_map<std::string, std::vector<SharedWeights>> kernels_;
+};
+
 struct Context {
     const target::Package& pkg;
     const SimProgram& prog;
     int indexBits = 0;
     int convHeaderBytes = 4;
     std::vector<SourceElements> diagSources; // per projection (empty unless diagonal conv_shared)
+    KernelCache* kernels = nullptr;
 };
 
 void decodeRowsInto(const Context& cx, const target::PackageInput& in, const SliceInfo& si, const target::Slice& sl,
@@ -262,6 +291,60 @@ void decodeRowsInto(const Context& cx, const target::PackageInput& in, const Sli
 int64_t kernelStart(const Context& cx, const target::PackageInput& in)
 {
     return int64_t(in.axonSource.size()) * cx.convHeaderBytes;
+}
+
+// Everything a block's decoded kernels depend on: weight bits, group shape,
+// the features of each group, their exponents and the kernel's table bytes.
+std::string kernelKey(const Context& cx, const target::PackageInput& in, int64_t F, const ConvPlan& plan)
+{
+    std::string key;
+    auto put = [&key](const auto& v) { key.append(reinterpret_cast<const char*>(&v), sizeof(v)); };
+    put(int64_t(cx.pkg.weightBits)), put(plan.inPerGroup), put(plan.taps), put(F), put(int64_t(plan.groups.size()));
+    for (const auto& grp : plan.groups) {
+        put(int64_t(grp.features.size()));
+        key.append(reinterpret_cast<const char*>(grp.features.data()), grp.features.size() * sizeof(uint32_t));
+    }
+    for (int64_t fl = 0; fl < F; ++fl)
+        put(int32_t(in.exponentOf(fl, F)));
+    const size_t k0 = size_t(std::min<int64_t>(kernelStart(cx, in), int64_t(in.table.size())));
+    key.append(reinterpret_cast<const char*>(in.table.data()) + k0, in.table.size() - k0);
+    return key;
+}
+
+// The effective weights of every group of `plan`, shared with earlier blocks
+// of equal kernelKey.
+void decodeKernels(const Context& cx, const target::PackageInput& in, int64_t F, ConvPlan& plan)
+{
+    std::string key;
+    if (cx.kernels) {
+        key = kernelKey(cx, in, F, plan);
+        if (auto cached = cx.kernels->find(key)) {
+            for (size_t g = 0; g < plan.groups.size(); ++g)
+                plan.groups[g].kernel = (*cached)[g];
+            return;
+        }
+    }
+    const int64_t kbits0 = kernelStart(cx, in) * 8;
+    const int wb = cx.pkg.weightBits;
+    std::vector<SharedWeights> built;
+    for (auto& grp : plan.groups) {
+        const size_t n = grp.features.size();
+        std::vector<int32_t> kernel(size_t(plan.inPerGroup * plan.taps) * n, 0);
+        for (size_t j = 0; j < n; ++j) {
+            const int64_t fl = grp.features[j];
+            const int e = in.exponentOf(fl, F);
+            for (int64_t ii = 0; ii < plan.inPerGroup; ++ii)
+                for (int64_t t = 0; t < plan.taps; ++t) {
+                    const int64_t m = bitsField(in.table, kbits0 + ((fl * plan.inPerGroup + ii) * plan.taps + t) * wb, wb);
+                    kernel[size_t((ii * plan.taps + t) * int64_t(n)) + j] = effective(m, e);
+                }
+        }
+        built.emplace_back(std::move(kernel));
+    }
+    if (cx.kernels)
+        built = cx.kernels->insert(std::move(key), std::move(built));
+    for (size_t g = 0; g < plan.groups.size(); ++g)
+        plan.groups[g].kernel = built[g];
 }
 
 void buildConvPlan(const Context& cx, const target::PackageInput& in, const SliceInfo& si, const target::Slice& sl,
@@ -303,23 +386,12 @@ void buildConvPlan(const Context& cx, const target::PackageInput& in, const Slic
         const int64_t o = dstToOut[size_t(sl.f0 + fl)];
         plan.groups[size_t(o / outPer)].features.push_back(uint32_t(fl));
     }
-    const int64_t kbits0 = kernelStart(cx, in) * 8;
-    const int wb = cx.pkg.weightBits;
     for (auto& grp : plan.groups) {
         const size_t n = grp.features.size();
         grp.contiguous = n == 0 || grp.features.back() - grp.features.front() + 1 == n;
-        grp.kernel.assign(size_t(plan.inPerGroup * plan.taps) * n, 0);
-        for (size_t j = 0; j < n; ++j) {
-            const int64_t fl = grp.features[j];
-            const int e = in.exponentOf(fl, F);
-            for (int64_t ii = 0; ii < plan.inPerGroup; ++ii)
-                for (int64_t t = 0; t < plan.taps; ++t) {
-                    const int64_t m = bitsField(in.table, kbits0 + ((fl * plan.inPerGroup + ii) * plan.taps + t) * wb, wb);
-                    grp.kernel[size_t((ii * plan.taps + t) * int64_t(n)) + j] = effective(m, e);
-                }
-        }
     }
-    plan.bytesPerTap = (F / std::max<int64_t>(1, g.groups) * wb + 7) / 8;
+    decodeKernels(cx, in, F, plan);
+    plan.bytesPerTap = (F / std::max<int64_t>(1, g.groups) * cx.pkg.weightBits + 7) / 8;
     for (size_t a = 0; a < plan.axonFeature.size(); ++a) {
         const int64_t i = plan.axonFeature[a], p = plan.axonPosition[a];
         plan.axons.push_back({int32_t(i / plan.inPerGroup), int32_t((i % plan.inPerGroup) * plan.taps),
@@ -475,7 +547,7 @@ void buildCore(const Context& cx, const target::PackageCore& pc, const std::vect
 
 } // namespace
 
-ProgramLoad buildProgram(const target::Package& pkg, int threads)
+ProgramLoad buildProgram(const target::Package& pkg, int threads, bool shareKernels)
 {
     ProgramLoad out;
     target::DescriptorLoad d = target::parseChipDescriptor(pkg.chipDescriptorJson, pkg.chipId + " (in package)");
@@ -556,7 +628,8 @@ ProgramLoad buildProgram(const target::Package& pkg, int threads)
     }
     const target::SynapseEncoding* sparse = prog.chip.encoding("sparse");
     const target::SynapseEncoding* conv = prog.chip.encoding("conv_shared");
-    Context cx{pkg, prog, sparse ? int(sparse->indexBits) : 0, conv ? int(conv->rowHeaderBytes) : 4, {}};
+    KernelCache kernels;
+    Context cx{pkg, prog, sparse ? int(sparse->indexBits) : 0, conv ? int(conv->rowHeaderBytes) : 4, {}, shareKernels ? &kernels : nullptr};
     cx.diagSources.resize(pkg.projections.size());
     for (size_t j = 0; j < pkg.projections.size(); ++j) {
         const auto& pr = pkg.projections[j];

@@ -118,7 +118,7 @@ inline std::vector<std::pair<std::string, uint64_t>> programDigest(const sim::Si
             d.add(in + "plan axons", axons);
             for (size_t g = 0; g < pl.groups.size(); ++g) {
                 d.add(in + "plan group " + std::to_string(g) + " features", pl.groups[g].features);
-                d.add(in + "plan group " + std::to_string(g) + " kernel", pl.groups[g].kernel);
+                d.add(in + "plan group " + std::to_string(g) + " kernel", pl.groups[g].kernel.values());
                 d.scalars(in + "plan group " + std::to_string(g) + " contiguous", pl.groups[g].contiguous);
             }
         }

@@ -320,7 +320,7 @@ private slots:
                                 w[j] += 64, changed = true;
                         });
                     for (auto& g : b.plan.groups) // shared kernels
-                        for (auto& w : g.kernel)
+                        for (int32_t& w : g.kernel.edit())
                             w += 64, changed = true;
                 }
         QVERIFY(changed);

@@ -9,6 +9,8 @@
 
 #include <QtTest>
 
+#include <optional>
+
 using namespace stc;
 
 namespace {
@@ -77,6 +79,44 @@ private slots:
             QVERIFY2(many.ok(), many.error.c_str());
             QCOMPARE(firstDifference(*one.program, *many.program), std::string());
         }
+    }
+
+    // Blocks whose kernels decode to the same weights (cores holding the same
+    // features of one projection) share one copy; the program equals one
+    // decoded without sharing, and editing a shared kernel copies it first.
+    void sharedKernelsEqualTheirOwnDecoding()
+    {
+        const simtest::Compiled c = simtest::compile(testutil::loadBundledModel("spikformer_fmnist.sir"));
+        sim::ProgramLoad shared = sim::buildProgram(c.out.package, 2);
+        sim::ProgramLoad own = sim::buildProgram(c.out.package, 2, false);
+        QVERIFY2(shared.ok() && own.ok(), (shared.error + own.error).c_str());
+        QCOMPARE(firstDifference(*own.program, *shared.program), std::string());
+        // Pairs of groups on different cores with one storage, and the same
+        // pairs in the unshared program with their own storage.
+        struct At {
+            size_t core, input, group;
+        };
+        std::vector<At> groups;
+        for (size_t k = 0; k < shared.program->cores.size(); ++k)
+            for (size_t i = 0; i < shared.program->cores[k].inputs.size(); ++i)
+                for (size_t g = 0; g < shared.program->cores[k].inputs[i].plan.groups.size(); ++g)
+                    groups.push_back({k, i, g});
+        auto kernelOf = [](sim::SimProgram& p, const At& a) -> sim::SharedWeights& {
+            return p.cores[a.core].inputs[a.input].plan.groups[a.group].kernel;
+        };
+        std::optional<std::pair<At, At>> pair;
+        for (size_t x = 0; x < groups.size() && !pair; ++x)
+            for (size_t y = x + 1; y < groups.size() && !pair; ++y)
+                if (groups[x].core != groups[y].core &&
+                    kernelOf(*shared.program, groups[x]).sameStorage(kernelOf(*shared.program, groups[y])))
+                    pair = {groups[x], groups[y]};
+        QVERIFY2(pair, "no kernel shared between cores in the bundled Spikformer's package");
+        QVERIFY(!kernelOf(*own.program, pair->first).sameStorage(kernelOf(*own.program, pair->second)));
+        const std::vector<int32_t> before = kernelOf(*shared.program, pair->second).values();
+        kernelOf(*shared.program, pair->first).edit()[0] += 1;
+        QCOMPARE(kernelOf(*shared.program, pair->second).values(), before);
+        QCOMPARE(kernelOf(*shared.program, pair->first).values()[0], before[0] + 1);
+        QVERIFY(!kernelOf(*shared.program, pair->first).sameStorage(kernelOf(*shared.program, pair->second)));
     }
 
     void failingCoreIsTheLowestWhateverTheThreads()
