@@ -172,29 +172,30 @@ int32_t effective(int64_t mantissa, int exponent)
 }
 
 // Appends the row record of the next axon from (target, weight) pairs.
-void appendRow(SynapseBlock& b, std::vector<std::pair<uint32_t, int32_t>>& syn, uint32_t tableBytes)
+void appendRow(SynapseBlock& b, std::vector<int32_t>& rows, std::vector<std::pair<uint32_t, int32_t>>& syn,
+               uint32_t tableBytes)
 {
     const auto byTarget = [](const auto& x, const auto& y) { return x.first < y.first; };
     if (!std::is_sorted(syn.begin(), syn.end(), byTarget))
         std::sort(syn.begin(), syn.end(), byTarget);
     if (syn.size() > uint32_t(INT32_MAX) || tableBytes > uint32_t(INT32_MAX))
         throw std::runtime_error("synapse row too long");
-    b.rowStart.push_back(uint32_t(b.rows.size()));
-    const size_t header = b.rows.size();
-    b.rows.insert(b.rows.end(), {0, int32_t(syn.size()), int32_t(tableBytes)});
+    b.rowStart.push_back(uint32_t(rows.size()));
+    const size_t header = rows.size();
+    rows.insert(rows.end(), {0, int32_t(syn.size()), int32_t(tableBytes)});
     for (size_t k = 0; k < syn.size();) {
         size_t e = k + 1;
         while (e < syn.size() && syn[e].first == syn[e - 1].first + 1)
             ++e;
-        b.rows.push_back(int32_t(syn[k].first));
-        b.rows.push_back(int32_t(e - k));
+        rows.push_back(int32_t(syn[k].first));
+        rows.push_back(int32_t(e - k));
         for (size_t j = k; j < e; ++j)
-            b.rows.push_back(syn[j].second);
-        ++b.rows[header];
+            rows.push_back(syn[j].second);
+        ++rows[header];
         k = e;
     }
     b.structuralSynapses += int64_t(syn.size());
-    if (b.rows.size() > size_t(UINT32_MAX))
+    if (rows.size() > size_t(UINT32_MAX))
         throw std::runtime_error("synapse rows of one input exceed 4 G entries");
 }
 
@@ -248,17 +249,41 @@ private:
     std::unordered_map<std::string, std::vector<SharedWeights>> kernels_;
 };
 
+// Row records by content: a block whose records equal an earlier block's
+// shares them.
+class RowCache {
+public:
+    SharedArray<int32_t> intern(std::vector<int32_t> rows)
+    {
+        uint64_t h = 1469598103934665603ull; // FNV-1a over the words
+        for (int32_t v : rows)
+            h = (h ^ uint32_t(v)) * 1099511628211ull;
+        std::lock_guard lock(mu_);
+        std::vector<SharedArray<int32_t>>& same = rows_[h];
+        for (const SharedArray<int32_t>& r : same)
+            if (r.values() == rows)
+                return r;
+        same.emplace_back(std::move(rows));
+        return same.back();
+    }
+
+private:
+    std::mutex mu_;
+    std::unordered_map<uint64_t, std::vector<SharedArray<int32_t>>> rows_;
+};
+
 struct Context {
     const target::Package& pkg;
     const SimProgram& prog;
     int indexBits = 0;
     int convHeaderBytes = 4;
     std::vector<SourceElements> diagSources; // per projection (empty unless diagonal conv_shared)
-    KernelCache* kernels = nullptr;
+    KernelCache* kernels = nullptr; // null: every block decodes its own
+    RowCache* rows = nullptr;
 };
 
 void decodeRowsInto(const Context& cx, const target::PackageInput& in, const SliceInfo& si, const target::Slice& sl,
-                    SynapseBlock& b)
+                    SynapseBlock& b, std::vector<int32_t>& out)
 {
     std::vector<std::vector<std::pair<uint32_t, int32_t>>> rows(in.axonSource.size());
     std::string err;
@@ -272,7 +297,7 @@ void decodeRowsInto(const Context& cx, const target::PackageInput& in, const Sli
     if (!ok)
         throw std::runtime_error(err);
     // The exact size of the row records, so that `rows` is allocated once.
-    size_t total = b.rows.size();
+    size_t total = out.size();
     for (auto& r : rows) {
         std::sort(r.begin(), r.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
         total += SynapseBlock::kRowHeader + r.size();
@@ -280,11 +305,11 @@ void decodeRowsInto(const Context& cx, const target::PackageInput& in, const Sli
             if (k == 0 || r[k].first != r[k - 1].first + 1)
                 total += SynapseBlock::kRunHeader;
     }
-    b.rows.reserve(total);
+    out.reserve(total);
     b.rowStart.reserve(b.rowStart.size() + rows.size());
     for (size_t a = 0; a < rows.size(); ++a) {
         const uint32_t next = a + 1 < in.rowOffset.size() ? in.rowOffset[a + 1] : uint32_t(in.table.size());
-        appendRow(b, rows[a], next - in.rowOffset[a]);
+        appendRow(b, out, rows[a], next - in.rowOffset[a]);
     }
 }
 
@@ -408,7 +433,7 @@ void buildConvPlan(const Context& cx, const target::PackageInput& in, const Slic
 
 // Diagonal conv_shared (pooling, reductions): few synapses per axon, expanded.
 void expandDiag(const Context& cx, const target::PackageInput& in, const SliceInfo& si, const target::Slice& sl,
-                const target::ProjectionGeometry& g, SynapseBlock& b)
+                const target::ProjectionGeometry& g, SynapseBlock& b, std::vector<int32_t>& rows)
 {
     const PopulationInfo& src = cx.prog.populations[size_t(b.srcPop)];
     const PopulationInfo& dst = cx.prog.populations[size_t(si.pop)];
@@ -445,7 +470,7 @@ void expandDiag(const Context& cx, const target::PackageInput& in, const SliceIn
                 syn.push_back({uint32_t(si.first + l), effective(m, in.exponentOf(fl, sl.features()))});
             });
         }
-        appendRow(b, syn, uint32_t(cx.convHeaderBytes + (int64_t(syn.size()) * wb + 7) / 8));
+        appendRow(b, rows, syn, uint32_t(cx.convHeaderBytes + (int64_t(syn.size()) * wb + 7) / 8));
     }
 }
 
@@ -532,14 +557,17 @@ void buildCore(const Context& cx, const target::PackageCore& pc, const std::vect
                                          " needs exactly two incoming projections, has " + std::to_string(inc.size()));
             b.compartment = it == inc.begin() ? 0 : 1;
         }
+        std::vector<int32_t> rows;
         if (in.encoding != Encoding::ConvShared)
-            decodeRowsInto(cx, in, si, sl, b);
+            decodeRowsInto(cx, in, si, sl, b, rows);
         else if (!pr.geometry)
             throw std::runtime_error("conv_shared table of " + pr.name + " without projection geometry");
         else if (pr.coupling == "full")
             buildConvPlan(cx, in, si, sl, *pr.geometry, b);
         else
-            expandDiag(cx, in, si, sl, *pr.geometry, b);
+            expandDiag(cx, in, si, sl, *pr.geometry, b, rows);
+        if (!rows.empty())
+            b.rows = cx.rows ? cx.rows->intern(std::move(rows)) : SharedArray<int32_t>(std::move(rows));
         c.maxDelay = std::max(c.maxDelay, b.delay);
         c.inputs.push_back(std::move(b));
     }
@@ -547,7 +575,7 @@ void buildCore(const Context& cx, const target::PackageCore& pc, const std::vect
 
 } // namespace
 
-ProgramLoad buildProgram(const target::Package& pkg, int threads, bool shareKernels)
+ProgramLoad buildProgram(const target::Package& pkg, int threads, bool share)
 {
     ProgramLoad out;
     target::DescriptorLoad d = target::parseChipDescriptor(pkg.chipDescriptorJson, pkg.chipId + " (in package)");
@@ -629,7 +657,9 @@ ProgramLoad buildProgram(const target::Package& pkg, int threads, bool shareKern
     const target::SynapseEncoding* sparse = prog.chip.encoding("sparse");
     const target::SynapseEncoding* conv = prog.chip.encoding("conv_shared");
     KernelCache kernels;
-    Context cx{pkg, prog, sparse ? int(sparse->indexBits) : 0, conv ? int(conv->rowHeaderBytes) : 4, {}, shareKernels ? &kernels : nullptr};
+    RowCache rows;
+    Context cx{pkg, prog, sparse ? int(sparse->indexBits) : 0, conv ? int(conv->rowHeaderBytes) : 4, {}, share ? &kernels : nullptr,
+               share ? &rows : nullptr};
     cx.diagSources.resize(pkg.projections.size());
     for (size_t j = 0; j < pkg.projections.size(); ++j) {
         const auto& pr = pkg.projections[j];

@@ -46,40 +46,44 @@ struct PopulationInfo {
     int64_t inputLo = 0, inputHi = 255;
 };
 
-// Effective weights of a conv_shared kernel. Blocks whose kernels are built
-// from the same table bits, exponents and feature groups (the cores holding
-// the same features of one projection at other positions) share one copy:
-// a 4-384-shaped package held 461 MB of kernels of which 37 MB were distinct,
-// and cores of one layer run one after another in core-major order, so a
-// shared copy stays in cache. Read-only through const access; edit() gives
-// this block its own copy first when the weights are shared.
-class SharedWeights {
+// Read-only arrays that equal arrays of other synapse blocks share: conv_shared
+// kernels built from the same table bits, exponents and feature groups (the
+// cores holding the same features of one projection at other positions),
+// and row records that came out the same (their targets are core-local, so
+// cores with the same layout and pattern decode to the same records). A
+// 4-384-shaped package held 461 MB of kernels (37 MB distinct) and 556 MB of
+// row records (2.3 MB distinct). Const access reads the shared copy; edit()
+// gives this block its own copy first when the array is shared.
+template <typename T>
+class SharedArray {
 public:
-    SharedWeights() = default;
-    explicit SharedWeights(std::vector<int32_t> w) : p_(std::make_shared<std::vector<int32_t>>(std::move(w))) {}
-    const int32_t* data() const { return p_ ? p_->data() : nullptr; }
+    SharedArray() = default;
+    explicit SharedArray(std::vector<T> v) : p_(std::make_shared<std::vector<T>>(std::move(v))) {}
+    const T* data() const { return p_ ? p_->data() : nullptr; }
     size_t size() const { return p_ ? p_->size() : 0; }
     bool empty() const { return size() == 0; }
-    const int32_t* begin() const { return data(); }
-    const int32_t* end() const { return data() + size(); }
-    const std::vector<int32_t>& values() const
+    const T& operator[](size_t i) const { return (*p_)[i]; }
+    const T* begin() const { return data(); }
+    const T* end() const { return data() + size(); }
+    const std::vector<T>& values() const
     {
-        static const std::vector<int32_t> none;
+        static const std::vector<T> none;
         return p_ ? *p_ : none;
     }
-    std::vector<int32_t>& edit()
+    std::vector<T>& edit()
     {
         if (!p_)
-            p_ = std::make_shared<std::vector<int32_t>>();
+            p_ = std::make_shared<std::vector<T>>();
         else if (p_.use_count() > 1)
-            p_ = std::make_shared<std::vector<int32_t>>(*p_);
+            p_ = std::make_shared<std::vector<T>>(*p_);
         return *p_;
     }
-    bool sameStorage(const SharedWeights& o) const { return p_ == o.p_; }
+    bool sameStorage(const SharedArray& o) const { return p_ == o.p_; }
 
 private:
-    std::shared_ptr<std::vector<int32_t>> p_;
+    std::shared_ptr<std::vector<T>> p_;
 };
+using SharedWeights = SharedArray<int32_t>;
 
 // conv_shared input of a full projection: weights shared over positions.
 // A spike of axon a (op input feature i, op input position p) adds, for
@@ -128,7 +132,7 @@ struct SynapseBlock {
     // consecutive core-local targets {first target, length, effective weights
     // (mantissa << exponent) x length}.
     std::vector<uint32_t> rowStart;
-    std::vector<int32_t> rows;
+    SharedArray<int32_t> rows;
     static constexpr int kRowHeader = 3;
     static constexpr int kRunHeader = 2;
     // Synapses of axon a (synaptic ops per spike) and the synapse-table bytes a spike reads.
@@ -139,7 +143,7 @@ struct SynapseBlock {
     template <typename Self, typename F>
     static void forEachRun(Self& block, uint32_t a, F&& f)
     {
-        auto* r = block.rows.data() + block.rowStart[a];
+        auto* r = rowData(block) + block.rowStart[a];
         const int32_t runs = r[0];
         r += kRowHeader;
         for (int32_t k = 0; k < runs; ++k) {
@@ -147,6 +151,8 @@ struct SynapseBlock {
             r += kRunHeader + r[1];
         }
     }
+    static const int32_t* rowData(const SynapseBlock& b) { return b.rows.data(); }
+    static int32_t* rowData(SynapseBlock& b) { return b.rows.edit().data(); }
     bool conv = false;
     ConvPlan plan;
     int64_t structuralSynapses = 0; // all synapses of the block (dense-equivalent MACs per step)
@@ -247,9 +253,10 @@ struct ProgramLoad {
 // Decodes a package (tables, geometry, routes). Fails with a message naming
 // the core/input when a table does not decode or a route points nowhere.
 // Cores are decoded on `threads` threads (< 1: one per hardware thread); the
-// program does not depend on the count. Equal conv_shared kernels share one
-// copy (SharedWeights) unless `shareKernels` is false (tests compare both).
-ProgramLoad buildProgram(const target::Package& pkg, int threads = 0, bool shareKernels = true);
+// program does not depend on the count. Equal conv_shared kernels and equal
+// row records share one copy (SharedArray) unless `share` is false (tests
+// compare both).
+ProgramLoad buildProgram(const target::Package& pkg, int threads = 0, bool share = true);
 ProgramLoad loadProgram(const std::string& packageDir, int threads = 0);
 
 } // namespace stc::sim

@@ -104,7 +104,7 @@ inline std::vector<std::pair<std::string, uint64_t>> programDigest(const sim::Si
             d.scalars(in + "scalars", b.slice, b.projection, b.srcPop, b.compartment, b.delay, b.lastSend,
                       int(b.encoding), b.axons, b.dstPop, b.fromInput, b.conv, b.structuralSynapses);
             d.add(in + "rowStart", b.rowStart);
-            d.add(in + "rows", b.rows);
+            d.add(in + "rows", b.rows.values());
             const sim::ConvPlan& pl = b.plan;
             d.scalars(in + "plan", pl.taps, pl.inPerGroup, pl.bytesPerTap, pl.groups.size(), pl.axons.size());
             d.add(in + "plan axonFeature", pl.axonFeature);

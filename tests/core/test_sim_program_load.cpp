@@ -81,10 +81,10 @@ private slots:
         }
     }
 
-    // Blocks whose kernels decode to the same weights (cores holding the same
-    // features of one projection) share one copy; the program equals one
-    // decoded without sharing, and editing a shared kernel copies it first.
-    void sharedKernelsEqualTheirOwnDecoding()
+    // Blocks whose kernels or row records decode to the same values share one
+    // copy; the program equals one decoded without sharing, and editing a
+    // shared array copies it first.
+    void sharedArraysEqualTheirOwnDecoding()
     {
         const simtest::Compiled c = simtest::compile(testutil::loadBundledModel("spikformer_fmnist.sir"));
         sim::ProgramLoad shared = sim::buildProgram(c.out.package, 2);
@@ -117,6 +117,29 @@ private slots:
         QCOMPARE(kernelOf(*shared.program, pair->second).values(), before);
         QCOMPARE(kernelOf(*shared.program, pair->first).values()[0], before[0] + 1);
         QVERIFY(!kernelOf(*shared.program, pair->first).sameStorage(kernelOf(*shared.program, pair->second)));
+
+        // Row records (expanded pooling and reductions, attention operands):
+        // a write through forEachRun copies a shared block's records first.
+        auto& cores = shared.program->cores;
+        std::optional<std::pair<sim::SynapseBlock*, sim::SynapseBlock*>> rows;
+        for (size_t k = 0; k < cores.size() && !rows; ++k)
+            for (sim::SynapseBlock& x : cores[k].inputs)
+                for (size_t l = k + 1; l < cores.size() && !rows && !x.rows.empty(); ++l)
+                    for (sim::SynapseBlock& y : cores[l].inputs)
+                        if (x.rows.sameStorage(y.rows)) {
+                            rows = {&x, &y};
+                            break;
+                        }
+        QVERIFY2(rows, "no row records shared between cores in the bundled Spikformer's package");
+        const std::vector<int32_t> rowsBefore = rows->second->rows.values();
+        int32_t first = 0;
+        sim::SynapseBlock::forEachRun(*rows->first, 0, [&](uint32_t, int32_t* w, uint32_t n) {
+            if (n > 0 && first == 0)
+                first = w[0], w[0] += 1;
+        });
+        QVERIFY(first != 0);
+        QCOMPARE(rows->second->rows.values(), rowsBefore);
+        QVERIFY(rows->first->rows.values() != rowsBefore);
     }
 
     void failingCoreIsTheLowestWhateverTheThreads()
