@@ -14,15 +14,16 @@
 // slices step by step among themselves (a component of one slice without a
 // route to itself is that slice alone; slices in a cycle are the step-major
 // fall-back, limited to the cycle). Messages to later components wait in
-// per-(destination synapse block, sample) inboxes; when their destination
-// runs they are delivered step by step from the inboxes as they are (each
-// sender appended its messages step by step, so an inbox is a few runs in
-// arrival order); messages inside a component wait in a ring by arrival
-// step, as step-major's delayed messages do. So a slice's synapse records
-// and accumulators stay in cache for all steps of the chunk's samples
-// instead of being evicted by every other core's work in every step. Inboxes
-// and ring hold records of one block and step (CoreMajor::Stream): a
-// header, then 4 bytes per binary message or 8 per graded one.
+// per-(destination synapse block, sample, binary or graded) inboxes; when
+// their destination runs they are delivered step by step from the inboxes
+// as they are (each sender appended its messages step by step, so an inbox
+// is a few runs in arrival order); messages inside a component wait in a
+// ring by arrival step, as step-major's delayed messages do. So a slice's
+// synapse records and accumulators stay in cache for all steps of the
+// chunk's samples instead of being evicted by every other core's work in
+// every step. Inboxes and ring hold records of one block and step
+// (CoreMajor::Stream): a header, then 4 bytes per binary message or 8 per
+// graded one.
 //
 // Exactness: a message is delivered at the same step, into the same
 // accumulators, with the same weights as in step-major; only the order of
@@ -210,7 +211,7 @@ public:
         std::vector<uint32_t> fill(nodeBlockStart_.begin(), nodeBlockStart_.end() - 1);
         for (size_t g = 0; g < dest_.size(); ++g)
             nodeBlocks_[fill[size_t(dest_[g].node)]++] = uint32_t(g);
-        inbox_.resize(dest_.size() * size_t(chunk));
+        inbox_.resize(dest_.size() * size_t(chunk) * 2);
         int maxDelay = 0;
         for (const CoreProgram& c : prog_.cores)
             maxDelay = std::max(maxDelay, c.maxDelay);
@@ -246,9 +247,9 @@ public:
 
 private:
     // Messages waiting for delivery, as records (one synapse block, one
-    // step): an inbox holds the messages into one synapse block (and
-    // sample), and only one sender slice runs at a time, so they come in
-    // stretches of one step and mostly x == 1. A record is a header of kHead
+    // step): an inbox holds the binary (x == 1) or the graded messages into
+    // one synapse block (and sample), and only one sender slice runs at a
+    // time, so they come in stretches of one step. A record is a header of kHead
     // words {destination core, input | stepIndex << 16, arrival step
     // (stepIndex + the block's delay), count | graded << 31}, then `count`
     // record entries (RouteHop::entry; binary: x == 1) or `count` (entry, x)
@@ -382,7 +383,8 @@ private:
         }
         for (int32_t v : comp) { // arrivals past the window stay undelivered, as step-major drops them
             for (uint32_t i = nodeBlockStart_[size_t(v)]; i < nodeBlockStart_[size_t(v) + 1]; ++i)
-                recycle(inbox(nodeBlocks_[i], b));
+                for (int graded = 0; graded < 2; ++graded)
+                    recycle(inbox(nodeBlocks_[i], b, graded));
             if (dirty_[size_t(v)] != kAlwaysDirty)
                 dirty_[size_t(v)] = late;
         }
@@ -397,8 +399,8 @@ private:
     {
         runs_.clear();
         for (int32_t v : comp)
-            for (uint32_t i = nodeBlockStart_[size_t(v)]; i < nodeBlockStart_[size_t(v) + 1]; ++i) {
-                Stream& in = inbox(nodeBlocks_[i], b);
+            for (uint32_t i = 2 * nodeBlockStart_[size_t(v)]; i < 2 * nodeBlockStart_[size_t(v) + 1]; ++i) {
+                Stream& in = inbox(nodeBlocks_[i / 2], b, int(i & 1));
                 close(in);
                 const uint32_t *r = in.begin(), *begin = r;
                 uint32_t last = 0;
@@ -431,7 +433,10 @@ private:
             spare_.push_back(std::move(in.w));
         in = Stream();
     }
-    Stream& inbox(uint32_t block, int b) { return inbox_[size_t(block) * size_t(chunk_) + size_t(b)]; }
+    Stream& inbox(uint32_t block, int b, int graded)
+    {
+        return inbox_[(size_t(block) * size_t(chunk_) + size_t(b)) * 2 + size_t(graded)];
+    }
 
     // Delivers one record (one synapse block, one step); returns the record after it.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -597,7 +602,7 @@ private:
                         continue;
                     }
                     if (d.component != kc) {
-                        put(inbox(uint32_t(g), b), g, rt, uint32_t(stepIndex), ev.value);
+                        put(inbox(uint32_t(g), b, ev.value != 1), g, rt, uint32_t(stepIndex), ev.value);
                         continue;
                     }
                     const int64_t a = hl + 1 + d.delay;
@@ -619,7 +624,10 @@ private:
     std::atomic<bool>& stale_; // a message went to an earlier component (the graph does not match the routes)
     std::vector<Dest> dest_;                 // per global block
     std::vector<uint32_t> nodeBlockStart_, nodeBlocks_; // per node: its global blocks (CSR)
-    std::vector<Stream> inbox_; // [global block * chunk + sample]: messages from earlier components
+    // [(global block * chunk + sample) * 2 + graded]: messages from earlier
+    // components, binary and graded ones apart (senders mixing x == 1 and
+    // other values would alternate records in one stream).
+    std::vector<Stream> inbox_;
     std::vector<std::vector<uint32_t>> spare_; // emptied inboxes' words, reused (their capacity)
     std::vector<Stream> ring_;  // [arrival step % size]: messages inside the component
     struct Run {
