@@ -14,14 +14,16 @@
 // slices step by step among themselves (a component of one slice without a
 // route to itself is that slice alone; slices in a cycle are the step-major
 // fall-back, limited to the cycle). Messages to later components wait in
-// per-(destination slice, sample) inboxes; when their destination runs they
-// are delivered step by step from the inboxes as they are (each sender
-// appended its messages step by step, so an inbox is a few runs in arrival
-// order);
-// messages inside a component wait in a ring by arrival step, as
-// step-major's delayed messages do. So a slice's synapse
-// records and accumulators stay in cache for all steps of the chunk's
-// samples instead of being evicted by every other core's work in every step.
+// per-(destination synapse block, sample, binary or graded) inboxes; when
+// their destination runs they are delivered step by step from the inboxes
+// as they are (each sender appended its messages step by step, so an inbox
+// is a few runs in arrival order); messages inside a component wait in a
+// ring by arrival step, as step-major's delayed messages do. So a slice's
+// synapse records and accumulators stay in cache for all steps of the
+// chunk's samples instead of being evicted by every other core's work in
+// every step. Inboxes and ring hold records of one block and step
+// (CoreMajor::Stream): a header, then 4 bytes per binary message or 8 per
+// graded one.
 //
 // Exactness: a message is delivered at the same step, into the same
 // accumulators, with the same weights as in step-major; only the order of
@@ -193,7 +195,23 @@ public:
     CoreMajor(Worker& w, const CoreGraph& graph, int chunk, std::atomic<bool>& stale)
         : w_(w), prog_(w.prog_), run_(w.run_), graph_(graph), blocks_(w.prog_), chunk_(chunk), stale_(stale)
     {
-        inbox_.resize(graph.nodes.size() * size_t(chunk));
+        // Per synapse block: what send needs, in one load; per node: its blocks.
+        dest_.resize(blocks_.slice.size());
+        nodeBlockStart_.assign(graph_.nodes.size() + 1, 0);
+        for (size_t c = 0; c < prog_.cores.size(); ++c)
+            for (size_t i = 0; i < prog_.cores[c].inputs.size(); ++i) {
+                const size_t g = blocks_.base[c] + i;
+                const int32_t node = graph_.sliceBase[c] + (graph_.bySlice ? blocks_.slice[g] : 0);
+                dest_[g] = {blocks_.lastSend[g], blocks_.delay[g], graph_.componentOf[size_t(node)], node};
+                ++nodeBlockStart_[size_t(node) + 1];
+            }
+        for (size_t v = 0; v < graph_.nodes.size(); ++v)
+            nodeBlockStart_[v + 1] += nodeBlockStart_[v];
+        nodeBlocks_.resize(dest_.size());
+        std::vector<uint32_t> fill(nodeBlockStart_.begin(), nodeBlockStart_.end() - 1);
+        for (size_t g = 0; g < dest_.size(); ++g)
+            nodeBlocks_[fill[size_t(dest_[g].node)]++] = uint32_t(g);
+        inbox_.resize(dest_.size() * size_t(chunk) * 2);
         int maxDelay = 0;
         for (const CoreProgram& c : prog_.cores)
             maxDelay = std::max(maxDelay, c.maxDelay);
@@ -228,25 +246,81 @@ public:
     }
 
 private:
-    // A message as delivered: destination core, synapse block and record,
-    // payload, and the step its synaptic work is counted at. No pointer to
-    // its route: the route is cold when the destination runs.
-    struct Msg {
-        int32_t core;
-        uint32_t entry; // RouteHop::entry
-        int32_t x;
-        uint16_t input, stepIndex;
+    // Messages waiting for delivery, as records (one synapse block, one
+    // step): an inbox holds the binary (x == 1) or the graded messages into
+    // one synapse block (and sample), and only one sender slice runs at a
+    // time, so they come in stretches of one step. A record is a header of kHead
+    // words {destination core, input | stepIndex << 16, arrival step
+    // (stepIndex + the block's delay), count | graded << 31}, then `count`
+    // record entries (RouteHop::entry; binary: x == 1) or `count` (entry, x)
+    // pairs (graded). A record's count is written when the next record opens
+    // or the stream is closed (close()); a record would need 8 GiB to
+    // overflow it.
+    static constexpr ptrdiff_t kHead = 4;
+    static constexpr uint64_t kNoKey = ~uint64_t(0);
+    struct Stream {
+        uint32_t *at = nullptr, *end = nullptr; // next free word, end of the words
+        uint32_t* head = nullptr;               // the open record's header
+        uint64_t key = kNoKey;                  // the open record's (global block, step, graded)
+        std::vector<uint32_t> w;
+        const uint32_t* begin() const { return w.data(); }
     };
-    Msg message(const RouteHop& rt, int32_t x, int stepIndex) const
+    // What send needs of a destination block (global block index).
+    struct Dest {
+        int32_t lastSend, delay, component, node;
+    };
+    // Appends a message of route rt into global block g (sent with step
+    // index stepIndex, payload x).
+    void put(Stream& s, size_t g, const RouteHop& rt, uint32_t stepIndex, int32_t x)
     {
-        return {rt.destCore, rt.entry, x, uint16_t(rt.destInput), uint16_t(stepIndex)};
+        const uint32_t graded = x != 1;
+        const uint64_t key = uint64_t(g) << 17 | stepIndex << 1 | graded;
+        if (s.end - s.at < kHead + 2)
+            grow(s);
+        uint32_t* w = s.at;
+        if (key != s.key) {
+            close(s);
+            s.key = key;
+            s.head = w;
+            w[0] = uint32_t(rt.destCore), w[1] = uint32_t(rt.destInput) | stepIndex << 16;
+            w[2] = stepIndex + uint32_t(dest_[g].delay), w[3] = graded << 31;
+            w += kHead;
+        }
+        w[0] = rt.entry;
+        w[1] = uint32_t(x); // a binary record's next word (overwritten)
+        s.at = w + 1 + graded;
     }
-    const SynapseBlock& blockOf(const Msg& m) const { return prog_.cores[size_t(m.core)].inputs[m.input]; }
-
-    std::vector<Msg>& inbox(int32_t node, int b) { return inbox_[size_t(node) * size_t(chunk_) + size_t(b)]; }
-    int32_t nodeOf(const RouteHop& rt) const
+    void grow(Stream& s)
     {
-        return graph_.sliceBase[size_t(rt.destCore)] + (graph_.bySlice ? blocks_.slice[blocks_.at(rt)] : 0);
+        const size_t used = size_t(s.at - s.w.data()), head = s.head ? size_t(s.head - s.w.data()) : 0;
+        if (s.w.empty() && !spare_.empty()) {
+            s.w = std::move(spare_.back());
+            spare_.pop_back();
+        } else {
+            s.w.resize(std::max<size_t>(256, 2 * s.w.size()));
+        }
+        s.at = s.w.data() + used, s.end = s.w.data() + s.w.size();
+        if (s.head)
+            s.head = s.w.data() + head;
+    }
+    // Writes the open record's count: the stream can be read.
+    static void close(Stream& s)
+    {
+        if (!s.head)
+            return;
+        const uint32_t graded = uint32_t(s.key & 1);
+        s.head[3] = graded << 31 | uint32_t((s.at - s.head - kHead) >> graded);
+        s.head = nullptr;
+        s.key = kNoKey;
+    }
+    static void clear(Stream& s)
+    {
+        s.at = s.w.data(), s.head = nullptr, s.key = kNoKey;
+    }
+    static uint32_t arrivalOf(const uint32_t* record) { return record[2]; }
+    static const uint32_t* nextRecord(const uint32_t* r)
+    {
+        return r + kHead + (size_t(r[3] & 0x7fffffffu) << (r[3] >> 31));
     }
 
     // All steps of sample b's window for the slices of one component.
@@ -282,17 +356,19 @@ private:
                               d + cp.slices[size_t(k)].first + cp.slices[size_t(k)].count, 0);
             }
         }
-        for (auto& r : ring_)
-            r.clear();
+        for (Stream& r : ring_)
+            clear(r);
         findRuns(comp, b);
         const int32_t kc = graph_.componentOf[size_t(comp[0])];
         const int64_t base = (first + b) * run_.interval; // the sample's window in the step count
         bool late = false; // a message delivered after some slice's last update
         for (int64_t hl = 0; hl < steps; ++hl) {
-            std::vector<Msg>& due = ring_[size_t(hl % int64_t(ring_.size()))];
-            late |= (deliverRuns(hl) + due.size() > 0) && hl > lastUpdate;
-            deliverList(due.data(), due.size());
-            due.clear();
+            Stream& due = ring_[size_t(hl % int64_t(ring_.size()))];
+            close(due);
+            late |= (deliverRuns(hl) || due.at != due.begin()) && hl > lastUpdate;
+            for (const uint32_t* r = due.begin(); r < due.at;)
+                r = deliverRecord(r);
+            clear(due);
             for (int32_t v : comp) {
                 const auto [c, k] = graph_.nodes[size_t(v)];
                 if (k < 0) {
@@ -306,162 +382,160 @@ private:
             }
         }
         for (int32_t v : comp) { // arrivals past the window stay undelivered, as step-major drops them
-            recycle(inbox(v, b));
+            for (uint32_t i = nodeBlockStart_[size_t(v)]; i < nodeBlockStart_[size_t(v) + 1]; ++i)
+                for (int graded = 0; graded < 2; ++graded)
+                    recycle(inbox(nodeBlocks_[i], b, graded));
             if (dirty_[size_t(v)] != kAlwaysDirty)
                 dirty_[size_t(v)] = late;
         }
     }
 
-    // The inboxes of the component's nodes for sample b, as runs of
-    // messages in arrival-step order: every sender appended its messages
-    // step by step (and a sender's messages into one slice mostly go
-    // through blocks of one delay), so an inbox is a few such runs as it is;
-    // a new run starts wherever the arrival step decreases.
+    // The inboxes of the component's nodes for sample b, as runs of records
+    // in arrival-step order: every sender appended its messages step by step
+    // (and a sender's messages into one slice mostly go through blocks of
+    // one delay), so an inbox is a few such runs as it is; a new run starts
+    // wherever the arrival step decreases.
     void findRuns(const std::vector<int32_t>& comp, int b)
     {
         runs_.clear();
-        arrival_.clear();
         for (int32_t v : comp)
-            for (const Msg& m : inbox(v, b))
-                arrival_.push_back(m.stepIndex + blocks_.delay[blocks_.base[size_t(m.core)] + m.input]);
-        size_t at = 0;
-        for (int32_t v : comp) {
-            const std::vector<Msg>& in = inbox(v, b);
-            const int32_t* arrival = arrival_.data() + at;
-            size_t begin = 0;
-            for (size_t i = 1; i < in.size(); ++i)
-                if (arrival[i] < arrival[i - 1]) {
-                    runs_.push_back({in.data(), arrival, begin, i});
-                    begin = i;
+            for (uint32_t i = 2 * nodeBlockStart_[size_t(v)]; i < 2 * nodeBlockStart_[size_t(v) + 1]; ++i) {
+                Stream& in = inbox(nodeBlocks_[i / 2], b, int(i & 1));
+                close(in);
+                const uint32_t *r = in.begin(), *begin = r;
+                uint32_t last = 0;
+                for (; r < in.at; r = nextRecord(r)) {
+                    if (arrivalOf(r) < last) {
+                        runs_.push_back({begin, r});
+                        begin = r;
+                    }
+                    last = arrivalOf(r);
                 }
-            if (!in.empty())
-                runs_.push_back({in.data(), arrival, begin, in.size()});
-            at += in.size();
-        }
+                if (begin < in.at)
+                    runs_.push_back({begin, in.at});
+            }
     }
 
-    // Delivers the messages of every run that arrive in step hl (those
-    // before it were delivered at earlier steps); returns how many.
-    size_t deliverRuns(int64_t hl)
+    // Delivers the records of every run that arrive in step hl (those
+    // before it were delivered at earlier steps); returns whether any.
+    bool deliverRuns(int64_t hl)
     {
-        size_t n = 0;
-        for (Run& r : runs_) {
-            size_t i = r.next;
-            while (i < r.end && r.arrival[i] == hl)
-                ++i;
-            if (i > r.next)
-                deliverList(r.msg + r.next, i - r.next);
-            n += i - r.next;
-            r.next = i;
-        }
-        return n;
+        bool any = false;
+        for (Run& r : runs_)
+            for (; r.next < r.end && arrivalOf(r.next) == hl; any = true)
+                r.next = deliverRecord(r.next);
+        return any;
     }
 
-    void recycle(std::vector<Msg>& in)
+    void recycle(Stream& in)
     {
-        in.clear();
-        if (in.capacity() > 0)
-            spare_.push_back(std::move(in));
-        in = std::vector<Msg>();
+        if (!in.w.empty())
+            spare_.push_back(std::move(in.w));
+        in = Stream();
+    }
+    Stream& inbox(uint32_t block, int b, int graded)
+    {
+        return inbox_[(size_t(block) * size_t(chunk_) + size_t(b)) * 2 + size_t(graded)];
     }
 
+    // Delivers one record (one synapse block, one step); returns the record after it.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
     __attribute__((target_clones("avx2", "default")))
 #endif
-    void deliverList(const Msg* list, size_t m)
+    const uint32_t* deliverRecord(const uint32_t* r)
     {
-        size_t ahead = 0; // messages whose record was prefetched
-        for (; ahead < m && ahead < Worker::kAhead; ++ahead)
-            prefetchRecord(list[ahead]);
-        // Messages of one synapse block and step follow each other (inbox
-        // order is sender order): their synaptic ops and bytes are summed and
-        // counted once per such run (the same sums as per message).
-        const SynapseBlock* runBlock = nullptr;
-        int32_t runCore = -1;
-        int32_t runStep = -1, *acc = nullptr;
+        const int32_t core = int32_t(r[0]);
+        const int stepIndex = int(r[1] >> 16);
+        const uint32_t count = r[3] & 0x7fffffffu;
+        const bool graded = r[3] >> 31;
+        const CoreProgram& dc = prog_.cores[size_t(core)];
+        const SynapseBlock& b = dc.inputs[r[1] & 0xffffu];
+        int32_t* acc = (*w_.st_)[size_t(core)].dendrite(b.compartment, dc.neurons);
+        const uint32_t* e = r + kHead;
         int64_t ops = 0, bytes = 0;
-        for (size_t i = 0; i < m;) {
-            for (; ahead < m && ahead < i + Worker::kAhead + 1; ++ahead)
-                prefetchRecord(list[ahead]);
-            const Msg& msg = list[i];
-            const CoreProgram& dc = prog_.cores[size_t(msg.core)];
-            const SynapseBlock& b = dc.inputs[msg.input];
-            if (&b != runBlock || msg.stepIndex != runStep) {
-                if (runBlock)
-                    w_.countDelivery(runCore, *runBlock, runStep, ops, bytes);
-                runCore = msg.core, runBlock = &b, runStep = msg.stepIndex, ops = bytes = 0;
-                acc = (*w_.st_)[size_t(msg.core)].dendrite(b.compartment, dc.neurons);
+        if (b.conv && !graded) {
+            deliverConvBinary(b, e, count, acc, ops, bytes);
+        } else {
+            const uint32_t stride = 1 + graded;
+            const uint32_t m = count * stride;
+            uint32_t ahead = 0; // words whose record was prefetched
+            for (; ahead < m && ahead < Worker::kAhead * stride; ahead += stride)
+                prefetchEntry(b, e[ahead]);
+            for (uint32_t i = 0; i < m; i += stride) {
+                if (ahead < m)
+                    prefetchEntry(b, e[ahead]), ahead += stride;
+                const int32_t x = graded ? int32_t(e[i + 1]) : 1;
+                const auto [o, by] = Worker::walkRecord(b, e[i], [&](uint32_t first, const int32_t* w, uint32_t n) {
+                    Worker::accumulate(acc + first, w, n, x);
+                });
+                ops += o, bytes += by;
             }
-            if (b.conv) {
-                const size_t k = deliverConvTile(b, list + i, m - i, acc, ops, bytes);
-                if (k > 0) {
-                    i += k;
-                    continue;
-                }
-            }
-            const int32_t x = msg.x;
-            const auto [o, by] = Worker::walkRecord(b, msg.entry, [&](uint32_t first, const int32_t* w, uint32_t n) {
-                Worker::accumulate(acc + first, w, n, x);
-            });
-            ops += o, bytes += by;
-            ++i;
         }
-        if (runBlock)
-            w_.countDelivery(runCore, *runBlock, runStep, ops, bytes);
+        w_.countDelivery(core, b, stepIndex, ops, bytes);
+        return e + (size_t(count) << graded);
     }
 
-    // Binary conv messages into one block and step whose axons share their
-    // input position and group (the sender's neurons are position-major, so
-    // one position's spikes follow each other): for every tap, their kernel
-    // rows are summed in registers and added to the tap's accumulators once,
-    // instead of one load and store of the accumulators per message. The
-    // same int32 additions in another order (see the top of this file).
-    // Returns the messages delivered (0: the first one does not qualify).
-    static size_t deliverConvTile(const SynapseBlock& b, const Msg* list, size_t m, int32_t* acc, int64_t& ops,
+    // Binary conv messages of one record: consecutive ones whose axons share
+    // their input position and group (the sender's neurons are
+    // position-major, so one position's spikes follow each other) form a
+    // tile: for every tap, their kernel rows are summed in registers and
+    // added to the tap's accumulators once, instead of one load and store
+    // of the accumulators per message. The same int32 additions in another
+    // order (see the top of this file).
+    static void deliverConvBinary(const SynapseBlock& b, const uint32_t* e, uint32_t m, int32_t* acc, int64_t& ops,
                                   int64_t& bytes)
     {
-        constexpr size_t kTile = 16;
+        constexpr uint32_t kTile = 16;
         const ConvPlan& p = b.plan;
-        const ConvPlan::Axon ax = p.axons[list[0].entry];
-        const ConvPlan::Group& g = p.groups[size_t(ax.group)];
-        if (list[0].x != 1 || !g.contiguous)
-            return 0;
-        int32_t rows[kTile]; // kernel rows (x taps) of the tile's messages
-        rows[0] = ax.kernelRow;
-        size_t k = 1;
-        for (; k < kTile && k < m; ++k) {
-            const Msg& nx = list[k];
-            if (nx.core != list[0].core || nx.input != list[0].input || nx.stepIndex != list[0].stepIndex || nx.x != 1)
-                break;
-            const ConvPlan::Axon a = p.axons[nx.entry];
-            if (a.group != ax.group || a.tapBegin != ax.tapBegin || a.tapEnd != ax.tapEnd)
-                break;
-            rows[k] = a.kernelRow;
+        const ConvPlan::Axon* axons = p.axons.data();
+        uint32_t ahead = 0;
+        for (; ahead < m && ahead < 2 * kTile; ++ahead)
+            prefetch(axons + e[ahead]);
+        for (uint32_t i = 0; i < m;) {
+            for (; ahead < m && ahead < i + 2 * kTile; ++ahead)
+                prefetch(axons + e[ahead]);
+            const ConvPlan::Axon ax = axons[e[i]];
+            const ConvPlan::Group& g = p.groups[size_t(ax.group)];
+            if (!g.contiguous) {
+                const auto [o, by] = Worker::walkRecord(b, e[i], [&](uint32_t first, const int32_t* w, uint32_t n) {
+                    Worker::accumulate(acc + first, w, n, 1);
+                });
+                ops += o, bytes += by;
+                ++i;
+                continue;
+            }
+            int32_t rows[kTile]; // kernel rows (x taps) of the tile's messages
+            rows[0] = ax.kernelRow;
+            uint32_t k = 1;
+            for (; k < kTile && i + k < m; ++k) {
+                const ConvPlan::Axon a = axons[e[i + k]];
+                if (a.group != ax.group || a.tapBegin != ax.tapBegin || a.tapEnd != ax.tapEnd)
+                    break;
+                rows[k] = a.kernelRow;
+            }
+            const int64_t n = int64_t(g.features.size());
+            const uint32_t first = g.features.empty() ? 0 : g.features[0];
+            const int32_t* kernel = g.kernel.data();
+            for (int32_t t = ax.tapBegin; t < ax.tapEnd; ++t) {
+                const int32_t tap = p.tapTap[size_t(t)];
+                int32_t* d = acc + p.tapBase[size_t(t)] + first;
+                const int32_t* w[kTile];
+                for (uint32_t j = 0; j < k; ++j)
+                    w[j] = kernel + (rows[j] + tap) * n;
+                uint32_t j = 0;
+                for (; j + 8 <= k; j += 8)
+                    addRows8(d, w + j, uint32_t(n));
+                if (j + 4 <= k)
+                    addRows4(d, w + j, uint32_t(n)), j += 4;
+                if (j + 2 <= k)
+                    addRows2(d, w + j, uint32_t(n)), j += 2;
+                if (j < k)
+                    Worker::accumulate(d, w[j], uint32_t(n), 1);
+            }
+            ops += int64_t(k) * (ax.tapEnd - ax.tapBegin) * n;
+            bytes += int64_t(k) * (4 + (ax.tapEnd - ax.tapBegin) * p.bytesPerTap);
+            i += k;
         }
-        if (k == 1)
-            return 0;
-        const int64_t n = int64_t(g.features.size());
-        const uint32_t first = g.features.empty() ? 0 : g.features[0];
-        const int32_t* kernel = g.kernel.data();
-        for (int32_t t = ax.tapBegin; t < ax.tapEnd; ++t) {
-            const int32_t tap = p.tapTap[size_t(t)];
-            int32_t* d = acc + p.tapBase[size_t(t)] + first;
-            const int32_t* w[kTile];
-            for (size_t j = 0; j < k; ++j)
-                w[j] = kernel + (rows[j] + tap) * n;
-            size_t j = 0;
-            for (; j + 8 <= k; j += 8)
-                addRows8(d, w + j, uint32_t(n));
-            if (j + 4 <= k)
-                addRows4(d, w + j, uint32_t(n)), j += 4;
-            if (j + 2 <= k)
-                addRows2(d, w + j, uint32_t(n)), j += 2;
-            if (j < k)
-                Worker::accumulate(d, w[j], uint32_t(n), 1);
-        }
-        ops += int64_t(k) * (ax.tapEnd - ax.tapBegin) * n;
-        bytes += int64_t(k) * (4 + (ax.tapEnd - ax.tapBegin) * p.bytesPerTap);
-        return k;
     }
     // d[j] += the sum of the rows' w[j], j < n. In uint32 arithmetic: the
     // sum mod 2^32 is the exact int32 sum whenever that fits (it does: see
@@ -488,14 +562,13 @@ private:
             d[j] = int32_t(uint32_t(d[j]) + (uint32_t(a[j]) + uint32_t(b[j])));
     }
 
-    // Starts loading the synapse record (or conv axon) a message will walk.
-    void prefetchRecord(const Msg& m) const
+    // Starts loading the synapse record (or conv axon) of record entry `entry` of block b.
+    static void prefetchEntry(const SynapseBlock& b, uint32_t entry)
     {
-        const SynapseBlock& b = blockOf(m);
         if (b.conv)
-            prefetch(b.plan.axons.data() + m.entry);
+            prefetch(b.plan.axons.data() + entry);
         else
-            prefetch(b.rows.data() + m.entry), prefetch(b.rows.data() + m.entry + 16);
+            prefetch(b.rows.data() + entry), prefetch(b.rows.data() + entry + 16);
     }
 
     // The spikes core c emitted in step hl (sample b) since beginStep:
@@ -508,7 +581,6 @@ private:
         const uint32_t* routeStart = src.routeStart.data();
         const RouteHop* routes = src.routes.data();
         const Event* events = ss.events[0].data();
-        const int32_t* compOf = graph_.componentOf.data();
         for (const Segment& seg : ss.segments[0]) {
             EventCounts sent;
             const int stepIndex = seg.stepIndex + 1;
@@ -521,25 +593,21 @@ private:
                 for (uint32_t r = r0; r < r1; ++r) {
                     const RouteHop& rt = routes[r];
                     Worker::countRoute(sent, rt);
-                    if (stepIndex > blocks_.lastSend[blocks_.at(rt)])
+                    const size_t g = blocks_.at(rt);
+                    const Dest d = dest_[g];
+                    if (stepIndex > d.lastSend)
                         continue; // past the destination's last model step (worker.h deliverAll)
-                    const int32_t to = nodeOf(rt);
-                    if (compOf[to] < kc) { // the graph is stale: that slice already ran
+                    if (d.component < kc) { // the graph is stale: that slice already ran
                         stale_ = true;
                         continue;
                     }
-                    if (compOf[to] != kc) {
-                        std::vector<Msg>& in = inbox(to, b);
-                        if (in.capacity() == 0 && !spare_.empty()) {
-                            in = std::move(spare_.back());
-                            spare_.pop_back();
-                        }
-                        in.push_back(message(rt, ev.value, stepIndex));
+                    if (d.component != kc) {
+                        put(inbox(uint32_t(g), b, ev.value != 1), g, rt, uint32_t(stepIndex), ev.value);
                         continue;
                     }
-                    const int64_t a = hl + 1 + blocks_.delay[blocks_.at(rt)];
+                    const int64_t a = hl + 1 + d.delay;
                     if (a < run_.steps)
-                        ring_[size_t(a % int64_t(ring_.size()))].push_back(message(rt, ev.value, stepIndex));
+                        put(ring_[size_t(a % int64_t(ring_.size()))], g, rt, uint32_t(stepIndex), ev.value);
                 }
             }
             if (sent.messages > 0)
@@ -554,14 +622,16 @@ private:
     const BlockIndex blocks_;
     int chunk_;
     std::atomic<bool>& stale_; // a message went to an earlier component (the graph does not match the routes)
-    std::vector<std::vector<Msg>> inbox_; // [node * chunk + sample]: messages from earlier components
-    std::vector<std::vector<Msg>> spare_; // emptied inboxes, reused (their capacity)
-    std::vector<std::vector<Msg>> ring_;  // [arrival step % size]: messages inside the component
-    std::vector<int32_t> arrival_; // per inbox message of the running component: its arrival step
+    std::vector<Dest> dest_;                 // per global block
+    std::vector<uint32_t> nodeBlockStart_, nodeBlocks_; // per node: its global blocks (CSR)
+    // [(global block * chunk + sample) * 2 + graded]: messages from earlier
+    // components, binary and graded ones apart (senders mixing x == 1 and
+    // other values would alternate records in one stream).
+    std::vector<Stream> inbox_;
+    std::vector<std::vector<uint32_t>> spare_; // emptied inboxes' words, reused (their capacity)
+    std::vector<Stream> ring_;  // [arrival step % size]: messages inside the component
     struct Run {
-        const Msg* msg;
-        const int32_t* arrival;
-        size_t next, end; // next undelivered message, end of the run
+        const uint32_t *next, *end; // next undelivered record, end of the run
     };
     std::vector<Run> runs_;
     // Per node: 1 when its accumulators may hold something (a message
