@@ -3,7 +3,8 @@
 #endif
 // Branch-free neuron updates over a slice (worker.h, Worker::updateSlice):
 // every lane does the same int32 arithmetic, so the loop vectorizes (cloned
-// for AVX2), and the spikes are picked out of an output array afterwards.
+// for AVX2), and the spikes are picked out of an output array afterwards
+// (NeuronScans::compact, neuron_emit.cpp).
 //
 // Exactness against fixedpoint::neuronStep (int64 arithmetic), for the
 // parameters lifScanFits accepts (du, dv in [0, 4096], actShift in [0, 31],
@@ -18,8 +19,6 @@
 //    only for acc = bias = INT32_MIN (a = -2^32).
 //  * v stays within +-2^25 before saturation: int32.
 #include "sim/worker.h"
-
-#include <cstring>
 
 namespace stc::sim::detail {
 
@@ -71,48 +70,6 @@ int64_t lifScan(const fixedpoint::NeuronParams& p, bool membraneOut, int32_t* __
         out[i] = (vv & outMask) | (spike & ~outMask);
         u[i] = uu;
         v[i] = spike ? (vv & keep) - spikeSub : vv;
-    }
-    return active;
-}
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-int64_t productScan(int32_t* __restrict a0, int32_t* __restrict a1, uint8_t* __restrict has, int64_t n)
-{
-    static_assert(kProductChunk == 16);
-    // Two vectors of 8 lanes per chunk (GCC vector extensions: the loop
-    // vectorizer does not take the per-chunk reductions).
-    using V = int32_t __attribute__((vector_size(32)));
-    const V zero = {};
-    V busy = zero; // minus the busy lanes
-    int64_t i = 0;
-    for (; i + kProductChunk <= n; i += kProductChunk) {
-        V x0, x1, y0, y1;
-        std::memcpy(&x0, a0 + i, sizeof(V));
-        std::memcpy(&x1, a0 + i + 8, sizeof(V));
-        std::memcpy(&y0, a1 + i, sizeof(V));
-        std::memcpy(&y1, a1 + i + 8, sizeof(V));
-        busy += ((x0 | y0) != 0) + ((x1 | y1) != 0);
-        const V both = ((x0 != 0) & (y0 != 0)) | ((x1 != 0) & (y1 != 0));
-        uint64_t w[4];
-        std::memcpy(w, &both, sizeof(w));
-        const bool any = (w[0] | w[1] | w[2] | w[3]) != 0;
-        has[i / kProductChunk] = uint8_t(any);
-        if (!any) {
-            std::memcpy(a0 + i, &zero, sizeof(V));
-            std::memcpy(a0 + i + 8, &zero, sizeof(V));
-            std::memcpy(a1 + i, &zero, sizeof(V));
-            std::memcpy(a1 + i + 8, &zero, sizeof(V));
-        }
-    }
-    int64_t active = 0;
-    for (int k = 0; k < 8; ++k)
-        active -= busy[k];
-    if (i < n) { // the last, partial chunk: left to the caller
-        has[i / kProductChunk] = 1;
-        for (int64_t j = i; j < n; ++j)
-            active += (a0[j] | a1[j]) != 0;
     }
     return active;
 }
