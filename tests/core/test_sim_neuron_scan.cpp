@@ -22,7 +22,7 @@ private slots:
     {
         std::mt19937_64 rng(7);
         const int64_t n = 77; // not a multiple of a vector width
-        const int32_t decays[] = {0, 1, 1024, 2048, 4095, 4096};
+        const int32_t decays[] = {0, 1, 1024, 2048, 2049, 3584, 4095, 4096}; // shifts and general factors
         const int64_t thetas[] = {0, 1, 64, 4096, 1 << 20, fixedpoint::kNeverFires, int64_t{1} << 24, -5, -(int64_t{1} << 24)};
         int64_t cases = 0, spikes = 0;
         for (Reset reset : {Reset::Hard, Reset::Subtract, Reset::None, Reset::SubtractDelayed})
@@ -32,8 +32,8 @@ private slots:
                         NeuronParams p;
                         p.reset = reset;
                         p.fireOnEqual = ge;
-                        p.du = decays[rng() % 6];
-                        p.dv = decays[rng() % 6];
+                        p.du = decays[rng() % 8];
+                        p.dv = decays[rng() % 8];
                         p.actShift = int32_t(rng() % 9);
                         p.theta = thetas[rng() % 9];
                         QVERIFY(sim::detail::lifScanFits(p));
