@@ -16,6 +16,7 @@
 #include "sim/worker.h"
 
 #include <array>
+#include <cstring>
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define STC_SCAN_AVX2 1
@@ -29,6 +30,9 @@ namespace {
 // RelayOr fires at in >= theta (theta is int64; in is int32).
 bool relayFires(int32_t in, int64_t theta) { return in >= theta; }
 
+// The portable scans write every neuron's event at the next free slot and
+// advance past it only if it is emitted (no branch per neuron: the spike
+// densities of 2-20 % make such branches mispredict). The slot is below n.
 ScanResult relayPortable(int32_t* a0, const int32_t* bias, int64_t n, bool graded, int64_t theta, uint32_t first,
                          Event* dst)
 {
@@ -36,37 +40,71 @@ ScanResult relayPortable(int32_t* a0, const int32_t* bias, int64_t n, bool grade
     for (int64_t i = 0; i < n; ++i) {
         const int32_t in = int32_t(uint32_t(a0[i]) + uint32_t(bias[i]));
         a0[i] = 0;
-        if (in == 0)
-            continue;
-        ++r.active;
-        if (graded)
-            dst[r.emitted++] = {first + uint32_t(i), in};
-        else if (relayFires(in, theta))
-            dst[r.emitted++] = {first + uint32_t(i), 1};
+        r.active += in != 0;
+        dst[r.emitted] = {first + uint32_t(i), graded ? in : 1};
+        r.emitted += (in != 0) & (graded || relayFires(in, theta));
     }
     return r;
 }
 
-ScanResult productPortable(int32_t* a0, int32_t* a1, int64_t n, uint32_t first, Event* dst)
+ScanResult productScalar(int32_t* a0, int32_t* a1, int64_t n, uint32_t first, Event* dst)
 {
     ScanResult r;
     for (int64_t i = 0; i < n; ++i) {
         const int32_t x = a0[i], y = a1[i];
         a0[i] = a1[i] = 0;
         r.active += (x | y) != 0;
-        const int64_t p = int64_t(x) * y;
-        if (p != 0) // both operands non-zero; the value is the product's low 32 bits (may be 0)
-            dst[r.emitted++] = {first + uint32_t(i), int32_t(p)};
+        // both operands non-zero; the value is the product's low 32 bits (may be 0)
+        dst[r.emitted] = {first + uint32_t(i), int32_t(uint32_t(x) * uint32_t(y))};
+        r.emitted += (x != 0) & (y != 0);
     }
+    return r;
+}
+
+// 16 neurons at a time with GCC vector extensions of 4 lanes (SSE2, NEON:
+// wider ones are split badly without AVX): most chunks hold no product and
+// are only counted and cleared.
+ScanResult productPortable(int32_t* a0, int32_t* a1, int64_t n, uint32_t first, Event* dst)
+{
+    using V = int32_t __attribute__((vector_size(16)));
+    const V zero = {};
+    V busy = zero; // minus the busy lanes
+    ScanResult r;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        V x[4], y[4], both = zero, any = zero;
+        std::memcpy(x, a0 + i, sizeof(x));
+        std::memcpy(y, a1 + i, sizeof(y));
+        for (int k = 0; k < 4; ++k) {
+            both |= (x[k] != 0) & (y[k] != 0);
+            any += (x[k] | y[k]) != 0;
+        }
+        uint64_t w[2];
+        std::memcpy(w, &both, sizeof(w));
+        if ((w[0] | w[1]) != 0) {
+            const ScanResult c = productScalar(a0 + i, a1 + i, 16, first + uint32_t(i), dst + r.emitted);
+            r.active += c.active, r.emitted += c.emitted;
+            continue;
+        }
+        busy += any;
+        std::memset(a0 + i, 0, 16 * sizeof(int32_t));
+        std::memset(a1 + i, 0, 16 * sizeof(int32_t));
+    }
+    for (int k = 0; k < 4; ++k)
+        r.active -= busy[k];
+    const ScanResult tail = productScalar(a0 + i, a1 + i, n - i, first + uint32_t(i), dst + r.emitted);
+    r.active += tail.active;
+    r.emitted += tail.emitted;
     return r;
 }
 
 int64_t compactPortable(const int32_t* out, int64_t n, uint32_t first, Event* dst)
 {
     int64_t k = 0;
-    for (int64_t i = 0; i < n; ++i)
-        if (out[i] != 0)
-            dst[k++] = {first + uint32_t(i), out[i]};
+    for (int64_t i = 0; i < n; ++i) {
+        dst[k] = {first + uint32_t(i), out[i]};
+        k += out[i] != 0;
+    }
     return k;
 }
 
@@ -159,7 +197,7 @@ STC_AVX2 ScanResult productAvx2(int32_t* a0, int32_t* a1, int64_t n, uint32_t fi
             d += emit8(d, _mm256_add_epi32(at, _mm256_set1_epi32(8)), _mm256_mullo_epi32(x1, y1), both >> 8);
         }
     }
-    const ScanResult tail = productPortable(a0 + i, a1 + i, n - i, first + uint32_t(i), d);
+    const ScanResult tail = productScalar(a0 + i, a1 + i, n - i, first + uint32_t(i), d);
     r.active += tail.active;
     r.emitted = (d - dst) + tail.emitted;
     return r;
