@@ -477,7 +477,7 @@ private:
         }
         case NeuronKind::Product: {
             // 2 % of the bundled Spikformer's product updates emit: the scan
-            // tests 8 neurons at a time and writes the few products.
+            // clears and counts 16 neurons per branch and writes the few products.
             int32_t* a1 = cs.dendrite(1, cp.neurons) + si.first;
             const ScanResult r = scans_.product(a0, a1, si.count, first, eventRoom(si.count));
             active = r.active, emitted = r.emitted;
