@@ -39,17 +39,32 @@ inline void prefetch(const void* p)
 bool lifScanFits(const fixedpoint::NeuronParams& p);
 int64_t lifScan(const fixedpoint::NeuronParams& p, bool membraneOut, int32_t* a0, const int32_t* bias, int32_t* u,
                 int32_t* v, int32_t* out, int64_t n);
-// Product neurons, kProductChunk at a time (neuron_scan.cpp): has[c] = 1
-// when some product of chunk c may be non-zero (both operands non-zero; the
-// partial last chunk always), else the chunk's operands are cleared. Returns
-// the neurons with a non-zero operand.
-constexpr int64_t kProductChunk = 16;
-int64_t productScan(int32_t* a0, int32_t* a1, uint8_t* has, int64_t n);
-
 struct Event {
     uint32_t local; // core-local neuron
     int32_t value;
 };
+
+// The emitting part of a slice update (neuron_emit.cpp): each writes the
+// events {first + i, value} of the emitting neurons i in order at dst (room
+// for n events) and returns how many.
+//  relay:   in = a0 + bias (a0 cleared); busy if in != 0; RelayGraded emits
+//           in, RelayOr 1 when in >= theta.
+//  product: busy if a0 or a1 is non-zero (both cleared); emits the low 32
+//           bits of a0 * a1 when both are non-zero.
+//  compact: emits out[i] != 0 (after lifScan).
+struct ScanResult {
+    int64_t active = 0, emitted = 0;
+};
+struct NeuronScans {
+    ScanResult (*relay)(int32_t* a0, const int32_t* bias, int64_t n, bool graded, int64_t theta, uint32_t first,
+                        Event* dst);
+    ScanResult (*product)(int32_t* a0, int32_t* a1, int64_t n, uint32_t first, Event* dst);
+    int64_t (*compact)(const int32_t* out, int64_t n, uint32_t first, Event* dst);
+};
+enum class ScanIsa { Portable, Avx2 };
+bool scanIsaAvailable(ScanIsa isa);
+const NeuronScans& neuronScans(ScanIsa isa); // Portable where isa is not available
+const NeuronScans& neuronScans();            // the best the CPU runs
 
 // Events of one slice in one step: they share a sample and a step index.
 struct Segment {
@@ -353,13 +368,15 @@ private:
         countDelivery(rt.destCore, b, stepIndex, ops, bytes);
     }
 
-    void emit(CoreState& cs, const SliceInfo& si, const PopulationInfo& pop, int64_t sample, int stepIndex,
-              int64_t local, int32_t value, bool traced)
+    // Room for the events of a slice of n neurons: a scratch buffer of the
+    // worker, appended to the core's event buffer after the update (room in
+    // the core's own buffer grew every core's buffer to its largest slice:
+    // +77 MB peak resident in a step-major run of the 4-384).
+    Event* eventRoom(int64_t n)
     {
-        cs.events[cur_].push_back({uint32_t(si.first + local), value});
-        if (traced)
-            traceBuf.push_back({uint32_t(sample), uint16_t(stepIndex), 0,
-                                uint32_t(pop.firstId + si.popNeuron[size_t(local)]), value});
+        if (emitBuf_.size() < size_t(n))
+            emitBuf_.resize(size_t(n));
+        return emitBuf_.data();
     }
 
     // `parity` selects the event buffer written (h & 1 in the sample's own
@@ -397,22 +414,25 @@ private:
         const int stepIndex = int(t + pop.phase);
         const bool traced = run_.opt.trace &&
                             (run_.opt.tracePopulations.empty() || run_.opt.tracePopulations[size_t(si.pop)]);
-        const uint32_t begin = uint32_t(cs.events[cur_].size());
+        std::vector<Event>& events = cs.events[cur_];
+        const uint32_t begin = uint32_t(events.size());
         EventCounts& ec = counters.at(c, stepIndex);
         EventCounts& pc = counters.perPopulation[size_t(si.pop)];
-        int64_t active = 0;
+        int64_t active = 0, emitted = 0;
         const int32_t* bias = cp.bias.data() + si.first;
         int32_t* a0 = cs.dendrite(0, cp.neurons) + si.first;
+        const uint32_t first = uint32_t(si.first);
         switch (pop.kind) {
         case NeuronKind::Input: {
             if (s != inputSample)
                 break; // cannot happen: inputs have phase 0
             const float* x = input.data() + run_.inputOffset[size_t(si.pop)];
+            Event* d = eventRoom(si.count);
             for (int64_t i = 0; i < si.count; ++i) {
                 const int32_t q = fixedpoint::encodeInput(x[si.popNeuron[size_t(i)]], pop.inputScale,
                                                           pop.inputLo, pop.inputHi);
                 if (q != 0)
-                    emit(cs, si, pop, s, stepIndex, i, q, traced);
+                    d[emitted++] = {first + uint32_t(i), q};
             }
             break;
         }
@@ -427,12 +447,13 @@ private:
                     scan_.resize(size_t(si.count));
                 int32_t* out = scan_.data();
                 active = lifScan(pop.neuron, pop.membraneOut, a0, bias, u, v, out, si.count);
-                emitNonZero(cs, si, pop, s, stepIndex, out, traced);
+                emitted = scans_.compact(out, si.count, first, eventRoom(si.count));
                 break;
             }
             // A resting neuron (no input, u = v = 0) stays at rest and
             // silent unless the threshold is reachable from 0.
             const bool restSilent = pop.neuron.fireOnEqual ? pop.neuron.theta > 0 : pop.neuron.theta >= 0;
+            Event* d = eventRoom(si.count);
             for (int64_t i = 0; i < si.count; ++i) {
                 const int64_t in = int64_t(a0[i]) + bias[i];
                 const bool busy = (in != 0) | (u[i] != 0) | (v[i] != 0);
@@ -443,42 +464,23 @@ private:
                 int32_t charged;
                 const bool spike = fixedpoint::neuronStep(pop.neuron, u[i], v[i], in, charged);
                 if (pop.membraneOut ? charged != 0 : spike)
-                    emit(cs, si, pop, s, stepIndex, i, pop.membraneOut ? charged : 1, traced);
+                    d[emitted++] = {first + uint32_t(i), pop.membraneOut ? charged : 1};
             }
             break;
         }
         case NeuronKind::RelayOr:
-        case NeuronKind::RelayGraded:
-            for (int64_t i = 0; i < si.count; ++i) {
-                const int32_t in = a0[i] + bias[i];
-                a0[i] = 0;
-                if (in == 0)
-                    continue;
-                ++active;
-                if (pop.kind == NeuronKind::RelayGraded)
-                    emit(cs, si, pop, s, stepIndex, i, in, traced);
-                else if (in >= pop.neuron.theta)
-                    emit(cs, si, pop, s, stepIndex, i, 1, traced);
-            }
+        case NeuronKind::RelayGraded: {
+            const ScanResult r = scans_.relay(a0, bias, si.count, pop.kind == NeuronKind::RelayGraded,
+                                              pop.neuron.theta, first, eventRoom(si.count));
+            active = r.active, emitted = r.emitted;
             break;
+        }
         case NeuronKind::Product: {
+            // 2 % of the bundled Spikformer's product updates emit: the scan
+            // clears and counts 16 neurons per branch and writes the few products.
             int32_t* a1 = cs.dendrite(1, cp.neurons) + si.first;
-            // Most chunks hold no product (2 % of the bundled Spikformer's
-            // product updates emit): a vectorized scan finds the others.
-            const int64_t chunks = (si.count + kProductChunk - 1) / kProductChunk;
-            if (hasProduct_.size() < size_t(chunks))
-                hasProduct_.resize(size_t(chunks));
-            active = productScan(a0, a1, hasProduct_.data(), si.count);
-            for (int64_t ch = 0; ch < chunks; ++ch) {
-                if (!hasProduct_[size_t(ch)])
-                    continue;
-                for (int64_t i = ch * kProductChunk; i < std::min(si.count, (ch + 1) * kProductChunk); ++i) {
-                    const int64_t p = int64_t(a0[i]) * a1[i];
-                    a0[i] = a1[i] = 0;
-                    if (p != 0)
-                        emit(cs, si, pop, s, stepIndex, i, int32_t(p), traced);
-                }
-            }
+            const ScanResult r = scans_.product(a0, a1, si.count, first, eventRoom(si.count));
+            active = r.active, emitted = r.emitted;
             break;
         }
         case NeuronKind::Readout: {
@@ -505,38 +507,22 @@ private:
             break;
         }
         }
+        events.insert(events.end(), emitBuf_.data(), emitBuf_.data() + emitted);
+        if (traced)
+            for (int64_t e = 0; e < emitted; ++e)
+                traceBuf.push_back({uint32_t(s), uint16_t(stepIndex), 0,
+                                    uint32_t(pop.firstId + si.popNeuron[size_t(emitBuf_[size_t(e)].local - first)]),
+                                    emitBuf_[size_t(e)].value});
         if (pop.kind != NeuronKind::Input) {
             ec.neuronActive += active;
             ec.neuronIdle += si.count - active;
             pc.neuronActive += active;
             pc.neuronIdle += si.count - active;
         }
-        const uint32_t end = uint32_t(cs.events[cur_].size());
-        ec.spikes += end - begin;
-        pc.spikes += end - begin;
-        if (end > begin)
-            cs.segments[cur_].push_back({begin, end, int32_t(k), stepIndex});
-    }
-
-    // Emits out[i] for every neuron i of the slice with out[i] != 0, in order.
-    void emitNonZero(CoreState& cs, const SliceInfo& si, const PopulationInfo& pop, int64_t sample, int stepIndex,
-                     const int32_t* out, bool traced)
-    {
-        constexpr int64_t kChunk = 16;
-        const int64_t n = si.count;
-        int64_t i = 0;
-        for (; i + kChunk <= n; i += kChunk) {
-            int32_t any = 0;
-            for (int64_t j = 0; j < kChunk; ++j)
-                any |= out[i + j];
-            if (any)
-                for (int64_t j = i; j < i + kChunk; ++j)
-                    if (out[j])
-                        emit(cs, si, pop, sample, stepIndex, j, out[j], traced);
-        }
-        for (; i < n; ++i)
-            if (out[i])
-                emit(cs, si, pop, sample, stepIndex, i, out[i], traced);
+        ec.spikes += emitted;
+        pc.spikes += emitted;
+        if (emitted > 0)
+            cs.segments[cur_].push_back({begin, begin + uint32_t(emitted), int32_t(k), stepIndex});
     }
 
     // The slice whose completion marks a finished sample: the first slice of
@@ -583,7 +569,8 @@ private:
     std::vector<int32_t> pendCores_;            // cores with messages, in first-message order
 
     std::vector<int32_t> scan_; // per neuron of a slice: what it emits (0: nothing), see lifScan
-    std::vector<uint8_t> hasProduct_; // per chunk of a product slice, see productScan
+    std::vector<Event> emitBuf_; // the events of the slice being updated, see eventRoom
+    const NeuronScans& scans_ = neuronScans();
 
     RunContext& run_;
     const SimProgram& prog_;
