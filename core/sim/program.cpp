@@ -566,6 +566,9 @@ void buildCore(const Context& cx, const target::PackageCore& pc, const std::vect
             buildConvPlan(cx, in, si, sl, *pr.geometry, b);
         else
             expandDiag(cx, in, si, sl, *pr.geometry, b, rows);
+        b.oneSynapse = !rows.empty() && rows.size() == SynapseBlock::kOneSynapse * b.rowStart.size();
+        for (size_t a = 0; b.oneSynapse && a < b.rowStart.size(); ++a)
+            b.oneSynapse = b.rowStart[a] == SynapseBlock::kOneSynapse * a;
         if (!rows.empty())
             b.rows = cx.rows ? cx.rows->intern(std::move(rows)) : SharedArray<int32_t>(std::move(rows));
         c.maxDelay = std::max(c.maxDelay, b.delay);

@@ -142,6 +142,38 @@ private slots:
         QVERIFY(rows->first->rows.values() != rowsBefore);
     }
 
+    // SynapseBlock::oneSynapse (core-major delivery then skips the run walk)
+    // is set exactly on the row blocks whose every record is one run of one
+    // synapse, and the bundled Spikformer has such blocks (the attention
+    // product operands) and row blocks without it.
+    void oneSynapseFlagMatchesTheRecords()
+    {
+        const simtest::Compiled c = simtest::compile(testutil::loadBundledModel("spikformer_fmnist.sir"));
+        const sim::ProgramLoad load = sim::buildProgram(c.out.package, 2);
+        QVERIFY2(load.ok(), load.error.c_str());
+        int flagged = 0, other = 0;
+        for (size_t k = 0; k < load.program->cores.size(); ++k)
+            for (const sim::SynapseBlock& b : load.program->cores[k].inputs) {
+                if (b.rows.empty()) {
+                    QVERIFY(!b.oneSynapse);
+                    continue;
+                }
+                bool one = true;
+                for (uint32_t a = 0; a < b.rowStart.size(); ++a) {
+                    int runs = 0;
+                    sim::SynapseBlock::forEachRun(b, a, [&](uint32_t, const int32_t*, uint32_t n) {
+                        one &= n == 1;
+                        ++runs;
+                    });
+                    one &= runs == 1 && b.rowSynapses(a) == 1;
+                }
+                QVERIFY2(b.oneSynapse == one, ("core " + std::to_string(k)).c_str());
+                ++(one ? flagged : other);
+            }
+        QVERIFY(flagged > 0);
+        QVERIFY(other > 0);
+    }
+
     void failingCoreIsTheLowestWhateverTheThreads()
     {
         const simtest::Compiled c = simtest::compile(testutil::loadBundledModel("spikformer_fmnist.sir"));
