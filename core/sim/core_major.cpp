@@ -510,7 +510,12 @@ private:
     // tile: for every tap, their kernel rows are summed in registers and
     // added to the tap's accumulators once, instead of one load and store
     // of the accumulators per message. The same int32 additions in another
-    // order (see the top of this file).
+    // order (see the top of this file). Its own AVX2 clone: it is not
+    // inlined into deliverRecord's, and the default build's row sums are
+    // 4 lanes wide.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    __attribute__((target_clones("avx2", "default")))
+#endif
     static void deliverConvBinary(const SynapseBlock& b, const uint32_t* e, uint32_t m, int32_t* acc, int64_t& ops,
                                   int64_t& bytes)
     {
