@@ -455,12 +455,11 @@ private:
         int64_t ops = 0, bytes = 0;
         if (b.conv && !graded) {
             deliverConvBinary(b, e, count, acc, ops, bytes);
-        } else if (b.oneSynapse) {
+        } else if (b.unitRuns) {
             if (graded)
-                deliverOneSynapse<2>(b, e, count, acc, bytes);
+                deliverUnitRuns<2>(b, e, count, acc, ops, bytes);
             else
-                deliverOneSynapse<1>(b, e, count, acc, bytes);
-            ops = count;
+                deliverUnitRuns<1>(b, e, count, acc, ops, bytes);
         } else {
             const uint32_t stride = 1 + graded;
             const uint32_t m = count * stride;
@@ -481,26 +480,32 @@ private:
         return e + (size_t(count) << graded);
     }
 
-    // The messages of a record into a block of one-synapse rows (stride 1:
-    // binary entries, 2: entry and x): a scatter of x * weight into the
-    // targets, the rows prefetched kAhead messages ahead. (Prefetching the
-    // targets' accumulators 8 ahead as well measured slower.)
+    // The messages of a record into a block whose runs all have length 1
+    // (stride 1: binary entries, 2: entry and x): a scatter of x * weight
+    // into each record's targets, without the generic run walk (which
+    // branches on the length per run), the records prefetched kAhead
+    // messages ahead. Most of them are one synapse (the attention product
+    // operands); prefetching the targets' accumulators 8 messages ahead as
+    // well measured slower.
     template <uint32_t stride>
-    static void deliverOneSynapse(const SynapseBlock& b, const uint32_t* e, uint32_t count, int32_t* acc,
-                                  int64_t& bytes)
+    static void deliverUnitRuns(const SynapseBlock& b, const uint32_t* e, uint32_t count, int32_t* acc,
+                                int64_t& ops, int64_t& bytes)
     {
-        constexpr uint32_t kAhead = 16 * stride;
+        constexpr uint32_t kAhead = Worker::kAhead * stride;
         const int32_t* rows = b.rows.data();
         const uint32_t m = count * stride;
         for (uint32_t i = 0; i < m && i < kAhead; i += stride)
-            prefetch(rows + e[i]);
+            prefetch(rows + e[i]), prefetch(rows + e[i] + 16);
         for (uint32_t i = 0; i < m; i += stride) {
             if (i + kAhead < m)
-                prefetch(rows + e[i + kAhead]);
+                prefetch(rows + e[i + kAhead]), prefetch(rows + e[i + kAhead] + 16);
             const int32_t* r = rows + e[i];
             const int32_t x = stride == 2 ? int32_t(e[i + 1]) : 1;
-            acc[r[SynapseBlock::kRowHeader]] += x * r[SynapseBlock::kOneSynapse - 1];
-            bytes += r[2];
+            const int32_t runs = r[0];
+            ops += r[1], bytes += r[2];
+            r += SynapseBlock::kRowHeader;
+            for (int32_t k = 0; k < runs; ++k, r += SynapseBlock::kRunHeader + 1)
+                acc[r[0]] += x * r[SynapseBlock::kRunHeader];
         }
     }
 

@@ -566,9 +566,12 @@ void buildCore(const Context& cx, const target::PackageCore& pc, const std::vect
             buildConvPlan(cx, in, si, sl, *pr.geometry, b);
         else
             expandDiag(cx, in, si, sl, *pr.geometry, b, rows);
-        b.oneSynapse = !rows.empty() && rows.size() == SynapseBlock::kOneSynapse * b.rowStart.size();
-        for (size_t a = 0; b.oneSynapse && a < b.rowStart.size(); ++a)
-            b.oneSynapse = b.rowStart[a] == SynapseBlock::kOneSynapse * a;
+        b.unitRuns = !rows.empty();
+        for (size_t a = 0; b.unitRuns && a < b.rowStart.size(); ++a) {
+            const int32_t* r = rows.data() + b.rowStart[a];
+            for (int32_t k = 0; b.unitRuns && k < r[0]; ++k)
+                b.unitRuns = r[SynapseBlock::kRowHeader + (SynapseBlock::kRunHeader + 1) * k + 1] == 1;
+        }
         if (!rows.empty())
             b.rows = cx.rows ? cx.rows->intern(std::move(rows)) : SharedArray<int32_t>(std::move(rows));
         c.maxDelay = std::max(c.maxDelay, b.delay);

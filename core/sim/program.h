@@ -151,11 +151,11 @@ struct SynapseBlock {
             r += kRunHeader + r[1];
         }
     }
-    // Every record is one synapse, {1, 1, table bytes, target, 1, weight}
-    // (rowStart[a] == kOneSynapse * a): the attention product operands'
-    // rows. Set at load; delivery then skips the run walk.
-    static constexpr int kOneSynapse = kRowHeader + kRunHeader + 1;
-    bool oneSynapse = false;
+    // Every run of every record has length 1: {runs, synapses, table bytes},
+    // then {target, 1, weight} per synapse (the attention product operands'
+    // one-synapse rows, strided scatters). Set at load; core-major delivery
+    // then skips the run walk.
+    bool unitRuns = false;
     static const int32_t* rowData(const SynapseBlock& b) { return b.rows.data(); }
     static int32_t* rowData(SynapseBlock& b) { return b.rows.edit().data(); }
     bool conv = false;

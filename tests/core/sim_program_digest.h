@@ -102,7 +102,7 @@ inline std::vector<std::pair<std::string, uint64_t>> programDigest(const sim::Si
             const sim::SynapseBlock& b = c.inputs[k];
             const std::string in = at + "input " + std::to_string(k) + " ";
             d.scalars(in + "scalars", b.slice, b.projection, b.srcPop, b.compartment, b.delay, b.lastSend,
-                      int(b.encoding), b.axons, b.dstPop, b.fromInput, b.conv, b.structuralSynapses, b.oneSynapse);
+                      int(b.encoding), b.axons, b.dstPop, b.fromInput, b.conv, b.structuralSynapses, b.unitRuns);
             d.add(in + "rowStart", b.rowStart);
             d.add(in + "rows", b.rows.values());
             const sim::ConvPlan& pl = b.plan;

@@ -142,36 +142,37 @@ private slots:
         QVERIFY(rows->first->rows.values() != rowsBefore);
     }
 
-    // SynapseBlock::oneSynapse (core-major delivery then skips the run walk)
-    // is set exactly on the row blocks whose every record is one run of one
-    // synapse, and the bundled Spikformer has such blocks (the attention
-    // product operands) and row blocks without it.
-    void oneSynapseFlagMatchesTheRecords()
+    // SynapseBlock::unitRuns (core-major delivery then skips the run walk)
+    // is set exactly on the row blocks whose every run has length 1; the
+    // bundled Spikformer has such blocks of one synapse per record (the
+    // attention product operands) and of several, and row blocks without.
+    void unitRunsFlagMatchesTheRecords()
     {
         const simtest::Compiled c = simtest::compile(testutil::loadBundledModel("spikformer_fmnist.sir"));
         const sim::ProgramLoad load = sim::buildProgram(c.out.package, 2);
         QVERIFY2(load.ok(), load.error.c_str());
-        int flagged = 0, other = 0;
+        int kinds[3] = {}; // unit runs of one synapse per record, unit runs, other
         for (size_t k = 0; k < load.program->cores.size(); ++k)
             for (const sim::SynapseBlock& b : load.program->cores[k].inputs) {
                 if (b.rows.empty()) {
-                    QVERIFY(!b.oneSynapse);
+                    QVERIFY(!b.unitRuns);
                     continue;
                 }
-                bool one = true;
+                bool one = true, unit = true;
                 for (uint32_t a = 0; a < b.rowStart.size(); ++a) {
                     int runs = 0;
                     sim::SynapseBlock::forEachRun(b, a, [&](uint32_t, const int32_t*, uint32_t n) {
-                        one &= n == 1;
+                        unit &= n == 1;
                         ++runs;
                     });
                     one &= runs == 1 && b.rowSynapses(a) == 1;
                 }
-                QVERIFY2(b.oneSynapse == one, ("core " + std::to_string(k)).c_str());
-                ++(one ? flagged : other);
+                QVERIFY2(b.unitRuns == unit, ("core " + std::to_string(k)).c_str());
+                ++kinds[unit && one ? 0 : unit ? 1 : 2];
             }
-        QVERIFY(flagged > 0);
-        QVERIFY(other > 0);
+        QVERIFY(kinds[0] > 0);
+        QVERIFY(kinds[1] > 0);
+        QVERIFY(kinds[2] > 0);
     }
 
     void failingCoreIsTheLowestWhateverTheThreads()
