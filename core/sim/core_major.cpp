@@ -454,10 +454,7 @@ private:
         const uint32_t* e = r + kHead;
         int64_t ops = 0, bytes = 0;
         if (b.conv) {
-            if (graded)
-                deliverConvGraded(b, e, count, acc, ops, bytes);
-            else
-                deliverConvBinary(b, e, count, acc, ops, bytes);
+            deliverConv(b, e, count, graded, acc, ops, bytes);
         } else if (b.unitRuns) {
             if (graded)
                 deliverUnitRuns<2>(b, e, count, acc, ops, bytes);
@@ -518,30 +515,24 @@ private:
     // their kernel rows (times x, graded) are summed in registers and added
     // to the tap's accumulators once, instead of one load and store of the
     // accumulators per message. The same int32 additions in another order
-    // (see the top of this file). Own AVX2 clones: they are not inlined into
-    // deliverRecord's, and the default build's row sums are 4 lanes wide
-    // (and have no 32-bit vector multiply).
+    // (see the top of this file). An AVX2 clone of its own: it is not
+    // inlined into deliverRecord's, and the default build's row sums are 4
+    // lanes wide (and have no 32-bit vector multiply).
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
     __attribute__((target_clones("avx2", "default")))
 #endif
-    static void deliverConvBinary(const SynapseBlock& b, const uint32_t* e, uint32_t m, int32_t* acc, int64_t& ops,
-                                  int64_t& bytes)
+    static void deliverConv(const SynapseBlock& b, const uint32_t* e, uint32_t m, bool graded, int32_t* acc,
+                            int64_t& ops, int64_t& bytes)
     {
-        deliverConv<1>(b, e, m, acc, ops, bytes);
-    }
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-    __attribute__((target_clones("avx2", "default")))
-#endif
-    static void deliverConvGraded(const SynapseBlock& b, const uint32_t* e, uint32_t m, int32_t* acc, int64_t& ops,
-                                  int64_t& bytes)
-    {
-        deliverConv<2>(b, e, m, acc, ops, bytes);
+        if (graded)
+            convTiles<2>(b, e, m, acc, ops, bytes);
+        else
+            convTiles<1>(b, e, m, acc, ops, bytes);
     }
     // Stride s: 1 = binary entries, 2 = entry and x.
     template <uint32_t s>
-    static inline __attribute__((always_inline)) void deliverConv(const SynapseBlock& b, const uint32_t* e,
-                                                                  uint32_t m, int32_t* acc, int64_t& ops,
-                                                                  int64_t& bytes)
+    static inline __attribute__((always_inline)) void convTiles(const SynapseBlock& b, const uint32_t* e, uint32_t m,
+                                                                int32_t* acc, int64_t& ops, int64_t& bytes)
     {
         constexpr uint32_t kTile = 16;
         const ConvPlan& p = b.plan;
