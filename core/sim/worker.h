@@ -61,7 +61,7 @@ struct NeuronScans {
     ScanResult (*product)(int32_t* a0, int32_t* a1, int64_t n, uint32_t first, Event* dst);
     int64_t (*compact)(const int32_t* out, int64_t n, uint32_t first, Event* dst);
 };
-enum class ScanIsa { Portable, Avx2 };
+enum class ScanIsa { Portable, Avx2, Avx512 };
 bool scanIsaAvailable(ScanIsa isa);
 const NeuronScans& neuronScans(ScanIsa isa); // Portable where isa is not available
 const NeuronScans& neuronScans();            // the best the CPU runs
