@@ -408,7 +408,12 @@ private:
         const int64_t local = h - pop.phase;
         if (local < 0)
             return;
-        const int64_t s = local / run_.interval, t = local - s * run_.interval;
+        // local / interval: consecutive updates are mostly in one sample's
+        // window, so the last quotient is tried first (the division was a
+        // quarter of this function's time).
+        if (local - windowStart_ >= run_.interval || local < windowStart_)
+            windowSample_ = local / run_.interval, windowStart_ = windowSample_ * run_.interval;
+        const int64_t s = windowSample_, t = local - windowStart_;
         if (t >= T || s >= run_.samples)
             return;
         const int stepIndex = int(t + pop.phase);
@@ -578,6 +583,7 @@ private:
     std::vector<int8_t>* owner_;
     int id_;
     int cur_ = 0;
+    int64_t windowSample_ = 0, windowStart_ = 0; // the last local / interval of updateSlice and its multiple
     const SliceInfo* home_ = nullptr;
 };
 
