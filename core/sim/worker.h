@@ -61,7 +61,7 @@ struct NeuronScans {
     ScanResult (*product)(int32_t* a0, int32_t* a1, int64_t n, uint32_t first, Event* dst);
     int64_t (*compact)(const int32_t* out, int64_t n, uint32_t first, Event* dst);
 };
-enum class ScanIsa { Portable, Avx2 };
+enum class ScanIsa { Portable, Avx2, Avx512 };
 bool scanIsaAvailable(ScanIsa isa);
 const NeuronScans& neuronScans(ScanIsa isa); // Portable where isa is not available
 const NeuronScans& neuronScans();            // the best the CPU runs
@@ -408,7 +408,12 @@ private:
         const int64_t local = h - pop.phase;
         if (local < 0)
             return;
-        const int64_t s = local / run_.interval, t = local - s * run_.interval;
+        // local / interval: consecutive updates are mostly in one sample's
+        // window, so the last quotient is tried first (the division was a
+        // quarter of this function's time).
+        if (local - windowStart_ >= run_.interval || local < windowStart_)
+            windowSample_ = local / run_.interval, windowStart_ = windowSample_ * run_.interval;
+        const int64_t s = windowSample_, t = local - windowStart_;
         if (t >= T || s >= run_.samples)
             return;
         const int stepIndex = int(t + pop.phase);
@@ -578,6 +583,7 @@ private:
     std::vector<int8_t>* owner_;
     int id_;
     int cur_ = 0;
+    int64_t windowSample_ = 0, windowStart_ = 0; // the last local / interval of updateSlice and its multiple
     const SliceInfo* home_ = nullptr;
 };
 

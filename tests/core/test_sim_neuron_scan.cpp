@@ -92,7 +92,8 @@ private slots:
         const uint32_t first = 1000;
         int isas = 0;
         int64_t events = 0, zeroValued = 0;
-        for (sim::detail::ScanIsa isa : {sim::detail::ScanIsa::Portable, sim::detail::ScanIsa::Avx2}) {
+        for (sim::detail::ScanIsa isa :
+             {sim::detail::ScanIsa::Portable, sim::detail::ScanIsa::Avx2, sim::detail::ScanIsa::Avx512}) {
             if (!sim::detail::scanIsaAvailable(isa))
                 continue;
             ++isas;
