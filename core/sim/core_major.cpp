@@ -465,10 +465,10 @@ private:
             const uint32_t m = count * stride;
             uint32_t ahead = 0; // words whose record was prefetched
             for (; ahead < m && ahead < Worker::kAhead * stride; ahead += stride)
-                prefetchEntry(b, e[ahead]);
+                prefetchRow(b.rows.data(), e[ahead]);
             for (uint32_t i = 0; i < m; i += stride) {
                 if (ahead < m)
-                    prefetchEntry(b, e[ahead]), ahead += stride;
+                    prefetchRow(b.rows.data(), e[ahead]), ahead += stride;
                 const int32_t x = graded ? int32_t(e[i + 1]) : 1;
                 const auto [o, by] = Worker::walkRecord(b, e[i], [&](uint32_t first, const int32_t* w, uint32_t n) {
                     Worker::accumulate(acc + first, w, n, x);
@@ -495,10 +495,10 @@ private:
         const int32_t* rows = b.rows.data();
         const uint32_t m = count * stride;
         for (uint32_t i = 0; i < m && i < kAhead; i += stride)
-            prefetch(rows + e[i]), prefetch(rows + e[i] + 16);
+            prefetchRow(rows, e[i]);
         for (uint32_t i = 0; i < m; i += stride) {
             if (i + kAhead < m)
-                prefetch(rows + e[i + kAhead]), prefetch(rows + e[i + kAhead] + 16);
+                prefetchRow(rows, e[i + kAhead]);
             const int32_t* r = rows + e[i];
             const int32_t x = stride == 2 ? int32_t(e[i + 1]) : 1;
             const int32_t runs = r[0];
@@ -639,14 +639,9 @@ private:
             d[j] = int32_t(uint32_t(d[j]) + (uint32_t(a[j]) + uint32_t(b[j])));
     }
 
-    // Starts loading the synapse record (or conv axon) of record entry `entry` of block b.
-    static void prefetchEntry(const SynapseBlock& b, uint32_t entry)
-    {
-        if (b.conv)
-            prefetch(b.plan.axons.data() + entry);
-        else
-            prefetch(b.rows.data() + entry), prefetch(b.rows.data() + entry + 16);
-    }
+    // Starts loading the row record at `entry` (conv blocks go through
+    // deliverConv, which prefetches their axons itself).
+    static void prefetchRow(const int32_t* rows, uint32_t entry) { prefetch(rows + entry), prefetch(rows + entry + 16); }
 
     // The spikes core c emitted in step hl (sample b) since beginStep:
     // sender counters as step-major's deliverAll counts them, messages to

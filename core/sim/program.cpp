@@ -9,9 +9,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <stdexcept>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -664,7 +664,12 @@ ProgramLoad buildProgram(const target::Package& pkg, int threads, bool share)
     const target::SynapseEncoding* conv = prog.chip.encoding("conv_shared");
     KernelCache kernels;
     RowCache rows;
-    Context cx{pkg, prog, sparse ? int(sparse->indexBits) : 0, conv ? int(conv->rowHeaderBytes) : 4, {}, share ? &kernels : nullptr,
+    Context cx{pkg,
+               prog,
+               sparse ? int(sparse->indexBits) : 0,
+               conv ? int(conv->rowHeaderBytes) : 4,
+               {},
+               share ? &kernels : nullptr,
                share ? &rows : nullptr};
     cx.diagSources.resize(pkg.projections.size());
     for (size_t j = 0; j < pkg.projections.size(); ++j) {
