@@ -33,6 +33,7 @@
 // Counters are the same sums charged to the same (core, step) slots,
 // maxMessageNs the same maximum. Spike records reach the trace sink in
 // another order (per slice rather than per step). Tests: core_test_sim_order.
+#include "sim/conv_tiles.h"
 #include "sim/worker.h"
 
 #include <atomic>
@@ -438,9 +439,12 @@ private:
         return inbox_[(size_t(block) * size_t(chunk_) + size_t(b)) * 2 + size_t(graded)];
     }
 
-    // Delivers one record (one synapse block, one step); returns the record after it.
+    // Delivers one record (one synapse block, one step); returns the record
+    // after it. Its clones call ConvTiles::deliver's clone of the same ISA
+    // directly (GCC redirects calls between clones): a clone missing here is
+    // never run.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-    __attribute__((target_clones("avx2", "default")))
+    __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #endif
     const uint32_t* deliverRecord(const uint32_t* r)
     {
@@ -454,7 +458,7 @@ private:
         const uint32_t* e = r + kHead;
         int64_t ops = 0, bytes = 0;
         if (b.conv) {
-            deliverConv(b, e, count, graded, acc, ops, bytes);
+            ConvTiles::deliver(b, e, count, graded, acc, ops, bytes);
         } else if (b.unitRuns) {
             if (graded)
                 deliverUnitRuns<2>(b, e, count, acc, ops, bytes);
@@ -509,138 +513,8 @@ private:
         }
     }
 
-    // Conv messages of one record: consecutive ones whose axons share their
-    // input position and group (the sender's neurons are position-major, so
-    // one position's spikes follow each other) form a tile: for every tap,
-    // their kernel rows (times x, graded) are summed in registers and added
-    // to the tap's accumulators once, instead of one load and store of the
-    // accumulators per message. The same int32 additions in another order
-    // (see the top of this file). An AVX2 clone of its own: it is not
-    // inlined into deliverRecord's, and the default build's row sums are 4
-    // lanes wide (and have no 32-bit vector multiply).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-    __attribute__((target_clones("avx2", "default")))
-#endif
-    static void deliverConv(const SynapseBlock& b, const uint32_t* e, uint32_t m, bool graded, int32_t* acc,
-                            int64_t& ops, int64_t& bytes)
-    {
-        if (graded)
-            convTiles<2>(b, e, m, acc, ops, bytes);
-        else
-            convTiles<1>(b, e, m, acc, ops, bytes);
-    }
-    // Stride s: 1 = binary entries, 2 = entry and x.
-    template <uint32_t s>
-    static inline __attribute__((always_inline)) void convTiles(const SynapseBlock& b, const uint32_t* e, uint32_t m,
-                                                                int32_t* acc, int64_t& ops, int64_t& bytes)
-    {
-        constexpr uint32_t kTile = 16;
-        const ConvPlan& p = b.plan;
-        const ConvPlan::Axon* axons = p.axons.data();
-        uint32_t ahead = 0;
-        for (; ahead < m && ahead < 2 * kTile; ++ahead)
-            prefetch(axons + e[s * ahead]);
-        for (uint32_t i = 0; i < m;) {
-            for (; ahead < m && ahead < i + 2 * kTile; ++ahead)
-                prefetch(axons + e[s * ahead]);
-            const ConvPlan::Axon ax = axons[e[s * i]];
-            const ConvPlan::Group& g = p.groups[size_t(ax.group)];
-            if (!g.contiguous) {
-                const int32_t x = s == 2 ? int32_t(e[s * i + 1]) : 1;
-                const auto [o, by] = Worker::walkRecord(b, e[s * i], [&](uint32_t first, const int32_t* w, uint32_t n) {
-                    Worker::accumulate(acc + first, w, n, x);
-                });
-                ops += o, bytes += by;
-                ++i;
-                continue;
-            }
-            int32_t rows[kTile]; // kernel rows (x taps) of the tile's messages
-            int32_t xs[kTile];   // their payloads (graded)
-            rows[0] = ax.kernelRow;
-            xs[0] = s == 2 ? int32_t(e[s * i + 1]) : 1;
-            uint32_t k = 1;
-            for (; k < kTile && i + k < m; ++k) {
-                const ConvPlan::Axon a = axons[e[s * (i + k)]];
-                if (a.group != ax.group || a.tapBegin != ax.tapBegin || a.tapEnd != ax.tapEnd)
-                    break;
-                rows[k] = a.kernelRow;
-                xs[k] = s == 2 ? int32_t(e[s * (i + k) + 1]) : 1;
-            }
-            const int64_t n = int64_t(g.features.size());
-            const uint32_t first = g.features.empty() ? 0 : g.features[0];
-            const int32_t* kernel = g.kernel.data();
-            for (int32_t t = ax.tapBegin; t < ax.tapEnd; ++t) {
-                const int32_t tap = p.tapTap[size_t(t)];
-                int32_t* d = acc + p.tapBase[size_t(t)] + first;
-                const int32_t* w[kTile];
-                for (uint32_t j = 0; j < k; ++j)
-                    w[j] = kernel + (rows[j] + tap) * n;
-                uint32_t j = 0;
-                if constexpr (s == 1) {
-                    for (; j + 8 <= k; j += 8)
-                        addRows8(d, w + j, uint32_t(n));
-                    if (j + 4 <= k)
-                        addRows4(d, w + j, uint32_t(n)), j += 4;
-                    if (j + 2 <= k)
-                        addRows2(d, w + j, uint32_t(n)), j += 2;
-                } else {
-                    for (; j + 4 <= k; j += 4)
-                        mulAddRows4(d, w + j, xs + j, uint32_t(n));
-                    if (j + 2 <= k)
-                        mulAddRows2(d, w + j, xs + j, uint32_t(n)), j += 2;
-                }
-                if (j < k)
-                    Worker::accumulate(d, w[j], uint32_t(n), xs[j]);
-            }
-            ops += int64_t(k) * (ax.tapEnd - ax.tapBegin) * n;
-            bytes += int64_t(k) * (4 + (ax.tapEnd - ax.tapBegin) * p.bytesPerTap);
-            i += k;
-        }
-    }
-    // d[j] += the sum of x[r] * w[r][j] over the rows r, j < n, in uint32
-    // arithmetic as below (the products mod 2^32 are the int32 products).
-    static void mulAddRows4(int32_t* __restrict d, const int32_t* const* w, const int32_t* x, uint32_t n)
-    {
-        const int32_t *__restrict a = w[0], *__restrict b = w[1], *__restrict c = w[2], *__restrict e = w[3];
-        const uint32_t xa = uint32_t(x[0]), xb = uint32_t(x[1]), xc = uint32_t(x[2]), xe = uint32_t(x[3]);
-        for (uint32_t j = 0; j < n; ++j)
-            d[j] = int32_t(uint32_t(d[j]) + ((xa * uint32_t(a[j]) + xb * uint32_t(b[j])) +
-                                             (xc * uint32_t(c[j]) + xe * uint32_t(e[j]))));
-    }
-    static void mulAddRows2(int32_t* __restrict d, const int32_t* const* w, const int32_t* x, uint32_t n)
-    {
-        const int32_t *__restrict a = w[0], *__restrict b = w[1];
-        const uint32_t xa = uint32_t(x[0]), xb = uint32_t(x[1]);
-        for (uint32_t j = 0; j < n; ++j)
-            d[j] = int32_t(uint32_t(d[j]) + (xa * uint32_t(a[j]) + xb * uint32_t(b[j])));
-    }
-    // d[j] += the sum of the rows' w[j], j < n. In uint32 arithmetic: the
-    // sum mod 2^32 is the exact int32 sum whenever that fits (it does: see
-    // the top of this file), whatever the order, and no intermediate sum of
-    // a reordering can overflow a signed type.
-    static void addRows8(int32_t* __restrict d, const int32_t* const* w, uint32_t n)
-    {
-        const int32_t *__restrict a = w[0], *__restrict b = w[1], *__restrict c = w[2], *__restrict e = w[3];
-        const int32_t *__restrict f = w[4], *__restrict g = w[5], *__restrict h = w[6], *__restrict q = w[7];
-        for (uint32_t j = 0; j < n; ++j)
-            d[j] = int32_t(uint32_t(d[j]) + ((uint32_t(a[j]) + uint32_t(b[j])) + (uint32_t(c[j]) + uint32_t(e[j]))) +
-                           ((uint32_t(f[j]) + uint32_t(g[j])) + (uint32_t(h[j]) + uint32_t(q[j]))));
-    }
-    static void addRows4(int32_t* __restrict d, const int32_t* const* w, uint32_t n)
-    {
-        const int32_t *__restrict a = w[0], *__restrict b = w[1], *__restrict c = w[2], *__restrict e = w[3];
-        for (uint32_t j = 0; j < n; ++j)
-            d[j] = int32_t(uint32_t(d[j]) + ((uint32_t(a[j]) + uint32_t(b[j])) + (uint32_t(c[j]) + uint32_t(e[j]))));
-    }
-    static void addRows2(int32_t* __restrict d, const int32_t* const* w, uint32_t n)
-    {
-        const int32_t *__restrict a = w[0], *__restrict b = w[1];
-        for (uint32_t j = 0; j < n; ++j)
-            d[j] = int32_t(uint32_t(d[j]) + (uint32_t(a[j]) + uint32_t(b[j])));
-    }
-
     // Starts loading the row record at `entry` (conv blocks go through
-    // deliverConv, which prefetches their axons itself).
+    // ConvTiles::deliver, which prefetches their axons itself).
     static void prefetchRow(const int32_t* rows, uint32_t entry) { prefetch(rows + entry), prefetch(rows + entry + 16); }
 
     // The spikes core c emitted in step hl (sample b) since beginStep:

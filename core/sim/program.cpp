@@ -758,6 +758,7 @@ ProgramLoad buildProgram(const target::Package& pkg, int threads, bool share)
         for (size_t n = 1; n < c.routeStart.size(); ++n)
             c.routeStart[n] += c.routeStart[n - 1];
     }
+    narrowKernels(prog);
     out.program = std::move(prog);
     return out;
 }

@@ -72,6 +72,7 @@ public:
     }
     std::vector<T>& edit()
     {
+        ++generation_;
         if (!p_)
             p_ = std::make_shared<std::vector<T>>();
         else if (p_.use_count() > 1)
@@ -79,9 +80,13 @@ public:
         return *p_;
     }
     bool sameStorage(const SharedArray& o) const { return p_ == o.p_; }
+    // Counts this handle's edit() calls: an array derived from its values
+    // records it and is stale once it moved on (ConvPlan::Group::narrow).
+    uint64_t generation() const { return generation_; }
 
 private:
     std::shared_ptr<std::vector<T>> p_;
+    uint64_t generation_ = 0;
 };
 using SharedWeights = SharedArray<int32_t>;
 
@@ -99,6 +104,15 @@ struct ConvPlan {
         std::vector<uint32_t> features; // slice-local features (ascending) of the group's outputs
         bool contiguous = true;         // features == [features[0], features[0] + n)
         SharedWeights kernel;           // [inPerGroup][taps][features.size()] effective weights
+        // The kernel as int8 mantissas and a left shift per feature j:
+        // kernel[r][j] == narrow[r][j] << shift[j], when every weight has
+        // that form (weights of up to 8 bits do). A delivered row is a
+        // quarter of the bytes. Built by narrowKernels (at load); valid only
+        // while the kernel has not been edited since (generation).
+        SharedArray<int8_t> narrow;
+        SharedArray<uint32_t> shift;
+        uint64_t narrowOf = 0; // kernel.generation() narrow was built from
+        bool narrowValid() const { return !narrow.empty() && narrowOf == kernel.generation(); }
     };
     std::vector<Group> groups;
     int64_t bytesPerTap = 0; // kernel bytes read per tap (memory-read counter)
@@ -263,5 +277,11 @@ struct ProgramLoad {
 // compare both).
 ProgramLoad buildProgram(const target::Package& pkg, int threads = 0, bool share = true);
 ProgramLoad loadProgram(const std::string& packageDir, int threads = 0);
+
+// (Re)builds ConvPlan::Group::narrow of every conv_shared group whose kernel
+// has the int8 << shift form (groups sharing a kernel share it); the others
+// get none. buildProgram calls it; call it again after editing kernels to
+// deliver through the narrow form again. Returns the groups that have one.
+int64_t narrowKernels(SimProgram& prog);
 
 } // namespace stc::sim

@@ -119,6 +119,10 @@ inline std::vector<std::pair<std::string, uint64_t>> programDigest(const sim::Si
             for (size_t g = 0; g < pl.groups.size(); ++g) {
                 d.add(in + "plan group " + std::to_string(g) + " features", pl.groups[g].features);
                 d.add(in + "plan group " + std::to_string(g) + " kernel", pl.groups[g].kernel.values());
+                const std::vector<int8_t>& narrow = pl.groups[g].narrow.values();
+                d.add(in + "plan group " + std::to_string(g) + " narrow",
+                      std::vector<int32_t>(narrow.begin(), narrow.end()));
+                d.add(in + "plan group " + std::to_string(g) + " shift", pl.groups[g].shift.values());
                 d.scalars(in + "plan group " + std::to_string(g) + " contiguous", pl.groups[g].contiguous);
             }
         }

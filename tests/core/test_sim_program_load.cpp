@@ -175,6 +175,65 @@ private slots:
         QVERIFY(kinds[2] > 0);
     }
 
+    // ConvPlan::Group::narrow (int8 mantissas, a shift per feature) equals
+    // its kernel wherever it is valid, is shared with the kernel, goes stale
+    // when the kernel is edited, and is absent for a kernel without the form.
+    void narrowKernelsEqualTheirKernels()
+    {
+        const simtest::Compiled c = simtest::compile(testutil::loadBundledModel("spikformer_fmnist.sir"));
+        sim::ProgramLoad load = sim::buildProgram(c.out.package, 2);
+        QVERIFY2(load.ok(), load.error.c_str());
+        sim::SimProgram& prog = *load.program;
+        std::vector<sim::ConvPlan::Group*> groups;
+        for (sim::CoreProgram& cp : prog.cores)
+            for (sim::SynapseBlock& b : cp.inputs)
+                for (sim::ConvPlan::Group& g : b.plan.groups)
+                    groups.push_back(&g);
+        auto equalsKernel = [](const sim::ConvPlan::Group& g) {
+            const size_t n = g.features.size();
+            if (g.narrow.size() != g.kernel.size() || g.shift.size() != n)
+                return false;
+            for (size_t i = 0; i < g.kernel.size(); ++i)
+                if (int32_t(uint32_t(int32_t(g.narrow[i])) << g.shift[i % n]) != g.kernel[i])
+                    return false;
+            return true;
+        };
+        int valid = 0;
+        for (const sim::ConvPlan::Group* g : groups) {
+            QVERIFY(g->narrowValid()); // 8-bit weights: every kernel has the form
+            QVERIFY(equalsKernel(*g));
+            ++valid;
+        }
+        QVERIFY(valid > 0);
+        // Groups sharing a kernel share its narrow form.
+        bool sharedSeen = false;
+        for (size_t x = 0; x < groups.size(); ++x)
+            for (size_t y = x + 1; y < groups.size(); ++y)
+                if (groups[x]->kernel.sameStorage(groups[y]->kernel)) {
+                    QVERIFY(groups[x]->narrow.sameStorage(groups[y]->narrow));
+                    sharedSeen = true;
+                }
+        QVERIFY(sharedSeen);
+        // A nonzero shift somewhere (the quantize pass's per-channel shifts).
+        bool shifted = false;
+        for (const sim::ConvPlan::Group* g : groups)
+            for (uint32_t sh : g->shift.values())
+                shifted |= sh > 0;
+        QVERIFY(shifted);
+
+        // An edit leaves the narrow form stale; narrowKernels builds it again.
+        sim::ConvPlan::Group& g = *groups.front();
+        const int32_t step = int32_t(uint32_t(1) << g.shift[0]);
+        g.kernel.edit()[0] += g.narrow[0] < 127 ? step : -step; // still of the form
+        QVERIFY(!g.narrowValid());
+        QCOMPARE(sim::narrowKernels(prog), int64_t(groups.size()));
+        QVERIFY(g.narrowValid() && equalsKernel(g));
+        // A weight of 9 significant bits has no int8 form: no narrow kernel.
+        g.kernel.edit()[0] = 257;
+        QCOMPARE(sim::narrowKernels(prog), int64_t(groups.size()) - 1);
+        QVERIFY(!g.narrowValid() && g.narrow.empty());
+    }
+
     void failingCoreIsTheLowestWhateverTheThreads()
     {
         const simtest::Compiled c = simtest::compile(testutil::loadBundledModel("spikformer_fmnist.sir"));

@@ -1,0 +1,200 @@
+// Internal to core/sim (core_major.cpp): ConvTiles, the delivery of the conv_shared
+// messages of one inbox record. Include only after the O3 pragma (the row
+// sums must vectorize).
+//
+// Consecutive messages whose axons share their input position and group
+// (the sender's neurons are position-major, so one position's spikes follow
+// each other) form a tile: for every tap, their kernel rows (times x,
+// graded) are summed in registers and added to the tap's accumulators once,
+// instead of one load and store of the accumulators per message.
+//
+// The rows come from the group's int8 kernel (ConvPlan::Group::narrow: a
+// mantissa per weight and a left shift per feature) when it is valid, else
+// from the int32 kernel. With the narrow kernel a tile's mantissas are summed
+// and the sum shifted once: (sum of m_r) << e == sum of (m_r << e) mod 2^32,
+// and every addition here is uint32 arithmetic, whose result mod 2^32 is the
+// exact int32 sum whenever that fits (it does: the quantize pass bounds every
+// partial sum inside int32, worker.h), in any order. So both kernels give the
+// same accumulators as one message at a time; the narrow one reads a quarter
+// of the bytes per row.
+#pragma once
+
+#include "sim/worker.h"
+
+#include <type_traits>
+
+namespace stc::sim::detail {
+
+struct ConvTiles {
+
+// Per feature j < n of k rows w: d[j] += (the sum over rows r of
+// x[r] * w[r][j]) << shift[j] (binary: x == 1; shift null: the int32 kernel).
+// Inlined into deliver's clones, so that they vectorize for its ISA.
+#define STC_INLINE static inline __attribute__((always_inline))
+
+// int8 rows are summed in int16 (|sum| <= 16 x 128: a tile is at most 16
+// rows), 16 lanes per AVX2 register, and widened once.
+template <int k, typename Rows>
+STC_INLINE auto rowSum(Rows w, uint32_t j)
+{
+    using Sum = std::conditional_t<sizeof(w[0][0]) == 1, int16_t, uint32_t>;
+    if constexpr (k == 1)
+        return Sum(w[0][j]);
+    else
+        return Sum(rowSum<k / 2>(w, j) + rowSum<k / 2>(w + k / 2, j));
+}
+
+template <int k, typename Rows>
+STC_INLINE uint32_t rowMulSum(Rows w, const uint32_t* x, uint32_t j)
+{
+    if constexpr (k == 1)
+        return x[0] * uint32_t(int32_t(w[0][j]));
+    else
+        return rowMulSum<k / 2>(w, x, j) + rowMulSum<k / 2>(w + k / 2, x + k / 2, j);
+}
+
+// k rows (8, 4, 2 or 1) of a binary tile.
+template <int k, typename W>
+STC_INLINE void addRows(int32_t* __restrict d, const W* const* rows, const uint32_t* __restrict shift, uint32_t n)
+{
+    const W* __restrict w[k];
+    for (int r = 0; r < k; ++r)
+        w[r] = rows[r];
+    if (shift)
+        for (uint32_t j = 0; j < n; ++j)
+            d[j] = int32_t(uint32_t(d[j]) + (uint32_t(int32_t(rowSum<k>(w, j))) << shift[j]));
+    else
+        for (uint32_t j = 0; j < n; ++j)
+            d[j] = int32_t(uint32_t(d[j]) + uint32_t(int32_t(rowSum<k>(w, j))));
+}
+
+// k rows (4, 2 or 1) of a graded tile, with payloads x.
+template <int k, typename W>
+STC_INLINE void mulAddRows(int32_t* __restrict d, const W* const* rows, const int32_t* xs, const uint32_t* __restrict shift,
+                       uint32_t n)
+{
+    const W* __restrict w[k];
+    uint32_t x[k];
+    for (int r = 0; r < k; ++r)
+        w[r] = rows[r], x[r] = uint32_t(xs[r]);
+    if (shift)
+        for (uint32_t j = 0; j < n; ++j)
+            d[j] = int32_t(uint32_t(d[j]) + (rowMulSum<k>(w, x, j) << shift[j]));
+    else
+        for (uint32_t j = 0; j < n; ++j)
+            d[j] = int32_t(uint32_t(d[j]) + rowMulSum<k>(w, x, j));
+}
+
+// The tile's rows w[0 .. k) (payloads xs, stride s: 1 binary, 2 graded) into d.
+template <uint32_t s, typename W>
+STC_INLINE void addTile(int32_t* d, const W* const* w, const int32_t* xs,
+                                                          uint32_t k, const uint32_t* shift, uint32_t n)
+{
+    uint32_t j = 0;
+    if constexpr (s == 1) {
+        for (; j + 8 <= k; j += 8)
+            addRows<8>(d, w + j, shift, n);
+        if (j + 4 <= k)
+            addRows<4>(d, w + j, shift, n), j += 4;
+        if (j + 2 <= k)
+            addRows<2>(d, w + j, shift, n), j += 2;
+        if (j < k)
+            addRows<1>(d, w + j, shift, n);
+    } else {
+        for (; j + 4 <= k; j += 4)
+            mulAddRows<4>(d, w + j, xs + j, shift, n);
+        if (j + 2 <= k)
+            mulAddRows<2>(d, w + j, xs + j, shift, n), j += 2;
+        if (j < k)
+            mulAddRows<1>(d, w + j, xs + j, shift, n);
+    }
+}
+
+// Groups of fewer features take the int32 kernel: rows of 16-22 features
+// (the bundled model's 3x3 convs) were slower through the widening int8
+// loops (3.7 -> 4.7 ms per image with every group narrow).
+static constexpr int64_t kNarrowMin = 64;
+
+// The messages e[0 .. m) (stride s) of one record into block b.
+template <uint32_t s>
+STC_INLINE void deliverTiles(const SynapseBlock& b, const uint32_t* e, uint32_t m,
+                                                               int32_t* acc, int64_t& ops, int64_t& bytes)
+{
+    constexpr uint32_t kTile = 16;
+    const ConvPlan& p = b.plan;
+    const ConvPlan::Axon* axons = p.axons.data();
+    uint32_t ahead = 0;
+    for (; ahead < m && ahead < 2 * kTile; ++ahead)
+        prefetch(axons + e[s * ahead]);
+    for (uint32_t i = 0; i < m;) {
+        for (; ahead < m && ahead < i + 2 * kTile; ++ahead)
+            prefetch(axons + e[s * ahead]);
+        const ConvPlan::Axon ax = axons[e[s * i]];
+        const ConvPlan::Group& g = p.groups[size_t(ax.group)];
+        if (!g.contiguous) {
+            const int32_t x = s == 2 ? int32_t(e[s * i + 1]) : 1;
+            const auto [o, by] = Worker::walkRecord(b, e[s * i], [&](uint32_t first, const int32_t* w, uint32_t n) {
+                Worker::accumulate(acc + first, w, n, x);
+            });
+            ops += o, bytes += by;
+            ++i;
+            continue;
+        }
+        int32_t rows[kTile]; // kernel rows (x taps) of the tile's messages
+        int32_t xs[kTile];   // their payloads (graded)
+        rows[0] = ax.kernelRow;
+        xs[0] = s == 2 ? int32_t(e[s * i + 1]) : 1;
+        uint32_t k = 1;
+        for (; k < kTile && i + k < m; ++k) {
+            const ConvPlan::Axon a = axons[e[s * (i + k)]];
+            if (a.group != ax.group || a.tapBegin != ax.tapBegin || a.tapEnd != ax.tapEnd)
+                break;
+            rows[k] = a.kernelRow;
+            xs[k] = s == 2 ? int32_t(e[s * (i + k) + 1]) : 1;
+        }
+        const int64_t n = int64_t(g.features.size());
+        const uint32_t first = g.features.empty() ? 0 : g.features[0];
+        const bool narrow = n >= kNarrowMin && g.narrowValid();
+        for (int32_t t = ax.tapBegin; t < ax.tapEnd; ++t) {
+            const int32_t tap = p.tapTap[size_t(t)];
+            int32_t* d = acc + p.tapBase[size_t(t)] + first;
+            if (narrow) {
+                const int8_t* w[kTile];
+                for (uint32_t j = 0; j < k; ++j)
+                    w[j] = g.narrow.data() + (rows[j] + tap) * n;
+                addTile<s>(d, w, xs, k, g.shift.data(), uint32_t(n));
+            } else {
+                const int32_t* w[kTile];
+                for (uint32_t j = 0; j < k; ++j)
+                    w[j] = g.kernel.data() + (rows[j] + tap) * n;
+                addTile<s>(d, w, xs, k, static_cast<const uint32_t*>(nullptr), uint32_t(n));
+            }
+        }
+        ops += int64_t(k) * (ax.tapEnd - ax.tapBegin) * n;
+        bytes += int64_t(k) * (4 + (ax.tapEnd - ax.tapBegin) * p.bytesPerTap);
+        i += k;
+    }
+}
+
+// Clones of its own: it is not inlined into deliverRecord's, and the
+// default build's row sums are 4 lanes wide (and have no 32-bit vector
+// multiply). The AVX-512 clone sums 32 int8 rows' lanes per instruction:
+// measured 34-40 G synaptic ops/s against 20-23 (AVX2) and 11-16 (int32
+// kernel, either ISA) for 8-row tiles from L2-sized kernels.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#endif
+static void deliver(const SynapseBlock& b, const uint32_t* e, uint32_t m, bool graded, int32_t* acc, int64_t& ops,
+                    int64_t& bytes)
+{
+    if (graded)
+        deliverTiles<2>(b, e, m, acc, ops, bytes);
+    else
+        deliverTiles<1>(b, e, m, acc, ops, bytes);
+}
+
+#undef STC_INLINE
+
+};
+
+} // namespace stc::sim::detail
