@@ -121,6 +121,7 @@ STC_INLINE void deliverTiles(const SynapseBlock& b, const uint32_t* e, uint32_t 
                                                                int32_t* acc, int64_t& ops, int64_t& bytes)
 {
     constexpr uint32_t kTile = 16;
+    static_assert(kTile * 128 <= 32767, "a tile's int8 rows must sum inside int16 (rowSum)");
     const ConvPlan& p = b.plan;
     const ConvPlan::Axon* axons = p.axons.data();
     uint32_t ahead = 0;
