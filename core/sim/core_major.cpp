@@ -459,7 +459,7 @@ private:
         int64_t ops = 0, bytes = 0;
         if (b.conv) {
             ConvTiles::deliver(b, e, count, graded, acc, ops, bytes);
-        } else if (b.unitRuns) {
+        } else if (b.unitRunsValid()) {
             if (graded)
                 deliverUnitRuns<2>(b, e, count, acc, ops, bytes);
             else

@@ -574,6 +574,7 @@ void buildCore(const Context& cx, const target::PackageCore& pc, const std::vect
         }
         if (!rows.empty())
             b.rows = cx.rows ? cx.rows->intern(std::move(rows)) : SharedArray<int32_t>(std::move(rows));
+        b.unitRunsOf = b.rows.generation();
         c.maxDelay = std::max(c.maxDelay, b.delay);
         c.inputs.push_back(std::move(b));
     }

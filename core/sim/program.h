@@ -168,8 +168,11 @@ struct SynapseBlock {
     // Every run of every record has length 1: {runs, synapses, table bytes},
     // then {target, 1, weight} per synapse (the attention product operands'
     // one-synapse rows, strided scatters). Set at load; core-major delivery
-    // then skips the run walk.
+    // then skips the run walk, while the rows have not been written since
+    // (a write through edit() or a non-const forEachRun may change the runs).
     bool unitRuns = false;
+    uint64_t unitRunsOf = 0; // rows.generation() unitRuns was found for
+    bool unitRunsValid() const { return unitRuns && unitRunsOf == rows.generation(); }
     static const int32_t* rowData(const SynapseBlock& b) { return b.rows.data(); }
     static int32_t* rowData(SynapseBlock& b) { return b.rows.edit().data(); }
     bool conv = false;

@@ -173,6 +173,15 @@ private slots:
         QVERIFY(kinds[0] > 0);
         QVERIFY(kinds[1] > 0);
         QVERIFY(kinds[2] > 0);
+        // A write through the rows may change the runs: the flag no longer holds.
+        sim::SimProgram prog = *load.program;
+        for (sim::CoreProgram& cp : prog.cores)
+            for (sim::SynapseBlock& b : cp.inputs)
+                if (b.unitRuns) {
+                    QVERIFY(b.unitRunsValid());
+                    sim::SynapseBlock::forEachRun(b, 0, [](uint32_t, int32_t*, uint32_t) {});
+                    QVERIFY(b.unitRuns && !b.unitRunsValid());
+                }
     }
 
     // ConvPlan::Group::narrow (int8 mantissas, a shift per feature) equals
