@@ -180,8 +180,10 @@ STC_INLINE void deliverTiles(const SynapseBlock& b, const uint32_t* e, uint32_t 
 // Clones of its own: it is not inlined into deliverRecord's, and the
 // default build's row sums are 4 lanes wide (and have no 32-bit vector
 // multiply). The AVX-512 clone sums 32 int8 rows' lanes per instruction:
-// measured 34-40 G synaptic ops/s against 20-23 (AVX2) and 11-16 (int32
-// kernel, either ISA) for 8-row tiles from L2-sized kernels.
+// 32-41 G synaptic ops/s against 19.5-23 (AVX2) and 11-20 (int32 kernel,
+// either ISA) for 8-row tiles from kernels of up to 3 MB (a micro-benchmark,
+// docs/performance.md, session 15). deliverRecord needs the same clones: GCC
+// calls the clone matching the caller's clone directly.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #endif
