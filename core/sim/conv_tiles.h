@@ -27,8 +27,6 @@ namespace stc::sim::detail {
 
 struct ConvTiles {
 
-// Per feature j < n of k rows w: d[j] += (the sum over rows r of
-// x[r] * w[r][j]) << shift[j] (binary: x == 1; shift null: the int32 kernel).
 // Inlined into deliver's clones, so that they vectorize for its ISA.
 #define STC_INLINE static inline __attribute__((always_inline))
 
@@ -53,6 +51,8 @@ STC_INLINE uint32_t rowMulSum(Rows w, const uint32_t* x, uint32_t j)
         return rowMulSum<k / 2>(w, x, j) + rowMulSum<k / 2>(w + k / 2, x + k / 2, j);
 }
 
+// Per feature j < n of k rows w: d[j] += (the sum over rows r of
+// x[r] * w[r][j]) << shift[j] (binary: x == 1; shift null: the int32 kernel).
 // k rows (8, 4, 2 or 1) of a binary tile.
 template <int k, typename W>
 STC_INLINE void addRows(int32_t* __restrict d, const W* const* rows, const uint32_t* __restrict shift, uint32_t n)

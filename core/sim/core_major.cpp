@@ -198,20 +198,21 @@ public:
     {
         // Per synapse block: what send needs, in one load; per node: its blocks.
         dest_.resize(blocks_.slice.size());
+        std::vector<int32_t> nodeOf(dest_.size());
         nodeBlockStart_.assign(graph_.nodes.size() + 1, 0);
         for (size_t c = 0; c < prog_.cores.size(); ++c)
             for (size_t i = 0; i < prog_.cores[c].inputs.size(); ++i) {
                 const size_t g = blocks_.base[c] + i;
-                const int32_t node = graph_.sliceBase[c] + (graph_.bySlice ? blocks_.slice[g] : 0);
-                dest_[g] = {blocks_.lastSend[g], blocks_.delay[g], graph_.componentOf[size_t(node)], node};
-                ++nodeBlockStart_[size_t(node) + 1];
+                nodeOf[g] = graph_.sliceBase[c] + (graph_.bySlice ? blocks_.slice[g] : 0);
+                dest_[g] = {blocks_.lastSend[g], blocks_.delay[g], graph_.componentOf[size_t(nodeOf[g])]};
+                ++nodeBlockStart_[size_t(nodeOf[g]) + 1];
             }
         for (size_t v = 0; v < graph_.nodes.size(); ++v)
             nodeBlockStart_[v + 1] += nodeBlockStart_[v];
         nodeBlocks_.resize(dest_.size());
         std::vector<uint32_t> fill(nodeBlockStart_.begin(), nodeBlockStart_.end() - 1);
         for (size_t g = 0; g < dest_.size(); ++g)
-            nodeBlocks_[fill[size_t(dest_[g].node)]++] = uint32_t(g);
+            nodeBlocks_[fill[size_t(nodeOf[g])]++] = uint32_t(g);
         inbox_.resize(dest_.size() * size_t(chunk) * 2);
         int maxDelay = 0;
         for (const CoreProgram& c : prog_.cores)
@@ -268,7 +269,7 @@ private:
     };
     // What send needs of a destination block (global block index).
     struct Dest {
-        int32_t lastSend, delay, component, node;
+        int32_t lastSend, delay, component;
     };
     // Appends a message of route rt into global block g (sent with step
     // index stepIndex, payload x).
