@@ -13,17 +13,23 @@
 // window of each sample of a chunk before the next component starts, its
 // slices step by step among themselves (a component of one slice without a
 // route to itself is that slice alone; slices in a cycle are the step-major
-// fall-back, limited to the cycle). Messages to later components wait in
-// per-(destination synapse block, sample, binary or graded) inboxes; when
-// their destination runs they are delivered step by step from the inboxes
-// as they are (each sender appended its messages step by step, so an inbox
-// is a few runs in arrival order); messages inside a component wait in a
-// ring by arrival step, as step-major's delayed messages do. So a slice's
-// synapse records and accumulators stay in cache for all steps of the
-// chunk's samples instead of being evicted by every other core's work in
-// every step. Inboxes and ring hold records of one block and step
+// fall-back, limited to the cycle). So a slice's synapse records and
+// accumulators stay in cache for all steps of the chunk's samples instead of
+// being evicted by every other core's work in every step.
+//
+// Messages to later components are pulled (sim/pull_plan.h): the sender
+// appends each event once to its slice's outbox, grouped by class; when a
+// destination block's component runs, its subscriptions read those events
+// step by step and turn them into records of axon entries (deliverPulls).
+// Routes that the plan does not pull (inside a component, or out of a slice
+// with too many classes) are pushed: messages to later components wait in
+// per-(destination synapse block, sample, binary or graded) inboxes,
+// delivered step by step as they are (each sender appended its messages step
+// by step, so an inbox is a few runs in arrival order); messages inside a
+// component wait in a ring by arrival step, as step-major's delayed messages
+// do. Inboxes and ring hold records of one block and step
 // (CoreMajor::Stream): a header, then 4 bytes per binary message or 8 per
-// graded one.
+// graded one, the form pulled messages are delivered in too.
 //
 // Exactness: a message is delivered at the same step, into the same
 // accumulators, with the same weights as in step-major; only the order of
@@ -32,8 +38,11 @@
 // inside int32, worker.h), so their sum does not depend on the order.
 // Counters are the same sums charged to the same (core, step) slots,
 // maxMessageNs the same maximum. Spike records reach the trace sink in
-// another order (per slice rather than per step). Tests: core_test_sim_order.
+// another order (per slice rather than per step). Tests: core_test_sim_order,
+// core_test_sim_pull_plan.
+#include "sim/block_index.h"
 #include "sim/conv_tiles.h"
+#include "sim/pull_plan.h"
 #include "sim/worker.h"
 
 #include <atomic>
@@ -41,160 +50,13 @@
 
 namespace stc::sim {
 
-namespace {
-// Per synapse block of every core, in one flat array (the blocks themselves
-// are large structs: a route's destination slice and delay are looked up
-// here instead of through them, once per route or message).
-struct BlockIndex {
-    std::vector<uint32_t> base; // per core: its first block
-    std::vector<int32_t> slice, delay, lastSend;
-    explicit BlockIndex(const SimProgram& prog)
-    {
-        for (const CoreProgram& cp : prog.cores) {
-            base.push_back(uint32_t(slice.size()));
-            for (const SynapseBlock& b : cp.inputs)
-                slice.push_back(b.slice), delay.push_back(b.delay), lastSend.push_back(b.lastSend);
-        }
-    }
-    size_t at(const RouteHop& rt) const { return base[size_t(rt.destCore)] + uint32_t(rt.destInput); }
-};
-} // namespace
-
-CoreGraph coreGraph(const SimProgram& prog, bool bySlice)
-{
-    CoreGraph g;
-    g.bySlice = bySlice;
-    for (size_t c = 0; c < prog.cores.size(); ++c) {
-        g.sliceBase.push_back(int32_t(g.nodes.size()));
-        const size_t k = bySlice ? prog.cores[c].slices.size() : 1;
-        for (size_t i = 0; i < k; ++i)
-            g.nodes.push_back({int32_t(c), bySlice ? int32_t(i) : -1});
-    }
-    const int32_t n = int32_t(g.nodes.size());
-    const BlockIndex blocks(prog);
-    // Successors per node, deduplicated.
-    std::vector<std::vector<int32_t>> next(static_cast<size_t>(n));
-    std::vector<int32_t> seen(static_cast<size_t>(n), -1);
-    std::vector<char> selfLoop(static_cast<size_t>(n), 0);
-    for (size_t c = 0; c < prog.cores.size(); ++c) {
-        const CoreProgram& cp = prog.cores[c];
-        for (uint32_t local = 0; local + 1 < cp.routeStart.size(); ++local) {
-            const int32_t from = g.sliceBase[c] + (bySlice ? cp.neuronSlice[local] : 0);
-            for (uint32_t r = cp.routeStart[local]; r < cp.routeStart[local + 1]; ++r) {
-                const RouteHop& rt = cp.routes[r];
-                const int32_t to = g.sliceBase[size_t(rt.destCore)] + (bySlice ? blocks.slice[blocks.at(rt)] : 0);
-                if (to == from)
-                    selfLoop[size_t(from)] = 1;
-                else if (seen[size_t(to)] != from) {
-                    seen[size_t(to)] = from;
-                    next[size_t(from)].push_back(to);
-                }
-            }
-        }
-    }
-    // Tarjan's algorithm, iterative: components come out in reverse
-    // topological order (every component after the ones it sends to).
-    g.componentOf.assign(size_t(n), -1);
-    std::vector<int32_t> index(size_t(n), -1), low(size_t(n), 0), stack;
-    std::vector<char> onStack(size_t(n), 0);
-    std::vector<std::pair<int32_t, size_t>> call; // (node, next successor to visit)
-    int32_t counter = 0;
-    for (int32_t root = 0; root < n; ++root) {
-        if (index[size_t(root)] >= 0)
-            continue;
-        call.push_back({root, 0});
-        while (!call.empty()) {
-            auto& [v, i] = call.back();
-            if (i == 0 && index[size_t(v)] < 0) {
-                index[size_t(v)] = low[size_t(v)] = counter++;
-                stack.push_back(v);
-                onStack[size_t(v)] = 1;
-            }
-            if (i < next[size_t(v)].size()) {
-                const int32_t w = next[size_t(v)][i++];
-                if (index[size_t(w)] < 0)
-                    call.push_back({w, 0});
-                else if (onStack[size_t(w)])
-                    low[size_t(v)] = std::min(low[size_t(v)], index[size_t(w)]);
-                continue;
-            }
-            const int32_t done = v;
-            call.pop_back();
-            if (!call.empty())
-                low[size_t(call.back().first)] = std::min(low[size_t(call.back().first)], low[size_t(done)]);
-            if (low[size_t(done)] != index[size_t(done)])
-                continue;
-            std::vector<int32_t> comp;
-            int32_t w;
-            do {
-                w = stack.back();
-                stack.pop_back();
-                onStack[size_t(w)] = 0;
-                comp.push_back(w);
-            } while (w != done);
-            std::sort(comp.begin(), comp.end());
-            g.components.push_back(std::move(comp));
-        }
-    }
-    std::reverse(g.components.begin(), g.components.end());
-    for (size_t k = 0; k < g.components.size(); ++k) {
-        const auto& comp = g.components[k];
-        for (int32_t v : comp)
-            g.componentOf[size_t(v)] = int32_t(k);
-        if (comp.size() > 1 || selfLoop[size_t(comp[0])]) {
-            ++g.cyclicComponents;
-            g.nodesInCycles += int64_t(comp.size());
-        }
-    }
-    return g;
-}
-
-namespace {
-std::vector<int64_t> programShape(const SimProgram& prog)
-{
-    std::vector<int64_t> shape;
-    shape.reserve(prog.cores.size() * 5);
-    for (const CoreProgram& cp : prog.cores)
-        shape.insert(shape.end(), {cp.neurons, int64_t(cp.slices.size()), int64_t(cp.inputs.size()),
-                                   int64_t(cp.routes.size()), int64_t(cp.routeStart.size())});
-    return shape;
-}
-} // namespace
-
-std::shared_ptr<const CoreGraph> GraphCache::get(const SimProgram& prog)
-{
-    std::vector<int64_t> shape = programShape(prog);
-    std::lock_guard lock(mu_);
-    if (!graph_ || shape != shape_) {
-        graph_ = std::make_shared<const CoreGraph>(coreGraph(prog, true));
-        shape_ = std::move(shape);
-    }
-    return graph_;
-}
-
-std::shared_ptr<const CoreGraph> GraphCache::rebuild(const SimProgram& prog)
-{
-    std::vector<int64_t> shape = programShape(prog);
-    auto g = std::make_shared<const CoreGraph>(coreGraph(prog, true));
-    std::lock_guard lock(mu_);
-    graph_ = g;
-    shape_ = std::move(shape);
-    return g;
-}
-
-void GraphCache::reset()
-{
-    std::lock_guard lock(mu_);
-    graph_.reset();
-    shape_.clear();
-}
-
 namespace detail {
 
 class CoreMajor {
 public:
-    CoreMajor(Worker& w, const CoreGraph& graph, int chunk, std::atomic<bool>& stale)
-        : w_(w), prog_(w.prog_), run_(w.run_), graph_(graph), blocks_(w.prog_), chunk_(chunk), stale_(stale)
+    CoreMajor(Worker& w, const CoreMajorPlan& plan, int chunk, std::atomic<bool>& stale)
+        : w_(w), prog_(w.prog_), run_(w.run_), graph_(plan.graph), pull_(plan.pull), blocks_(w.prog_), chunk_(chunk),
+          stale_(stale)
     {
         // Per synapse block: what send needs, in one load; per node: its blocks.
         dest_.resize(blocks_.slice.size());
@@ -214,6 +76,12 @@ public:
         for (size_t g = 0; g < dest_.size(); ++g)
             nodeBlocks_[fill[size_t(nodeOf[g])]++] = uint32_t(g);
         inbox_.resize(dest_.size() * size_t(chunk) * 2);
+        blockCore_.resize(dest_.size());
+        for (size_t c = 0; c < prog_.cores.size(); ++c)
+            std::fill(blockCore_.begin() + blocks_.base[c], blockCore_.begin() + blocks_.base[c] + prog_.cores[c].inputs.size(),
+                      int32_t(c));
+        outbox_.resize(graph_.nodes.size() * size_t(chunk));
+        due_.resize(size_t(run_.steps));
         int maxDelay = 0;
         for (const CoreProgram& c : prog_.cores)
             maxDelay = std::max(maxDelay, c.maxDelay);
@@ -361,13 +229,16 @@ private:
         for (Stream& r : ring_)
             clear(r);
         findRuns(comp, b);
+        schedulePulls(comp, b);
+        for (int32_t v : comp)
+            outbox(v, b).clear();
         const int32_t kc = graph_.componentOf[size_t(comp[0])];
         const int64_t base = (first + b) * run_.interval; // the sample's window in the step count
         bool late = false; // a message delivered after some slice's last update
         for (int64_t hl = 0; hl < steps; ++hl) {
             Stream& due = ring_[size_t(hl % int64_t(ring_.size()))];
             close(due);
-            late |= (deliverRuns(hl) || due.at != due.begin()) && hl > lastUpdate;
+            late |= (deliverRuns(hl) | deliverPulls(hl, b) || due.at != due.begin()) && hl > lastUpdate;
             for (const uint32_t* r = due.begin(); r < due.at;)
                 r = deliverRecord(r);
             clear(due);
@@ -426,6 +297,203 @@ private:
         for (Run& r : runs_)
             for (; r.next < r.end && arrivalOf(r.next) == hl; any = true)
                 r.next = deliverRecord(r.next);
+        return any;
+    }
+
+    // The events of a slice's pulled routes in one sample (PullPlan): per
+    // step with any (Rec), its items grouped by class, at off[Rec::off + k]
+    // .. off[Rec::off + k + 1] for class k.
+    struct Item {
+        uint32_t slot; // in the class
+        int32_t value;
+        Item() {} // left uninitialized: sendPulled sizes the outbox, then writes every item
+        Item(uint32_t s, int32_t v) : slot(s), value(v) {}
+    };
+    struct Outbox {
+        struct Rec {
+            int32_t stepIndex;
+            uint32_t off;
+        };
+        std::vector<Rec> recs;
+        std::vector<uint32_t> off;
+        std::vector<Item> items;
+        void clear() { recs.clear(), off.clear(), items.clear(); }
+    };
+    Outbox& outbox(int32_t node, int b) { return outbox_[size_t(node) * size_t(chunk_) + size_t(b)]; }
+    // A subscription's items that arrive at one step.
+    struct Due {
+        uint32_t block, sub, begin, end;
+    };
+
+    // Appends the events of segment seg (of core c, sample b) whose neurons
+    // have a class to the slice's outbox, by class, and counts their pulled
+    // routes as sent.
+    void sendPulled(int32_t c, const Segment& seg, const Event* events, int b, EventCounts& sent)
+    {
+        const int32_t v = graph_.sliceBase[size_t(c)] + seg.slice;
+        const PullPlan::NodeMap& nm = pull_.nodes[size_t(v)];
+        if (nm.classes == 0 || seg.begin == seg.end)
+            return;
+        const uint32_t first = uint32_t(prog_.cores[size_t(c)].slices[size_t(seg.slice)].first);
+        const PullPlan::ClassSlot* table = pull_.classTable.data() + nm.map.table;
+        classFill_.assign(nm.classes, 0);
+        classSlot_.resize(seg.end - seg.begin);
+        uint32_t* fill = classFill_.data(); // GCC reloads members after every store
+        PullPlan::ClassSlot* classSlot = classSlot_.data() - seg.begin;
+        const Periodic map = nm.map;
+        const int32_t classStep = nm.classStep;
+        const uint32_t slotStep = uint32_t(nm.slotStep);
+        uint32_t total = 0;
+        for (uint32_t e = seg.begin; e < seg.end; ++e) {
+            const auto [q, r] = map.split(events[e].local - first);
+            PullPlan::ClassSlot cs = table[r];
+            if (cs.cls >= 0) {
+                cs.cls += int32_t(q) * classStep, cs.slot += q * slotStep;
+                ++fill[size_t(cs.cls)], ++total;
+            }
+            classSlot[e] = cs;
+        }
+        if (total == 0)
+            return;
+        Outbox& ob = outbox(v, b);
+        ob.recs.push_back({seg.stepIndex, uint32_t(ob.off.size())});
+        uint32_t at = uint32_t(ob.items.size());
+        for (uint32_t k = 0; k < nm.classes; ++k) {
+            const uint32_t n = fill[k];
+            if (n > 0) {
+                const PullPlan::ClassCounts& cc = pull_.classCounts[nm.classBase + k];
+                sent.messages += int64_t(n) * cc.messages;
+                sent.hopsEw += int64_t(n) * cc.hopsEw;
+                sent.hopsNs += int64_t(n) * cc.hopsNs;
+                sent.chipLinks += int64_t(n) * cc.chipLinks;
+                sent.chipMessages += int64_t(n) * cc.chipMessages;
+                sent.maxMessageNs = std::max(sent.maxMessageNs, double(cc.maxNs));
+            }
+            ob.off.push_back(at);
+            fill[k] = at;
+            at += n;
+        }
+        ob.off.push_back(at);
+        ob.items.resize(at);
+        Item* items = ob.items.data();
+        for (uint32_t e = seg.begin; e < seg.end; ++e) {
+            const PullPlan::ClassSlot cs = classSlot[e];
+            if (cs.cls >= 0)
+                items[fill[size_t(cs.cls)]++] = {cs.slot, events[e].value};
+        }
+    }
+
+    // The subscriptions of the component's blocks, by arrival step, for sample b.
+    void schedulePulls(const std::vector<int32_t>& comp, int b)
+    {
+        for (std::vector<Due>& d : due_)
+            d.clear();
+        for (int32_t v : comp)
+            for (uint32_t i = nodeBlockStart_[size_t(v)]; i < nodeBlockStart_[size_t(v) + 1]; ++i) {
+                const uint32_t g = nodeBlocks_[i];
+                const Dest d = dest_[g];
+                for (uint32_t s = pull_.blockSubStart[g]; s < pull_.blockSubStart[g + 1]; ++s) {
+                    const PullPlan::Sub& sub = pull_.subs[s];
+                    const Outbox& ob = outbox(sub.node, b);
+                    for (const Outbox::Rec& rec : ob.recs) {
+                        const int64_t stepIndex = rec.stepIndex + 1, arrival = stepIndex + d.delay;
+                        if (stepIndex > d.lastSend || arrival >= run_.steps)
+                            continue; // dropped as the pushed messages are (send, runComponent)
+                        const uint32_t begin = ob.off[rec.off + sub.cls], end = ob.off[rec.off + sub.cls + 1];
+                        if (begin < end)
+                            due_[size_t(arrival)].push_back({g, s, begin, end});
+                    }
+                }
+            }
+    }
+
+    // Delivers the pulled messages arriving at step hl (sample b): one
+    // binary and one graded record per block, from all its subscriptions.
+    bool deliverPulls(int64_t hl, int b)
+    {
+        std::vector<Due>& due = due_[size_t(hl)];
+        // Items are cold (written by another component): their loads start
+        // kItemsAhead subscriptions ahead.
+        constexpr size_t kItemsAhead = 8;
+        auto itemsOf = [&](const Due& d) { return outbox(pull_.subs[d.sub].node, b).items.data() + d.begin; };
+        for (size_t i = 0; i < due.size() && i < kItemsAhead; ++i)
+            prefetch(itemsOf(due[i]));
+        for (size_t i = 0; i < due.size();) {
+            const uint32_t g = due[i].block;
+            const int32_t core = blockCore_[g];
+            const uint32_t input = g - blocks_.base[size_t(core)];
+            const uint32_t stepIndex = uint32_t(hl - dest_[g].delay);
+            size_t end = i;
+            uint32_t most = 0; // messages into g: room for all of them in either record
+            for (; end < due.size() && due[end].block == g; ++end)
+                most += due[end].end - due[end].begin;
+            const CoreProgram& dc = prog_.cores[size_t(core)];
+            const SynapseBlock& blk = dc.inputs[input];
+            if (!blk.conv && blk.unitRunsValid()) {
+                // One-synapse runs (attention products and their operands):
+                // added here, as deliverUnitRuns would, without a record.
+                int32_t* acc = (*w_.st_)[size_t(core)].dendrite(blk.compartment, dc.neurons);
+                const int32_t* rows = blk.rows.data();
+                int64_t ops = 0, bytes = 0;
+                for (; i < end; ++i) {
+                    if (i + kItemsAhead < due.size())
+                        prefetch(itemsOf(due[i + kItemsAhead]));
+                    const PullPlan::Sub& sub = pull_.subs[due[i].sub];
+                    const uint32_t* table = pull_.entries.data() + sub.entry.table;
+                    const Item* items = outbox(sub.node, b).items.data();
+                    for (uint32_t k = due[i].begin; k < due[i].end; ++k) {
+                        const auto [q, rem] = sub.entry.split(items[k].slot);
+                        const int32_t* r = rows + (table[rem] + q * sub.step);
+                        const int32_t x = items[k].value, runs = r[0];
+                        ops += r[1], bytes += r[2];
+                        r += SynapseBlock::kRowHeader;
+                        for (int32_t u = 0; u < runs; ++u, r += SynapseBlock::kRunHeader + 1)
+                            acc[r[0]] += x * r[SynapseBlock::kRunHeader];
+                    }
+                }
+                w_.countDelivery(core, blk, int(stepIndex), ops, bytes);
+                continue;
+            }
+            for (int graded = 0; graded < 2; ++graded)
+                if (pulled_[graded].size() < kHead + (size_t(most) << graded))
+                    pulled_[graded].resize(kHead + (size_t(most) << graded));
+            uint32_t* bin = pulled_[0].data() + kHead;
+            uint32_t* gr = pulled_[1].data() + kHead;
+            for (; i < end; ++i) {
+                if (i + kItemsAhead < due.size())
+                    prefetch(itemsOf(due[i + kItemsAhead]));
+                const PullPlan::Sub& sub = pull_.subs[due[i].sub];
+                const uint32_t* table = pull_.entries.data() + sub.entry.table;
+                const Item* items = outbox(sub.node, b).items.data();
+                // Both records are written, the one of the item's kind advances.
+                auto put = [&](uint32_t entry, int32_t x) {
+                    const bool one = x == 1;
+                    *bin = entry, gr[0] = entry, gr[1] = uint32_t(x);
+                    bin += one, gr += one ? 0 : 2;
+                };
+                if (sub.entry.period == 1) {
+                    for (uint32_t k = due[i].begin; k < due[i].end; ++k)
+                        put(table[0] + items[k].slot * sub.step, items[k].value);
+                } else {
+                    for (uint32_t k = due[i].begin; k < due[i].end; ++k) {
+                        const auto [q, r] = sub.entry.split(items[k].slot);
+                        put(table[r] + q * sub.step, items[k].value);
+                    }
+                }
+            }
+            const uint32_t counts[2] = {uint32_t(bin - (pulled_[0].data() + kHead)),
+                                        uint32_t(gr - (pulled_[1].data() + kHead)) / 2};
+            for (uint32_t graded = 0; graded < 2; ++graded) {
+                if (counts[graded] == 0)
+                    continue;
+                uint32_t* r = pulled_[graded].data();
+                r[0] = uint32_t(core), r[1] = input | stepIndex << 16;
+                r[2] = uint32_t(hl), r[3] = graded << 31 | counts[graded];
+                deliverRecord(r);
+            }
+        }
+        const bool any = !due.empty();
+        due.clear();
         return any;
     }
 
@@ -525,12 +593,19 @@ private:
     {
         const CoreProgram& src = prog_.cores[size_t(c)];
         const CoreState& ss = (*w_.st_)[size_t(c)];
-        const uint32_t* routeStart = src.routeStart.data();
-        const RouteHop* routes = src.routes.data();
+        const uint32_t* routeStart = pull_.pushStart(src, size_t(c));
+        const RouteHop* routes = pull_.pushRoutes(src, size_t(c));
+        const bool pushesNothing = !pull_.push[size_t(c)].own && pull_.push[size_t(c)].routes.empty();
         const Event* events = ss.events[0].data();
         for (const Segment& seg : ss.segments[0]) {
             EventCounts sent;
             const int stepIndex = seg.stepIndex + 1;
+            sendPulled(c, seg, events, b, sent);
+            if (pushesNothing) {
+                if (sent.messages > 0)
+                    w_.countSent(c, seg.stepIndex, src.slices[size_t(seg.slice)].pop, sent);
+                continue;
+            }
             for (uint32_t e = seg.begin; e < seg.end; ++e) {
                 if (e + Worker::kRouteAhead < seg.end)
                     prefetch(routes + routeStart[events[e + Worker::kRouteAhead].local]);
@@ -566,6 +641,7 @@ private:
     const SimProgram& prog_;
     RunContext& run_;
     const CoreGraph& graph_;
+    const PullPlan& pull_;
     const BlockIndex blocks_;
     int chunk_;
     std::atomic<bool>& stale_; // a message went to an earlier component (the graph does not match the routes)
@@ -581,6 +657,12 @@ private:
         const uint32_t *next, *end; // next undelivered record, end of the run
     };
     std::vector<Run> runs_;
+    std::vector<int32_t> blockCore_;  // per global block: its core
+    std::vector<Outbox> outbox_;      // [node * chunk + sample]
+    std::vector<std::vector<Due>> due_; // [arrival step]: the component's subscriptions (schedulePulls)
+    std::vector<uint32_t> classFill_; // sendPulled's per-class counts, then positions
+    std::vector<PullPlan::ClassSlot> classSlot_; // sendPulled's class and slot per event
+    std::vector<uint32_t> pulled_[2]; // deliverPulls' binary and graded record
     // Per node: 1 when its accumulators may hold something (a message
     // after its last update, or a component that did not finish);
     // kAlwaysDirty: a block into a compartment its updates do not clear.
@@ -599,8 +681,8 @@ bool coreMajorFits(const SimProgram& prog, int steps)
 namespace {
 class CoreMajorPasses : public PassRunner {
 public:
-    CoreMajorPasses(RunContext& run, const CoreGraph& graph, int chunk, std::atomic<bool>& stale)
-        : state_(makeState(run.prog)), w_(run, state_, nullptr, 0), cm_(w_, graph, chunk, stale)
+    CoreMajorPasses(RunContext& run, const CoreMajorPlan& plan, int chunk, std::atomic<bool>& stale)
+        : state_(makeState(run.prog)), w_(run, state_, nullptr, 0), cm_(w_, plan, chunk, stale)
     {
     }
     Worker& worker() override { return w_; }
@@ -618,22 +700,26 @@ private:
 
 void runCoreMajor(RunContext& run, const SampleSource& source, int threads, int chunk)
 {
-    // A traced run cannot be repeated (its records are already out): it
-    // builds the graph from the routes as they are now.
-    const bool traced = run.opt.trace != nullptr;
-    std::shared_ptr<const CoreGraph> graph =
-        traced ? std::make_shared<const CoreGraph>(coreGraph(run.prog, true)) : run.prog.sliceGraph.get(run.prog);
+    std::shared_ptr<const CoreMajorPlan> plan = run.prog.sliceGraph.get(run.prog);
     std::atomic<bool> stale{false};
     auto runAll = [&]() {
         runPasses(run, source, threads, chunk,
-                  [&]() { return std::make_unique<CoreMajorPasses>(run, *graph, chunk, stale); });
+                  [&]() { return std::make_unique<CoreMajorPasses>(run, *plan, chunk, stale); });
     };
     runAll();
     if (!stale)
         return;
-    // The routes changed since the graph was cached (same sizes, a new
-    // edge): start over with the graph of the routes as they are.
-    graph = run.prog.sliceGraph.rebuild(run.prog);
+    const char* why = "core-major execution: a message reached a slice that already ran (a route table was changed "
+                      "without VersionedArray::edit)";
+    if (run.opt.trace) { // its records are already out: it cannot start over
+        run.result.error = why;
+        return;
+    }
+    // A pushed message reached a slice that already ran: the plan does not
+    // match the routes (one was changed without edit(); such a change of a
+    // pulled route goes unseen). Start over with a plan of the routes as
+    // they are.
+    plan = run.prog.sliceGraph.rebuild(run.prog);
     stale = false;
     for (std::vector<float>& out : run.result.outputs)
         std::fill(out.begin(), out.end(), 0.0f);
@@ -643,7 +729,7 @@ void runCoreMajor(RunContext& run, const SampleSource& source, int threads, int 
     run.result.error.clear();
     runAll();
     if (stale)
-        run.result.error = "core-major execution: a message reached a slice that already ran";
+        run.result.error = why;
 }
 
 } // namespace detail

@@ -723,8 +723,9 @@ ProgramLoad buildProgram(const target::Package& pkg, int threads, bool share)
     std::vector<int64_t> pathOf(pkg.cores.size(), -1);
     for (size_t k = 0; k < pkg.cores.size(); ++k) {
         CoreProgram& c = prog.cores[k];
-        c.routeStart.assign(size_t(c.neurons + 1), 0);
-        c.routes.reserve(pkg.cores[k].routes.size());
+        std::vector<uint32_t> routeStart(size_t(c.neurons + 1), 0);
+        std::vector<RouteHop> routes;
+        routes.reserve(pkg.cores[k].routes.size());
         for (const target::RouteEntry& r : pkg.cores[k].routes) {
             if (r.localNeuron < 0 || r.localNeuron >= c.neurons || r.destCore < 0 ||
                 size_t(r.destCore) >= prog.cores.size() ||
@@ -753,11 +754,13 @@ ProgramLoad buildProgram(const target::Package& pkg, int threads, bool share)
             h.destAxon = r.destAxon;
             const SynapseBlock& b = prog.cores[size_t(r.destCore)].inputs[size_t(r.destInput)];
             h.entry = b.conv ? uint32_t(r.destAxon) : b.rowStart[size_t(r.destAxon)];
-            c.routes.push_back(h);
-            ++c.routeStart[size_t(r.localNeuron) + 1];
+            routes.push_back(h);
+            ++routeStart[size_t(r.localNeuron) + 1];
         }
-        for (size_t n = 1; n < c.routeStart.size(); ++n)
-            c.routeStart[n] += c.routeStart[n - 1];
+        for (size_t n = 1; n < routeStart.size(); ++n)
+            routeStart[n] += routeStart[n - 1];
+        c.routeStart = std::move(routeStart);
+        c.routes = std::move(routes);
     }
     narrowKernels(prog);
     out.program = std::move(prog);

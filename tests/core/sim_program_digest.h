@@ -81,7 +81,7 @@ inline std::vector<std::pair<std::string, uint64_t>> programDigest(const sim::Si
         d.scalars(at + "scalars", c.index, c.coord.chip, c.coord.tileX, c.coord.tileY, c.coord.core, c.neurons, c.maxDelay,
                   c.slices.size(), c.inputs.size());
         d.add(at + "bias", c.bias);
-        d.add(at + "routeStart", c.routeStart);
+        d.add(at + "routeStart", c.routeStart.values());
         d.add(at + "neuronSlice", c.neuronSlice);
         std::vector<int64_t> routes;
         for (const sim::RouteHop& r : c.routes)

@@ -51,7 +51,7 @@ void replaceFirstRoutes(sim::SimProgram& p, int32_t core, int32_t slice, const s
     sim::CoreProgram& cp = p.cores[size_t(core)];
     for (size_t n = 0; n + 1 < cp.routeStart.size(); ++n)
         if (cp.neuronSlice[n] == slice && cp.routeStart[n] < cp.routeStart[n + 1])
-            cp.routes[cp.routeStart[n]] = hop;
+            cp.routes.edit()[cp.routeStart[n]] = hop;
 }
 
 // Makes a cycle: the first route of the earliest sending slice is copied to
@@ -297,8 +297,8 @@ private slots:
 
     void cachedSliceGraphFollowsTheRoutes()
     {
-        // Untraced core-major runs reuse the slice graph kept with the
-        // program (SimProgram::sliceGraph); traced runs build their own.
+        // Core-major runs reuse the slice graph and pull plan kept with the
+        // program (SimProgram::sliceGraph).
         auto m = ir::loadModule(modelPath("convsnn_fmnist.sir"));
         QVERIFY(m.ok());
         simtest::Compiled c = simtest::compile(*m.module);
@@ -318,10 +318,9 @@ private slots:
         // A copy starts without the cache and gets the same results.
         const sim::SimProgram copy = c.program;
         compareResults(copy, first, sim::simulate(copy, in, n, o));
-        // An edit that keeps every size of the route tables (the cache's
-        // shape check passes) but adds a route back into an earlier slice:
-        // the run meets a message to a slice that already ran, rebuilds the
-        // graph and starts over.
+        // An edit that keeps every size of the route tables but adds a route
+        // back into an earlier slice (through VersionedArray::edit, whose new
+        // version the cache sees): the graph and pull plan are rebuilt.
         QVERIFY(addFeedback(c.program, true));
         QVERIFY(sim::coreGraph(c.program, true).cyclicComponents >= 1);
         const Run ref = run(c.program, in, n, 1, 1, sim::Order::StepMajor);

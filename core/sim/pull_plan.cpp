@@ -1,0 +1,265 @@
+#include "sim/pull_plan.h"
+
+#include "sim/block_index.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <unordered_map>
+
+namespace stc::sim::detail {
+
+namespace {
+
+// What a core contributes to the plan, before the cores are merged.
+struct CorePart {
+    std::vector<PullPlan::NodeMap> nodes; // per slice of the core (classBase, map.table: in this part)
+    std::vector<PullPlan::ClassSlot> classTable;
+    std::vector<PullPlan::ClassCounts> counts;
+    struct SubPart {
+        uint32_t block;
+        PullPlan::Sub sub; // entry.table: offset in this part's entries
+    };
+    std::vector<SubPart> subs;
+    std::vector<uint32_t> entries;
+    PullPlan::Push push;
+    int64_t pulled = 0, pushed = 0;
+};
+
+// A route as a class compares it: destination block and mesh path.
+bool sameRoute(const RouteHop& a, const RouteHop& b)
+{
+    return a.destCore == b.destCore && a.destInput == b.destInput && a.hopsEw == b.hopsEw &&
+           a.hopsNs == b.hopsNs && a.chipLinks == b.chipLinks &&
+           std::memcmp(&a.latencyNs, &b.latencyNs, sizeof(float)) == 0;
+}
+
+uint64_t routeHash(uint64_t h, const RouteHop& r)
+{
+    uint32_t lat;
+    std::memcpy(&lat, &r.latencyNs, sizeof lat);
+    for (uint64_t v : {uint64_t(uint32_t(r.destCore)) << 32 | uint32_t(r.destInput),
+                       uint64_t(r.hopsEw) << 48 | uint64_t(r.hopsNs) << 32 | uint64_t(r.chipLinks) << 16,
+                       uint64_t(lat)}) {
+        h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+        h *= 0xff51afd7ed558ccdull;
+    }
+    return h;
+}
+
+class CorePlanner {
+public:
+    CorePlanner(const SimProgram& prog, const CoreGraph& g, const BlockIndex& blocks,
+                const std::vector<int32_t>& blockComponent)
+        : prog_(prog), g_(g), blocks_(blocks), blockComponent_(blockComponent)
+    {
+    }
+
+    CorePart plan(size_t c)
+    {
+        const CoreProgram& cp = prog_.cores[c];
+        CorePart part;
+        part.nodes.assign(cp.slices.size(), PullPlan::NodeMap());
+        pulledRoute_.assign(cp.routes.size(), 0);
+        for (size_t k = 0; k < cp.slices.size(); ++k)
+            planSlice(c, k, part);
+        int64_t pulled = 0;
+        for (char p : pulledRoute_)
+            pulled += p;
+        part.pulled = pulled;
+        part.pushed = int64_t(cp.routes.size()) - pulled;
+        if (pulled > 0) {
+            part.push.own = false;
+            part.push.start.assign(cp.routeStart.size(), 0);
+            for (size_t n = 0; n + 1 < cp.routeStart.size(); ++n) {
+                for (uint32_t r = cp.routeStart[n]; r < cp.routeStart[n + 1]; ++r)
+                    if (!pulledRoute_[r])
+                        part.push.routes.push_back(cp.routes[r]);
+                part.push.start[n + 1] = uint32_t(part.push.routes.size());
+            }
+        }
+        return part;
+    }
+
+private:
+    // A route into a later component than the sender's is pulled.
+    bool pulls(int32_t component, const RouteHop& rt) const { return blockComponent_[blocks_.at(rt)] > component; }
+
+    void planSlice(size_t c, size_t k, CorePart& part)
+    {
+        const CoreProgram& cp = prog_.cores[c];
+        const SliceInfo& si = cp.slices[k];
+        const int32_t node = g_.sliceBase[c] + int32_t(k);
+        const int32_t component = g_.componentOf[size_t(node)];
+        // Classes: the neurons whose pulled routes are the same sequence.
+        std::unordered_map<uint64_t, std::vector<uint32_t>> byHash; // hash -> classes
+        std::vector<int64_t> rep;                                  // per class: its first neuron
+        std::vector<std::vector<uint32_t>> members;
+        std::vector<int32_t> cls(size_t(si.count), -1);
+        auto pulledOf = [&](int64_t n, std::vector<const RouteHop*>& out) {
+            out.clear();
+            for (uint32_t r = cp.routeStart[size_t(n)]; r < cp.routeStart[size_t(n) + 1]; ++r)
+                if (pulls(component, cp.routes[r]))
+                    out.push_back(&cp.routes[r]);
+        };
+        std::vector<const RouteHop*> mine, theirs;
+        for (int64_t i = 0; i < si.count; ++i) {
+            const int64_t n = si.first + i;
+            pulledOf(n, mine);
+            if (mine.empty())
+                continue;
+            uint64_t h = mine.size();
+            for (const RouteHop* r : mine)
+                h = routeHash(h, *r);
+            std::vector<uint32_t>& candidates = byHash[h];
+            int32_t found = -1;
+            for (uint32_t k2 : candidates) {
+                pulledOf(rep[k2], theirs);
+                if (theirs.size() == mine.size() &&
+                    std::equal(mine.begin(), mine.end(), theirs.begin(),
+                               [](const RouteHop* a, const RouteHop* b) { return sameRoute(*a, *b); })) {
+                    found = int32_t(k2);
+                    break;
+                }
+            }
+            if (found < 0) {
+                found = int32_t(rep.size());
+                candidates.push_back(uint32_t(found));
+                rep.push_back(n);
+                members.emplace_back();
+            }
+            cls[size_t(i)] = found;
+            members[size_t(found)].push_back(uint32_t(n));
+            if (rep.size() > size_t(si.count) / 4)
+                return; // too many classes to pay: every route of the slice is pushed
+        }
+        if (rep.empty())
+            return;
+        PullPlan::NodeMap& nm = part.nodes[k];
+        nm.classes = uint32_t(rep.size());
+        nm.classBase = uint32_t(part.counts.size());
+        // Class and slot per neuron, in periodic form.
+        std::vector<PullPlan::ClassSlot> cs(size_t(si.count), {-1, 0});
+        for (size_t q = 0; q < rep.size(); ++q)
+            for (uint32_t s = 0; s < members[q].size(); ++s)
+                cs[size_t(members[q][s] - si.first)] = {int32_t(q), s};
+        const bool everyNeuron = std::none_of(cls.begin(), cls.end(), [](int32_t x) { return x < 0; });
+        const uint32_t period = everyNeuron ? periodOf(cs, [](const PullPlan::ClassSlot& a, const PullPlan::ClassSlot& b) {
+            return std::pair<int64_t, int64_t>(int64_t(a.cls) - b.cls, int64_t(a.slot) - int64_t(b.slot));
+        })
+                                            : uint32_t(si.count);
+        nm.map = {period, uint32_t(part.classTable.size())};
+        if (period < cs.size())
+            nm.classStep = cs[period].cls - cs[0].cls, nm.slotStep = int32_t(cs[period].slot) - int32_t(cs[0].slot);
+        part.classTable.insert(part.classTable.end(), cs.begin(), cs.begin() + period);
+        std::vector<uint32_t> entries;
+        for (size_t q = 0; q < rep.size(); ++q) {
+            pulledOf(rep[q], mine);
+            PullPlan::ClassCounts cc;
+            for (const RouteHop* r : mine) {
+                ++cc.messages;
+                cc.hopsEw += r->hopsEw, cc.hopsNs += r->hopsNs, cc.chipLinks += r->chipLinks;
+                cc.chipMessages += r->chipLinks > 0;
+                cc.maxNs = std::max(cc.maxNs, r->latencyNs);
+            }
+            part.counts.push_back(cc);
+            // One subscription per position j in the class's route sequence:
+            // the entries of its members' j-th pulled routes, in periodic form.
+            const std::vector<uint32_t>& mem = members[q];
+            for (size_t j = 0; j < mine.size(); ++j) {
+                entries.clear();
+                for (uint32_t n : mem) {
+                    uint32_t seen = 0;
+                    for (uint32_t r = cp.routeStart[n]; r < cp.routeStart[n + 1]; ++r)
+                        if (pulls(component, cp.routes[r]) && seen++ == j) {
+                            entries.push_back(cp.routes[r].entry);
+                            pulledRoute_[r] = 1;
+                            break;
+                        }
+                }
+                const uint32_t p = periodOf(entries, [](uint32_t a, uint32_t b) { return a - b; });
+                PullPlan::Sub sub{node, uint32_t(q), {p, uint32_t(part.entries.size())},
+                                  p < entries.size() ? entries[p] - entries[0] : 0};
+                part.entries.insert(part.entries.end(), entries.begin(), entries.begin() + p);
+                const uint32_t block = uint32_t(blocks_.at(*mine[j]));
+                part.subs.push_back({block, sub});
+            }
+        }
+    }
+
+    const SimProgram& prog_;
+    const CoreGraph& g_;
+    const BlockIndex& blocks_;
+    const std::vector<int32_t>& blockComponent_;
+    std::vector<char> pulledRoute_;
+};
+
+} // namespace
+
+PullPlan pullPlan(const SimProgram& prog, const CoreGraph& g, int threads)
+{
+    PullPlan plan;
+    const size_t cores = prog.cores.size();
+    const BlockIndex blocks(prog);
+    std::vector<int32_t> blockComponent(blocks.slice.size());
+    for (size_t c = 0; c < cores; ++c)
+        for (size_t i = 0; i < prog.cores[c].inputs.size(); ++i)
+            blockComponent[blocks.base[c] + i] = g.componentOf[size_t(g.sliceBase[c] + blocks.slice[blocks.base[c] + i])];
+    plan.nodes.assign(g.nodes.size(), PullPlan::NodeMap());
+    plan.push.resize(cores);
+    if (!g.bySlice)
+        return plan; // every route pushed
+
+    std::vector<CorePart> parts(cores);
+    if (threads < 1)
+        threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    std::atomic<size_t> next{0};
+    auto body = [&]() {
+        CorePlanner planner(prog, g, blocks, blockComponent);
+        for (size_t c; (c = next++) < cores;)
+            parts[c] = planner.plan(c);
+    };
+    std::vector<std::thread> pool;
+    for (int k = 1; k < threads && size_t(k) < cores; ++k)
+        pool.emplace_back(body);
+    body();
+    for (auto& t : pool)
+        t.join();
+
+    // Merge: the cores' tables one after the other, subscriptions per block.
+    std::vector<uint32_t> entryBase(cores, 0), subCount(blocks.slice.size() + 1, 0);
+    for (size_t c = 0; c < cores; ++c) {
+        CorePart& p = parts[c];
+        for (size_t k = 0; k < p.nodes.size(); ++k) {
+            PullPlan::NodeMap nm = p.nodes[k];
+            nm.classBase += uint32_t(plan.classCounts.size());
+            nm.map.table += uint32_t(plan.classTable.size());
+            plan.nodes[size_t(g.sliceBase[c]) + k] = nm;
+        }
+        plan.classCounts.insert(plan.classCounts.end(), p.counts.begin(), p.counts.end());
+        plan.classTable.insert(plan.classTable.end(), p.classTable.begin(), p.classTable.end());
+        entryBase[c] = uint32_t(plan.entries.size());
+        plan.entries.insert(plan.entries.end(), p.entries.begin(), p.entries.end());
+        for (const CorePart::SubPart& s : p.subs)
+            ++subCount[s.block + 1];
+        plan.pulledRoutes += p.pulled, plan.pushedRoutes += p.pushed;
+        plan.push[c] = std::move(p.push);
+    }
+    for (size_t b = 0; b < blocks.slice.size(); ++b)
+        subCount[b + 1] += subCount[b];
+    plan.blockSubStart = subCount;
+    plan.subs.resize(subCount.back());
+    for (size_t c = 0; c < cores; ++c) {
+        for (const CorePart::SubPart& s : parts[c].subs) {
+            PullPlan::Sub sub = s.sub;
+            sub.entry.table += entryBase[c];
+            plan.subs[subCount[s.block]++] = sub;
+        }
+        parts[c] = CorePart();
+    }
+    return plan;
+}
+
+} // namespace stc::sim::detail
+
