@@ -2,11 +2,12 @@
 // messages of one inbox record. Include only after the O3 pragma (the row
 // sums must vectorize).
 //
-// Consecutive messages whose axons share their input position and group
-// (the sender's neurons are position-major, so one position's spikes follow
-// each other) form a tile: for every tap, their kernel rows (times x,
-// graded) are summed in registers and added to the tap's accumulators once,
-// instead of one load and store of the accumulators per message.
+// Consecutive messages (up to 32) whose axons share their input position and
+// group form a tile: for every tap, their kernel rows (times x, graded) are
+// summed in registers and added to the tap's accumulators once per 16 rows,
+// instead of one load and store of the accumulators per message. The pull
+// plan orders a block's subscriptions so that one position's messages
+// follow each other (pull_plan.cpp, tileKey).
 //
 // The rows come from the group's int8 kernel (ConvPlan::Group::narrow: a
 // mantissa per weight and a left shift per feature) when it is valid, else
@@ -30,8 +31,8 @@ struct ConvTiles {
 // Inlined into deliver's clones, so that they vectorize for its ISA.
 #define STC_INLINE static inline __attribute__((always_inline))
 
-// int8 rows are summed in int16 (|sum| <= 16 x 128: a tile is at most 16
-// rows), 16 lanes per AVX2 register, and widened once.
+// int8 rows are summed in int16, at most 16 at a time (|sum| <= 16 x 128),
+// 16 lanes per AVX2 register, and widened once.
 template <int k, typename Rows>
 STC_INLINE auto rowSum(Rows w, uint32_t j)
 {
@@ -132,6 +133,9 @@ STC_INLINE void addTile(int32_t* d, const W* const* w, const int32_t* xs, uint32
         }
     }
     if constexpr (s == 1) {
+        if constexpr (sizeof(W) == 1)
+            for (; j + 16 <= k; j += 16)
+                addRows<16>(d, w + j, shift, n);
         for (; j + 8 <= k; j += 8)
             addRows<8>(d, w + j, shift, n);
         if (j + 4 <= k)
@@ -163,8 +167,8 @@ template <uint32_t s>
 STC_INLINE void deliverTiles(const SynapseBlock& b, const uint32_t* e, uint32_t m,
                                                                int32_t* acc, int64_t& ops, int64_t& bytes)
 {
-    constexpr uint32_t kTile = 16;
-    static_assert(kTile * 128 <= 32767, "a tile's int8 rows must sum inside int16 (rowSum)");
+    constexpr uint32_t kTile = 32;
+    static_assert(16 * 128 <= 32767, "16 int8 rows must sum inside int16 (rowSum)");
     const ConvPlan& p = b.plan;
     const ConvPlan::Axon* axons = p.axons.data();
     uint32_t ahead = 0;

@@ -19,6 +19,7 @@ struct CorePart {
     std::vector<PullPlan::ClassCounts> counts;
     struct SubPart {
         uint32_t block;
+        uint64_t tile; // tileKey of its routes
         PullPlan::Sub sub; // entry.table: offset in this part's entries
     };
     std::vector<SubPart> subs;
@@ -27,21 +28,35 @@ struct CorePart {
     int64_t pulled = 0, pushed = 0;
 };
 
-// A route as a class compares it: destination block and mesh path.
-bool sameRoute(const RouteHop& a, const RouteHop& b)
+// Into a conv_shared block: the group and tap list of the route's axon
+// (the axons of one input position share them, and conv delivery sums the
+// kernel rows of consecutive such messages as one tile, conv_tiles.h);
+// else 0.
+uint64_t tileKey(const SimProgram& prog, const RouteHop& r)
+{
+    const SynapseBlock& b = prog.cores[size_t(r.destCore)].inputs[size_t(r.destInput)];
+    if (!b.conv)
+        return 0;
+    const ConvPlan::Axon& a = b.plan.axons[r.entry];
+    return uint64_t(uint32_t(a.group)) << 32 | uint32_t(a.tapBegin);
+}
+
+// A route as a class compares it: destination block, mesh path, and tile
+// key (so that a class's messages into a conv block form whole tiles).
+bool sameRoute(const SimProgram& prog, const RouteHop& a, const RouteHop& b)
 {
     return a.destCore == b.destCore && a.destInput == b.destInput && a.hopsEw == b.hopsEw &&
            a.hopsNs == b.hopsNs && a.chipLinks == b.chipLinks &&
-           std::memcmp(&a.latencyNs, &b.latencyNs, sizeof(float)) == 0;
+           std::memcmp(&a.latencyNs, &b.latencyNs, sizeof(float)) == 0 && tileKey(prog, a) == tileKey(prog, b);
 }
 
-uint64_t routeHash(uint64_t h, const RouteHop& r)
+uint64_t routeHash(const SimProgram& prog, uint64_t h, const RouteHop& r)
 {
     uint32_t lat;
     std::memcpy(&lat, &r.latencyNs, sizeof lat);
     for (uint64_t v : {uint64_t(uint32_t(r.destCore)) << 32 | uint32_t(r.destInput),
                        uint64_t(r.hopsEw) << 48 | uint64_t(r.hopsNs) << 32 | uint64_t(r.chipLinks) << 16,
-                       uint64_t(lat)}) {
+                       uint64_t(lat), tileKey(prog, r)}) {
         h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
         h *= 0xff51afd7ed558ccdull;
     }
@@ -111,14 +126,14 @@ private:
                 continue;
             uint64_t h = mine.size();
             for (const RouteHop* r : mine)
-                h = routeHash(h, *r);
+                h = routeHash(prog_, h, *r);
             std::vector<uint32_t>& candidates = byHash[h];
             int32_t found = -1;
             for (uint32_t k2 : candidates) {
                 pulledOf(rep[k2], theirs);
                 if (theirs.size() == mine.size() &&
                     std::equal(mine.begin(), mine.end(), theirs.begin(),
-                               [](const RouteHop* a, const RouteHop* b) { return sameRoute(*a, *b); })) {
+                               [&](const RouteHop* a, const RouteHop* b) { return sameRoute(prog_, *a, *b); })) {
                     found = int32_t(k2);
                     break;
                 }
@@ -183,7 +198,7 @@ private:
                                   p < entries.size() ? entries[p] - entries[0] : 0};
                 part.entries.insert(part.entries.end(), entries.begin(), entries.begin() + p);
                 const uint32_t block = uint32_t(blocks_.at(*mine[j]));
-                part.subs.push_back({block, sub});
+                part.subs.push_back({block, tileKey(prog_, *mine[j]), sub});
             }
         }
     }
@@ -250,13 +265,31 @@ PullPlan pullPlan(const SimProgram& prog, const CoreGraph& g, int threads)
         subCount[b + 1] += subCount[b];
     plan.blockSubStart = subCount;
     plan.subs.resize(subCount.back());
+    std::vector<uint64_t> tiles(plan.subs.size());
     for (size_t c = 0; c < cores; ++c) {
         for (const CorePart::SubPart& s : parts[c].subs) {
             PullPlan::Sub sub = s.sub;
             sub.entry.table += entryBase[c];
+            tiles[subCount[s.block]] = s.tile;
             plan.subs[subCount[s.block]++] = sub;
         }
         parts[c] = CorePart();
+    }
+    // A block's subscriptions by tile key: the messages of one input
+    // position from every sending slice follow each other in its records,
+    // and conv delivery sums them as tiles.
+    std::vector<uint32_t> order;
+    std::vector<PullPlan::Sub> sorted;
+    for (size_t b = 0; b < blocks.slice.size(); ++b) {
+        const uint32_t s0 = plan.blockSubStart[b], s1 = plan.blockSubStart[b + 1];
+        order.resize(s1 - s0);
+        for (uint32_t k = 0; k < order.size(); ++k)
+            order[k] = s0 + k;
+        std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return tiles[x] < tiles[y]; });
+        sorted.clear();
+        for (uint32_t k : order)
+            sorted.push_back(plan.subs[k]);
+        std::copy(sorted.begin(), sorted.end(), plan.subs.begin() + s0);
     }
     return plan;
 }

@@ -10,7 +10,9 @@
 // cores holding that token's outputs, all products of one score reach its
 // accumulator. A slice's neurons are grouped into classes: neurons whose
 // routes into later components go to the same blocks in the same order, with
-// the same mesh paths. The sender appends each event once, to its class's
+// the same mesh paths and, into conv_shared blocks, to axons of the same input
+// position (a block's subscriptions are ordered by that position, so that
+// conv delivery meets one position's messages together, conv_tiles.h). The sender appends each event once, to its class's
 // list of the step (its slot in the class and its value); a receiving block
 // subscribes to the classes that reach it, and at the arrival step reads
 // each subscribed class's events, turning a slot into its axon entry through
