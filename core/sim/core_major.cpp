@@ -441,14 +441,22 @@ private:
                     const PullPlan::Sub& sub = pull_.subs[due[i].sub];
                     const uint32_t* table = pull_.entries.data() + sub.entry.table;
                     const Item* items = outbox(sub.node, b).items.data();
-                    for (uint32_t k = due[i].begin; k < due[i].end; ++k) {
-                        const auto [q, rem] = sub.entry.split(items[k].slot);
-                        const int32_t* r = rows + (table[rem] + q * sub.step);
-                        const int32_t x = items[k].value, runs = r[0];
+                    auto add = [&](uint32_t entry, int32_t x) {
+                        const int32_t* r = rows + entry;
+                        const int32_t runs = r[0];
                         ops += r[1], bytes += r[2];
                         r += SynapseBlock::kRowHeader;
                         for (int32_t u = 0; u < runs; ++u, r += SynapseBlock::kRunHeader + 1)
                             acc[r[0]] += x * r[SynapseBlock::kRunHeader];
+                    };
+                    if (sub.entry.period == 1) {
+                        for (uint32_t k = due[i].begin; k < due[i].end; ++k)
+                            add(table[0] + items[k].slot * sub.step, items[k].value);
+                    } else {
+                        for (uint32_t k = due[i].begin; k < due[i].end; ++k) {
+                            const auto [q, rem] = sub.entry.split(items[k].slot);
+                            add(table[rem] + q * sub.step, items[k].value);
+                        }
                     }
                 }
                 w_.countDelivery(core, blk, int(stepIndex), ops, bytes);
