@@ -81,6 +81,7 @@ public:
             std::fill(blockCore_.begin() + blocks_.base[c], blockCore_.begin() + blocks_.base[c] + prog_.cores[c].inputs.size(),
                       int32_t(c));
         outbox_.resize(graph_.nodes.size() * size_t(chunk));
+        arena_.resize(size_t(chunk));
         due_.resize(size_t(run_.steps));
         int maxDelay = 0;
         for (const CoreProgram& c : prog_.cores)
@@ -102,6 +103,9 @@ public:
     // Returns false when the run control cancelled it.
     bool run(const std::vector<std::vector<float>>& inputs, int64_t first, int n)
     {
+        std::fill(outbox_.begin(), outbox_.end(), Outbox());
+        for (Arena& a : arena_)
+            a.recs.clear(), a.off.clear(), a.items.clear();
         for (const std::vector<int32_t>& comp : graph_.components)
             for (int b = 0; b < n; ++b) {
                 if (run_.opt.control && !run_.opt.control->checkpoint())
@@ -230,8 +234,6 @@ private:
             clear(r);
         findRuns(comp, b);
         schedulePulls(comp, b);
-        for (int32_t v : comp)
-            outbox(v, b).clear();
         const int32_t kc = graph_.componentOf[size_t(comp[0])];
         const int64_t base = (first + b) * run_.interval; // the sample's window in the step count
         bool late = false; // a message delivered after some slice's last update
@@ -309,15 +311,23 @@ private:
         Item() {} // left uninitialized: sendPulled sizes the outbox, then writes every item
         Item(uint32_t s, int32_t v) : slot(s), value(v) {}
     };
-    struct Outbox {
-        struct Rec {
-            int32_t stepIndex;
-            uint32_t off;
-        };
+    // Per sample of the chunk, the outboxes of every slice in one arena (a
+    // slice's own vectors grew from nothing in every simulate call): per
+    // step with pulled events (Rec), its items grouped by class, class k's
+    // at items[off[Rec::off + k] .. off[Rec::off + k + 1]). A slice's Recs
+    // form a list (the slices of a cycle send step by step in turn).
+    static constexpr uint32_t kNone = ~0u;
+    struct Rec {
+        int32_t stepIndex;
+        uint32_t off, next;
+    };
+    struct Arena {
         std::vector<Rec> recs;
         std::vector<uint32_t> off;
         std::vector<Item> items;
-        void clear() { recs.clear(), off.clear(), items.clear(); }
+    };
+    struct Outbox {
+        uint32_t first = kNone, last = kNone; // its Recs
     };
     Outbox& outbox(int32_t node, int b) { return outbox_[size_t(node) * size_t(chunk_) + size_t(b)]; }
     // A subscription's items that arrive at one step.
@@ -355,9 +365,13 @@ private:
         }
         if (total == 0)
             return;
+        Arena& a = arena_[size_t(b)];
         Outbox& ob = outbox(v, b);
-        ob.recs.push_back({seg.stepIndex, uint32_t(ob.off.size())});
-        uint32_t at = uint32_t(ob.items.size());
+        const uint32_t rec = uint32_t(a.recs.size());
+        a.recs.push_back({seg.stepIndex, uint32_t(a.off.size()), kNone});
+        (ob.last == kNone ? ob.first : a.recs[ob.last].next) = rec;
+        ob.last = rec;
+        uint32_t at = uint32_t(a.items.size());
         for (uint32_t k = 0; k < nm.classes; ++k) {
             const uint32_t n = fill[k];
             if (n > 0) {
@@ -369,13 +383,13 @@ private:
                 sent.chipMessages += int64_t(n) * cc.chipMessages;
                 sent.maxMessageNs = std::max(sent.maxMessageNs, double(cc.maxNs));
             }
-            ob.off.push_back(at);
+            a.off.push_back(at);
             fill[k] = at;
             at += n;
         }
-        ob.off.push_back(at);
-        ob.items.resize(at);
-        Item* items = ob.items.data();
+        a.off.push_back(at);
+        a.items.resize(at);
+        Item* items = a.items.data();
         for (uint32_t e = seg.begin; e < seg.end; ++e) {
             const PullPlan::ClassSlot cs = classSlot[e];
             if (cs.cls >= 0)
@@ -394,12 +408,13 @@ private:
                 const Dest d = dest_[g];
                 for (uint32_t s = pull_.blockSubStart[g]; s < pull_.blockSubStart[g + 1]; ++s) {
                     const PullPlan::Sub& sub = pull_.subs[s];
-                    const Outbox& ob = outbox(sub.node, b);
-                    for (const Outbox::Rec& rec : ob.recs) {
+                    const Arena& a = arena_[size_t(b)];
+                    for (uint32_t r = outbox(sub.node, b).first; r != kNone; r = a.recs[r].next) {
+                        const Rec& rec = a.recs[r];
                         const int64_t stepIndex = rec.stepIndex + 1, arrival = stepIndex + d.delay;
                         if (stepIndex > d.lastSend || arrival >= run_.steps)
                             continue; // dropped as the pushed messages are (send, runComponent)
-                        const uint32_t begin = ob.off[rec.off + sub.cls], end = ob.off[rec.off + sub.cls + 1];
+                        const uint32_t begin = a.off[rec.off + sub.cls], end = a.off[rec.off + sub.cls + 1];
                         if (begin < end)
                             due_[size_t(arrival)].push_back({g, s, begin, end});
                     }
@@ -415,7 +430,8 @@ private:
         // Items are cold (written by another component): their loads start
         // kItemsAhead subscriptions ahead.
         constexpr size_t kItemsAhead = 8;
-        auto itemsOf = [&](const Due& d) { return outbox(pull_.subs[d.sub].node, b).items.data() + d.begin; };
+        const Item* arenaItems = arena_[size_t(b)].items.data();
+        auto itemsOf = [&](const Due& d) { return arenaItems + d.begin; };
         for (size_t i = 0; i < due.size() && i < kItemsAhead; ++i)
             prefetch(itemsOf(due[i]));
         for (size_t i = 0; i < due.size();) {
@@ -440,7 +456,7 @@ private:
                         prefetch(itemsOf(due[i + kItemsAhead]));
                     const PullPlan::Sub& sub = pull_.subs[due[i].sub];
                     const uint32_t* table = pull_.entries.data() + sub.entry.table;
-                    const Item* items = outbox(sub.node, b).items.data();
+                    const Item* items = arenaItems;
                     auto add = [&](uint32_t entry, int32_t x) {
                         const int32_t* r = rows + entry;
                         const int32_t runs = r[0];
@@ -472,7 +488,7 @@ private:
                     prefetch(itemsOf(due[i + kItemsAhead]));
                 const PullPlan::Sub& sub = pull_.subs[due[i].sub];
                 const uint32_t* table = pull_.entries.data() + sub.entry.table;
-                const Item* items = outbox(sub.node, b).items.data();
+                const Item* items = arenaItems;
                 // Both records are written, the one of the item's kind advances.
                 auto put = [&](uint32_t entry, int32_t x) {
                     const bool one = x == 1;
@@ -667,6 +683,7 @@ private:
     std::vector<Run> runs_;
     std::vector<int32_t> blockCore_;  // per global block: its core
     std::vector<Outbox> outbox_;      // [node * chunk + sample]
+    std::vector<Arena> arena_;        // [sample]: what the outboxes hold
     std::vector<std::vector<Due>> due_; // [arrival step]: the component's subscriptions (schedulePulls)
     std::vector<uint32_t> classFill_; // sendPulled's per-class counts, then positions
     std::vector<PullPlan::ClassSlot> classSlot_; // sendPulled's class and slot per event
