@@ -82,6 +82,13 @@ public:
                       int32_t(c));
         outbox_.resize(graph_.nodes.size() * size_t(chunk));
         arena_.resize(size_t(chunk));
+        int64_t largest = 1; // slice: a segment's items fit one arena block
+        for (const CoreProgram& cp : prog_.cores)
+            for (const SliceInfo& si : cp.slices)
+                largest = std::max(largest, si.count);
+        for (Arena& a : arena_)
+            while ((int64_t(1) << a.shift) < largest)
+                ++a.shift;
         due_.resize(size_t(run_.steps));
         int maxDelay = 0;
         for (const CoreProgram& c : prog_.cores)
@@ -105,7 +112,7 @@ public:
     {
         std::fill(outbox_.begin(), outbox_.end(), Outbox());
         for (Arena& a : arena_)
-            a.recs.clear(), a.off.clear(), a.items.clear();
+            a.clear();
         for (const std::vector<int32_t>& comp : graph_.components)
             for (int b = 0; b < n; ++b) {
                 if (run_.opt.control && !run_.opt.control->checkpoint())
@@ -324,7 +331,26 @@ private:
     struct Arena {
         std::vector<Rec> recs;
         std::vector<uint32_t> off;
-        std::vector<Item> items;
+        // Items in blocks of 2^shift, kept from chunk to chunk (a growing
+        // vector copied all of them at every doubling); a segment's items
+        // are contiguous within one block.
+        int shift = 16;
+        std::vector<std::unique_ptr<Item[]>> blocks;
+        uint32_t used = 0;
+        void clear() { recs.clear(), off.clear(), used = 0; }
+        // Room for n contiguous items (n <= 2^shift): the index of the first.
+        uint32_t take(uint32_t n)
+        {
+            const uint32_t block = 1u << shift;
+            uint32_t at = used;
+            if ((at & (block - 1)) + n > block)
+                at = (at + block - 1) & ~(block - 1);
+            while (blocks.size() <= ((at + n) >> shift))
+                blocks.push_back(std::make_unique_for_overwrite<Item[]>(block));
+            used = at + n;
+            return at;
+        }
+        Item* at(uint32_t i) const { return blocks[i >> shift].get() + (i & ((1u << shift) - 1)); }
     };
     struct Outbox {
         uint32_t first = kNone, last = kNone; // its Recs
@@ -371,7 +397,8 @@ private:
         a.recs.push_back({seg.stepIndex, uint32_t(a.off.size()), kNone});
         (ob.last == kNone ? ob.first : a.recs[ob.last].next) = rec;
         ob.last = rec;
-        uint32_t at = uint32_t(a.items.size());
+        const uint32_t at0 = a.take(total);
+        uint32_t at = at0;
         for (uint32_t k = 0; k < nm.classes; ++k) {
             const uint32_t n = fill[k];
             if (n > 0) {
@@ -384,12 +411,11 @@ private:
                 sent.maxMessageNs = std::max(sent.maxMessageNs, double(cc.maxNs));
             }
             a.off.push_back(at);
-            fill[k] = at;
+            fill[k] = at - at0;
             at += n;
         }
         a.off.push_back(at);
-        a.items.resize(at);
-        Item* items = a.items.data();
+        Item* items = a.at(at0);
         for (uint32_t e = seg.begin; e < seg.end; ++e) {
             const PullPlan::ClassSlot cs = classSlot[e];
             if (cs.cls >= 0)
@@ -430,8 +456,8 @@ private:
         // Items are cold (written by another component): their loads start
         // kItemsAhead subscriptions ahead.
         constexpr size_t kItemsAhead = 8;
-        const Item* arenaItems = arena_[size_t(b)].items.data();
-        auto itemsOf = [&](const Due& d) { return arenaItems + d.begin; };
+        const Arena& arena = arena_[size_t(b)];
+        auto itemsOf = [&](const Due& d) { return arena.at(d.begin); };
         for (size_t i = 0; i < due.size() && i < kItemsAhead; ++i)
             prefetch(itemsOf(due[i]));
         for (size_t i = 0; i < due.size();) {
@@ -456,7 +482,8 @@ private:
                         prefetch(itemsOf(due[i + kItemsAhead]));
                     const PullPlan::Sub& sub = pull_.subs[due[i].sub];
                     const uint32_t* table = pull_.entries.data() + sub.entry.table;
-                    const Item* items = arenaItems;
+                    const Item* items = arena.at(due[i].begin);
+                    const uint32_t n = due[i].end - due[i].begin;
                     auto add = [&](uint32_t entry, int32_t x) {
                         const int32_t* r = rows + entry;
                         const int32_t runs = r[0];
@@ -466,10 +493,10 @@ private:
                             acc[r[0]] += x * r[SynapseBlock::kRunHeader];
                     };
                     if (sub.entry.period == 1) {
-                        for (uint32_t k = due[i].begin; k < due[i].end; ++k)
+                        for (uint32_t k = 0; k < n; ++k)
                             add(table[0] + items[k].slot * sub.step, items[k].value);
                     } else {
-                        for (uint32_t k = due[i].begin; k < due[i].end; ++k) {
+                        for (uint32_t k = 0; k < n; ++k) {
                             const auto [q, rem] = sub.entry.split(items[k].slot);
                             add(table[rem] + q * sub.step, items[k].value);
                         }
@@ -488,7 +515,8 @@ private:
                     prefetch(itemsOf(due[i + kItemsAhead]));
                 const PullPlan::Sub& sub = pull_.subs[due[i].sub];
                 const uint32_t* table = pull_.entries.data() + sub.entry.table;
-                const Item* items = arenaItems;
+                const Item* items = arena.at(due[i].begin);
+                const uint32_t n = due[i].end - due[i].begin;
                 // Both records are written, the one of the item's kind advances.
                 auto put = [&](uint32_t entry, int32_t x) {
                     const bool one = x == 1;
@@ -496,10 +524,10 @@ private:
                     bin += one, gr += one ? 0 : 2;
                 };
                 if (sub.entry.period == 1) {
-                    for (uint32_t k = due[i].begin; k < due[i].end; ++k)
+                    for (uint32_t k = 0; k < n; ++k)
                         put(table[0] + items[k].slot * sub.step, items[k].value);
                 } else {
-                    for (uint32_t k = due[i].begin; k < due[i].end; ++k) {
+                    for (uint32_t k = 0; k < n; ++k) {
                         const auto [q, r] = sub.entry.split(items[k].slot);
                         put(table[r] + q * sub.step, items[k].value);
                     }
