@@ -54,7 +54,9 @@ namespace detail {
 
 class CoreMajor {
 public:
-    CoreMajor(Worker& w, const CoreMajorPlan& plan, int chunk, std::atomic<bool>& stale)
+    // dirty: the flags a kept chip state came with (empty: a new, zeroed chip).
+    CoreMajor(Worker& w, const CoreMajorPlan& plan, int chunk, std::atomic<bool>& stale,
+              const std::vector<char>& dirty)
         : w_(w), prog_(w.prog_), run_(w.run_), graph_(plan.graph), pull_(plan.pull), blocks_(w.prog_), chunk_(chunk),
           stale_(stale)
     {
@@ -96,7 +98,7 @@ public:
         ring_.resize(size_t(maxDelay) + 2);
         // A slice's updates clear its compartments (0, and 1 for products):
         // a block into another compartment would leave it dirty.
-        dirty_.assign(graph_.nodes.size(), 0);
+        dirty_ = dirty.empty() ? std::vector<char>(graph_.nodes.size(), 0) : dirty;
         if (graph_.bySlice)
             for (size_t c = 0; c < prog_.cores.size(); ++c)
                 for (const SynapseBlock& blk : prog_.cores[c].inputs) {
@@ -105,6 +107,8 @@ public:
                         dirty_[size_t(graph_.sliceBase[c] + blk.slice)] = kAlwaysDirty;
                 }
     }
+
+    const std::vector<char>& dirtyFlags() const { return dirty_; }
 
     // Samples first .. first + n - 1 (n <= chunk), each from a clean chip.
     // Returns false when the run control cancelled it.
@@ -732,11 +736,44 @@ bool coreMajorFits(const SimProgram& prog, int steps)
 }
 
 namespace {
+// A chip state with the dirty flags of its slices, kept with the plan
+// between runs (CoreMajorPlan::spares): the flags say which accumulators may
+// hold something, as they do between the components of one run, so a run
+// that takes it is exact without zeroing the chip first.
+struct SpareState {
+    std::vector<CoreState> state;
+    std::vector<char> dirty;
+};
+constexpr size_t kSpares = 4;
+
+std::shared_ptr<SpareState> takeSpare(const CoreMajorPlan& plan, const SimProgram& prog)
+{
+    std::shared_ptr<SpareState> s;
+    {
+        std::lock_guard lock(plan.spareMu);
+        if (!plan.spares.empty()) {
+            s = std::static_pointer_cast<SpareState>(plan.spares.back());
+            plan.spares.pop_back();
+        }
+    }
+    if (!s || !stateFits(prog, s->state) || s->dirty.size() != plan.graph.nodes.size())
+        s = std::make_shared<SpareState>(SpareState{makeState(prog), {}});
+    return s;
+}
+
 class CoreMajorPasses : public PassRunner {
 public:
     CoreMajorPasses(RunContext& run, const CoreMajorPlan& plan, int chunk, std::atomic<bool>& stale)
-        : state_(makeState(run.prog)), w_(run, state_, nullptr, 0), cm_(w_, plan, chunk, stale)
+        : plan_(plan), spare_(takeSpare(plan, run.prog)), w_(run, spare_->state, nullptr, 0),
+          cm_(w_, plan, chunk, stale, spare_->dirty)
     {
+    }
+    ~CoreMajorPasses() override
+    {
+        spare_->dirty = cm_.dirtyFlags();
+        std::lock_guard lock(plan_.spareMu);
+        if (plan_.spares.size() < kSpares)
+            plan_.spares.push_back(spare_);
     }
     Worker& worker() override { return w_; }
     bool pass(const std::vector<std::vector<float>>& inputs, int64_t first, int n) override
@@ -745,7 +782,8 @@ public:
     }
 
 private:
-    std::vector<CoreState> state_; // one chip: the slices of a pass run one sample at a time
+    const CoreMajorPlan& plan_;
+    std::shared_ptr<SpareState> spare_; // one chip: the slices of a pass run one sample at a time
     Worker w_;
     CoreMajor cm_;
 };

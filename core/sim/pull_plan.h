@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -134,6 +135,12 @@ struct PullPlan {
 struct CoreMajorPlan {
     CoreGraph graph;
     PullPlan pull;
+    // Chip states that finished runs of this plan left, with their slices'
+    // dirty flags, for the next run to take instead of allocating and
+    // zeroing a chip (core_major.cpp; type-erased: CoreState is internal to
+    // the simulator's hot code).
+    mutable std::mutex spareMu;
+    mutable std::vector<std::shared_ptr<void>> spares;
 };
 std::shared_ptr<const CoreMajorPlan> coreMajorPlan(const SimProgram& prog);
 

@@ -50,26 +50,55 @@ const char* toString(Order o)
 
 namespace detail {
 
+namespace {
+// What a core's state holds: compartments, and whether it has LIF or readout neurons.
+struct StateShape {
+    int comps = 1;
+    bool lif = false, readout = false;
+};
+StateShape stateShape(const SimProgram& prog, const CoreProgram& cp)
+{
+    StateShape sh;
+    for (const auto& s : cp.slices) {
+        const NeuronKind k = prog.populations[size_t(s.pop)].kind;
+        sh.comps = k == NeuronKind::Product ? 2 : sh.comps;
+        sh.lif = sh.lif || k == NeuronKind::Lif;
+        sh.readout = sh.readout || k == NeuronKind::Readout;
+    }
+    return sh;
+}
+} // namespace
+
 std::vector<CoreState> makeState(const SimProgram& prog)
 {
     std::vector<CoreState> st(prog.cores.size());
     for (size_t c = 0; c < prog.cores.size(); ++c) {
         const CoreProgram& cp = prog.cores[c];
         CoreState& cs = st[c];
-        bool lif = false, readout = false;
-        for (const auto& s : cp.slices) {
-            const NeuronKind k = prog.populations[size_t(s.pop)].kind;
-            cs.comps = k == NeuronKind::Product ? 2 : cs.comps;
-            lif = lif || k == NeuronKind::Lif;
-            readout = readout || k == NeuronKind::Readout;
-        }
+        const StateShape sh = stateShape(prog, cp);
+        cs.comps = sh.comps;
         cs.acc.assign(size_t(cs.comps) * size_t(cp.neurons), 0);
-        if (lif)
+        if (sh.lif)
             cs.u.assign(size_t(cp.neurons), 0), cs.v.assign(size_t(cp.neurons), 0);
-        if (readout)
+        if (sh.readout)
             cs.readout.assign(size_t(cp.neurons), 0);
     }
     return st;
+}
+
+bool stateFits(const SimProgram& prog, const std::vector<CoreState>& st)
+{
+    if (st.size() != prog.cores.size())
+        return false;
+    for (size_t c = 0; c < st.size(); ++c) {
+        const size_t n = size_t(prog.cores[c].neurons);
+        const StateShape sh = stateShape(prog, prog.cores[c]);
+        const CoreState& cs = st[c];
+        if (cs.comps != sh.comps || cs.acc.size() != size_t(sh.comps) * n || cs.u.size() != (sh.lif ? n : 0) ||
+            cs.v.size() != cs.u.size() || cs.readout.size() != (sh.readout ? n : 0))
+            return false;
+    }
+    return true;
 }
 
 void resetTransient(std::vector<CoreState>& state)

@@ -589,6 +589,8 @@ private:
 };
 
 std::vector<CoreState> makeState(const SimProgram& prog);
+// Whether st has the sizes makeState(prog) gives (a state kept from an earlier run).
+bool stateFits(const SimProgram& prog, const std::vector<CoreState>& st);
 void resetTransient(std::vector<CoreState>& state);
 // Parallel::Samples: passes of up to `chunk` samples on `threads` host
 // threads. Each thread makes one runner (its own chip state and Worker) and
