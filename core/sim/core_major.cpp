@@ -52,13 +52,60 @@ namespace stc::sim {
 
 namespace detail {
 
+// What sendPulled leaves for the readers (CoreMajor below).
+namespace pulled {
+// The events of a slice's pulled routes in one sample (PullPlan): per
+// step with any (Rec), its items grouped by class, at off[Rec::off + k]
+// .. off[Rec::off + k + 1] for class k.
+struct Item {
+    uint32_t slot; // in the class
+    int32_t value;
+    Item() {} // left uninitialized: sendPulled sizes the outbox, then writes every item
+    Item(uint32_t s, int32_t v) : slot(s), value(v) {}
+};
+// Per sample of the chunk, the outboxes of every slice in one arena (a
+// slice's own vectors grew from nothing in every simulate call): per
+// step with pulled events (Rec), its items grouped by class, class k's
+// at items[off[Rec::off + k] .. off[Rec::off + k + 1]). A slice's Recs
+// form a list (the slices of a cycle send step by step in turn).
+constexpr uint32_t kNone = ~0u;
+struct Rec {
+    int32_t stepIndex;
+    uint32_t off, next;
+};
+struct Arena {
+    std::vector<Rec> recs;
+    std::vector<uint32_t> off;
+    // Items in blocks of 2^shift, kept from chunk to chunk (a growing
+    // vector copied all of them at every doubling); a segment's items
+    // are contiguous within one block.
+    int shift = 16;
+    std::vector<std::unique_ptr<Item[]>> blocks;
+    uint32_t used = 0;
+    void clear() { recs.clear(), off.clear(), used = 0; }
+    // Room for n contiguous items (n <= 2^shift): the index of the first.
+    uint32_t take(uint32_t n)
+    {
+        const uint32_t block = 1u << shift;
+        uint32_t at = used;
+        if ((at & (block - 1)) + n > block)
+            at = (at + block - 1) & ~(block - 1);
+        while (blocks.size() <= ((at + n) >> shift))
+            blocks.push_back(std::make_unique_for_overwrite<Item[]>(block));
+        used = at + n;
+        return at;
+    }
+    Item* at(uint32_t i) const { return blocks[i >> shift].get() + (i & ((1u << shift) - 1)); }
+};
+} // namespace pulled
+
 class CoreMajor {
 public:
     // dirty: the flags a kept chip state came with (empty: a new, zeroed chip).
     CoreMajor(Worker& w, const CoreMajorPlan& plan, int chunk, std::atomic<bool>& stale,
-              const std::vector<char>& dirty)
+              const std::vector<char>& dirty, std::vector<pulled::Arena>& arenas)
         : w_(w), prog_(w.prog_), run_(w.run_), graph_(plan.graph), pull_(plan.pull), blocks_(w.prog_), chunk_(chunk),
-          stale_(stale)
+          stale_(stale), arena_(arenas)
     {
         // Per synapse block: what send needs, in one load; per node: its blocks.
         dest_.resize(blocks_.slice.size());
@@ -88,9 +135,12 @@ public:
         for (const CoreProgram& cp : prog_.cores)
             for (const SliceInfo& si : cp.slices)
                 largest = std::max(largest, si.count);
+        int shift = 16;
+        while ((int64_t(1) << shift) < largest)
+            ++shift;
         for (Arena& a : arena_)
-            while ((int64_t(1) << a.shift) < largest)
-                ++a.shift;
+            if (a.shift != shift) // blocks kept from a run of another size
+                a.blocks.clear(), a.shift = shift;
         due_.resize(size_t(run_.steps));
         int maxDelay = 0;
         for (const CoreProgram& c : prog_.cores)
@@ -313,49 +363,10 @@ private:
         return any;
     }
 
-    // The events of a slice's pulled routes in one sample (PullPlan): per
-    // step with any (Rec), its items grouped by class, at off[Rec::off + k]
-    // .. off[Rec::off + k + 1] for class k.
-    struct Item {
-        uint32_t slot; // in the class
-        int32_t value;
-        Item() {} // left uninitialized: sendPulled sizes the outbox, then writes every item
-        Item(uint32_t s, int32_t v) : slot(s), value(v) {}
-    };
-    // Per sample of the chunk, the outboxes of every slice in one arena (a
-    // slice's own vectors grew from nothing in every simulate call): per
-    // step with pulled events (Rec), its items grouped by class, class k's
-    // at items[off[Rec::off + k] .. off[Rec::off + k + 1]). A slice's Recs
-    // form a list (the slices of a cycle send step by step in turn).
-    static constexpr uint32_t kNone = ~0u;
-    struct Rec {
-        int32_t stepIndex;
-        uint32_t off, next;
-    };
-    struct Arena {
-        std::vector<Rec> recs;
-        std::vector<uint32_t> off;
-        // Items in blocks of 2^shift, kept from chunk to chunk (a growing
-        // vector copied all of them at every doubling); a segment's items
-        // are contiguous within one block.
-        int shift = 16;
-        std::vector<std::unique_ptr<Item[]>> blocks;
-        uint32_t used = 0;
-        void clear() { recs.clear(), off.clear(), used = 0; }
-        // Room for n contiguous items (n <= 2^shift): the index of the first.
-        uint32_t take(uint32_t n)
-        {
-            const uint32_t block = 1u << shift;
-            uint32_t at = used;
-            if ((at & (block - 1)) + n > block)
-                at = (at + block - 1) & ~(block - 1);
-            while (blocks.size() <= ((at + n) >> shift))
-                blocks.push_back(std::make_unique_for_overwrite<Item[]>(block));
-            used = at + n;
-            return at;
-        }
-        Item* at(uint32_t i) const { return blocks[i >> shift].get() + (i & ((1u << shift) - 1)); }
-    };
+    using Item = pulled::Item;
+    using Rec = pulled::Rec;
+    using Arena = pulled::Arena;
+    static constexpr uint32_t kNone = pulled::kNone;
     struct Outbox {
         uint32_t first = kNone, last = kNone; // its Recs
     };
@@ -715,7 +726,7 @@ private:
     std::vector<Run> runs_;
     std::vector<int32_t> blockCore_;  // per global block: its core
     std::vector<Outbox> outbox_;      // [node * chunk + sample]
-    std::vector<Arena> arena_;        // [sample]: what the outboxes hold
+    std::vector<Arena>& arena_;       // [sample]: what the outboxes hold (kept with the chip state)
     std::vector<std::vector<Due>> due_; // [arrival step]: the component's subscriptions (schedulePulls)
     std::vector<uint32_t> classFill_; // sendPulled's per-class counts, then positions
     std::vector<PullPlan::ClassSlot> classSlot_; // sendPulled's class and slot per event
@@ -743,6 +754,7 @@ namespace {
 struct SpareState {
     std::vector<CoreState> state;
     std::vector<char> dirty;
+    std::vector<pulled::Arena> arenas; // their item blocks (fresh pages fault in every call)
 };
 constexpr size_t kSpares = 4;
 
@@ -757,7 +769,7 @@ std::shared_ptr<SpareState> takeSpare(const CoreMajorPlan& plan, const SimProgra
         }
     }
     if (!s || !stateFits(prog, s->state) || s->dirty.size() != plan.graph.nodes.size())
-        s = std::make_shared<SpareState>(SpareState{makeState(prog), {}});
+        s = std::make_shared<SpareState>(SpareState{makeState(prog), {}, {}});
     return s;
 }
 
@@ -765,7 +777,7 @@ class CoreMajorPasses : public PassRunner {
 public:
     CoreMajorPasses(RunContext& run, const CoreMajorPlan& plan, int chunk, std::atomic<bool>& stale)
         : plan_(plan), spare_(takeSpare(plan, run.prog)), w_(run, spare_->state, nullptr, 0),
-          cm_(w_, plan, chunk, stale, spare_->dirty)
+          cm_(w_, plan, chunk, stale, spare_->dirty, spare_->arenas)
     {
     }
     ~CoreMajorPasses() override
