@@ -42,6 +42,7 @@
 // core_test_sim_pull_plan.
 #include "sim/block_index.h"
 #include "sim/conv_tiles.h"
+#include "sim/pull_outbox.h"
 #include "sim/pull_plan.h"
 #include "sim/worker.h"
 
@@ -52,52 +53,6 @@ namespace stc::sim {
 
 namespace detail {
 
-// What sendPulled leaves for the readers (CoreMajor below).
-namespace pulled {
-// The events of a slice's pulled routes in one sample (PullPlan): per
-// step with any (Rec), its items grouped by class, at off[Rec::off + k]
-// .. off[Rec::off + k + 1] for class k.
-struct Item {
-    uint32_t slot; // in the class
-    int32_t value;
-    Item() {} // left uninitialized: sendPulled sizes the outbox, then writes every item
-    Item(uint32_t s, int32_t v) : slot(s), value(v) {}
-};
-// Per sample of the chunk, the outboxes of every slice in one arena (a
-// slice's own vectors grew from nothing in every simulate call): per
-// step with pulled events (Rec), its items grouped by class, class k's
-// at items[off[Rec::off + k] .. off[Rec::off + k + 1]). A slice's Recs
-// form a list (the slices of a cycle send step by step in turn).
-constexpr uint32_t kNone = ~0u;
-struct Rec {
-    int32_t stepIndex;
-    uint32_t off, next;
-};
-struct Arena {
-    std::vector<Rec> recs;
-    std::vector<uint32_t> off;
-    // Items in blocks of 2^shift, kept from chunk to chunk (a growing
-    // vector copied all of them at every doubling); a segment's items
-    // are contiguous within one block.
-    int shift = 16;
-    std::vector<std::unique_ptr<Item[]>> blocks;
-    uint32_t used = 0;
-    void clear() { recs.clear(), off.clear(), used = 0; }
-    // Room for n contiguous items (n <= 2^shift): the index of the first.
-    uint32_t take(uint32_t n)
-    {
-        const uint32_t block = 1u << shift;
-        uint32_t at = used;
-        if ((at & (block - 1)) + n > block)
-            at = (at + block - 1) & ~(block - 1);
-        while (blocks.size() <= ((at + n) >> shift))
-            blocks.push_back(std::make_unique_for_overwrite<Item[]>(block));
-        used = at + n;
-        return at;
-    }
-    Item* at(uint32_t i) const { return blocks[i >> shift].get() + (i & ((1u << shift) - 1)); }
-};
-} // namespace pulled
 
 class CoreMajor {
 public:
@@ -463,18 +418,40 @@ private:
             }
     }
 
+    // Items are cold (written by another component): their loads start
+    // kItemsAhead subscriptions ahead.
+    static constexpr size_t kItemsAhead = 8;
+    // f(axon entry, payload) for the messages of subscriptions due[i .. end).
+    template <typename F>
+    void forEachPulled(const std::vector<Due>& due, size_t i, size_t end, const Arena& arena, F&& f) const
+    {
+        for (; i < end; ++i) {
+            if (i + kItemsAhead < due.size())
+                prefetch(arena.at(due[i + kItemsAhead].begin));
+            const PullPlan::Sub& sub = pull_.subs[due[i].sub];
+            const uint32_t* table = pull_.entries.data() + sub.entry.table;
+            const Item* items = arena.at(due[i].begin);
+            const uint32_t n = due[i].end - due[i].begin;
+            if (sub.entry.period == 1) { // affine: no division
+                for (uint32_t k = 0; k < n; ++k)
+                    f(table[0] + items[k].slot * sub.step, items[k].value);
+            } else {
+                for (uint32_t k = 0; k < n; ++k) {
+                    const auto [q, r] = sub.entry.split(items[k].slot);
+                    f(table[r] + q * sub.step, items[k].value);
+                }
+            }
+        }
+    }
+
     // Delivers the pulled messages arriving at step hl (sample b): one
     // binary and one graded record per block, from all its subscriptions.
     bool deliverPulls(int64_t hl, int b)
     {
         std::vector<Due>& due = due_[size_t(hl)];
-        // Items are cold (written by another component): their loads start
-        // kItemsAhead subscriptions ahead.
-        constexpr size_t kItemsAhead = 8;
         const Arena& arena = arena_[size_t(b)];
-        auto itemsOf = [&](const Due& d) { return arena.at(d.begin); };
-        for (size_t i = 0; i < due.size() && i < kItemsAhead; ++i)
-            prefetch(itemsOf(due[i]));
+        for (size_t i = 0; i < kItemsAhead && i < due.size(); ++i)
+            prefetch(arena.at(due[i].begin));
         for (size_t i = 0; i < due.size();) {
             const uint32_t g = due[i].block;
             const int32_t core = blockCore_[g];
@@ -492,32 +469,16 @@ private:
                 int32_t* acc = (*w_.st_)[size_t(core)].dendrite(blk.compartment, dc.neurons);
                 const int32_t* rows = blk.rows.data();
                 int64_t ops = 0, bytes = 0;
-                for (; i < end; ++i) {
-                    if (i + kItemsAhead < due.size())
-                        prefetch(itemsOf(due[i + kItemsAhead]));
-                    const PullPlan::Sub& sub = pull_.subs[due[i].sub];
-                    const uint32_t* table = pull_.entries.data() + sub.entry.table;
-                    const Item* items = arena.at(due[i].begin);
-                    const uint32_t n = due[i].end - due[i].begin;
-                    auto add = [&](uint32_t entry, int32_t x) {
-                        const int32_t* r = rows + entry;
-                        const int32_t runs = r[0];
-                        ops += r[1], bytes += r[2];
-                        r += SynapseBlock::kRowHeader;
-                        for (int32_t u = 0; u < runs; ++u, r += SynapseBlock::kRunHeader + 1)
-                            acc[r[0]] += x * r[SynapseBlock::kRunHeader];
-                    };
-                    if (sub.entry.period == 1) {
-                        for (uint32_t k = 0; k < n; ++k)
-                            add(table[0] + items[k].slot * sub.step, items[k].value);
-                    } else {
-                        for (uint32_t k = 0; k < n; ++k) {
-                            const auto [q, rem] = sub.entry.split(items[k].slot);
-                            add(table[rem] + q * sub.step, items[k].value);
-                        }
-                    }
-                }
+                forEachPulled(due, i, end, arena, [&](uint32_t entry, int32_t x) {
+                    const int32_t* r = rows + entry;
+                    const int32_t runs = r[0];
+                    ops += r[1], bytes += r[2];
+                    r += SynapseBlock::kRowHeader;
+                    for (int32_t u = 0; u < runs; ++u, r += SynapseBlock::kRunHeader + 1)
+                        acc[r[0]] += x * r[SynapseBlock::kRunHeader];
+                });
                 w_.countDelivery(core, blk, int(stepIndex), ops, bytes);
+                i = end;
                 continue;
             }
             for (int graded = 0; graded < 2; ++graded)
@@ -525,29 +486,13 @@ private:
                     pulled_[graded].resize(kHead + (size_t(most) << graded));
             uint32_t* bin = pulled_[0].data() + kHead;
             uint32_t* gr = pulled_[1].data() + kHead;
-            for (; i < end; ++i) {
-                if (i + kItemsAhead < due.size())
-                    prefetch(itemsOf(due[i + kItemsAhead]));
-                const PullPlan::Sub& sub = pull_.subs[due[i].sub];
-                const uint32_t* table = pull_.entries.data() + sub.entry.table;
-                const Item* items = arena.at(due[i].begin);
-                const uint32_t n = due[i].end - due[i].begin;
-                // Both records are written, the one of the item's kind advances.
-                auto put = [&](uint32_t entry, int32_t x) {
-                    const bool one = x == 1;
-                    *bin = entry, gr[0] = entry, gr[1] = uint32_t(x);
-                    bin += one, gr += one ? 0 : 2;
-                };
-                if (sub.entry.period == 1) {
-                    for (uint32_t k = 0; k < n; ++k)
-                        put(table[0] + items[k].slot * sub.step, items[k].value);
-                } else {
-                    for (uint32_t k = 0; k < n; ++k) {
-                        const auto [q, r] = sub.entry.split(items[k].slot);
-                        put(table[r] + q * sub.step, items[k].value);
-                    }
-                }
-            }
+            // Both records are written, the one of the message's kind advances.
+            forEachPulled(due, i, end, arena, [&](uint32_t entry, int32_t x) {
+                const bool one = x == 1;
+                *bin = entry, gr[0] = entry, gr[1] = uint32_t(x);
+                bin += one, gr += one ? 0 : 2;
+            });
+            i = end;
             const uint32_t counts[2] = {uint32_t(bin - (pulled_[0].data() + kHead)),
                                         uint32_t(gr - (pulled_[1].data() + kHead)) / 2};
             for (uint32_t graded = 0; graded < 2; ++graded) {
