@@ -345,7 +345,7 @@ private:
         classFill_.assign(nm.classes, 0);
         classSlot_.resize(seg.end - seg.begin);
         uint32_t* fill = classFill_.data(); // GCC reloads members after every store
-        PullPlan::ClassSlot* classSlot = classSlot_.data() - seg.begin;
+        PullPlan::ClassSlot* classSlot = classSlot_.data(); // per event e - seg.begin
         const Periodic map = nm.map;
         const int32_t classStep = nm.classStep;
         const uint32_t slotStep = uint32_t(nm.slotStep);
@@ -357,7 +357,7 @@ private:
                 cs.cls += int32_t(q) * classStep, cs.slot += q * slotStep;
                 ++fill[size_t(cs.cls)], ++total;
             }
-            classSlot[e] = cs;
+            classSlot[e - seg.begin] = cs;
         }
         if (total == 0)
             return;
@@ -387,7 +387,7 @@ private:
         a.off.push_back(at);
         Item* items = a.at(at0);
         for (uint32_t e = seg.begin; e < seg.end; ++e) {
-            const PullPlan::ClassSlot cs = classSlot[e];
+            const PullPlan::ClassSlot cs = classSlot[e - seg.begin];
             if (cs.cls >= 0)
                 items[fill[size_t(cs.cls)]++] = {cs.slot, events[e].value};
         }
