@@ -398,13 +398,13 @@ private:
     {
         for (std::vector<Due>& d : due_)
             d.clear();
+        const Arena& a = arena_[size_t(b)];
         for (int32_t v : comp)
             for (uint32_t i = nodeBlockStart_[size_t(v)]; i < nodeBlockStart_[size_t(v) + 1]; ++i) {
                 const uint32_t g = nodeBlocks_[i];
                 const Dest d = dest_[g];
                 for (uint32_t s = pull_.blockSubStart[g]; s < pull_.blockSubStart[g + 1]; ++s) {
                     const PullPlan::Sub& sub = pull_.subs[s];
-                    const Arena& a = arena_[size_t(b)];
                     for (uint32_t r = outbox(sub.node, b).first; r != kNone; r = a.recs[r].next) {
                         const Rec& rec = a.recs[r];
                         const int64_t stepIndex = rec.stepIndex + 1, arrival = stepIndex + d.delay;
@@ -465,18 +465,12 @@ private:
             const SynapseBlock& blk = dc.inputs[input];
             if (!blk.conv && blk.unitRunsValid()) {
                 // One-synapse runs (attention products and their operands):
-                // added here, as deliverUnitRuns would, without a record.
+                // added here, without a record (deliverUnitRuns' addUnitRow).
                 int32_t* acc = (*w_.st_)[size_t(core)].dendrite(blk.compartment, dc.neurons);
                 const int32_t* rows = blk.rows.data();
                 int64_t ops = 0, bytes = 0;
-                forEachPulled(due, i, end, arena, [&](uint32_t entry, int32_t x) {
-                    const int32_t* r = rows + entry;
-                    const int32_t runs = r[0];
-                    ops += r[1], bytes += r[2];
-                    r += SynapseBlock::kRowHeader;
-                    for (int32_t u = 0; u < runs; ++u, r += SynapseBlock::kRunHeader + 1)
-                        acc[r[0]] += x * r[SynapseBlock::kRunHeader];
-                });
+                forEachPulled(due, i, end, arena,
+                              [&](uint32_t entry, int32_t x) { addUnitRow(rows + entry, x, acc, ops, bytes); });
                 w_.countDelivery(core, blk, int(stepIndex), ops, bytes);
                 i = end;
                 continue;
@@ -584,14 +578,19 @@ private:
         for (uint32_t i = 0; i < m; i += stride) {
             if (i + kAhead < m)
                 prefetchRow(rows, e[i + kAhead]);
-            const int32_t* r = rows + e[i];
-            const int32_t x = stride == 2 ? int32_t(e[i + 1]) : 1;
-            const int32_t runs = r[0];
-            ops += r[1], bytes += r[2];
-            r += SynapseBlock::kRowHeader;
-            for (int32_t k = 0; k < runs; ++k, r += SynapseBlock::kRunHeader + 1)
-                acc[r[0]] += x * r[SynapseBlock::kRunHeader];
+            addUnitRow(rows + e[i], stride == 2 ? int32_t(e[i + 1]) : 1, acc, ops, bytes);
         }
+    }
+
+    // One record of one-synapse runs ({runs, synapses, table bytes}, then
+    // {target, 1, weight} per synapse) with payload x into acc.
+    static void addUnitRow(const int32_t* r, int32_t x, int32_t* acc, int64_t& ops, int64_t& bytes)
+    {
+        const int32_t runs = r[0];
+        ops += r[1], bytes += r[2];
+        r += SynapseBlock::kRowHeader;
+        for (int32_t k = 0; k < runs; ++k, r += SynapseBlock::kRunHeader + 1)
+            acc[r[0]] += x * r[SynapseBlock::kRunHeader];
     }
 
     // Starts loading the row record at `entry` (conv blocks go through
