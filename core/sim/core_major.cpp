@@ -223,15 +223,23 @@ private:
         // message delivered to it (its updates clear what they read; and
         // SynapseBlock::lastSend drops the messages that would arrive later).
         int64_t lastUpdate = steps; // the earliest last update among the component's slices
+        // The steps [updateBegin, updateEnd) hold every update of the
+        // component's slices (a slice updates in steps phase .. phase + T - 1
+        // of its sample's window, run.interval == steps); other steps only
+        // deliver, when anything arrives.
+        int64_t updateBegin = steps, updateEnd = 0;
         for (int32_t v : comp) {
             const auto [c, k] = graph_.nodes[size_t(v)];
             const CoreProgram& cp = prog_.cores[size_t(c)];
             CoreState& cs = st[size_t(c)];
             if (k >= 0) {
                 const int64_t phase = prog_.populations[size_t(cp.slices[size_t(k)].pop)].phase;
-                lastUpdate = std::min(lastUpdate, phase < steps ? std::min(steps, phase + run_.timesteps) - 1 : -1);
+                const int64_t end = std::min(steps, phase + run_.timesteps);
+                lastUpdate = std::min(lastUpdate, phase < steps ? end - 1 : -1);
+                updateBegin = std::min(updateBegin, phase), updateEnd = std::max(updateEnd, end);
             } else {
                 lastUpdate = -1;
+                updateBegin = 0, updateEnd = steps; // a whole core updates every step
             }
             if (k >= 0 && dirty_[size_t(v)] == 0)
                 continue;
@@ -255,6 +263,9 @@ private:
         bool late = false; // a message delivered after some slice's last update
         for (int64_t hl = 0; hl < steps; ++hl) {
             Stream& due = ring_[size_t(hl % int64_t(ring_.size()))];
+            if ((hl < updateBegin || hl >= updateEnd) && due_[size_t(hl)].empty() && due.at == due.begin() &&
+                !runsArrive(hl))
+                continue; // nothing to deliver, no update (updateSlice would return at once), nothing to send
             close(due);
             late |= (deliverRuns(hl) | deliverPulls(hl, b) || due.at != due.begin()) && hl > lastUpdate;
             for (const uint32_t* r = due.begin(); r < due.at;)
@@ -305,6 +316,14 @@ private:
                 if (begin < in.at)
                     runs_.push_back({begin, in.at});
             }
+    }
+
+    bool runsArrive(int64_t hl) const
+    {
+        for (const Run& r : runs_)
+            if (r.next < r.end && arrivalOf(r.next) == hl)
+                return true;
+        return false;
     }
 
     // Delivers the records of every run that arrive in step hl (those
