@@ -44,6 +44,7 @@
 #include "sim/conv_tiles.h"
 #include "sim/pull_outbox.h"
 #include "sim/pull_plan.h"
+#include "sim/unit_rows.h"
 #include "sim/worker.h"
 
 #include <atomic>
@@ -104,6 +105,7 @@ public:
         // A slice's updates clear its compartments (0, and 1 for products):
         // a block into another compartment would leave it dirty.
         dirty_ = dirty.empty() ? std::vector<char>(graph_.nodes.size(), 0) : dirty;
+        fed_.assign(graph_.nodes.size(), 1);
         if (graph_.bySlice)
             for (size_t c = 0; c < prog_.cores.size(); ++c)
                 for (const SynapseBlock& blk : prog_.cores[c].inputs) {
@@ -254,6 +256,8 @@ private:
                               d + cp.slices[size_t(k)].first + cp.slices[size_t(k)].count, 0);
             }
         }
+        for (int32_t v : comp)
+            fed_[size_t(v)] = dirty_[size_t(v)] == kAlwaysDirty; // else zero: clean, or cleared above
         for (Stream& r : ring_)
             clear(r);
         findRuns(comp, b);
@@ -277,7 +281,8 @@ private:
                     w_.updateCore(c, base + hl, 0, input, first + b);
                 } else {
                     w_.beginStep(c, 0);
-                    w_.updateSlice(c, size_t(k), base + hl, input, first + b);
+                    w_.updateSlice(c, size_t(k), base + hl, input, first + b, fed_[size_t(v)] != 0);
+                    fed_[size_t(v)] = 0;
                 }
                 if (hl + 1 < steps) // step-major never sends the last step's spikes
                     send(c, hl, kc, b);
@@ -484,12 +489,13 @@ private:
             const SynapseBlock& blk = dc.inputs[input];
             if (!blk.conv && blk.unitRunsValid()) {
                 // One-synapse runs (attention products and their operands):
-                // added here, without a record (deliverUnitRuns' addUnitRow).
+                // added here, without a record (UnitRows::add).
+                fed_[size_t(graph_.sliceBase[size_t(core)] + (graph_.bySlice ? blk.slice : 0))] = 1;
                 int32_t* acc = (*w_.st_)[size_t(core)].dendrite(blk.compartment, dc.neurons);
                 const int32_t* rows = blk.rows.data();
                 int64_t ops = 0, bytes = 0;
                 forEachPulled(due, i, end, arena,
-                              [&](uint32_t entry, int32_t x) { addUnitRow(rows + entry, x, acc, ops, bytes); });
+                              [&](uint32_t entry, int32_t x) { UnitRows::add(rows + entry, x, acc, ops, bytes); });
                 w_.countDelivery(core, blk, int(stepIndex), ops, bytes);
                 i = end;
                 continue;
@@ -548,6 +554,7 @@ private:
         const bool graded = r[3] >> 31;
         const CoreProgram& dc = prog_.cores[size_t(core)];
         const SynapseBlock& b = dc.inputs[r[1] & 0xffffu];
+        fed_[size_t(graph_.sliceBase[size_t(core)] + (graph_.bySlice ? b.slice : 0))] = 1;
         int32_t* acc = (*w_.st_)[size_t(core)].dendrite(b.compartment, dc.neurons);
         const uint32_t* e = r + kHead;
         int64_t ops = 0, bytes = 0;
@@ -555,18 +562,18 @@ private:
             ConvTiles::deliver(b, e, count, graded, acc, ops, bytes);
         } else if (b.unitRunsValid()) {
             if (graded)
-                deliverUnitRuns<2>(b, e, count, acc, ops, bytes);
+                UnitRows::deliver<2>(b, e, count, acc, ops, bytes);
             else
-                deliverUnitRuns<1>(b, e, count, acc, ops, bytes);
+                UnitRows::deliver<1>(b, e, count, acc, ops, bytes);
         } else {
             const uint32_t stride = 1 + graded;
             const uint32_t m = count * stride;
             uint32_t ahead = 0; // words whose record was prefetched
             for (; ahead < m && ahead < Worker::kAhead * stride; ahead += stride)
-                prefetchRow(b.rows.data(), e[ahead]);
+                UnitRows::prefetchRow(b.rows.data(), e[ahead]);
             for (uint32_t i = 0; i < m; i += stride) {
                 if (ahead < m)
-                    prefetchRow(b.rows.data(), e[ahead]), ahead += stride;
+                    UnitRows::prefetchRow(b.rows.data(), e[ahead]), ahead += stride;
                 const int32_t x = graded ? int32_t(e[i + 1]) : 1;
                 const auto [o, by] = Worker::walkRecord(b, e[i], [&](uint32_t first, const int32_t* w, uint32_t n) {
                     Worker::accumulate(acc + first, w, n, x);
@@ -577,44 +584,6 @@ private:
         w_.countDelivery(core, b, stepIndex, ops, bytes);
         return e + (size_t(count) << graded);
     }
-
-    // The messages of a record into a block whose runs all have length 1
-    // (stride 1: binary entries, 2: entry and x): a scatter of x * weight
-    // into each record's targets, without the generic run walk (which
-    // branches on the length per run), the records prefetched kAhead
-    // messages ahead. Most of them are one synapse (the attention product
-    // operands); prefetching the targets' accumulators 8 messages ahead as
-    // well measured slower.
-    template <uint32_t stride>
-    static void deliverUnitRuns(const SynapseBlock& b, const uint32_t* e, uint32_t count, int32_t* acc,
-                                int64_t& ops, int64_t& bytes)
-    {
-        constexpr uint32_t kAhead = Worker::kAhead * stride;
-        const int32_t* rows = b.rows.data();
-        const uint32_t m = count * stride;
-        for (uint32_t i = 0; i < m && i < kAhead; i += stride)
-            prefetchRow(rows, e[i]);
-        for (uint32_t i = 0; i < m; i += stride) {
-            if (i + kAhead < m)
-                prefetchRow(rows, e[i + kAhead]);
-            addUnitRow(rows + e[i], stride == 2 ? int32_t(e[i + 1]) : 1, acc, ops, bytes);
-        }
-    }
-
-    // One record of one-synapse runs ({runs, synapses, table bytes}, then
-    // {target, 1, weight} per synapse) with payload x into acc.
-    static void addUnitRow(const int32_t* r, int32_t x, int32_t* acc, int64_t& ops, int64_t& bytes)
-    {
-        const int32_t runs = r[0];
-        ops += r[1], bytes += r[2];
-        r += SynapseBlock::kRowHeader;
-        for (int32_t k = 0; k < runs; ++k, r += SynapseBlock::kRunHeader + 1)
-            acc[r[0]] += x * r[SynapseBlock::kRunHeader];
-    }
-
-    // Starts loading the row record at `entry` (conv blocks go through
-    // ConvTiles::deliver, which prefetches their axons itself).
-    static void prefetchRow(const int32_t* rows, uint32_t entry) { prefetch(rows + entry), prefetch(rows + entry + 16); }
 
     // The spikes core c emitted in step hl (sample b) since beginStep:
     // sender counters as step-major's deliverAll counts them, messages to
@@ -699,6 +668,9 @@ private:
     // kAlwaysDirty: a block into a compartment its updates do not clear.
     static constexpr char kAlwaysDirty = 2;
     std::vector<char> dirty_;
+    // Per node: a message reached its accumulators since its last update
+    // (or they may hold something); a product slice without one skips its scan.
+    std::vector<char> fed_;
 };
 
 bool coreMajorFits(const SimProgram& prog, int steps)

@@ -399,7 +399,11 @@ private:
     }
 
     // Slice k of core c in step h: appends its spikes to the buffer of beginStep.
-    void updateSlice(int32_t c, size_t k, int64_t h, const std::vector<float>& input, int64_t inputSample)
+    // fed == false: no message reached the slice's accumulators since its
+    // last update (core-major knows it), so a product slice's operands are
+    // all zero and its scan is skipped: every neuron idle, nothing emitted.
+    void updateSlice(int32_t c, size_t k, int64_t h, const std::vector<float>& input, int64_t inputSample,
+                     bool fed = true)
     {
         const CoreProgram& cp = prog_.cores[size_t(c)];
         CoreState& cs = (*st_)[size_t(c)];
@@ -484,6 +488,8 @@ private:
         case NeuronKind::Product: {
             // 2 % of the bundled Spikformer's product updates emit: the scan
             // clears and counts 16 neurons per branch and writes the few products.
+            if (!fed)
+                break;
             int32_t* a1 = cs.dendrite(1, cp.neurons) + si.first;
             const ScanResult r = scans_.product(a0, a1, si.count, first, eventRoom(si.count));
             active = r.active, emitted = r.emitted;
