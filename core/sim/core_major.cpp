@@ -65,21 +65,21 @@ public:
     {
         // Per synapse block: what send needs, in one load; per node: its blocks.
         dest_.resize(blocks_.slice.size());
-        std::vector<int32_t> nodeOf(dest_.size());
+        std::vector<int32_t> blockNode(dest_.size());
         nodeBlockStart_.assign(graph_.nodes.size() + 1, 0);
         for (size_t c = 0; c < prog_.cores.size(); ++c)
             for (size_t i = 0; i < prog_.cores[c].inputs.size(); ++i) {
                 const size_t g = blocks_.base[c] + i;
-                nodeOf[g] = graph_.sliceBase[c] + (graph_.bySlice ? blocks_.slice[g] : 0);
-                dest_[g] = {blocks_.lastSend[g], blocks_.delay[g], graph_.componentOf[size_t(nodeOf[g])]};
-                ++nodeBlockStart_[size_t(nodeOf[g]) + 1];
+                blockNode[g] = graph_.sliceBase[c] + (graph_.bySlice ? blocks_.slice[g] : 0);
+                dest_[g] = {blocks_.lastSend[g], blocks_.delay[g], graph_.componentOf[size_t(blockNode[g])]};
+                ++nodeBlockStart_[size_t(blockNode[g]) + 1];
             }
         for (size_t v = 0; v < graph_.nodes.size(); ++v)
             nodeBlockStart_[v + 1] += nodeBlockStart_[v];
         nodeBlocks_.resize(dest_.size());
         std::vector<uint32_t> fill(nodeBlockStart_.begin(), nodeBlockStart_.end() - 1);
         for (size_t g = 0; g < dest_.size(); ++g)
-            nodeBlocks_[fill[size_t(nodeOf[g])]++] = uint32_t(g);
+            nodeBlocks_[fill[size_t(blockNode[g])]++] = uint32_t(g);
         inbox_.resize(dest_.size() * size_t(chunk) * 2);
         blockCore_.resize(dest_.size());
         for (size_t c = 0; c < prog_.cores.size(); ++c)
@@ -257,7 +257,7 @@ private:
             }
         }
         for (int32_t v : comp)
-            fed_[size_t(v)] = dirty_[size_t(v)] == kAlwaysDirty; // else zero: clean, or cleared above
+            fed_[size_t(v)] = dirty_[size_t(v)] == kAlwaysDirty; // zero (clean or cleared above); else kept marked
         for (Stream& r : ring_)
             clear(r);
         findRuns(comp, b);
@@ -321,6 +321,12 @@ private:
                 if (begin < in.at)
                     runs_.push_back({begin, in.at});
             }
+    }
+
+    // The node of block b of core `core` (the core's node when the graph is by core).
+    size_t nodeOf(int32_t core, const SynapseBlock& b) const
+    {
+        return size_t(graph_.sliceBase[size_t(core)] + (graph_.bySlice ? b.slice : 0));
     }
 
     bool runsArrive(int64_t hl) const
@@ -490,7 +496,7 @@ private:
             if (!blk.conv && blk.unitRunsValid()) {
                 // One-synapse runs (attention products and their operands):
                 // added here, without a record (UnitRows::add).
-                fed_[size_t(graph_.sliceBase[size_t(core)] + (graph_.bySlice ? blk.slice : 0))] = 1;
+                fed_[nodeOf(core, blk)] = 1;
                 int32_t* acc = (*w_.st_)[size_t(core)].dendrite(blk.compartment, dc.neurons);
                 const int32_t* rows = blk.rows.data();
                 int64_t ops = 0, bytes = 0;
@@ -554,7 +560,7 @@ private:
         const bool graded = r[3] >> 31;
         const CoreProgram& dc = prog_.cores[size_t(core)];
         const SynapseBlock& b = dc.inputs[r[1] & 0xffffu];
-        fed_[size_t(graph_.sliceBase[size_t(core)] + (graph_.bySlice ? b.slice : 0))] = 1;
+        fed_[nodeOf(core, b)] = 1;
         int32_t* acc = (*w_.st_)[size_t(core)].dendrite(b.compartment, dc.neurons);
         const uint32_t* e = r + kHead;
         int64_t ops = 0, bytes = 0;
