@@ -38,10 +38,12 @@
 // inside int32, worker.h), so their sum does not depend on the order.
 // Counters are the same sums charged to the same (core, step) slots,
 // maxMessageNs the same maximum. Spike records reach the trace sink in
-// another order (per slice rather than per step). Tests: core_test_sim_order,
+// another order (per slice rather than per step). Product slices run from
+// their operands (product_forms.h), with the accumulator path's results. Tests: core_test_sim_order,
 // core_test_sim_pull_plan.
 #include "sim/block_index.h"
 #include "sim/conv_tiles.h"
+#include "sim/product_form_state.h"
 #include "sim/pull_outbox.h"
 #include "sim/pull_plan.h"
 #include "sim/unit_rows.h"
@@ -106,6 +108,7 @@ public:
         // a block into another compartment would leave it dirty.
         dirty_ = dirty.empty() ? std::vector<char>(graph_.nodes.size(), 0) : dirty;
         fed_.assign(graph_.nodes.size(), 1);
+        forms_.bind(plan.products, prog_, blocks_, graph_);
         if (graph_.bySlice)
             for (size_t c = 0; c < prog_.cores.size(); ++c)
                 for (const SynapseBlock& blk : prog_.cores[c].inputs) {
@@ -256,8 +259,11 @@ private:
                               d + cp.slices[size_t(k)].first + cp.slices[size_t(k)].count, 0);
             }
         }
-        for (int32_t v : comp)
+        for (int32_t v : comp) {
             fed_[size_t(v)] = dirty_[size_t(v)] == kAlwaysDirty; // zero (clean or cleared above); else kept marked
+            if (ProductFormState* f = forms_.ofNode(v))
+                f->clear();
+        }
         for (Stream& r : ring_)
             clear(r);
         findRuns(comp, b);
@@ -281,7 +287,7 @@ private:
                     w_.updateCore(c, base + hl, 0, input, first + b);
                 } else {
                     w_.beginStep(c, 0);
-                    w_.updateSlice(c, size_t(k), base + hl, input, first + b, fed_[size_t(v)] != 0);
+                    w_.updateSlice(c, size_t(k), base + hl, input, first + b, fed_[size_t(v)] != 0, forms_.ofNode(v));
                     fed_[size_t(v)] = 0;
                 }
                 if (hl + 1 < steps) // step-major never sends the last step's spikes
@@ -493,15 +499,18 @@ private:
                 most += due[end].end - due[end].begin;
             const CoreProgram& dc = prog_.cores[size_t(core)];
             const SynapseBlock& blk = dc.inputs[input];
-            if (!blk.conv && blk.unitRunsValid()) {
-                // One-synapse runs (attention products and their operands):
-                // added here, without a record (UnitRows::add).
+            if (forms_.takes(g) || (!blk.conv && blk.unitRunsValid())) {
+                // Operand forms' messages and one-synapse runs (the attention
+                // products' sums): taken here, without a record (UnitRows::add).
                 fed_[nodeOf(core, blk)] = 1;
                 int32_t* acc = (*w_.st_)[size_t(core)].dendrite(blk.compartment, dc.neurons);
                 const int32_t* rows = blk.rows.data();
                 int64_t ops = 0, bytes = 0;
-                forEachPulled(due, i, end, arena,
-                              [&](uint32_t entry, int32_t x) { UnitRows::add(rows + entry, x, acc, ops, bytes); });
+                auto each = [&](auto&& f) { forEachPulled(due, i, end, arena, f); };
+                if (forms_.takes(g))
+                    forms_.putPulled(g, blk, each, ops, bytes);
+                else
+                    each([&](uint32_t entry, int32_t x) { UnitRows::add(rows + entry, x, acc, ops, bytes); });
                 w_.countDelivery(core, blk, int(stepIndex), ops, bytes);
                 i = end;
                 continue;
@@ -564,7 +573,10 @@ private:
         int32_t* acc = (*w_.st_)[size_t(core)].dendrite(b.compartment, dc.neurons);
         const uint32_t* e = r + kHead;
         int64_t ops = 0, bytes = 0;
-        if (b.conv) {
+        const size_t g = blocks_.base[size_t(core)] + (r[1] & 0xffffu);
+        if (forms_.takes(g)) {
+            forms_.putRecord(g, b, e, count, graded, ops, bytes);
+        } else if (b.conv) {
             ConvTiles::deliver(b, e, count, graded, acc, ops, bytes);
         } else if (b.unitRunsValid()) {
             if (graded)
@@ -677,6 +689,7 @@ private:
     // Per node: a message reached its accumulators since its last update
     // (or they may hold something); a product slice without one skips its scan.
     std::vector<char> fed_;
+    ProductFormStates forms_; // product slices run from their operands
 };
 
 bool coreMajorFits(const SimProgram& prog, int steps)

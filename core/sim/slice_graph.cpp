@@ -110,8 +110,12 @@ std::vector<uint64_t> planKey(const SimProgram& prog)
                                cp.routeStart.size(), cp.routes.version(), cp.routeStart.version()});
         for (const SliceInfo& si : cp.slices)
             key.insert(key.end(), {uint64_t(si.first), uint64_t(si.count)});
-        for (const SynapseBlock& b : cp.inputs)
+        for (const SynapseBlock& b : cp.inputs) {
             key.push_back(uint64_t(uint32_t(b.slice)));
+            // ProductForms read the rows of product slices' blocks
+            if (prog.populations[size_t(cp.slices[size_t(b.slice)].pop)].kind == NeuronKind::Product)
+                key.insert(key.end(), {b.rows.generation(), uint64_t(reinterpret_cast<uintptr_t>(b.rows.data()))});
+        }
     }
     return key;
 }
@@ -122,6 +126,7 @@ std::shared_ptr<const detail::CoreMajorPlan> detail::coreMajorPlan(const SimProg
     auto plan = std::make_shared<CoreMajorPlan>();
     plan->graph = coreGraph(prog, true);
     plan->pull = pullPlan(prog, plan->graph);
+    plan->products = productForms(prog, BlockIndex(prog));
     return plan;
 }
 

@@ -66,6 +66,16 @@ bool scanIsaAvailable(ScanIsa isa);
 const NeuronScans& neuronScans(ScanIsa isa); // Portable where isa is not available
 const NeuronScans& neuronScans();            // the best the CPU runs
 
+// A product slice's update computed elsewhere (core-major's operand form,
+// product_form_state.h): the events of the emitting neurons in order at dst
+// (room for the slice), and the busy count.
+struct ProductSource {
+    virtual ScanResult emit(Event* dst) = 0;
+
+protected:
+    ~ProductSource() = default;
+};
+
 // Events of one slice in one step: they share a sample and a step index.
 struct Segment {
     uint32_t begin, end;
@@ -403,8 +413,9 @@ private:
     // fed == false: no message reached the slice's accumulators since its
     // last update (core-major knows it), so a product slice's operands are
     // all zero and its scan is skipped: every neuron idle, nothing emitted.
+    // operands: a product slice's update comes from there instead.
     void updateSlice(int32_t c, size_t k, int64_t h, const std::vector<float>& input, int64_t inputSample,
-                     bool fed = true)
+                     bool fed = true, ProductSource* operands = nullptr)
     {
         const CoreProgram& cp = prog_.cores[size_t(c)];
         CoreState& cs = (*st_)[size_t(c)];
@@ -489,6 +500,11 @@ private:
         case NeuronKind::Product: {
             // 2 % of the bundled Spikformer's product updates emit: the scan
             // clears and counts 16 neurons per branch and writes the few products.
+            if (operands) {
+                const ScanResult r = operands->emit(eventRoom(si.count));
+                active = r.active, emitted = r.emitted;
+                break;
+            }
             if (!fed)
                 break;
             int32_t* a1 = cs.dendrite(1, cp.neurons) + si.first;
