@@ -120,24 +120,29 @@ private:
             // through the store: one-synapse runs are a few neurons apart).
             uint32_t word = uint32_t(rec[0] - int32_t(f.first)) >> 6;
             uint64_t m = 0;
-            for (int32_t k = 0; k < runs; ++k) {
-                const uint32_t i0 = uint32_t(rec[0]) - f.first, len = uint32_t(rec[1]);
-                const int32_t* w = rec + SynapseBlock::kRunHeader;
-                for (uint32_t j = 0; j < len; ++j) {
-                    const uint32_t i = i0 + j;
-                    if (i >> 6 != word)
-                        bits[word] |= m, m = 0, word = i >> 6;
-                    const uint32_t a = x * (uniform ? ww : uint32_t(w[j]));
-                    const uint32_t b = uint32_t(value_[lookSlot[i]]) * (lookWeights ? uint32_t(lookWeights[i]) : lw);
-                    out[i] = int32_t(a * b);
-                    if (uniform) {
-                        m |= uint64_t(b != 0) << (i & 63);
-                    } else {
-                        busy += a != 0;
-                        m |= uint64_t((a != 0) & (b != 0)) << (i & 63);
-                    }
+            auto visit = [&](uint32_t i, int32_t weight) {
+                if (i >> 6 != word)
+                    bits[word] |= m, m = 0, word = i >> 6;
+                const uint32_t a = x * (uniform ? ww : uint32_t(weight));
+                const uint32_t b = uint32_t(value_[lookSlot[i]]) * (lookWeights ? uint32_t(lookWeights[i]) : lw);
+                out[i] = int32_t(a * b);
+                if (uniform) {
+                    m |= uint64_t(b != 0) << (i & 63);
+                } else {
+                    busy += a != 0;
+                    m |= uint64_t((a != 0) & (b != 0)) << (i & 63);
                 }
-                rec += SynapseBlock::kRunHeader + len;
+            };
+            if (t.record[1] == runs) { // one-synapse runs {target, 1, weight}: most walks (strided operand rows)
+                for (int32_t k = 0; k < runs; ++k, rec += SynapseBlock::kRunHeader + 1)
+                    visit(uint32_t(rec[0]) - f.first, rec[SynapseBlock::kRunHeader]);
+            } else {
+                for (int32_t k = 0; k < runs; ++k) {
+                    const uint32_t i0 = uint32_t(rec[0]) - f.first, len = uint32_t(rec[1]);
+                    for (uint32_t j = 0; j < len; ++j)
+                        visit(i0 + j, rec[SynapseBlock::kRunHeader + j]);
+                    rec += SynapseBlock::kRunHeader + len;
+                }
             }
             bits[word] |= m;
         }
