@@ -43,6 +43,7 @@
 // core_test_sim_pull_plan.
 #include "sim/block_index.h"
 #include "sim/conv_tiles.h"
+#include "sim/fold_state.h"
 #include "sim/product_form_state.h"
 #include "sim/pull_outbox.h"
 #include "sim/pull_plan.h"
@@ -51,11 +52,7 @@
 
 #include <atomic>
 
-
-namespace stc::sim {
-
-namespace detail {
-
+namespace stc::sim::detail {
 
 class CoreMajor {
 public:
@@ -63,7 +60,7 @@ public:
     CoreMajor(Worker& w, const CoreMajorPlan& plan, int chunk, std::atomic<bool>& stale,
               const std::vector<char>& dirty, std::vector<pulled::Arena>& arenas)
         : w_(w), prog_(w.prog_), run_(w.run_), graph_(plan.graph), pull_(plan.pull), blocks_(w.prog_), chunk_(chunk),
-          stale_(stale), arena_(arenas)
+          stale_(stale), arena_(arenas), folds_(plan.folds, chunk, run_.timesteps, run_.steps)
     {
         // Per synapse block: what send needs, in one load; per node: its blocks.
         dest_.resize(blocks_.slice.size());
@@ -274,10 +271,14 @@ private:
         for (int64_t hl = 0; hl < steps; ++hl) {
             Stream& due = ring_[size_t(hl % int64_t(ring_.size()))];
             if ((hl < updateBegin || hl >= updateEnd) && due_[size_t(hl)].empty() && due.at == due.begin() &&
-                !runsArrive(hl))
+                !runsArrive(hl) && !folds_.arrive(comp, hl, b))
                 continue; // nothing to deliver, no update (updateSlice would return at once), nothing to send
             close(due);
-            late |= (deliverRuns(hl) | deliverPulls(hl, b) || due.at != due.begin()) && hl > lastUpdate;
+            bool folded = false;
+            for (int32_t v : comp)
+                if (folds_.deliver(st, prog_, v, hl, b))
+                    fed_[size_t(v)] = 1, folded = true;
+            late |= (deliverRuns(hl) | deliverPulls(hl, b) || due.at != due.begin() || folded) && hl > lastUpdate;
             for (const uint32_t* r = due.begin(); r < due.at;)
                 r = deliverRecord(r);
             clear(due);
@@ -617,8 +618,13 @@ private:
         for (const Segment& seg : ss.segments[0]) {
             EventCounts sent;
             const int stepIndex = seg.stepIndex + 1;
-            sendPulled(c, seg, events, b, sent);
-            if (pushesNothing) {
+            const int32_t v = graph_.sliceBase[size_t(c)] + seg.slice;
+            const bool folded = graph_.bySlice && folds_.folds(v); // all its messages are summed here
+            if (folded)
+                folds_.send(w_, prog_, v, seg, events, uint32_t(src.slices[size_t(seg.slice)].first), b, sent);
+            else
+                sendPulled(c, seg, events, b, sent);
+            if (pushesNothing || folded) {
                 if (sent.messages > 0)
                     w_.countSent(c, seg.stepIndex, src.slices[size_t(seg.slice)].pop, sent);
                 continue;
@@ -690,6 +696,7 @@ private:
     // (or they may hold something); a product slice without one skips its scan.
     std::vector<char> fed_;
     ProductFormStates forms_; // product slices run from their operands
+    FoldStates folds_;        // messages of folded slices, summed
 };
 
 bool coreMajorFits(const SimProgram& prog, int steps)
@@ -789,5 +796,4 @@ void runCoreMajor(RunContext& run, const SampleSource& source, int threads, int 
         run.result.error = why;
 }
 
-} // namespace detail
-} // namespace stc::sim
+} // namespace stc::sim::detail

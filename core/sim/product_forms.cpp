@@ -65,11 +65,12 @@ bool buildForm(const SimProgram& prog, const BlockIndex& bi, size_t c, size_t k,
         entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
         if (entries.empty())
             continue;
-        // Distinct records are at least `div` words apart: entry / div tells them apart.
+        // Distinct records are at least `div` words apart: entry >> shift (2^shift <= div) tells them apart.
         uint32_t div = recordWords(b.rows.data(), entries.back());
         for (size_t j = 1; j < entries.size(); ++j)
             div = std::min(div, entries[j] - entries[j - 1]);
-        ProductForms::BlockSlot bs{formIndex, uint32_t(b.compartment), next, uint32_t(std::bit_width(std::max<uint32_t>(div, 1)) - 1)};
+        const uint32_t shift = uint32_t(std::bit_width(std::max<uint32_t>(div, 1)) - 1);
+        ProductForms::BlockSlot bs{formIndex, uint32_t(b.compartment), next, shift};
         const int side = b.compartment;
         for (uint32_t e : entries) {
             const uint32_t slot = bs.base + (e >> bs.shift);

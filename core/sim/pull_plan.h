@@ -23,6 +23,7 @@
 // of its neurons), are still pushed.
 #pragma once
 
+#include "sim/fold_plan.h"
 #include "sim/product_forms.h"
 #include "sim/program.h"
 #include "sim/simulator.h"
@@ -137,6 +138,7 @@ struct CoreMajorPlan {
     CoreGraph graph;
     PullPlan pull;
     ProductForms products; // product slices core-major runs from their operands
+    FoldPlan folds;        // slices whose messages are summed at the sender
     // Chip states that finished runs of this plan left, with their slices'
     // dirty flags, for the next run to take instead of allocating and
     // zeroing a chip (core_major.cpp; type-erased: CoreState is internal to

@@ -126,7 +126,9 @@ std::shared_ptr<const detail::CoreMajorPlan> detail::coreMajorPlan(const SimProg
     auto plan = std::make_shared<CoreMajorPlan>();
     plan->graph = coreGraph(prog, true);
     plan->pull = pullPlan(prog, plan->graph);
-    plan->products = productForms(prog, BlockIndex(prog));
+    const BlockIndex bi(prog);
+    plan->products = productForms(prog, bi);
+    plan->folds = foldPlan(prog, plan->graph, bi);
     return plan;
 }
 

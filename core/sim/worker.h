@@ -165,6 +165,7 @@ private:
     friend class CoreMajor; // core_major.cpp
     friend struct ConvTiles; // conv_tiles.h
     friend struct UnitRows; // unit_rows.h
+    friend class FoldStates; // fold_state.h
 
     bool owns(int32_t core) const { return !owner_ || (*owner_)[size_t(core)] == id_; }
 

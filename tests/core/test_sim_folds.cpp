@@ -1,0 +1,102 @@
+// Core-major execution sums the messages of slices whose neurons each send
+// one message into a one-synapse record (the attention products) at the
+// sender (sim/fold_plan.h). That must give step-major's outputs, spike
+// trains, counters and ledger bit for bit: on the models with attention
+// (every product slice is folded), on two chips (messages over chip links),
+// with one and two threads and chunks of several samples; and a slice one of
+// whose neurons gets a second route is not folded and stays exact. Delayed
+// receiving blocks and dropped late messages: core_test_sim_order
+// (delayedBlocksAreExact runs over folded slices).
+#include "sim/pull_plan.h"
+#include "sim_compare.h"
+
+#include <QtTest>
+
+using namespace stc;
+
+namespace {
+
+// Per product slice of p: whether its node is folded.
+std::vector<bool> productFolds(const sim::SimProgram& p)
+{
+    const auto plan = p.sliceGraph.get(p);
+    std::vector<bool> folded;
+    for (size_t v = 0; v < plan->graph.nodes.size(); ++v) {
+        const auto [c, k] = plan->graph.nodes[v];
+        const sim::SliceInfo& si = p.cores[size_t(c)].slices[size_t(k)];
+        if (p.populations[size_t(si.pop)].kind == sim::NeuronKind::Product)
+            folded.push_back(plan->folds.nodeFold[v] >= 0);
+    }
+    return folded;
+}
+
+void compareOrders(const sim::SimProgram& p, int64_t n)
+{
+    const std::vector<float> in = simtest::randomSamples(n, p.inputSize(), 17);
+    const simtest::Run ref = simtest::simulateSamples(p, in, n, 1, 1, 1000, sim::Order::StepMajor);
+    QVERIFY2(ref.result.ok(), ref.result.error.c_str());
+    for (auto [chunk, threads] : {std::pair{1, 1}, std::pair{3, 2}}) {
+        const simtest::Run r = simtest::simulateSamples(p, in, n, chunk, threads, 1000, sim::Order::CoreMajor);
+        simtest::compareRuns(p, ref, r);
+        if (QTest::currentTestFailed()) {
+            qWarning("chunk %d, %d thread(s)", chunk, threads);
+            return;
+        }
+    }
+}
+
+} // namespace
+
+class TestSimFolds : public QObject {
+    Q_OBJECT
+private slots:
+    void productSlicesAreFolded_data() { simtest::addStrategyRows(); }
+    void productSlicesAreFolded()
+    {
+        const simtest::RowPackage row = simtest::compileRow();
+        const sim::SimProgram& p = row.compiled.program;
+        const std::vector<bool> folded = productFolds(p);
+        if (folded.empty())
+            QSKIP("no attention in this model");
+        QVERIFY(std::all_of(folded.begin(), folded.end(), [](bool f) { return f; }));
+        compareOrders(p, 5);
+    }
+
+    void secondRouteIsNotFolded()
+    {
+        auto m = ir::loadModule(simtest::modelPath("spikformer_fmnist.sir"));
+        QVERIFY(m.ok());
+        simtest::Compiled c = simtest::compile(*m.module);
+        sim::SimProgram& p = c.program;
+        const std::vector<bool> before = productFolds(p);
+        QVERIFY(!before.empty() && before[0]);
+        // The first product slice's first neuron with a route gets a copy of it.
+        const auto plan = p.sliceGraph.get(p);
+        int32_t core = -1;
+        for (const auto& [cc, k] : plan->graph.nodes)
+            if (p.populations[size_t(p.cores[size_t(cc)].slices[size_t(k)].pop)].kind == sim::NeuronKind::Product) {
+                core = cc;
+                break;
+            }
+        QVERIFY(core >= 0);
+        sim::CoreProgram& cp = p.cores[size_t(core)];
+        std::vector<sim::RouteHop> routes(cp.routes.begin(), cp.routes.end());
+        std::vector<uint32_t> start(cp.routeStart.begin(), cp.routeStart.end());
+        size_t n = 0;
+        while (start[n] == start[n + 1])
+            ++n;
+        routes.insert(routes.begin() + start[n], routes[start[n]]);
+        for (size_t j = n + 1; j < start.size(); ++j)
+            ++start[j];
+        cp.routes = std::move(routes);
+        cp.routeStart = std::move(start);
+        const std::vector<bool> after = productFolds(p);
+        QCOMPARE(after.size(), before.size());
+        QVERIFY(!after[0]);
+        QCOMPARE(std::count(after.begin(), after.end(), true), std::count(before.begin(), before.end(), true) - 1);
+        compareOrders(p, 4);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSimFolds)
+#include "test_sim_folds.moc"
