@@ -4,7 +4,8 @@
 // trains, counters and ledger bit for bit: on the models with attention
 // (every product slice is folded), on two chips (messages over chip links),
 // with one and two threads and chunks of several samples; and a slice one of
-// whose neurons gets a second route is not folded and stays exact. Delayed
+// whose neurons gets a second route is not folded and stays exact; also with
+// the trace off or on some populations only. Delayed
 // receiving blocks and dropped late messages: core_test_sim_order
 // (delayedBlocksAreExact runs over folded slices).
 #include "sim/pull_plan.h"
@@ -28,6 +29,49 @@ std::vector<bool> productFolds(const sim::SimProgram& p)
             folded.push_back(plan->folds.nodeFold[v] >= 0);
     }
     return folded;
+}
+
+// Core-major with the trace off, or tracing only populations other than the
+// products, against step-major (traced).
+void compareUntraced(const sim::SimProgram& p, int64_t n)
+{
+    const std::vector<float> in = simtest::randomSamples(n, p.inputSize(), 23);
+    const simtest::Run ref = simtest::simulateSamples(p, in, n, 1, 1, 1000, sim::Order::StepMajor);
+    QVERIFY2(ref.result.ok(), ref.result.error.c_str());
+    for (bool partial : {false, true}) {
+        simtest::TraceCollector trace;
+        sim::SimOptions o;
+        o.parallel = sim::Parallel::Samples;
+        o.threads = 2;
+        o.batch = 3;
+        o.order = sim::Order::CoreMajor;
+        if (partial) {
+            o.trace = &trace;
+            for (const sim::PopulationInfo& pop : p.populations)
+                o.tracePopulations.push_back(pop.kind != sim::NeuronKind::Product);
+        }
+        const sim::SimResult r = sim::simulate(p, in, n, o);
+        simtest::compareResults(p, ref.result, r);
+        if (partial) {
+            std::vector<sim::SpikeRecord> mine = trace.records, want;
+            for (const sim::SpikeRecord& s : ref.spikes)
+                if (std::find_if(p.populations.begin(), p.populations.end(), [&](const sim::PopulationInfo& pop) {
+                        return s.neuron >= uint32_t(pop.firstId) && s.neuron < uint32_t(pop.firstId + pop.size) &&
+                               pop.kind == sim::NeuronKind::Product;
+                    }) == p.populations.end())
+                    want.push_back(s);
+            auto key = [](const sim::SpikeRecord& a, const sim::SpikeRecord& b) {
+                return std::tie(a.sample, a.step, a.neuron, a.value) < std::tie(b.sample, b.step, b.neuron, b.value);
+            };
+            std::sort(mine.begin(), mine.end(), key);
+            QCOMPARE(mine.size(), want.size());
+            QVERIFY2(mine == want, "spike trains of the traced populations differ");
+        }
+        if (QTest::currentTestFailed()) {
+            qWarning("partial trace %d", int(partial));
+            return;
+        }
+    }
 }
 
 void compareOrders(const sim::SimProgram& p, int64_t n)
@@ -60,6 +104,8 @@ private slots:
             QSKIP("no attention in this model");
         QVERIFY(std::all_of(folded.begin(), folded.end(), [](bool f) { return f; }));
         compareOrders(p, 5);
+        if (!QTest::currentTestFailed())
+            compareUntraced(p, 5);
     }
 
     void secondRouteIsNotFolded()
