@@ -127,4 +127,31 @@ inline void compareRuns(const sim::SimProgram& p, const Run& ref, const Run& r)
     QVERIFY2(r.spikes == ref.spikes, "spike trains differ");
 }
 
+// Core-major runs of p (chunks of 1 and of 3 samples on two threads) against
+// a step-major one, all traced, on n random samples (seed).
+inline void compareCoreMajorRuns(const sim::SimProgram& p, int64_t n, uint64_t seed)
+{
+    const std::vector<float> in = randomSamples(n, p.inputSize(), seed);
+    const Run ref = simulateSamples(p, in, n, 1, 1, 1000, sim::Order::StepMajor);
+    QVERIFY2(ref.result.ok(), ref.result.error.c_str());
+    for (auto [chunk, threads] : {std::pair{1, 1}, std::pair{3, 2}}) {
+        const Run r = simulateSamples(p, in, n, chunk, threads, 1000, sim::Order::CoreMajor);
+        QCOMPARE(r.result.order, sim::Order::CoreMajor);
+        compareRuns(p, ref, r);
+        if (QTest::currentTestFailed()) {
+            qWarning("chunk %d, %d thread(s)", chunk, threads);
+            return;
+        }
+    }
+}
+
+// The bundled Spikformer compiled for loihi3 (throws when it does not load).
+inline Compiled bundledSpikformer()
+{
+    auto m = ir::loadModule(modelPath("spikformer_fmnist.sir"));
+    if (!m.ok())
+        throw std::runtime_error(m.diagnostics.format());
+    return compile(*m.module);
+}
+
 } // namespace stc::simtest

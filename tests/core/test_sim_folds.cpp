@@ -74,21 +74,6 @@ void compareUntraced(const sim::SimProgram& p, int64_t n)
     }
 }
 
-void compareOrders(const sim::SimProgram& p, int64_t n)
-{
-    const std::vector<float> in = simtest::randomSamples(n, p.inputSize(), 17);
-    const simtest::Run ref = simtest::simulateSamples(p, in, n, 1, 1, 1000, sim::Order::StepMajor);
-    QVERIFY2(ref.result.ok(), ref.result.error.c_str());
-    for (auto [chunk, threads] : {std::pair{1, 1}, std::pair{3, 2}}) {
-        const simtest::Run r = simtest::simulateSamples(p, in, n, chunk, threads, 1000, sim::Order::CoreMajor);
-        simtest::compareRuns(p, ref, r);
-        if (QTest::currentTestFailed()) {
-            qWarning("chunk %d, %d thread(s)", chunk, threads);
-            return;
-        }
-    }
-}
-
 } // namespace
 
 class TestSimFolds : public QObject {
@@ -103,16 +88,14 @@ private slots:
         if (folded.empty())
             QSKIP("no attention in this model");
         QVERIFY(std::all_of(folded.begin(), folded.end(), [](bool f) { return f; }));
-        compareOrders(p, 5);
+        simtest::compareCoreMajorRuns(p, 5, 17);
         if (!QTest::currentTestFailed())
             compareUntraced(p, 5);
     }
 
     void secondRouteIsNotFolded()
     {
-        auto m = ir::loadModule(simtest::modelPath("spikformer_fmnist.sir"));
-        QVERIFY(m.ok());
-        simtest::Compiled c = simtest::compile(*m.module);
+        simtest::Compiled c = simtest::bundledSpikformer();
         sim::SimProgram& p = c.program;
         const std::vector<bool> before = productFolds(p);
         QVERIFY(!before.empty() && before[0]);
@@ -140,7 +123,7 @@ private slots:
         QCOMPARE(after.size(), before.size());
         QVERIFY(!after[0]);
         QCOMPARE(std::count(after.begin(), after.end(), true), std::count(before.begin(), before.end(), true) - 1);
-        compareOrders(p, 4);
+        simtest::compareCoreMajorRuns(p, 4, 17);
     }
 };
 

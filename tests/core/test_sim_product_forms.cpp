@@ -11,6 +11,8 @@
 
 #include <QtTest>
 
+#include <set>
+
 using namespace stc;
 
 namespace {
@@ -27,23 +29,6 @@ int64_t productSlices(const sim::SimProgram& p)
 size_t forms(const sim::SimProgram& p)
 {
     return p.sliceGraph.get(p)->products.forms.size();
-}
-
-// Core-major (chunks of 1 and 3, one and two threads) against step-major.
-void compareOrders(const sim::SimProgram& p, int64_t n)
-{
-    const std::vector<float> in = simtest::randomSamples(n, p.inputSize(), 11);
-    const simtest::Run ref = simtest::simulateSamples(p, in, n, 1, 1, 1000, sim::Order::StepMajor);
-    QVERIFY2(ref.result.ok(), ref.result.error.c_str());
-    for (auto [chunk, threads] : {std::pair{1, 1}, std::pair{3, 2}}) {
-        const simtest::Run r = simtest::simulateSamples(p, in, n, chunk, threads, 1000, sim::Order::CoreMajor);
-        QCOMPARE(r.result.order, sim::Order::CoreMajor);
-        simtest::compareRuns(p, ref, r);
-        if (QTest::currentTestFailed()) {
-            qWarning("chunk %d, %d thread(s)", chunk, threads);
-            return;
-        }
-    }
 }
 
 bool isProductBlock(const sim::SimProgram& p, const sim::CoreProgram& cp, const sim::SynapseBlock& b)
@@ -71,14 +56,12 @@ private slots:
         for (const auto& f : plan->products.forms)
             tables.insert(f.slotOf[0].get()), tables.insert(f.slotOf[1].get());
         QVERIFY(tables.size() < 2 * plan->products.forms.size());
-        compareOrders(p, 5);
+        simtest::compareCoreMajorRuns(p, 5, 11);
     }
 
     void mixedWeightsStayExact()
     {
-        auto m = ir::loadModule(simtest::modelPath("spikformer_fmnist.sir"));
-        QVERIFY(m.ok());
-        simtest::Compiled c = simtest::compile(*m.module);
+        simtest::Compiled c = simtest::bundledSpikformer();
         sim::SimProgram& p = c.program;
         QVERIFY(forms(p) > 0);
         // Weights 1, 0, -2, 3 in turn over every synapse into a product
@@ -102,14 +85,12 @@ private slots:
         for (const auto& f : plan->products.forms)
             perNeuron |= !f.weightOf[0].empty() || !f.weightOf[1].empty();
         QVERIFY(perNeuron);
-        compareOrders(p, 4);
+        simtest::compareCoreMajorRuns(p, 4, 11);
     }
 
     void twoRecordsIntoOneSideFallBack()
     {
-        auto m = ir::loadModule(simtest::modelPath("spikformer_fmnist.sir"));
-        QVERIFY(m.ok());
-        simtest::Compiled c = simtest::compile(*m.module);
+        simtest::Compiled c = simtest::bundledSpikformer();
         sim::SimProgram& p = c.program;
         const size_t before = forms(p);
         QVERIFY(before > 0);
@@ -132,7 +113,7 @@ private slots:
         }
         QVERIFY(edited);
         QCOMPARE(forms(p), before - 1);
-        compareOrders(p, 4);
+        simtest::compareCoreMajorRuns(p, 4, 11);
     }
 };
 
