@@ -60,7 +60,7 @@ public:
     CoreMajor(Worker& w, const CoreMajorPlan& plan, int chunk, std::atomic<bool>& stale,
               const std::vector<char>& dirty, std::vector<pulled::Arena>& arenas)
         : w_(w), prog_(w.prog_), run_(w.run_), graph_(plan.graph), pull_(plan.pull), blocks_(w.prog_), chunk_(chunk),
-          stale_(stale), arena_(arenas), folds_(plan.folds, chunk, run_.timesteps, run_.steps)
+          stale_(stale), arena_(arenas), folds_(plan.folds, w.prog_, chunk, run_.timesteps, run_.steps)
     {
         // Per synapse block: what send needs, in one load; per node: its blocks.
         dest_.resize(blocks_.slice.size());

@@ -187,7 +187,6 @@ FoldPlan foldPlan(const SimProgram& prog, const CoreGraph& g, const BlockIndex& 
                 FoldPlan::Receiver rc;
                 rc.block = b, rc.core = kd.route.destCore, rc.input = kd.route.destInput;
                 rc.node = g.sliceBase[size_t(rc.core)] + blk.slice;
-                rc.compartment = blk.compartment, rc.delay = blk.delay, rc.lastSend = blk.lastSend;
                 rc.first = uint32_t(ds.first), rc.count = uint32_t(ds.count), rc.phase = blockPhase[b];
                 fp.receivers.push_back(rc);
             }

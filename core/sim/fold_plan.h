@@ -27,12 +27,12 @@
 namespace stc::sim::detail {
 
 struct FoldPlan {
-    // A destination block some folded slice sends into.
+    // A destination block some folded slice sends into. (Its compartment,
+    // delay and lastSend are read from the program by each run: fields of a
+    // block that the plan's key does not cover.)
     struct Receiver {
         uint32_t block = 0;        // global block
         int32_t core = 0, input = 0, node = 0;
-        int compartment = 0, delay = 0;
-        int32_t lastSend = 0;
         uint32_t first = 0, count = 0; // the destination slice's core-local neurons
         int64_t phase = -1;            // the senders' phase (all folded senders into a block share it)
     };

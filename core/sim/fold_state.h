@@ -12,10 +12,14 @@ namespace stc::sim::detail {
 
 class FoldStates {
 public:
-    FoldStates(const FoldPlan& plan, int chunk, int64_t timesteps, int64_t steps)
+    FoldStates(const FoldPlan& plan, const SimProgram& prog, int chunk, int64_t timesteps, int64_t steps)
         : plan_(plan), chunk_(chunk), T_(timesteps), steps_(steps), sums_(plan.receivers.size() * size_t(chunk)),
           pending_(plan.receivers.size() * size_t(chunk) * size_t(timesteps), 0), kindCount_(256, 0), kindSum_(256)
     {
+        for (const FoldPlan::Receiver& rc : plan.receivers) {
+            const SynapseBlock& b = prog.cores[size_t(rc.core)].inputs[size_t(rc.input)];
+            block_.push_back({b.compartment, b.delay, b.lastSend});
+        }
     }
     bool folds(int32_t v) const { return plan_.nodeFold[size_t(v)] >= 0; }
 
@@ -80,8 +84,9 @@ public:
             if (!p)
                 continue;
             const FoldPlan::Receiver& rc = plan_.receivers[r];
-            int32_t* acc = st[size_t(rc.core)].dendrite(rc.compartment, prog.cores[size_t(rc.core)].neurons) + rc.first;
-            int32_t* sum = sums(r, b, rc.count) + size_t(hl - rc.phase - 1 - rc.delay) * rc.count;
+            const int64_t neurons = prog.cores[size_t(rc.core)].neurons;
+            int32_t* acc = st[size_t(rc.core)].dendrite(block_[r].compartment, neurons) + rc.first;
+            int32_t* sum = sums(r, b, rc.count) + size_t(hl - rc.phase - 1 - block_[r].delay) * rc.count;
             for (uint32_t i = 0; i < rc.count; ++i)
                 acc[i] = int32_t(uint32_t(acc[i]) + uint32_t(sum[i])), sum[i] = 0;
             *p = 0, any = true;
@@ -96,7 +101,8 @@ private:
     int32_t* open(const FoldPlan::Kind& kd, const Segment& seg, int b)
     {
         const FoldPlan::Receiver& rc = plan_.receivers[kd.receiver];
-        if (seg.stepIndex + 1 > rc.lastSend || seg.stepIndex + 1 + rc.delay >= steps_)
+        const Block& bl = block_[kd.receiver];
+        if (seg.stepIndex + 1 > bl.lastSend || seg.stepIndex + 1 + bl.delay >= steps_)
             return nullptr;
         const int64_t t = seg.stepIndex - rc.phase;
         pending_[(size_t(kd.receiver) * size_t(chunk_) + size_t(b)) * size_t(T_) + size_t(t)] = 1;
@@ -105,8 +111,7 @@ private:
     // The pending flag of receiver r's sum of sample b arriving in step hl, when set.
     char* pendingAt(uint32_t r, int64_t hl, int b) const
     {
-        const FoldPlan::Receiver& rc = plan_.receivers[r];
-        const int64_t t = hl - rc.phase - 1 - rc.delay;
+        const int64_t t = hl - plan_.receivers[r].phase - 1 - block_[r].delay;
         if (t < 0 || t >= T_)
             return nullptr;
         char* p = const_cast<char*>(&pending_[(size_t(r) * size_t(chunk_) + size_t(b)) * size_t(T_) + size_t(t)]);
@@ -121,6 +126,11 @@ private:
     }
 
     const FoldPlan& plan_;
+    struct Block {
+        int compartment, delay;
+        int32_t lastSend;
+    };
+    std::vector<Block> block_; // per receiver: its block's fields, as this run finds them
     int chunk_;
     int64_t T_, steps_;
     std::vector<std::vector<int32_t>> sums_; // [receiver * chunk + sample]: [T][receiver's count]

@@ -112,8 +112,8 @@ std::vector<uint64_t> planKey(const SimProgram& prog)
             key.insert(key.end(), {uint64_t(si.first), uint64_t(si.count)});
         for (const SynapseBlock& b : cp.inputs) {
             key.push_back(uint64_t(uint32_t(b.slice)));
-            // ProductForms read the rows of product slices' blocks
-            if (prog.populations[size_t(cp.slices[size_t(b.slice)].pop)].kind == NeuronKind::Product)
+            // ProductForms and FoldPlan read row records (targets, weights)
+            if (!b.conv)
                 key.insert(key.end(), {b.rows.generation(), uint64_t(reinterpret_cast<uintptr_t>(b.rows.data()))});
         }
     }

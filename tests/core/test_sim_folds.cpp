@@ -5,7 +5,8 @@
 // (every product slice is folded), on two chips (messages over chip links),
 // with one and two threads and chunks of several samples; and a slice one of
 // whose neurons gets a second route is not folded and stays exact; also with
-// the trace off or on some populations only. Delayed
+// the trace off or on some populations only, and after the weights of a
+// record folded messages go to were edited. Delayed
 // receiving blocks and dropped late messages: core_test_sim_order
 // (delayedBlocksAreExact runs over folded slices).
 #include "sim/pull_plan.h"
@@ -91,6 +92,29 @@ private slots:
         simtest::compareCoreMajorRuns(p, 5, 17);
         if (!QTest::currentTestFailed())
             compareUntraced(p, 5);
+    }
+
+    void editedReceiverWeightsAreSeen()
+    {
+        // The plan is kept with the program; a weight edited afterwards in a
+        // record a folded slice sends into (the products' sums) must reach
+        // the next run.
+        simtest::Compiled c = simtest::bundledSpikformer();
+        sim::SimProgram& p = c.program;
+        simtest::compareCoreMajorRuns(p, 3, 29);
+        const auto plan = p.sliceGraph.get(p);
+        QVERIFY(!plan->folds.receivers.empty());
+        const sim::detail::FoldPlan::Receiver& rc = plan->folds.receivers[0];
+        sim::SynapseBlock& b = p.cores[size_t(rc.core)].inputs[size_t(rc.input)];
+        int64_t edited = 0;
+        for (uint32_t a = 0; a < b.rowStart.size(); ++a)
+            sim::SynapseBlock::forEachRun(b, a, [&](uint32_t, int32_t* w, uint32_t n) {
+                for (uint32_t j = 0; j < n; ++j)
+                    w[j] = w[j] * 3 - 1, ++edited;
+            });
+        QVERIFY(edited > 0);
+        QVERIFY(p.sliceGraph.get(p) != plan); // rebuilt from the edited rows
+        simtest::compareCoreMajorRuns(p, 3, 29);
     }
 
     void secondRouteIsNotFolded()
