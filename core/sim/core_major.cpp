@@ -105,7 +105,7 @@ public:
         // a block into another compartment would leave it dirty.
         dirty_ = dirty.empty() ? std::vector<char>(graph_.nodes.size(), 0) : dirty;
         fed_.assign(graph_.nodes.size(), 1);
-        forms_.bind(plan.products, prog_, blocks_, graph_);
+        forms_.bind(plan.products, graph_);
         if (graph_.bySlice)
             for (size_t c = 0; c < prog_.cores.size(); ++c)
                 for (const SynapseBlock& blk : prog_.cores[c].inputs) {

@@ -68,9 +68,11 @@ public:
     bool arrive(const std::vector<int32_t>& nodes, int64_t hl, int b) const
     {
         for (int32_t v : nodes)
-            for (uint32_t j = plan_.nodeStart[size_t(v)]; j < plan_.nodeStart[size_t(v) + 1]; ++j)
-                if (pendingAt(plan_.nodeReceivers[j], hl, b))
+            for (uint32_t j = plan_.nodeStart[size_t(v)]; j < plan_.nodeStart[size_t(v) + 1]; ++j) {
+                const uint32_t r = plan_.nodeReceivers[j];
+                if (const int64_t t = sentFor(r, hl); t >= 0 && pending_[at(r, b, t)])
                     return true;
+            }
         return false;
     }
     // Adds the sums of sample b arriving at node v in step hl into its
@@ -80,16 +82,16 @@ public:
         bool any = false;
         for (uint32_t j = plan_.nodeStart[size_t(v)]; j < plan_.nodeStart[size_t(v) + 1]; ++j) {
             const uint32_t r = plan_.nodeReceivers[j];
-            char* p = pendingAt(r, hl, b);
-            if (!p)
+            const int64_t t = sentFor(r, hl);
+            if (t < 0 || !pending_[at(r, b, t)])
                 continue;
             const FoldPlan::Receiver& rc = plan_.receivers[r];
             const int64_t neurons = prog.cores[size_t(rc.core)].neurons;
             int32_t* acc = st[size_t(rc.core)].dendrite(block_[r].compartment, neurons) + rc.first;
-            int32_t* sum = sums(r, b, rc.count) + size_t(hl - rc.phase - 1 - block_[r].delay) * rc.count;
+            int32_t* sum = sums(r, b, rc.count) + size_t(t) * rc.count;
             for (uint32_t i = 0; i < rc.count; ++i)
                 acc[i] = int32_t(uint32_t(acc[i]) + uint32_t(sum[i])), sum[i] = 0;
-            *p = 0, any = true;
+            pending_[at(r, b, t)] = 0, any = true;
         }
         return any;
     }
@@ -105,17 +107,19 @@ private:
         if (seg.stepIndex + 1 > bl.lastSend || seg.stepIndex + 1 + bl.delay >= steps_)
             return nullptr;
         const int64_t t = seg.stepIndex - rc.phase;
-        pending_[(size_t(kd.receiver) * size_t(chunk_) + size_t(b)) * size_t(T_) + size_t(t)] = 1;
+        pending_[at(kd.receiver, b, t)] = 1;
         return sums(kd.receiver, b, rc.count) + size_t(t) * rc.count;
     }
-    // The pending flag of receiver r's sum of sample b arriving in step hl, when set.
-    char* pendingAt(uint32_t r, int64_t hl, int b) const
+    // The sender step (0 .. T - 1) of receiver r's sum arriving in step hl, or -1.
+    int64_t sentFor(uint32_t r, int64_t hl) const
     {
         const int64_t t = hl - plan_.receivers[r].phase - 1 - block_[r].delay;
-        if (t < 0 || t >= T_)
-            return nullptr;
-        char* p = const_cast<char*>(&pending_[(size_t(r) * size_t(chunk_) + size_t(b)) * size_t(T_) + size_t(t)]);
-        return *p ? p : nullptr;
+        return t >= 0 && t < T_ ? t : -1;
+    }
+    // Index of receiver r's sum of sample b and sender step t in pending_.
+    size_t at(uint32_t r, int b, int64_t t) const
+    {
+        return (size_t(r) * size_t(chunk_) + size_t(b)) * size_t(T_) + size_t(t);
     }
     int32_t* sums(uint32_t r, int b, uint32_t count)
     {

@@ -20,9 +20,13 @@ public:
     {
     }
 
-    // A message with payload x into the record at `record` of the block `bs`.
-    void put(const ProductForms::BlockSlot& bs, uint32_t entry, const int32_t* record, int32_t x)
+    // A message with payload x into the record at `entry` of `block` (slot
+    // bs), charged as the accumulator path charges it.
+    void put(const ProductForms::BlockSlot& bs, const SynapseBlock& block, uint32_t entry, int32_t x, int64_t& ops,
+             int64_t& bytes)
     {
+        const int32_t* record = block.rows.data() + entry;
+        ops += record[1], bytes += record[2];
         const uint32_t slot = bs.base + (entry >> bs.shift);
         value_[slot] = int32_t(uint32_t(value_[slot]) + uint32_t(x));
         if (!mark_[slot]) {
@@ -30,14 +34,6 @@ public:
             touched_[bs.side].push_back({slot, record});
             synapses_[bs.side] += uint32_t(record[1]);
         }
-    }
-    // A message into `block`, charged as the accumulator path charges it.
-    void put(const ProductForms::BlockSlot& bs, const SynapseBlock& block, uint32_t entry, int32_t x, int64_t& ops,
-             int64_t& bytes)
-    {
-        const int32_t* record = block.rows.data() + entry;
-        ops += record[1], bytes += record[2];
-        put(bs, entry, record, x);
     }
 
     // The update: writes the emitting neurons' events at dst in neuron order
@@ -137,12 +133,10 @@ private:
                 for (int32_t k = 0; k < runs; ++k, rec += SynapseBlock::kRunHeader + 1)
                     visit(uint32_t(rec[0]) - f.first, rec[SynapseBlock::kRunHeader]);
             } else {
-                for (int32_t k = 0; k < runs; ++k) {
-                    const uint32_t i0 = uint32_t(rec[0]) - f.first, len = uint32_t(rec[1]);
+                SynapseBlock::forEachRunAt(t.record, [&](uint32_t first, const int32_t* w, uint32_t len) {
                     for (uint32_t j = 0; j < len; ++j)
-                        visit(i0 + j, rec[SynapseBlock::kRunHeader + j]);
-                    rec += SynapseBlock::kRunHeader + len;
-                }
+                        visit(first - f.first + j, w[j]);
+                });
             }
             bits[word] |= m;
         }
@@ -152,13 +146,10 @@ private:
     static int64_t nonZero(const int32_t* rec, int32_t x)
     {
         int64_t n = 0;
-        const int32_t runs = rec[0];
-        rec += SynapseBlock::kRowHeader;
-        for (int32_t k = 0; k < runs; ++k) {
-            for (int32_t j = 0; j < rec[1]; ++j)
-                n += uint32_t(x) * uint32_t(rec[SynapseBlock::kRunHeader + j]) != 0;
-            rec += SynapseBlock::kRunHeader + rec[1];
-        }
+        SynapseBlock::forEachRunAt(rec, [&](uint32_t, const int32_t* w, uint32_t len) {
+            for (uint32_t j = 0; j < len; ++j)
+                n += uint32_t(x) * uint32_t(w[j]) != 0;
+        });
         return n;
     }
     const ProductForms::Form* f_;
@@ -172,10 +163,10 @@ private:
 // block (the deliveries).
 class ProductFormStates {
 public:
-    // Forms only when the slice graph is per slice and the rows are still those the forms were built from.
-    void bind(const ProductForms& pf, const SimProgram& prog, const BlockIndex& bi, const CoreGraph& g)
+    // Forms only when the slice graph is per slice.
+    void bind(const ProductForms& pf, const CoreGraph& g)
     {
-        if (!g.bySlice || !pf.current(prog, bi))
+        if (!g.bySlice)
             return;
         forms_ = &pf;
         nodeForm_.assign(g.nodes.size(), -1);

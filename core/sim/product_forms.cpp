@@ -10,19 +10,10 @@
 namespace stc::sim::detail {
 
 namespace {
-uint64_t rowsKey(const SynapseBlock& b)
-{
-    return b.rows.generation() * 0x9e3779b97f4a7c15ull ^ uint64_t(reinterpret_cast<uintptr_t>(b.rows.data()));
-}
-
 // Words of the record at `entry` (header and runs).
 uint32_t recordWords(const int32_t* rows, uint32_t entry)
 {
-    const int32_t* r = rows + entry;
-    uint32_t words = SynapseBlock::kRowHeader;
-    for (int32_t k = 0; k < r[0]; ++k)
-        words += SynapseBlock::kRunHeader + uint32_t(r[words + 1]);
-    return words;
+    return SynapseBlock::forEachRunAt(rows + entry, [](uint32_t, const int32_t*, uint32_t) {});
 }
 
 // The form of slice k of core c, or false when it does not have one. Fills
@@ -74,18 +65,18 @@ bool buildForm(const SimProgram& prog, const BlockIndex& bi, size_t c, size_t k,
         const int side = b.compartment;
         for (uint32_t e : entries) {
             const uint32_t slot = bs.base + (e >> bs.shift);
-            const int32_t* r = b.rows.data() + e;
-            const int32_t* run = r + SynapseBlock::kRowHeader;
-            for (int32_t q = 0; q < r[0]; ++q) {
-                const uint32_t first = uint32_t(run[0]), len = uint32_t(run[1]);
-                for (uint32_t j = 0; j < len; ++j) {
+            bool ok = true;
+            SynapseBlock::forEachRunAt(b.rows.data() + e, [&](uint32_t first, const int32_t* w, uint32_t len) {
+                for (uint32_t j = 0; j < len && ok; ++j) {
                     const uint64_t i = uint64_t(first) + j - f.first;
-                    if (i >= f.count || slotOf[side][i] != kNone)
-                        return false; // outside the slice, or a second record into one compartment
-                    slotOf[side][i] = slot, weightOf[side][i] = run[SynapseBlock::kRunHeader + j];
+                    // outside the slice, or a second record into one compartment
+                    ok = i < f.count && slotOf[side][i] == kNone;
+                    if (ok)
+                        slotOf[side][i] = slot, weightOf[side][i] = w[j];
                 }
-                run += SynapseBlock::kRunHeader + len;
-            }
+            });
+            if (!ok)
+                return false;
         }
         next = bs.base + (entries.back() >> bs.shift) + 1;
         if (next >= 65535)
@@ -119,11 +110,8 @@ ProductForms productForms(const SimProgram& prog, const BlockIndex& bi)
     ProductForms pf;
     SlotTables tables;
     pf.blocks.resize(bi.slice.size());
-    pf.rowsOf.resize(bi.slice.size());
     for (size_t c = 0; c < prog.cores.size(); ++c) {
         const CoreProgram& cp = prog.cores[c];
-        for (size_t i = 0; i < cp.inputs.size(); ++i)
-            pf.rowsOf[bi.base[c] + i] = rowsKey(cp.inputs[i]);
         for (size_t k = 0; k < cp.slices.size(); ++k) {
             if (prog.populations[size_t(cp.slices[k].pop)].kind != NeuronKind::Product)
                 continue;
@@ -133,19 +121,6 @@ ProductForms productForms(const SimProgram& prog, const BlockIndex& bi)
         }
     }
     return pf;
-}
-
-bool ProductForms::current(const SimProgram& prog, const BlockIndex& bi) const
-{
-    if (rowsOf.size() != bi.slice.size())
-        return false;
-    for (const Form& f : forms) {
-        const CoreProgram& cp = prog.cores[size_t(f.core)];
-        for (size_t i = 0; i < cp.inputs.size(); ++i)
-            if (cp.inputs[i].slice == f.slice && rowsOf[bi.base[size_t(f.core)] + i] != rowsKey(cp.inputs[i]))
-                return false;
-    }
-    return true;
 }
 
 } // namespace stc::sim::detail

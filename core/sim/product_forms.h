@@ -51,10 +51,7 @@ struct ProductForms {
             return weightOf[side].empty() ? weight[side] : weightOf[side][i];
         }
     };
-    std::vector<Form> forms;
-    std::vector<uint64_t> rowsOf; // per global block: rows.generation() the forms were built from
-    // Whether every block of every form still has the rows the forms were built from.
-    bool current(const SimProgram& prog, const BlockIndex& bi) const;
+    std::vector<Form> forms; // (built from the rows the plan's key covers: GraphCache rebuilds them after an edit)
 };
 
 // The forms of every product slice all of whose input blocks are row-form

@@ -199,13 +199,21 @@ struct SynapseBlock {
     template <typename Self, typename F>
     static void forEachRun(Self& block, uint32_t a, F&& f)
     {
-        auto* r = rowData(block) + block.rowStart[a];
+        forEachRunAt(rowData(block) + block.rowStart[a], f);
+    }
+    // The same for the record at r (a row record's first word); returns the
+    // record's words.
+    template <typename Word, typename F>
+    static uint32_t forEachRunAt(Word* r, F&& f)
+    {
+        Word* const begin = r;
         const int32_t runs = r[0];
         r += kRowHeader;
         for (int32_t k = 0; k < runs; ++k) {
             f(uint32_t(r[0]), r + kRunHeader, uint32_t(r[1]));
             r += kRunHeader + r[1];
         }
+        return uint32_t(r - begin);
     }
     // Every run of every record has length 1: {runs, synapses, table bytes},
     // then {target, 1, weight} per synapse (the attention product operands'
