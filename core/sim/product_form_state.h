@@ -36,8 +36,8 @@ public:
         }
     }
 
-    // The update: writes the emitting neurons' events at dst in neuron order
-    // (room for the slice) and forgets the messages.
+    // The update: writes the emitting neurons' events at dst (room for the
+    // slice) and forgets the messages.
     ScanResult emit(Event* dst) override
     {
         ScanResult r;
@@ -50,23 +50,14 @@ public:
                 lookBusy += std::countr_zero(uint32_t(x)) + f.maxZeros[look] < 32 ? t.record[1]
                                                                                    : nonZero(t.record, x);
         }
-        // One scratch per thread (one update at a time): it stays in cache.
-        thread_local std::vector<int32_t> out;   // per slice neuron: its product
-        thread_local std::vector<uint64_t> bits; // per slice neuron: it emits
-        if (out.size() < f.count)
-            out.resize(f.count), bits.resize((f.count + 63) / 64, 0);
-        // The products land in `out` with a bit per emitting neuron; the
-        // events are then read in neuron order (no sort, no branch per product).
-        const int64_t walkBusy = f.weightOf[0].empty() && f.weightOf[1].empty()
-                                     ? walkSide<true>(walk, out.data(), bits.data())
-                                     : walkSide<false>(walk, out.data(), bits.data());
-        for (uint32_t word = 0; word < (f.count + 63) / 64; ++word) {
-            for (uint64_t m = bits[word]; m != 0; m &= m - 1) {
-                const uint32_t i = word * 64 + uint32_t(std::countr_zero(m));
-                dst[r.emitted++] = {f.first + i, out[i]};
-            }
-            bits[word] = 0;
-        }
+        // Each neuron is reached by one record per side at most (the form's
+        // condition), so the walk meets it once: its event is written there,
+        // in walk order (arrival order of the walked records, then target
+        // order within each), not neuron order.
+        uint32_t emitted = 0;
+        const int64_t walkBusy = f.weightOf[0].empty() && f.weightOf[1].empty() ? walkSide<true>(walk, dst, emitted)
+                                                                                : walkSide<false>(walk, dst, emitted);
+        r.emitted = emitted;
         r.active = walkBusy + lookBusy - r.emitted;
         clear();
         return r;
@@ -88,13 +79,13 @@ private:
         uint32_t slot;
         const int32_t* record;
     };
-    // The synapses of the walked side's messages: out[i] = the product of
-    // neuron i, its bit in `bits` when both operands are non-zero. Returns
-    // the neurons with a non-zero walked operand. uniform: every weight of
-    // each side is f.weight[side] (the compiler's products: 1), so a
-    // record's walked operand is one value.
+    // The synapses of the walked side's messages: the event {neuron, product}
+    // of each neuron whose operands are both non-zero, at dst[emitted++].
+    // Returns the neurons with a non-zero walked operand. uniform: every
+    // weight of each side is f.weight[side] (the compiler's products: 1), so
+    // a record's walked operand is one value.
     template <bool uniform>
-    int64_t walkSide(int walk, int32_t* out, uint64_t* bits)
+    int64_t walkSide(int walk, Event* dst, uint32_t& emitted)
     {
         const ProductForms::Form& f = *f_;
         const int look = 1 - walk;
@@ -111,22 +102,18 @@ private:
             if (uniform)
                 busy += rec[1];
             rec += SynapseBlock::kRowHeader;
-            // The bits of one word gather in a register while the record's
-            // targets stay in it (an OR into memory per neuron would chain
-            // through the store: one-synapse runs are a few neurons apart).
-            uint32_t word = uint32_t(rec[0] - int32_t(f.first)) >> 6;
-            uint64_t m = 0;
+            // Written always, kept when both operands are non-zero: no branch
+            // per product (dst has room for the slice).
+            uint32_t n = emitted;
             auto visit = [&](uint32_t i, int32_t weight) {
-                if (i >> 6 != word)
-                    bits[word] |= m, m = 0, word = i >> 6;
                 const uint32_t a = x * (uniform ? ww : uint32_t(weight));
                 const uint32_t b = uint32_t(value_[lookSlot[i]]) * (lookWeights ? uint32_t(lookWeights[i]) : lw);
-                out[i] = int32_t(a * b);
+                dst[n] = {f.first + i, int32_t(a * b)};
                 if (uniform) {
-                    m |= uint64_t(b != 0) << (i & 63);
+                    n += b != 0;
                 } else {
                     busy += a != 0;
-                    m |= uint64_t((a != 0) & (b != 0)) << (i & 63);
+                    n += (a != 0) & (b != 0);
                 }
             };
             if (t.record[1] == runs) { // one-synapse runs {target, 1, weight}: most walks (strided operand rows)
@@ -138,7 +125,7 @@ private:
                         visit(first - f.first + j, w[j]);
                 });
             }
-            bits[word] |= m;
+            emitted = n;
         }
         return busy;
     }

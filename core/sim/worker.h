@@ -67,8 +67,10 @@ const NeuronScans& neuronScans(ScanIsa isa); // Portable where isa is not availa
 const NeuronScans& neuronScans();            // the best the CPU runs
 
 // A product slice's update computed elsewhere (core-major's operand form,
-// product_form_state.h): the events of the emitting neurons in order at dst
-// (room for the slice), and the busy count.
+// product_form_state.h): the events of the emitting neurons at dst (room for
+// the slice; one per neuron, in any order: their messages are summed, and
+// the trace takes records as they come, as core-major's slice-by-slice
+// records already do), and the busy count.
 struct ProductSource {
     virtual ScanResult emit(Event* dst) = 0;
 
