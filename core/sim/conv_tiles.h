@@ -171,6 +171,13 @@ STC_INLINE void deliverTiles(const SynapseBlock& b, const uint32_t* e, uint32_t 
     static_assert(16 * 128 <= 32767, "16 int8 rows must sum inside int16 (rowSum)");
     const ConvPlan& p = b.plan;
     const ConvPlan::Axon* axons = p.axons.data();
+    // The current group's fields, looked up again only when the group
+    // changes (a record's messages are mostly of one group).
+    int32_t group = -1;
+    const int8_t* narrowRows = nullptr; // null: the int32 kernel
+    const int32_t* kernelRows = nullptr;
+    const uint32_t* shift = nullptr;
+    uint32_t n = 0, first = 0;
     uint32_t ahead = 0;
     for (; ahead < m && ahead < 2 * kTile; ++ahead)
         prefetch(axons + e[s * ahead]);
@@ -179,6 +186,15 @@ STC_INLINE void deliverTiles(const SynapseBlock& b, const uint32_t* e, uint32_t 
             prefetch(axons + e[s * ahead]);
         const ConvPlan::Axon ax = axons[e[s * i]];
         const ConvPlan::Group& g = p.groups[size_t(ax.group)];
+        if (ax.group != group) {
+            group = ax.group;
+            n = uint32_t(g.features.size());
+            first = g.features.empty() ? 0 : g.features[0];
+            const bool narrow = n >= kNarrowMin && g.narrowValid();
+            narrowRows = narrow ? g.narrow.data() : nullptr;
+            kernelRows = g.kernel.data();
+            shift = narrow ? g.shift.data() : nullptr;
+        }
         if (!g.contiguous) {
             const int32_t x = s == 2 ? int32_t(e[s * i + 1]) : 1;
             const auto [o, by] = Worker::walkRecord(b, e[s * i], [&](uint32_t first, const int32_t* w, uint32_t n) {
@@ -204,22 +220,19 @@ STC_INLINE void deliverTiles(const SynapseBlock& b, const uint32_t* e, uint32_t 
                 absSum += absOf(xs[k]);
         }
         const bool small = absSum <= 255;
-        const int64_t n = int64_t(g.features.size());
-        const uint32_t first = g.features.empty() ? 0 : g.features[0];
-        const bool narrow = n >= kNarrowMin && g.narrowValid();
         for (int32_t t = ax.tapBegin; t < ax.tapEnd; ++t) {
             const int32_t tap = p.tapTap[size_t(t)];
             int32_t* d = acc + p.tapBase[size_t(t)] + first;
-            if (narrow) {
+            if (narrowRows) {
                 const int8_t* w[kTile];
                 for (uint32_t j = 0; j < k; ++j)
-                    w[j] = g.narrow.data() + (rows[j] + tap) * n;
-                addTile<s>(d, w, xs, k, g.shift.data(), uint32_t(n), small);
+                    w[j] = narrowRows + size_t(rows[j] + tap) * n;
+                addTile<s>(d, w, xs, k, shift, n, small);
             } else {
                 const int32_t* w[kTile];
                 for (uint32_t j = 0; j < k; ++j)
-                    w[j] = g.kernel.data() + (rows[j] + tap) * n;
-                addTile<s>(d, w, xs, k, static_cast<const uint32_t*>(nullptr), uint32_t(n), false);
+                    w[j] = kernelRows + size_t(rows[j] + tap) * n;
+                addTile<s>(d, w, xs, k, static_cast<const uint32_t*>(nullptr), n, false);
             }
         }
         ops += int64_t(k) * (ax.tapEnd - ax.tapBegin) * n;
