@@ -110,9 +110,9 @@ double lifFiringRate(const sim::SimProgram& prog, const sim::Counters& c)
 }
 
 constexpr int kInterleavedRounds = 7;
-// Besides all samples in one batch. Not 1: it was never the fastest in a
-// quiet run (the 4-384 on 2 threads: 65-95 ms per image at batch 1 against
-// 52-75 at 4 or 8), and a noisy timing once chose it.
+// Besides all samples in one batch. Not 1: the 4-384 on 2 threads took
+// 62-95 ms per image at batch 1 against 52-75 at 4 or 8 over seven runs,
+// yet one noisy timing made batch 1 the fastest of its run.
 constexpr int64_t kTorchBatches[] = {16, 4};
 
 json benchModel(frontend::Importer& importer, const ModelSpec& spec, int batch)

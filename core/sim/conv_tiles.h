@@ -197,8 +197,8 @@ STC_INLINE void deliverTiles(const SynapseBlock& b, const uint32_t* e, uint32_t 
         }
         if (!g.contiguous) {
             const int32_t x = s == 2 ? int32_t(e[s * i + 1]) : 1;
-            const auto [o, by] = Worker::walkRecord(b, e[s * i], [&](uint32_t first, const int32_t* w, uint32_t n) {
-                Worker::accumulate(acc + first, w, n, x);
+            const auto [o, by] = Worker::walkRecord(b, e[s * i], [&](uint32_t at, const int32_t* w, uint32_t len) {
+                Worker::accumulate(acc + at, w, len, x);
             });
             ops += o, bytes += by;
             ++i;
