@@ -69,11 +69,12 @@ STC_INLINE int16_t rowMulSum16(Rows w, const int16_t* x, uint32_t j)
 // x[r] * w[r][j]) << shift[j] (binary: x == 1; shift null: the int32 kernel).
 // k rows (8, 4, 2 or 1) of a binary tile.
 template <int k, typename W>
-STC_INLINE void addRows(int32_t* __restrict d, const W* const* rows, const uint32_t* __restrict shift, uint32_t n)
+STC_INLINE void addRows(int32_t* __restrict d, const W* base, const size_t* off, const uint32_t* __restrict shift,
+                        uint32_t n)
 {
     const W* __restrict w[k];
     for (int r = 0; r < k; ++r)
-        w[r] = rows[r];
+        w[r] = base + off[r];
     if (shift)
         for (uint32_t j = 0; j < n; ++j)
             d[j] = int32_t(uint32_t(d[j]) + (uint32_t(int32_t(rowSum<k>(w, j))) << shift[j]));
@@ -84,13 +85,13 @@ STC_INLINE void addRows(int32_t* __restrict d, const W* const* rows, const uint3
 
 // k rows (4, 2 or 1) of a graded tile, with payloads x.
 template <int k, typename W>
-STC_INLINE void mulAddRows(int32_t* __restrict d, const W* const* rows, const int32_t* xs, const uint32_t* __restrict shift,
-                       uint32_t n)
+STC_INLINE void mulAddRows(int32_t* __restrict d, const W* base, const size_t* off, const int32_t* xs,
+                           const uint32_t* __restrict shift, uint32_t n)
 {
     const W* __restrict w[k];
     uint32_t x[k];
     for (int r = 0; r < k; ++r)
-        w[r] = rows[r], x[r] = uint32_t(xs[r]);
+        w[r] = base + off[r], x[r] = uint32_t(xs[r]);
     if (shift)
         for (uint32_t j = 0; j < n; ++j)
             d[j] = int32_t(uint32_t(d[j]) + (rowMulSum<k>(w, x, j) << shift[j]));
@@ -101,56 +102,57 @@ STC_INLINE void mulAddRows(int32_t* __restrict d, const W* const* rows, const in
 
 // k int8 rows (8, 4, 2 or 1) of a graded tile with small payloads (rowMulSum16).
 template <int k>
-STC_INLINE void mulAddRows16(int32_t* __restrict d, const int8_t* const* rows, const int32_t* xs,
+STC_INLINE void mulAddRows16(int32_t* __restrict d, const int8_t* base, const size_t* off, const int32_t* xs,
                              const uint32_t* __restrict shift, uint32_t n)
 {
     const int8_t* __restrict w[k];
     int16_t x[k];
     for (int r = 0; r < k; ++r)
-        w[r] = rows[r], x[r] = int16_t(xs[r]);
+        w[r] = base + off[r], x[r] = int16_t(xs[r]);
     for (uint32_t j = 0; j < n; ++j)
         d[j] = int32_t(uint32_t(d[j]) + (uint32_t(int32_t(rowMulSum16<k>(w, x, j))) << shift[j]));
 }
 
-// The tile's rows w[0 .. k) (payloads xs, stride s: 1 binary, 2 graded) into
-// d; small: a graded tile of int8 rows whose payloads' |x| sum to 255 or less.
+// The tile's rows base + off[0 .. k) (payloads xs, stride s: 1 binary, 2
+// graded) into d; small: a graded tile of int8 rows whose payloads' |x| sum
+// to 255 or less.
 template <uint32_t s, typename W>
-STC_INLINE void addTile(int32_t* d, const W* const* w, const int32_t* xs, uint32_t k, const uint32_t* shift,
-                        uint32_t n, bool small)
+STC_INLINE void addTile(int32_t* d, const W* base, const size_t* off, const int32_t* xs, uint32_t k,
+                        const uint32_t* shift, uint32_t n, bool small)
 {
     uint32_t j = 0;
     if constexpr (s == 2 && sizeof(W) == 1) {
         if (small) {
             for (; j + 8 <= k; j += 8)
-                mulAddRows16<8>(d, w + j, xs + j, shift, n);
+                mulAddRows16<8>(d, base, off + j, xs + j, shift, n);
             if (j + 4 <= k)
-                mulAddRows16<4>(d, w + j, xs + j, shift, n), j += 4;
+                mulAddRows16<4>(d, base, off + j, xs + j, shift, n), j += 4;
             if (j + 2 <= k)
-                mulAddRows16<2>(d, w + j, xs + j, shift, n), j += 2;
+                mulAddRows16<2>(d, base, off + j, xs + j, shift, n), j += 2;
             if (j < k)
-                mulAddRows16<1>(d, w + j, xs + j, shift, n);
+                mulAddRows16<1>(d, base, off + j, xs + j, shift, n);
             return;
         }
     }
     if constexpr (s == 1) {
         if constexpr (sizeof(W) == 1)
             for (; j + 16 <= k; j += 16)
-                addRows<16>(d, w + j, shift, n);
+                addRows<16>(d, base, off + j, shift, n);
         for (; j + 8 <= k; j += 8)
-            addRows<8>(d, w + j, shift, n);
+            addRows<8>(d, base, off + j, shift, n);
         if (j + 4 <= k)
-            addRows<4>(d, w + j, shift, n), j += 4;
+            addRows<4>(d, base, off + j, shift, n), j += 4;
         if (j + 2 <= k)
-            addRows<2>(d, w + j, shift, n), j += 2;
+            addRows<2>(d, base, off + j, shift, n), j += 2;
         if (j < k)
-            addRows<1>(d, w + j, shift, n);
+            addRows<1>(d, base, off + j, shift, n);
     } else {
         for (; j + 4 <= k; j += 4)
-            mulAddRows<4>(d, w + j, xs + j, shift, n);
+            mulAddRows<4>(d, base, off + j, xs + j, shift, n);
         if (j + 2 <= k)
-            mulAddRows<2>(d, w + j, xs + j, shift, n), j += 2;
+            mulAddRows<2>(d, base, off + j, xs + j, shift, n), j += 2;
         if (j < k)
-            mulAddRows<1>(d, w + j, xs + j, shift, n);
+            mulAddRows<1>(d, base, off + j, xs + j, shift, n);
     }
 }
 
@@ -162,22 +164,73 @@ STC_INLINE uint32_t absOf(int32_t x) { return x < 0 ? 0u - uint32_t(x) : uint32_
 // loops (3.7 -> 4.7 ms per image with every group narrow).
 static constexpr int64_t kNarrowMin = 64;
 
-// The messages e[0 .. m) (stride s) of one record into block b.
-template <uint32_t s>
-STC_INLINE void deliverTiles(const SynapseBlock& b, const uint32_t* e, uint32_t m,
-                                                               int32_t* acc, int64_t& ops, int64_t& bytes)
-{
-    constexpr uint32_t kTile = 32;
-    static_assert(16 * 128 <= 32767, "16 int8 rows must sum inside int16 (rowSum)");
-    const ConvPlan& p = b.plan;
-    const ConvPlan::Axon* axons = p.axons.data();
-    // The current group's fields, looked up again only when the group
-    // changes (a record's messages are mostly of one group).
+static constexpr uint32_t kTile = 32; // messages per tile, at most
+static_assert(16 * 128 <= 32767, "16 int8 rows must sum inside int16 (rowSum)");
+
+// What a tile needs of its group, looked up again only when the group
+// changes (a record's messages are mostly of one group).
+struct GroupView {
     int32_t group = -1;
     const int8_t* narrowRows = nullptr; // null: the int32 kernel
     const int32_t* kernelRows = nullptr;
     const uint32_t* shift = nullptr;
     uint32_t n = 0, first = 0;
+    bool contiguous = true;
+    void of(const ConvPlan& p, int32_t g)
+    {
+        if (g == group)
+            return;
+        const ConvPlan::Group& gr = p.groups[size_t(g)];
+        group = g;
+        n = uint32_t(gr.features.size());
+        first = gr.features.empty() ? 0 : gr.features[0];
+        contiguous = gr.contiguous;
+        const bool narrow = n >= kNarrowMin && gr.narrowValid();
+        narrowRows = narrow ? gr.narrow.data() : nullptr;
+        kernelRows = gr.kernel.data();
+        shift = narrow ? gr.shift.data() : nullptr;
+    }
+};
+
+// One tile: k <= kTile messages of kernel rows rows[0 .. k) (payloads xs,
+// graded: s == 2) whose axons share the contiguous group gv and the taps
+// [tapBegin, tapEnd).
+template <uint32_t s>
+STC_INLINE void deliverTile(const ConvPlan& p, const GroupView& gv, int32_t tapBegin, int32_t tapEnd,
+                            const int32_t* rows, const int32_t* xs, uint32_t k, int32_t* acc, int64_t& ops,
+                            int64_t& bytes)
+{
+    uint32_t absSum = 0;
+    if constexpr (s == 2)
+        for (uint32_t j = 0; j < k; ++j)
+            absSum += absOf(xs[j]);
+    const bool small = absSum <= 255;
+    const uint32_t n = gv.n;
+    // The rows' offsets in the kernel, multiplied once per tile rather
+    // than once per tap.
+    size_t off[kTile];
+    for (uint32_t j = 0; j < k; ++j)
+        off[j] = size_t(uint32_t(rows[j])) * n;
+    for (int32_t t = tapBegin; t < tapEnd; ++t) {
+        const size_t tap = size_t(uint32_t(p.tapTap[size_t(t)])) * n;
+        int32_t* d = acc + p.tapBase[size_t(t)] + gv.first;
+        if (gv.narrowRows)
+            addTile<s>(d, gv.narrowRows + tap, off, xs, k, gv.shift, n, small);
+        else
+            addTile<s>(d, gv.kernelRows + tap, off, xs, k, static_cast<const uint32_t*>(nullptr), n, false);
+    }
+    ops += int64_t(k) * (tapEnd - tapBegin) * n;
+    bytes += int64_t(k) * (4 + (tapEnd - tapBegin) * p.bytesPerTap);
+}
+
+// The messages e[0 .. m) (stride s) of one record into block b.
+template <uint32_t s>
+STC_INLINE void deliverTiles(const SynapseBlock& b, const uint32_t* e, uint32_t m,
+                                                               int32_t* acc, int64_t& ops, int64_t& bytes)
+{
+    const ConvPlan& p = b.plan;
+    const ConvPlan::Axon* axons = p.axons.data();
+    GroupView gv;
     uint32_t ahead = 0;
     for (; ahead < m && ahead < 2 * kTile; ++ahead)
         prefetch(axons + e[s * ahead]);
@@ -185,17 +238,8 @@ STC_INLINE void deliverTiles(const SynapseBlock& b, const uint32_t* e, uint32_t 
         for (; ahead < m && ahead < i + 2 * kTile; ++ahead)
             prefetch(axons + e[s * ahead]);
         const ConvPlan::Axon ax = axons[e[s * i]];
-        const ConvPlan::Group& g = p.groups[size_t(ax.group)];
-        if (ax.group != group) {
-            group = ax.group;
-            n = uint32_t(g.features.size());
-            first = g.features.empty() ? 0 : g.features[0];
-            const bool narrow = n >= kNarrowMin && g.narrowValid();
-            narrowRows = narrow ? g.narrow.data() : nullptr;
-            kernelRows = g.kernel.data();
-            shift = narrow ? g.shift.data() : nullptr;
-        }
-        if (!g.contiguous) {
+        gv.of(p, ax.group);
+        if (!gv.contiguous) {
             const int32_t x = s == 2 ? int32_t(e[s * i + 1]) : 1;
             const auto [o, by] = Worker::walkRecord(b, e[s * i], [&](uint32_t at, const int32_t* w, uint32_t len) {
                 Worker::accumulate(acc + at, w, len, x);
@@ -208,7 +252,6 @@ STC_INLINE void deliverTiles(const SynapseBlock& b, const uint32_t* e, uint32_t 
         int32_t xs[kTile];   // their payloads (graded)
         rows[0] = ax.kernelRow;
         xs[0] = s == 2 ? int32_t(e[s * i + 1]) : 1;
-        uint32_t absSum = s == 2 ? absOf(xs[0]) : 0;
         uint32_t k = 1;
         for (; k < kTile && i + k < m; ++k) {
             const ConvPlan::Axon a = axons[e[s * (i + k)]];
@@ -216,28 +259,38 @@ STC_INLINE void deliverTiles(const SynapseBlock& b, const uint32_t* e, uint32_t 
                 break;
             rows[k] = a.kernelRow;
             xs[k] = s == 2 ? int32_t(e[s * (i + k) + 1]) : 1;
-            if constexpr (s == 2)
-                absSum += absOf(xs[k]);
         }
-        const bool small = absSum <= 255;
-        for (int32_t t = ax.tapBegin; t < ax.tapEnd; ++t) {
-            const int32_t tap = p.tapTap[size_t(t)];
-            int32_t* d = acc + p.tapBase[size_t(t)] + first;
-            if (narrowRows) {
-                const int8_t* w[kTile];
-                for (uint32_t j = 0; j < k; ++j)
-                    w[j] = narrowRows + size_t(rows[j] + tap) * n;
-                addTile<s>(d, w, xs, k, shift, n, small);
-            } else {
-                const int32_t* w[kTile];
-                for (uint32_t j = 0; j < k; ++j)
-                    w[j] = kernelRows + size_t(rows[j] + tap) * n;
-                addTile<s>(d, w, xs, k, static_cast<const uint32_t*>(nullptr), n, false);
-            }
-        }
-        ops += int64_t(k) * (ax.tapEnd - ax.tapBegin) * n;
-        bytes += int64_t(k) * (4 + (ax.tapEnd - ax.tapBegin) * p.bytesPerTap);
+        deliverTile<s>(p, gv, ax.tapBegin, ax.tapEnd, rows, xs, k, acc, ops, bytes);
         i += k;
+    }
+}
+
+// Tiles gathered without records (CoreMajor::deliverPulls, from
+// subscriptions in tile form, pull_plan.h): the kernel rows
+// rows[begin .. begin + count) (count <= kTile), with payloads xs[...] when
+// graded, of axons of one contiguous group and tap list.
+struct Gathered {
+    int32_t group, tapBegin, tapEnd;
+    uint32_t begin, count, graded;
+};
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#endif
+static void deliverGathered(const SynapseBlock& b, const Gathered* tiles, size_t nt, const int32_t* binRows,
+                            const int32_t* gradedRows, const int32_t* xs, int32_t* acc, int64_t& ops, int64_t& bytes)
+{
+    static const int32_t ones[kTile] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+                                        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    GroupView gv;
+    for (size_t i = 0; i < nt; ++i) {
+        const Gathered& t = tiles[i];
+        gv.of(b.plan, t.group);
+        if (t.graded)
+            deliverTile<2>(b.plan, gv, t.tapBegin, t.tapEnd, gradedRows + t.begin, xs + t.begin, t.count, acc, ops,
+                           bytes);
+        else
+            deliverTile<1>(b.plan, gv, t.tapBegin, t.tapEnd, binRows + t.begin, ones, t.count, acc, ops, bytes);
     }
 }
 

@@ -42,11 +42,13 @@
 // their operands (product_forms.h), with the accumulator path's results. Tests: core_test_sim_order,
 // core_test_sim_pull_plan.
 #include "sim/block_index.h"
+#include "sim/chip_spares.h"
 #include "sim/conv_tiles.h"
 #include "sim/fold_state.h"
 #include "sim/product_form_state.h"
 #include "sim/pull_outbox.h"
 #include "sim/pull_plan.h"
+#include "sim/tile_gather.h"
 #include "sim/unit_rows.h"
 #include "sim/worker.h"
 
@@ -516,6 +518,16 @@ private:
                 i = end;
                 continue;
             }
+            if (blk.conv && !forms_.takes(g) && gather_.gather(pull_, due, i, end, arena, most, kItemsAhead)) {
+                fed_[nodeOf(core, blk)] = 1;
+                int32_t* acc = (*w_.st_)[size_t(core)].dendrite(blk.compartment, dc.neurons);
+                int64_t ops = 0, bytes = 0;
+                ConvTiles::deliverGathered(blk, gather_.tiles.data(), gather_.tiles.size(), gather_.rows[0].data(),
+                                           gather_.rows[1].data(), gather_.xs.data(), acc, ops, bytes);
+                w_.countDelivery(core, blk, int(stepIndex), ops, bytes);
+                i = end;
+                continue;
+            }
             for (int graded = 0; graded < 2; ++graded)
                 if (pulled_[graded].size() < kHead + (size_t(most) << graded))
                     pulled_[graded].resize(kHead + (size_t(most) << graded));
@@ -687,6 +699,7 @@ private:
     std::vector<uint32_t> classFill_; // sendPulled's per-class counts, then positions
     std::vector<PullPlan::ClassSlot> classSlot_; // sendPulled's class and slot per event
     std::vector<uint32_t> pulled_[2]; // deliverPulls' binary and graded record
+    TileGather gather_; // deliverPulls' tiles of conv blocks
     // Per node: 1 when its accumulators may hold something (a message
     // after its last update, or a component that did not finish);
     // kAlwaysDirty: a block into a compartment its updates do not clear.
@@ -708,32 +721,6 @@ bool coreMajorFits(const SimProgram& prog, int steps)
 }
 
 namespace {
-// A chip state with the dirty flags of its slices, kept with the plan
-// between runs (CoreMajorPlan::spares): the flags say which accumulators may
-// hold something, as they do between the components of one run, so a run
-// that takes it is exact without zeroing the chip first.
-struct SpareState {
-    std::vector<CoreState> state;
-    std::vector<char> dirty;
-    std::vector<pulled::Arena> arenas; // their item blocks (fresh pages fault in every call)
-};
-constexpr size_t kSpares = 4;
-
-std::shared_ptr<SpareState> takeSpare(const CoreMajorPlan& plan, const SimProgram& prog)
-{
-    std::shared_ptr<SpareState> s;
-    {
-        std::lock_guard lock(plan.spareMu);
-        if (!plan.spares.empty()) {
-            s = std::static_pointer_cast<SpareState>(plan.spares.back());
-            plan.spares.pop_back();
-        }
-    }
-    if (!s || !stateFits(prog, s->state) || s->dirty.size() != plan.graph.nodes.size())
-        s = std::make_shared<SpareState>(SpareState{makeState(prog), {}, {}});
-    return s;
-}
-
 class CoreMajorPasses : public PassRunner {
 public:
     CoreMajorPasses(RunContext& run, const CoreMajorPlan& plan, int chunk, std::atomic<bool>& stale)

@@ -21,9 +21,10 @@ struct CorePart {
         uint32_t block;
         uint64_t tile; // tileKey of its routes
         PullPlan::Sub sub; // entry.table: offset in this part's entries
+        PullPlan::SubTile form; // row.table: offset in this part's rows
     };
     std::vector<SubPart> subs;
-    std::vector<uint32_t> entries;
+    std::vector<uint32_t> entries, rows;
     PullPlan::Push push;
     int64_t pulled = 0, pushed = 0;
 };
@@ -198,9 +199,34 @@ private:
                                   p < entries.size() ? entries[p] - entries[0] : 0};
                 part.entries.insert(part.entries.end(), entries.begin(), entries.begin() + p);
                 const uint32_t block = uint32_t(blocks_.at(*mine[j]));
-                part.subs.push_back({block, tileKey(prog_, *mine[j]), sub});
+                part.subs.push_back({block, tileKey(prog_, *mine[j]), sub, subTile(*mine[j], entries, part)});
             }
         }
+    }
+
+    // The tile form of a subscription with these axon entries (every
+    // member's), when they share a contiguous group and tap list.
+    PullPlan::SubTile subTile(const RouteHop& rt, const std::vector<uint32_t>& entries, CorePart& part) const
+    {
+        const SynapseBlock& b = prog_.cores[size_t(rt.destCore)].inputs[size_t(rt.destInput)];
+        if (!b.conv || entries.empty())
+            return {};
+        const ConvPlan& p = b.plan;
+        const ConvPlan::Axon& a0 = p.axons[entries[0]];
+        if (!p.groups[size_t(a0.group)].contiguous)
+            return {};
+        std::vector<uint32_t> rows(entries.size());
+        for (size_t m = 0; m < entries.size(); ++m) {
+            const ConvPlan::Axon& a = p.axons[entries[m]];
+            if (a.group != a0.group || a.tapBegin != a0.tapBegin || a.tapEnd != a0.tapEnd)
+                return {};
+            rows[m] = uint32_t(a.kernelRow);
+        }
+        const uint32_t period = periodOf(rows, [](uint32_t x, uint32_t y) { return x - y; });
+        PullPlan::SubTile t{a0.group, a0.tapBegin, a0.tapEnd, period < rows.size() ? rows[period] - rows[0] : 0,
+                            {period, uint32_t(part.rows.size())}};
+        part.rows.insert(part.rows.end(), rows.begin(), rows.begin() + period);
+        return t;
     }
 
     const SimProgram& prog_;
@@ -243,7 +269,7 @@ PullPlan pullPlan(const SimProgram& prog, const CoreGraph& g, int threads)
         t.join();
 
     // Merge: the cores' tables one after the other, subscriptions per block.
-    std::vector<uint32_t> entryBase(cores, 0), subCount(blocks.slice.size() + 1, 0);
+    std::vector<uint32_t> entryBase(cores, 0), rowBase(cores, 0), subCount(blocks.slice.size() + 1, 0);
     for (size_t c = 0; c < cores; ++c) {
         CorePart& p = parts[c];
         for (size_t k = 0; k < p.nodes.size(); ++k) {
@@ -256,6 +282,8 @@ PullPlan pullPlan(const SimProgram& prog, const CoreGraph& g, int threads)
         plan.classTable.insert(plan.classTable.end(), p.classTable.begin(), p.classTable.end());
         entryBase[c] = uint32_t(plan.entries.size());
         plan.entries.insert(plan.entries.end(), p.entries.begin(), p.entries.end());
+        rowBase[c] = uint32_t(plan.rows.size());
+        plan.rows.insert(plan.rows.end(), p.rows.begin(), p.rows.end());
         for (const CorePart::SubPart& s : p.subs)
             ++subCount[s.block + 1];
         plan.pulledRoutes += p.pulled, plan.pushedRoutes += p.pushed;
@@ -265,12 +293,16 @@ PullPlan pullPlan(const SimProgram& prog, const CoreGraph& g, int threads)
         subCount[b + 1] += subCount[b];
     plan.blockSubStart = subCount;
     plan.subs.resize(subCount.back());
+    plan.subTiles.resize(subCount.back());
     std::vector<uint64_t> tiles(plan.subs.size());
     for (size_t c = 0; c < cores; ++c) {
         for (const CorePart::SubPart& s : parts[c].subs) {
             PullPlan::Sub sub = s.sub;
             sub.entry.table += entryBase[c];
+            PullPlan::SubTile tile = s.form;
+            tile.row.table += rowBase[c];
             tiles[subCount[s.block]] = s.tile;
+            plan.subTiles[subCount[s.block]] = tile;
             plan.subs[subCount[s.block]++] = sub;
         }
         parts[c] = CorePart();
@@ -280,16 +312,18 @@ PullPlan pullPlan(const SimProgram& prog, const CoreGraph& g, int threads)
     // and conv delivery sums them as tiles.
     std::vector<uint32_t> order;
     std::vector<PullPlan::Sub> sorted;
+    std::vector<PullPlan::SubTile> sortedTiles;
     for (size_t b = 0; b < blocks.slice.size(); ++b) {
         const uint32_t s0 = plan.blockSubStart[b], s1 = plan.blockSubStart[b + 1];
         order.resize(s1 - s0);
         for (uint32_t k = 0; k < order.size(); ++k)
             order[k] = s0 + k;
         std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return tiles[x] < tiles[y]; });
-        sorted.clear();
+        sorted.clear(), sortedTiles.clear();
         for (uint32_t k : order)
-            sorted.push_back(plan.subs[k]);
+            sorted.push_back(plan.subs[k]), sortedTiles.push_back(plan.subTiles[k]);
         std::copy(sorted.begin(), sorted.end(), plan.subs.begin() + s0);
+        std::copy(sortedTiles.begin(), sortedTiles.end(), plan.subTiles.begin() + s0);
     }
     return plan;
 }

@@ -113,6 +113,19 @@ struct PullPlan {
     std::vector<uint32_t> blockSubStart;
     std::vector<Sub> subs;
     std::vector<uint32_t> entries;
+    // Per subscription into a conv_shared block whose axons all share one
+    // contiguous group and tap list (a class reaches one input position):
+    // that group and taps, and the kernel row of slot s,
+    // rows[row.table + s % period] + (s / period) * rowStep, so that its
+    // messages go into tiles without an axon load each (core_major.cpp,
+    // deliverPulls). group -1: none (the messages go through records).
+    struct SubTile {
+        int32_t group = -1, tapBegin = 0, tapEnd = 0;
+        uint32_t rowStep = 0;
+        Periodic row;
+    };
+    std::vector<SubTile> subTiles;
+    std::vector<uint32_t> rows;
     // Per core: the routes still pushed, per core-local neuron (CSR). A core
     // none of whose routes is pulled keeps its own table (own).
     struct Push {

@@ -165,6 +165,8 @@ private slots:
         QVERIFY(plan.pulledRoutes > routes / 2); // feed-forward models: most routes are pulled
         // What the subscriptions deliver: per member of the class, the entry.
         const sim::detail::BlockIndex blocks(p);
+        QCOMPARE(plan.subTiles.size(), plan.subs.size());
+        int64_t tileSlots = 0; // messages of subscriptions in tile form
         for (size_t c = 0; c < p.cores.size(); ++c)
             for (size_t i = 0; i < p.cores[c].inputs.size(); ++i) {
                 const size_t gb = blocks.base[c] + i;
@@ -174,8 +176,20 @@ private slots:
                     for (uint32_t slot = 0; slot < m.size(); ++slot) {
                         QVERIFY(m[slot] >= 0); // slots are dense
                         const auto [q, r] = sub.entry.split(slot);
-                        pulled.emplace_back(g.nodes[size_t(sub.node)].first, m[slot], int32_t(c), int32_t(i),
-                                            plan.entries[sub.entry.table + r] + q * sub.step);
+                        const uint32_t entry = plan.entries[sub.entry.table + r] + q * sub.step;
+                        pulled.emplace_back(g.nodes[size_t(sub.node)].first, m[slot], int32_t(c), int32_t(i), entry);
+                        // A tile form gives the entry's axon: its kernel row, group and taps.
+                        const PullPlan::SubTile& t = plan.subTiles[s];
+                        if (t.group < 0)
+                            continue;
+                        ++tileSlots;
+                        const sim::ConvPlan::Axon& ax = p.cores[c].inputs[i].plan.axons[entry];
+                        const auto [tq, tr] = t.row.split(slot);
+                        QCOMPARE(int64_t(plan.rows[t.row.table + tr] + tq * t.rowStep), int64_t(ax.kernelRow));
+                        QCOMPARE(t.group, ax.group);
+                        QCOMPARE(t.tapBegin, ax.tapBegin);
+                        QCOMPARE(t.tapEnd, ax.tapEnd);
+                        QVERIFY(p.cores[c].inputs[i].plan.groups[size_t(ax.group)].contiguous);
                     }
                 }
             }
@@ -183,6 +197,11 @@ private slots:
         std::sort(pulled.begin(), pulled.end());
         QCOMPARE(pulled.size(), expected.size());
         QVERIFY(pulled == expected);
+        bool convModel = false;
+        for (const sim::CoreProgram& cp : p.cores)
+            for (const sim::SynapseBlock& b : cp.inputs)
+                convModel |= b.conv;
+        QCOMPARE(tileSlots > 0, convModel); // conv layers' subscriptions take the tile form
     }
 
     void cachedPlanFollowsRouteEdits()
