@@ -22,9 +22,10 @@ struct CorePart {
         uint64_t tile; // tileKey of its routes
         PullPlan::Sub sub; // entry.table: offset in this part's entries
         PullPlan::SubTile form; // row.table: offset in this part's rows
+        PullPlan::SubScatter scatter; // target.table, weight.table: offsets in this part's scatter
     };
     std::vector<SubPart> subs;
-    std::vector<uint32_t> entries, rows;
+    std::vector<uint32_t> entries, rows, scatter;
     PullPlan::Push push;
     int64_t pulled = 0, pushed = 0;
 };
@@ -199,7 +200,8 @@ private:
                                   p < entries.size() ? entries[p] - entries[0] : 0};
                 part.entries.insert(part.entries.end(), entries.begin(), entries.begin() + p);
                 const uint32_t block = uint32_t(blocks_.at(*mine[j]));
-                part.subs.push_back({block, tileKey(prog_, *mine[j]), sub, subTile(*mine[j], entries, part)});
+                part.subs.push_back({block, tileKey(prog_, *mine[j]), sub, subTile(*mine[j], entries, part),
+                                     subScatter(*mine[j], entries, part)});
             }
         }
     }
@@ -227,6 +229,36 @@ private:
                             {period, uint32_t(part.rows.size())}};
         part.rows.insert(part.rows.end(), rows.begin(), rows.begin() + period);
         return t;
+    }
+
+    // The scatter form of a subscription with these record entries, when
+    // every record is one synapse and they read the same table bytes.
+    PullPlan::SubScatter subScatter(const RouteHop& rt, const std::vector<uint32_t>& entries, CorePart& part) const
+    {
+        const SynapseBlock& b = prog_.cores[size_t(rt.destCore)].inputs[size_t(rt.destInput)];
+        if (b.conv || !b.unitRunsValid() || entries.empty())
+            return {};
+        constexpr int kTarget = SynapseBlock::kRowHeader, kWeight = kTarget + SynapseBlock::kRunHeader;
+        std::vector<uint32_t> targets(entries.size()), weights(entries.size());
+        const int32_t bytes = b.rows[entries[0] + 2];
+        for (size_t m = 0; m < entries.size(); ++m) {
+            const int32_t* r = b.rows.data() + entries[m];
+            if (r[0] != 1 || r[1] != 1 || r[2] != bytes)
+                return {};
+            targets[m] = uint32_t(r[kTarget]), weights[m] = uint32_t(r[kWeight]);
+        }
+        auto diff = [](uint32_t x, uint32_t y) { return x - y; };
+        const uint32_t pt = periodOf(targets, diff), pw = periodOf(weights, diff);
+        PullPlan::SubScatter sc;
+        sc.target = {pt, uint32_t(part.scatter.size())};
+        sc.targetStep = pt < targets.size() ? targets[pt] - targets[0] : 0;
+        part.scatter.insert(part.scatter.end(), targets.begin(), targets.begin() + pt);
+        sc.weight = {pw, uint32_t(part.scatter.size())};
+        sc.weightStep = pw < weights.size() ? weights[pw] - weights[0] : 0;
+        part.scatter.insert(part.scatter.end(), weights.begin(), weights.begin() + pw);
+        sc.bytes = bytes;
+        sc.rowsOf = b.rows.generation();
+        return sc;
     }
 
     const SimProgram& prog_;
@@ -269,7 +301,8 @@ PullPlan pullPlan(const SimProgram& prog, const CoreGraph& g, int threads)
         t.join();
 
     // Merge: the cores' tables one after the other, subscriptions per block.
-    std::vector<uint32_t> entryBase(cores, 0), rowBase(cores, 0), subCount(blocks.slice.size() + 1, 0);
+    std::vector<uint32_t> entryBase(cores, 0), rowBase(cores, 0), scatterBase(cores, 0);
+    std::vector<uint32_t> subCount(blocks.slice.size() + 1, 0);
     for (size_t c = 0; c < cores; ++c) {
         CorePart& p = parts[c];
         for (size_t k = 0; k < p.nodes.size(); ++k) {
@@ -284,6 +317,8 @@ PullPlan pullPlan(const SimProgram& prog, const CoreGraph& g, int threads)
         plan.entries.insert(plan.entries.end(), p.entries.begin(), p.entries.end());
         rowBase[c] = uint32_t(plan.rows.size());
         plan.rows.insert(plan.rows.end(), p.rows.begin(), p.rows.end());
+        scatterBase[c] = uint32_t(plan.scatter.size());
+        plan.scatter.insert(plan.scatter.end(), p.scatter.begin(), p.scatter.end());
         for (const CorePart::SubPart& s : p.subs)
             ++subCount[s.block + 1];
         plan.pulledRoutes += p.pulled, plan.pushedRoutes += p.pushed;
@@ -294,6 +329,7 @@ PullPlan pullPlan(const SimProgram& prog, const CoreGraph& g, int threads)
     plan.blockSubStart = subCount;
     plan.subs.resize(subCount.back());
     plan.subTiles.resize(subCount.back());
+    plan.subScatters.resize(subCount.back());
     std::vector<uint64_t> tiles(plan.subs.size());
     for (size_t c = 0; c < cores; ++c) {
         for (const CorePart::SubPart& s : parts[c].subs) {
@@ -301,8 +337,11 @@ PullPlan pullPlan(const SimProgram& prog, const CoreGraph& g, int threads)
             sub.entry.table += entryBase[c];
             PullPlan::SubTile tile = s.form;
             tile.row.table += rowBase[c];
+            PullPlan::SubScatter sc = s.scatter;
+            sc.target.table += scatterBase[c], sc.weight.table += scatterBase[c];
             tiles[subCount[s.block]] = s.tile;
             plan.subTiles[subCount[s.block]] = tile;
+            plan.subScatters[subCount[s.block]] = sc;
             plan.subs[subCount[s.block]++] = sub;
         }
         parts[c] = CorePart();
@@ -313,17 +352,22 @@ PullPlan pullPlan(const SimProgram& prog, const CoreGraph& g, int threads)
     std::vector<uint32_t> order;
     std::vector<PullPlan::Sub> sorted;
     std::vector<PullPlan::SubTile> sortedTiles;
+    std::vector<PullPlan::SubScatter> sortedScatters;
     for (size_t b = 0; b < blocks.slice.size(); ++b) {
         const uint32_t s0 = plan.blockSubStart[b], s1 = plan.blockSubStart[b + 1];
         order.resize(s1 - s0);
         for (uint32_t k = 0; k < order.size(); ++k)
             order[k] = s0 + k;
         std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return tiles[x] < tiles[y]; });
-        sorted.clear(), sortedTiles.clear();
-        for (uint32_t k : order)
-            sorted.push_back(plan.subs[k]), sortedTiles.push_back(plan.subTiles[k]);
+        sorted.clear(), sortedTiles.clear(), sortedScatters.clear();
+        for (uint32_t k : order) {
+            sorted.push_back(plan.subs[k]);
+            sortedTiles.push_back(plan.subTiles[k]);
+            sortedScatters.push_back(plan.subScatters[k]);
+        }
         std::copy(sorted.begin(), sorted.end(), plan.subs.begin() + s0);
         std::copy(sortedTiles.begin(), sortedTiles.end(), plan.subTiles.begin() + s0);
+        std::copy(sortedScatters.begin(), sortedScatters.end(), plan.subScatters.begin() + s0);
     }
     return plan;
 }

@@ -126,6 +126,20 @@ struct PullPlan {
     };
     std::vector<SubTile> subTiles;
     std::vector<uint32_t> rows;
+    // Per subscription into a row block whose every member's record is one
+    // synapse (the residual adds, max-pool windows of one): the target and
+    // weight of slot s as periodic tables in `scatter`, and the table bytes
+    // a message reads, so that its messages add x * weight without loading
+    // the record (deliverPulls). Valid while the block's rows are those of
+    // generation rowsOf; bytes -1: none.
+    struct SubScatter {
+        Periodic target, weight;
+        uint32_t targetStep = 0, weightStep = 0;
+        int32_t bytes = -1;
+        uint64_t rowsOf = 0;
+    };
+    std::vector<SubScatter> subScatters;
+    std::vector<uint32_t> scatter;
     // Per core: the routes still pushed, per core-local neuron (CSR). A core
     // none of whose routes is pulled keeps its own table (own).
     struct Push {

@@ -2,6 +2,8 @@
 // synapse block whose runs all have length 1 (SynapseBlock::unitRuns).
 #pragma once
 
+#include "sim/pull_outbox.h"
+#include "sim/pull_plan.h"
 #include "sim/worker.h"
 
 namespace stc::sim::detail {
@@ -39,6 +41,40 @@ static void add(const int32_t* r, int32_t x, int32_t* acc, int64_t& ops, int64_t
     r += SynapseBlock::kRowHeader;
     for (int32_t k = 0; k < runs; ++k, r += SynapseBlock::kRunHeader + 1)
         acc[r[0]] += x * r[SynapseBlock::kRunHeader];
+}
+
+// The pulled messages of subscriptions due[i .. end) into block b, when
+// every one of them has a valid scatter form (PullPlan::SubScatter; else
+// false): x * weight into each slot's target, without loading its record.
+// Items are cold: their loads start itemsAhead subscriptions ahead.
+template <typename Due>
+static bool scatterPulled(const PullPlan& pull, const std::vector<Due>& due, size_t i, size_t end,
+                          const pulled::Arena& arena, const SynapseBlock& b, int32_t* acc, int64_t& ops,
+                          int64_t& bytes, size_t itemsAhead)
+{
+    for (size_t j = i; j < end; ++j) {
+        const PullPlan::SubScatter& sc = pull.subScatters[due[j].sub];
+        if (sc.bytes < 0 || sc.rowsOf != b.rows.generation())
+            return false;
+    }
+    const uint32_t* tables = pull.scatter.data();
+    for (; i < end; ++i) {
+        if (i + itemsAhead < due.size())
+            prefetch(arena.at(due[i + itemsAhead].begin));
+        const PullPlan::SubScatter& sc = pull.subScatters[due[i].sub];
+        const pulled::Item* items = arena.at(due[i].begin);
+        const uint32_t n = due[i].end - due[i].begin;
+        const uint32_t* target = tables + sc.target.table;
+        const uint32_t* weight = tables + sc.weight.table;
+        for (uint32_t k = 0; k < n; ++k) {
+            const uint32_t slot = items[k].slot;
+            const auto [tq, tr] = sc.target.split(slot);
+            const auto [wq, wr] = sc.weight.split(slot);
+            acc[target[tr] + tq * sc.targetStep] += items[k].value * int32_t(weight[wr] + wq * sc.weightStep);
+        }
+        ops += n, bytes += int64_t(n) * sc.bytes;
+    }
+    return true;
 }
 
 // Starts loading the row record at `entry` (conv blocks go through

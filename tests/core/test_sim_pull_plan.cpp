@@ -166,7 +166,7 @@ private slots:
         // What the subscriptions deliver: per member of the class, the entry.
         const sim::detail::BlockIndex blocks(p);
         QCOMPARE(plan.subTiles.size(), plan.subs.size());
-        int64_t tileSlots = 0; // messages of subscriptions in tile form
+        int64_t tileSlots = 0, scatterSlots = 0; // messages of subscriptions in tile / scatter form
         for (size_t c = 0; c < p.cores.size(); ++c)
             for (size_t i = 0; i < p.cores[c].inputs.size(); ++i) {
                 const size_t gb = blocks.base[c] + i;
@@ -178,6 +178,21 @@ private slots:
                         const auto [q, r] = sub.entry.split(slot);
                         const uint32_t entry = plan.entries[sub.entry.table + r] + q * sub.step;
                         pulled.emplace_back(g.nodes[size_t(sub.node)].first, m[slot], int32_t(c), int32_t(i), entry);
+                        // A scatter form gives the entry's one synapse: target, weight, table bytes.
+                        const PullPlan::SubScatter& sc = plan.subScatters[s];
+                        if (sc.bytes >= 0) {
+                            ++scatterSlots;
+                            const int32_t* rec = p.cores[c].inputs[i].rows.data() + entry;
+                            QCOMPARE(rec[0], 1);
+                            QCOMPARE(rec[1], 1);
+                            QCOMPARE(rec[2], sc.bytes);
+                            const auto [tq, tr] = sc.target.split(slot);
+                            const auto [wq, wr] = sc.weight.split(slot);
+                            QCOMPARE(int64_t(plan.scatter[sc.target.table + tr] + tq * sc.targetStep),
+                                     int64_t(uint32_t(rec[sim::SynapseBlock::kRowHeader])));
+                            QCOMPARE(int32_t(plan.scatter[sc.weight.table + wr] + wq * sc.weightStep),
+                                     rec[sim::SynapseBlock::kRowHeader + sim::SynapseBlock::kRunHeader]);
+                        }
                         // A tile form gives the entry's axon: its kernel row, group and taps.
                         const PullPlan::SubTile& t = plan.subTiles[s];
                         if (t.group < 0)
@@ -202,6 +217,32 @@ private slots:
             for (const sim::SynapseBlock& b : cp.inputs)
                 convModel |= b.conv;
         QCOMPARE(tileSlots > 0, convModel); // conv layers' subscriptions take the tile form
+        qInfo("%lld of %zu pulled messages in tile form, %lld in scatter form", (long long)tileSlots, pulled.size(),
+              (long long)scatterSlots);
+    }
+
+    void scatterFormFollowsWeightEdits()
+    {
+        simtest::Compiled c = simtest::bundledSpikformer();
+        sim::SimProgram& p = c.program;
+        const auto plan = p.sliceGraph.get(p);
+        // A block some subscription reads in scatter form (its weights are in
+        // the plan's tables): its first record's weight changes.
+        const sim::detail::BlockIndex blocks(p);
+        sim::SynapseBlock* edited = nullptr;
+        for (size_t c = 0; c < p.cores.size() && !edited; ++c)
+            for (size_t i = 0; i < p.cores[c].inputs.size() && !edited; ++i) {
+                const size_t gb = blocks.base[c] + i;
+                for (uint32_t s = plan->pull.blockSubStart[gb]; s < plan->pull.blockSubStart[gb + 1]; ++s)
+                    if (plan->pull.subScatters[s].bytes >= 0) {
+                        edited = &p.cores[c].inputs[i];
+                        break;
+                    }
+            }
+        QVERIFY(edited);
+        std::vector<int32_t>& rows = edited->rows.edit();
+        rows[edited->rowStart[0] + sim::SynapseBlock::kRowHeader + sim::SynapseBlock::kRunHeader] += 3;
+        simtest::compareCoreMajorRuns(p, 4, 7); // the new weight is the one delivered
     }
 
     void cachedPlanFollowsRouteEdits()
