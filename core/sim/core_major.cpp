@@ -512,7 +512,7 @@ private:
                 auto each = [&](auto&& f) { forEachPulled(due, i, end, arena, f); };
                 if (forms_.takes(g))
                     forms_.putPulled(g, blk, each, ops, bytes);
-                else if (!UnitRows::scatterPulled(pull_, due, i, end, arena, blk, acc, ops, bytes, kItemsAhead))
+                else if (!UnitRows::scatterPulled(pull_, due, i, end, arena, acc, ops, bytes, kItemsAhead))
                     each([&](uint32_t entry, int32_t x) { UnitRows::add(rows + entry, x, acc, ops, bytes); });
                 w_.countDelivery(core, blk, int(stepIndex), ops, bytes);
                 i = end;

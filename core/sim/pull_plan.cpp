@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstring>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 namespace stc::sim::detail {
@@ -63,6 +64,16 @@ uint64_t routeHash(const SimProgram& prog, uint64_t h, const RouteHop& r)
         h *= 0xff51afd7ed558ccdull;
     }
     return h;
+}
+
+// Appends the periodic form of the sequence v (mod 2^32) to `table`: its
+// table offset and period, and the step between periods.
+std::pair<Periodic, uint32_t> appendPeriodic(std::vector<uint32_t>& table, const std::vector<uint32_t>& v)
+{
+    const uint32_t p = periodOf(v, [](uint32_t a, uint32_t b) { return a - b; });
+    const Periodic form{p, uint32_t(table.size())};
+    table.insert(table.end(), v.begin(), v.begin() + p);
+    return {form, p < v.size() ? v[p] - v[0] : 0};
 }
 
 class CorePlanner {
@@ -195,10 +206,8 @@ private:
                             break;
                         }
                 }
-                const uint32_t p = periodOf(entries, [](uint32_t a, uint32_t b) { return a - b; });
-                PullPlan::Sub sub{node, uint32_t(q), {p, uint32_t(part.entries.size())},
-                                  p < entries.size() ? entries[p] - entries[0] : 0};
-                part.entries.insert(part.entries.end(), entries.begin(), entries.begin() + p);
+                const auto [entry, step] = appendPeriodic(part.entries, entries);
+                const PullPlan::Sub sub{node, uint32_t(q), entry, step};
                 const uint32_t block = uint32_t(blocks_.at(*mine[j]));
                 part.subs.push_back({block, tileKey(prog_, *mine[j]), sub, subTile(*mine[j], entries, part),
                                      subScatter(*mine[j], entries, part)});
@@ -224,11 +233,8 @@ private:
                 return {};
             rows[m] = uint32_t(a.kernelRow);
         }
-        const uint32_t period = periodOf(rows, [](uint32_t x, uint32_t y) { return x - y; });
-        PullPlan::SubTile t{a0.group, a0.tapBegin, a0.tapEnd, period < rows.size() ? rows[period] - rows[0] : 0,
-                            {period, uint32_t(part.rows.size())}};
-        part.rows.insert(part.rows.end(), rows.begin(), rows.begin() + period);
-        return t;
+        const auto [row, rowStep] = appendPeriodic(part.rows, rows);
+        return {a0.group, a0.tapBegin, a0.tapEnd, rowStep, row};
     }
 
     // The scatter form of a subscription with these record entries, when
@@ -247,17 +253,10 @@ private:
                 return {};
             targets[m] = uint32_t(r[kTarget]), weights[m] = uint32_t(r[kWeight]);
         }
-        auto diff = [](uint32_t x, uint32_t y) { return x - y; };
-        const uint32_t pt = periodOf(targets, diff), pw = periodOf(weights, diff);
         PullPlan::SubScatter sc;
-        sc.target = {pt, uint32_t(part.scatter.size())};
-        sc.targetStep = pt < targets.size() ? targets[pt] - targets[0] : 0;
-        part.scatter.insert(part.scatter.end(), targets.begin(), targets.begin() + pt);
-        sc.weight = {pw, uint32_t(part.scatter.size())};
-        sc.weightStep = pw < weights.size() ? weights[pw] - weights[0] : 0;
-        part.scatter.insert(part.scatter.end(), weights.begin(), weights.begin() + pw);
+        std::tie(sc.target, sc.targetStep) = appendPeriodic(part.scatter, targets);
+        std::tie(sc.weight, sc.weightStep) = appendPeriodic(part.scatter, weights);
         sc.bytes = bytes;
-        sc.rowsOf = b.rows.generation();
         return sc;
     }
 
@@ -350,24 +349,19 @@ PullPlan pullPlan(const SimProgram& prog, const CoreGraph& g, int threads)
     // position from every sending slice follow each other in its records,
     // and conv delivery sums them as tiles.
     std::vector<uint32_t> order;
-    std::vector<PullPlan::Sub> sorted;
-    std::vector<PullPlan::SubTile> sortedTiles;
-    std::vector<PullPlan::SubScatter> sortedScatters;
+    auto reorder = [&](auto& v, uint32_t s0) { // v[s0 ..] in `order`
+        std::decay_t<decltype(v)> sorted;
+        for (uint32_t k : order)
+            sorted.push_back(v[k]);
+        std::copy(sorted.begin(), sorted.end(), v.begin() + s0);
+    };
     for (size_t b = 0; b < blocks.slice.size(); ++b) {
         const uint32_t s0 = plan.blockSubStart[b], s1 = plan.blockSubStart[b + 1];
         order.resize(s1 - s0);
         for (uint32_t k = 0; k < order.size(); ++k)
             order[k] = s0 + k;
         std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return tiles[x] < tiles[y]; });
-        sorted.clear(), sortedTiles.clear(), sortedScatters.clear();
-        for (uint32_t k : order) {
-            sorted.push_back(plan.subs[k]);
-            sortedTiles.push_back(plan.subTiles[k]);
-            sortedScatters.push_back(plan.subScatters[k]);
-        }
-        std::copy(sorted.begin(), sorted.end(), plan.subs.begin() + s0);
-        std::copy(sortedTiles.begin(), sortedTiles.end(), plan.subTiles.begin() + s0);
-        std::copy(sortedScatters.begin(), sortedScatters.end(), plan.subScatters.begin() + s0);
+        reorder(plan.subs, s0), reorder(plan.subTiles, s0), reorder(plan.subScatters, s0);
     }
     return plan;
 }

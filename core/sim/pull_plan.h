@@ -130,13 +130,13 @@ struct PullPlan {
     // synapse (the residual adds, max-pool windows of one): the target and
     // weight of slot s as periodic tables in `scatter`, and the table bytes
     // a message reads, so that its messages add x * weight without loading
-    // the record (deliverPulls). Valid while the block's rows are those of
-    // generation rowsOf; bytes -1: none.
+    // the record (deliverPulls). Read only while the block's unitRunsValid()
+    // holds, which the plan required too: its rows are still the ones the
+    // weights were copied from (an edit ends it). bytes -1: none.
     struct SubScatter {
         Periodic target, weight;
         uint32_t targetStep = 0, weightStep = 0;
         int32_t bytes = -1;
-        uint64_t rowsOf = 0;
     };
     std::vector<SubScatter> subScatters;
     std::vector<uint32_t> scatter;

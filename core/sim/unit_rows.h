@@ -43,20 +43,19 @@ static void add(const int32_t* r, int32_t x, int32_t* acc, int64_t& ops, int64_t
         acc[r[0]] += x * r[SynapseBlock::kRunHeader];
 }
 
-// The pulled messages of subscriptions due[i .. end) into block b, when
-// every one of them has a valid scatter form (PullPlan::SubScatter; else
-// false): x * weight into each slot's target, without loading its record.
-// Items are cold: their loads start itemsAhead subscriptions ahead.
+// The pulled messages of subscriptions due[i .. end) into a block whose
+// unitRunsValid() the caller checked, when every one of them has a scatter
+// form (PullPlan::SubScatter; else false): x * weight into each slot's
+// target, without loading its record. Items are cold: their loads start
+// itemsAhead subscriptions ahead.
 template <typename Due>
 static bool scatterPulled(const PullPlan& pull, const std::vector<Due>& due, size_t i, size_t end,
-                          const pulled::Arena& arena, const SynapseBlock& b, int32_t* acc, int64_t& ops,
+                          const pulled::Arena& arena, int32_t* acc, int64_t& ops,
                           int64_t& bytes, size_t itemsAhead)
 {
-    for (size_t j = i; j < end; ++j) {
-        const PullPlan::SubScatter& sc = pull.subScatters[due[j].sub];
-        if (sc.bytes < 0 || sc.rowsOf != b.rows.generation())
+    for (size_t j = i; j < end; ++j)
+        if (pull.subScatters[due[j].sub].bytes < 0)
             return false;
-    }
     const uint32_t* tables = pull.scatter.data();
     for (; i < end; ++i) {
         if (i + itemsAhead < due.size())
