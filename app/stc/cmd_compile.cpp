@@ -17,7 +17,8 @@ constexpr const char* kUsage =
     "min-cores|balanced|latency]\n"
     "                   [--seed S] [--calibration fashion-mnist[:N]] [--input-shape 1,1,28,28] -o OUT.stcpkg\n"
     "                   [--project FILE.stcproj] [--time-passes]\n"
-    "default PIPELINE: fold-bn,canonicalize,dce,quantize{bits=8},schedule-time (none for a quantized .sir)\n"
+    "default PIPELINE: fold-bn,canonicalize,reassociate-matmul,dce,quantize{bits=8},schedule-time (none for a quantized "
+    ".sir)\n"
     "--project records the model version and the compile run (created if missing), for `stc project export`\n"
     "--time-passes prints each pass's wall time, mapping passes included (stderr)\n";
 

@@ -9,6 +9,7 @@
 #include "passes/runner.h"
 #include "store/convert.h"
 #include "store/sha256.h"
+#include "target/compile.h"
 #include "target/cost_model.h"
 #include "target/target_passes.h"
 
@@ -44,7 +45,7 @@ PackageOutcome compileToPackage(const char* command, const ir::Module& module, c
     // The package carries the quantize pass's integer model (exact against the
     // fixed-point reference); an already quantized module is taken as it is.
     std::string text =
-        req.pipeline.value_or(module.attrs.getBool("quantized") ? "" : "fold-bn,canonicalize,dce,quantize{bits=8},schedule-time");
+        req.pipeline.value_or(module.attrs.getBool("quantized") ? "" : target::kDefaultCompilePipeline);
     if (text.find("partition") == std::string::npos) {
         text += std::string(text.empty() ? "" : ",") + "partition{chip=" + req.chip + " chips=" + std::to_string(req.chips);
         if (req.objective)

@@ -49,6 +49,7 @@ void registerBuiltinPasses(PassRegistry& r)
     r.registerPass(makeCanonicalizePass());
     r.registerPass(makePrunePass());
     r.registerPass(makeLowerAttentionPass());
+    r.registerPass(makeReassociateMatmulPass());
     r.registerPass(makeLowerCustomPass());
     r.registerPass(makeFusePass());
     r.registerPass(makeQuantizePass());

@@ -11,6 +11,7 @@ PassDef makeDcePass();
 PassDef makeCanonicalizePass();
 PassDef makePrunePass();
 PassDef makeLowerAttentionPass();
+PassDef makeReassociateMatmulPass();
 PassDef makeLowerCustomPass();
 PassDef makeFusePass();
 PassDef makeQuantizePass();

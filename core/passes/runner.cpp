@@ -99,7 +99,7 @@ RunResult runPipeline(const ir::Module& input, const Pipeline& pipeline, const P
             run.diagnostics().add({Severity::Error, op.textLoc, ir::opLabel(work, op), op.origin,
                                    def.info.name + ": not yet: this pass does not handle delay ops (recurrent "
                                                    "back edges); a module with one runs in the interpreters and "
-                                                   "through dce, canonicalize, fold-bn, lower-attention, "
+                                                   "through dce, canonicalize, fold-bn, reassociate-matmul, lower-attention, "
                                                    "fuse, set-timesteps, scale-thresholds, quantize, "
                                                    "schedule-time and the chip mapping (partition, place, "
                                                    "route) only"});

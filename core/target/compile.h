@@ -14,7 +14,7 @@
 
 namespace stc::target {
 
-inline constexpr const char* kDefaultCompilePipeline = "fold-bn,canonicalize,dce,quantize{bits=8},schedule-time";
+inline constexpr const char* kDefaultCompilePipeline = "fold-bn,canonicalize,reassociate-matmul,dce,quantize{bits=8},schedule-time";
 
 struct CompileRequest {
     std::string chip = "loihi3";

@@ -311,7 +311,7 @@ private slots:
     {
         const Module m = parseOk(irtest::readIrFile("recurrent_lif.sir"), "recurrent_lif.sir");
         const passes::RunResult res =
-            runPasses(m, "canonicalize,fold-bn,lower-attention,fuse,quantize,dce,schedule-time");
+            runPasses(m, "canonicalize,fold-bn,reassociate-matmul,lower-attention,fuse,quantize,dce,schedule-time");
         QVERIFY2(res.status == passes::RunStatus::Ok, res.allDiagnostics().format().c_str());
         QVERIFY2(!verify(res.module).hasErrors(), verify(res.module).format().c_str());
         QCOMPARE(opNamed(res.module, "prev").operands.at(0), res.module.findValue("spk"));

@@ -1,4 +1,4 @@
-// lower-attention, fuse, schedule-time and layout-buffers.
+// reassociate-matmul, lower-attention, fuse, schedule-time and layout-buffers.
 #include "fixedpoint/executor.h"
 #include "ir/verifier.h"
 #include "passes/runner.h"
@@ -24,6 +24,45 @@ RunResult runText(const ir::Module& m, const std::string& text)
 }
 
 ir::Module attention(int form) { return testutil::attentionNet(form == 1, 4, form == 2); }
+
+// Spikes a [n, k], b [k, m], c [m, p] (LIF of three encoded inputs), the
+// chain (a b) c or a (b c) with a scale `factor` after the inner matmul, and
+// a LIF of the result; outputs: the chain's time mean and the LIF's.
+ir::Module chain(int64_t n, int64_t k, int64_t m, int64_t p, bool innerLeft, double factor)
+{
+    testutil::Builder b(7);
+    auto spikes = [&](ir::Shape shape, const std::string& name) {
+        ir::ValueId x = b.m.addInput({ir::ElemType::F32, shape, ir::TimeKind::Invariant}, name);
+        ir::Attributes direct;
+        direct.set("mode", std::string("direct"));
+        return b.lif(b.op(ir::OpKind::Encode, {x}, direct, name + ".enc"), 0.5, name + ".lif");
+    };
+    const ir::ValueId a = spikes({n, k}, "a"), bb = spikes({k, m}, "b"), c = spikes({m, p}, "c");
+    ir::ValueId r;
+    if (innerLeft)
+        r = b.op(ir::OpKind::MatMul, {b.scale(b.op(ir::OpKind::MatMul, {a, bb}, {}, "ab"), factor), c}, {}, "abc");
+    else
+        r = b.op(ir::OpKind::MatMul, {a, b.scale(b.op(ir::OpKind::MatMul, {bb, c}, {}, "bc"), factor)}, {}, "abc");
+    ir::Attributes mean;
+    mean.set("axes", ir::IntList{0});
+    b.m.addOutput({b.op(ir::OpKind::Mean, {r}, mean, "abc.mean"), b.meanTime(b.lif(r, 2.0, "abc.lif"))});
+    return std::move(b.m);
+}
+
+// Float outputs and spike counts of a and b on the same random inputs: equal bit for bit.
+void compareRuns(const ir::Module& a, const ir::Module& b)
+{
+    const auto in = testutil::randomInputs(a, 16, 5);
+    const auto ra = interp::run(a, in), rb = interp::run(b, in);
+    QVERIFY(ra.ok() && rb.ok());
+    QCOMPARE(ra.outputs.size(), rb.outputs.size());
+    for (size_t o = 0; o < ra.outputs.size(); ++o)
+        QCOMPARE(testutil::maxAbsDiff(ra.outputs[o], rb.outputs[o]), 0.0);
+    QCOMPARE(ra.lif.size(), rb.lif.size());
+    for (size_t l = 0; l < ra.lif.size(); ++l)
+        QCOMPARE(ra.lif[l].total, rb.lif[l].total);
+    QVERIFY(ra.lif.back().total > 0);
+}
 
 } // namespace
 
@@ -65,6 +104,81 @@ private slots:
         QVERIFY(runText(r.module, "lower-attention").ok());
     }
 
+    void reassociateIsExact_data()
+    {
+        QTest::addColumn<int>("form");
+        QTest::addColumn<int64_t>("chains");
+        QTest::newRow("cifar conv1d: (q k^T) v -> q (k^T v)") << 0 << int64_t{1};
+        QTest::newRow("cifar linear") << 1 << int64_t{1};
+        QTest::newRow("imagenet kv-first: kept") << 2 << int64_t{0};
+    }
+    void reassociateIsExact()
+    {
+        QFETCH(int, form);
+        QFETCH(int64_t, chains);
+        const ir::Module m = attention(form);
+        RunResult r = runText(m, "reassociate-matmul");
+        QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
+        QVERIFY2(!ir::verify(r.module).hasErrors(), ir::verify(r.module).format().c_str());
+        QCOMPARE(r.records[0].stats.getInt("matmul-chains-reassociated"), chains);
+        compareRuns(m, r.module);
+        // 6 tokens, 2 heads of 4 features: 2 x (6 x 6 x 4 + 6 x 4 x 6) units -> 2 x (4 x 4 x 6 + 6 x 4 x 4).
+        if (chains == 1) {
+            QCOMPARE(r.records[0].stats.getInt("product-units-per-step-before"), int64_t{576});
+            QCOMPARE(r.records[0].stats.getInt("product-units-per-step-after"), int64_t{384});
+        }
+        // lower-attention still folds the scale (now after the outer matmul) and lowers both matmuls.
+        RunResult lowered = runText(r.module, "lower-attention");
+        QVERIFY2(lowered.ok(), lowered.allDiagnostics().format().c_str());
+        QCOMPARE(countOps(lowered.module, ir::OpKind::MatMul), 0);
+        QCOMPARE(countOps(lowered.module, ir::OpKind::Scale), 0);
+        QCOMPARE(lowered.records[0].stats.getInt("product-units-per-step"), int64_t{384}); // both orders now
+        compareRuns(m, lowered.module);
+        // Fixed point: the quantized modules of both orders give the same integers.
+        RunResult q0 = runText(m, "fold-bn,canonicalize,dce,quantize");
+        RunResult q1 = runText(m, "fold-bn,canonicalize,reassociate-matmul,dce,quantize");
+        QVERIFY2(q0.ok() && q1.ok(), (q0.allDiagnostics().format() + q1.allDiagnostics().format()).c_str());
+        const auto in = testutil::randomInputs(m, 16, 9);
+        const auto f0 = fixedpoint::run(q0.module, in), f1 = fixedpoint::run(q1.module, in);
+        QVERIFY(f0.ok() && f1.ok());
+        QCOMPARE(f0.outputs, f1.outputs);
+    }
+    // Both directions, and the chains it must leave alone.
+    void reassociateChooses_data()
+    {
+        QTest::addColumn<int>("n");
+        QTest::addColumn<int>("k");
+        QTest::addColumn<int>("m");
+        QTest::addColumn<int>("p");
+        QTest::addColumn<bool>("innerLeft");
+        QTest::addColumn<double>("factor");
+        QTest::addColumn<int64_t>("chains");
+        QTest::newRow("(a b) c -> a (b c)") << 9 << 2 << 9 << 2 << true << 0.25 << int64_t{1};
+        QTest::newRow("a (b c) -> (a b) c") << 2 << 9 << 2 << 9 << false << 0.5 << int64_t{1};
+        QTest::newRow("(a b) c cheaper: kept") << 2 << 9 << 2 << 9 << true << 0.25 << int64_t{0};
+        QTest::newRow("a (b c) cheaper: kept") << 9 << 2 << 9 << 2 << false << 0.25 << int64_t{0};
+        QTest::newRow("scale 0.3, not a power of two: kept") << 9 << 2 << 9 << 2 << true << 0.3 << int64_t{0};
+    }
+    void reassociateChooses()
+    {
+        QFETCH(int, n);
+        QFETCH(int, k);
+        QFETCH(int, m);
+        QFETCH(int, p);
+        QFETCH(bool, innerLeft);
+        QFETCH(double, factor);
+        QFETCH(int64_t, chains);
+        const ir::Module mod = chain(n, k, m, p, innerLeft, factor);
+        RunResult r = runText(mod, "reassociate-matmul");
+        QVERIFY2(r.ok(), r.allDiagnostics().format().c_str());
+        QVERIFY2(!ir::verify(r.module).hasErrors(), ir::verify(r.module).format().c_str());
+        QCOMPARE(r.records[0].stats.getInt("matmul-chains-reassociated"), chains);
+        if (chains == 0)
+            QVERIFY(r.module.sameAs(mod));
+        compareRuns(mod, r.module);
+        // The result keeps its name and type for its users.
+        QVERIFY(r.module.typeOf(r.module.findValue("abc")) == mod.typeOf(mod.findValue("abc")));
+    }
     void fuseGroups()
     {
         const ir::Module m = attention(0);

@@ -123,21 +123,24 @@ private slots:
         sim::SimProgram& p = c.program;
         const std::vector<bool> before = productFolds(p);
         QVERIFY(!before.empty() && before[0]);
-        // The first product slice's first neuron with a route gets a copy of it.
+        // The first product slice's first neuron with a route gets a copy of
+        // it (its core may host other slices before it).
         const auto plan = p.sliceGraph.get(p);
-        int32_t core = -1;
+        int32_t core = -1, slice = -1;
         for (const auto& [cc, k] : plan->graph.nodes)
             if (p.populations[size_t(p.cores[size_t(cc)].slices[size_t(k)].pop)].kind == sim::NeuronKind::Product) {
-                core = cc;
+                core = cc, slice = k;
                 break;
             }
         QVERIFY(core >= 0);
         sim::CoreProgram& cp = p.cores[size_t(core)];
         std::vector<sim::RouteHop> routes(cp.routes.begin(), cp.routes.end());
         std::vector<uint32_t> start(cp.routeStart.begin(), cp.routeStart.end());
-        size_t n = 0;
-        while (start[n] == start[n + 1])
+        const sim::SliceInfo& si = cp.slices[size_t(slice)];
+        size_t n = size_t(si.first);
+        while (n < size_t(si.first + si.count) && start[n] == start[n + 1])
             ++n;
+        QVERIFY(n < size_t(si.first + si.count));
         routes.insert(routes.begin() + start[n], routes[start[n]]);
         for (size_t j = n + 1; j < start.size(); ++j)
             ++start[j];

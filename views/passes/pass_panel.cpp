@@ -99,7 +99,8 @@ passes::Pipeline defaultPipeline(const passes::PassRegistry& registry)
     passes::Pipeline p;
     // Ends with schedule-time like `stc compile`'s default, so the IDE's package
     // uses the same (throughput) schedule and static energy as the CLI's.
-    for (const char* name : {"canonicalize", "fold-bn", "lower-attention", "fuse", "quantize", "dce", "schedule-time"})
+    for (const char* name :
+         {"canonicalize", "fold-bn", "reassociate-matmul", "lower-attention", "fuse", "quantize", "dce", "schedule-time"})
         if (registry.find(name))
             p.add(name);
     return p;
