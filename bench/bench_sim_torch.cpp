@@ -4,7 +4,10 @@
 // package and loaded back; the simulator runs the inputs, and LibTorch's own
 // dense CPU forward of the original .pt runs the same inputs through the
 // plugin's std-only interface (frontend::Importer::timeForward).
-//   bench_sim_torch [--limit N] [--large-limit N] [--batch N] [--no-large] [--out FILE] [MODEL.pt SHAPE]...
+//   bench_sim_torch [--limit N] [--large-limit N] [--batch N] [--no-large] [--out FILE] [--pipeline P]
+//                   [MODEL.pt SHAPE]...
+// --pipeline: the compile pipeline (default target::kDefaultCompilePipeline;
+// e.g. without reassociate-matmul, to see what that pass gives).
 // SHAPE is the per-sample input shape, e.g. 1,28,28. Defaults: the bundled
 // spikformer_fmnist.traced.pt on Fashion-MNIST test images, and a
 // Spikformer-4-384-shaped model on image-like smooth noise (generated once into
@@ -115,7 +118,7 @@ constexpr int kInterleavedRounds = 7;
 // yet one noisy timing made batch 1 the fastest of its run.
 constexpr int64_t kTorchBatches[] = {16, 4};
 
-json benchModel(frontend::Importer& importer, const ModelSpec& spec, int batch)
+json benchModel(frontend::Importer& importer, const ModelSpec& spec, int batch, const std::string& pipeline)
 {
     json out;
     out["model"] = spec.label;
@@ -130,8 +133,9 @@ json benchModel(frontend::Importer& importer, const ModelSpec& spec, int batch)
         out["error"] = imported.diagnostics.format();
         return out;
     }
-    CompiledProgram cp = compileAndLoad(spec.label, *imported.module, "loihi3", 64);
+    CompiledProgram cp = compileAndLoad(spec.label, *imported.module, "loihi3", 64, pipeline);
     out["chip"] = "loihi3";
+    out["pipeline"] = pipeline;
     out["chips_requested"] = cp.chipsRequested;
     out["compile_seconds"] = cp.compileSeconds;
     if (!cp.error.empty()) {
@@ -364,6 +368,7 @@ int main(int argc, char** argv)
     bool large = true;
     std::string outPath = std::string(STC_SOURCE_RESOURCE_DIR) + "/../bench/results/sim_vs_libtorch.json";
     std::vector<ModelSpec> models;
+    std::string pipeline = target::kDefaultCompilePipeline;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--limit" && i + 1 < argc)
@@ -376,11 +381,13 @@ int main(int argc, char** argv)
             large = false;
         else if (a == "--out" && i + 1 < argc)
             outPath = argv[++i];
+        else if (a == "--pipeline" && i + 1 < argc)
+            pipeline = argv[++i];
         else if (a.size() > 3 && a.rfind(".pt") == a.size() - 3 && i + 1 < argc) {
             models.push_back({a, std::filesystem::path(a).filename().string(), parseShape(argv[++i]), 0});
         } else {
             std::fprintf(stderr, "usage: bench_sim_torch [--limit N] [--large-limit N] [--batch N] [--no-large] [--out FILE] "
-                                 "[MODEL.pt C,H,W]...\n");
+                                 "[--pipeline P] [MODEL.pt C,H,W]...\n");
             return 2;
         }
     }
@@ -415,7 +422,7 @@ int main(int argc, char** argv)
     j["load_average_1min_before"] = loadAverage();
     json results = json::array();
     for (const auto& m : models)
-        results.push_back(benchModel(*importer, m, batch));
+        results.push_back(benchModel(*importer, m, batch, pipeline));
     j["results"] = results;
     j["load_average_1min_after"] = loadAverage();
     std::filesystem::create_directories(std::filesystem::path(outPath).parent_path());

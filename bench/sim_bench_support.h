@@ -126,16 +126,18 @@ struct CompiledProgram {
     std::string error;
 };
 
-// Compiles for `chip` (retrying on 4x as many chips, up to `maxChips`, while
-// the model does not fit), writes the package to a temporary directory and
-// loads it back.
+// Compiles for `chip` with `pipeline` (retrying on 4x as many chips, up to
+// `maxChips`, while the model does not fit), writes the package to a
+// temporary directory and loads it back.
 inline CompiledProgram compileAndLoad(const std::string& label, const ir::Module& m, const std::string& chip,
-                                      int maxChips = 4)
+                                      int maxChips = 4,
+                                      const std::string& pipeline = target::kDefaultCompilePipeline)
 {
     CompiledProgram out;
-    std::fprintf(stderr, "[%s] compiling for %s...\n", label.c_str(), chip.c_str());
+    std::fprintf(stderr, "[%s] compiling for %s (%s)...\n", label.c_str(), chip.c_str(), pipeline.c_str());
     target::CompileRequest req;
     req.chip = chip;
+    req.pipeline = pipeline;
     double t0 = now();
     out.compiled = target::compileModule(m, req);
     while (!out.compiled.ok() && out.compiled.error.find("--chips") != std::string::npos && req.chips * 4 <= maxChips) {
