@@ -13,7 +13,6 @@
 #include "passes/builtin_passes.h"
 #include "passes/rewrite.h"
 
-#include <cmath>
 #include <map>
 #include <set>
 
@@ -24,14 +23,6 @@ namespace {
 using ir::OpKind;
 
 bool isSpikeLike(const ir::Type& t) { return t.perStep() && t.elem != ir::ElemType::F32; }
-
-bool isPowerOfTwo(double f)
-{
-    if (!(f > 0.0) || !std::isfinite(f))
-        return false;
-    int e = 0;
-    return std::frexp(f, &e) == 0.5;
-}
 
 // Follows single users from a scale through ops that are linear in that
 // operand (views, matmul, mul, sum) to a lif; returns its op index or -1.

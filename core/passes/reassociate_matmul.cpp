@@ -17,7 +17,7 @@
 #include "passes/builtin_passes.h"
 #include "passes/rewrite.h"
 
-#include <cmath>
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -33,12 +33,6 @@ bool isBinarySpike(const ir::Module& m, ir::ValueId v)
     return t.perStep() && t.elem == ir::ElemType::Spike && t.shape.size() >= 2 && !constantOf(m, v);
 }
 
-bool isPowerOfTwo(double f)
-{
-    int e = 0;
-    return f > 0.0 && std::isfinite(f) && std::frexp(f, &e) == 0.5;
-}
-
 // A chain to reassociate: inner = matmul(a, b), then power-of-two scales
 // (single users all along), then outer = matmul(that, c) (innerLeft) or
 // matmul(c, that).
@@ -46,6 +40,7 @@ struct Chain {
     int32_t inner = -1, outer = -1;
     std::vector<int32_t> scales; // in order from inner to outer
     bool innerLeft = true;
+    int64_t unitsBefore = 0, unitsAfter = 0; // product units a step, in the order written and the other
 };
 
 // The chain whose outer matmul is op `outer`, if it is one and the other
@@ -83,8 +78,11 @@ bool findChain(const ir::Module& m, const std::vector<std::vector<int32_t>>& use
         const int64_t n = x[x.size() - 2], k = x.back(), mm = y.back(), p = z.back();
         if (y[y.size() - 2] != k || z[z.size() - 2] != mm || k * mm >= (int64_t(1) << 24))
             continue;
-        const int64_t leftFirst = n * k * mm + n * mm * p, rightFirst = k * mm * p + n * k * p;
-        if (side == 0 ? rightFirst >= leftFirst : leftFirst >= rightFirst)
+        const int64_t lead = ir::numElements(x) / (n * k); // batch elements (heads)
+        const int64_t leftFirst = lead * (n * k * mm + n * mm * p), rightFirst = lead * (k * mm * p + n * k * p);
+        c.unitsBefore = side == 0 ? leftFirst : rightFirst;
+        c.unitsAfter = side == 0 ? rightFirst : leftFirst;
+        if (c.unitsAfter >= c.unitsBefore)
             continue;
         c.inner = def, c.outer = outer, c.scales = std::move(scales), c.innerLeft = side == 0;
         return true;
@@ -95,14 +93,13 @@ bool findChain(const ir::Module& m, const std::vector<std::vector<int32_t>>& use
 void runReassociateMatmul(ir::Module& m, PassRun& run)
 {
     const auto users = m.computeUsers();
+    // Chains never share an op: an inner matmul's operands and a chain's
+    // other operand are spikes, the values a chain dissolves are not.
     std::map<int32_t, Chain> byOuter;
     std::set<int32_t> dissolved; // inner matmuls and scales rebuilt at their outer matmul
     for (int32_t i = 0; i < int32_t(m.ops().size()); ++i) {
         Chain c;
-        if (dissolved.count(i) || !findChain(m, users, i, c))
-            continue;
-        // An inner matmul already rebuilt as another chain's outer keeps that role.
-        if (byOuter.count(c.inner))
+        if (!findChain(m, users, i, c))
             continue;
         dissolved.insert(c.inner);
         dissolved.insert(c.scales.begin(), c.scales.end());
@@ -129,8 +126,7 @@ void runReassociateMatmul(ir::Module& m, PassRun& run)
                                               : rw.build(OpKind::MatMul, {o, a}, {}, op.origin, name + ".inner");
         std::vector<ir::ValueId> outer = c.innerLeft ? std::vector<ir::ValueId>{a, first}
                                                      : std::vector<ir::ValueId>{first, b};
-        unitsBefore += m.typeOf(in.result).numElements() * m.typeOf(in.operands[0]).shape.back() +
-                       m.typeOf(op.result).numElements() * m.typeOf(op.operands[0]).shape.back();
+        unitsBefore += c.unitsBefore, unitsAfter += c.unitsAfter;
         if (c.scales.empty()) {
             rw.buildAs(op.result, OpKind::MatMul, outer, {}, op.origin);
         } else {
@@ -141,9 +137,6 @@ void runReassociateMatmul(ir::Module& m, PassRun& run)
                                             : rw.buildAs(op.result, OpKind::Scale, {v}, sc.attrs, sc.origin);
             }
         }
-        const ir::Module& dst = rw.target();
-        unitsAfter += dst.typeOf(first).numElements() * dst.typeOf(c.innerLeft ? b : o).shape.back() +
-                      m.typeOf(op.result).numElements() * (c.innerLeft ? dst.typeOf(a) : dst.typeOf(first)).shape.back();
     }
     m = rw.finish();
     run.stats().set("matmul-chains-reassociated", int64_t(byOuter.size()));

@@ -1,5 +1,7 @@
 #include "passes/rewrite.h"
 
+#include <cmath>
+
 #include <stdexcept>
 
 namespace stc::passes {
@@ -209,6 +211,12 @@ const ir::Tensor* constantOf(const ir::Module& m, ir::ValueId v)
 {
     const ir::Op& op = m.definingOp(v);
     return op.kind == ir::OpKind::Const ? op.constant.get() : nullptr;
+}
+
+bool isPowerOfTwo(double f)
+{
+    int e = 0;
+    return f > 0.0 && std::isfinite(f) && std::frexp(f, &e) == 0.5;
 }
 
 } // namespace stc::passes

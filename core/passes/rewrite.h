@@ -78,6 +78,9 @@ bool isViewOp(ir::OpKind k);
 // The single user op of value v, or -1 if it has zero or several users.
 int32_t singleUser(const std::vector<std::vector<int32_t>>& users, ir::ValueId v);
 
+// Whether f is a positive, finite power of two (scaling by it is exact in binary floating point).
+bool isPowerOfTwo(double f);
+
 // Constant tensor defined by value v, or nullptr if v is not a Const result.
 const ir::Tensor* constantOf(const ir::Module& m, ir::ValueId v);
 
