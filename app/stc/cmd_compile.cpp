@@ -4,6 +4,7 @@
 #include "compile_package.h"
 #include "model_input.h"
 #include "project_cli.h"
+#include "target/compile.h"
 
 #include <chrono>
 #include <cstdio>
@@ -12,13 +13,13 @@ namespace stc::cli {
 
 namespace {
 
+// The default pipeline line is printed from target::kDefaultCompilePipeline.
 constexpr const char* kUsage =
     "usage: stc compile MODEL.pt|MODEL.sir --chip loihi3 [--chips N] [-p PIPELINE] [--objective "
     "min-cores|balanced|latency]\n"
     "                   [--seed S] [--calibration fashion-mnist[:N]] [--input-shape 1,1,28,28] -o OUT.stcpkg\n"
     "                   [--project FILE.stcproj] [--time-passes]\n"
-    "default PIPELINE: fold-bn,canonicalize,reassociate-matmul,dce,quantize{bits=8},schedule-time (none for a quantized "
-    ".sir)\n"
+    "default PIPELINE: %s (none for a quantized .sir)\n"
     "--project records the model version and the compile run (created if missing), for `stc project export`\n"
     "--time-passes prints each pass's wall time, mapping passes included (stderr)\n";
 
@@ -42,7 +43,7 @@ int runCompileCommand(const Args& argsIn)
     if (reportUnknownOptions(args, "compile"))
         return 2;
     if (args.size() != 1 || !chip || !out) {
-        std::fprintf(stderr, "%s", kUsage);
+        std::fprintf(stderr, kUsage, target::kDefaultCompilePipeline);
         return 2;
     }
     std::vector<int64_t> inputShape;

@@ -12,8 +12,8 @@
 // integers (exactly representable in f32 while below 2^24, which is checked),
 // and the scales in between are powers of two, moved past the outer matmul
 // (scaling by 2^e commutes with the integer sums exactly). So outputs and
-// spikes are bit-identical, in float and after quantize (test:
-// core_test_pass_reassociate).
+// spikes are bit-identical, in float and after quantize (tests in
+// core_test_pass_lowering).
 #include "passes/builtin_passes.h"
 #include "passes/rewrite.h"
 
